@@ -1,0 +1,221 @@
+//! X25519 key agreement (RFC 7748) over x25519-dalek.
+//!
+//! Secret keys are canonical scalars modulo ℓ (sampled with [`SecretScalar::random`]) so
+//! that the masking key can be Shamir-shared directly; X25519 clamps them as usual.
+//! The shared-secret step rejects a non-contributory (all-zero) output, which is what a
+//! low-order public key produces.
+
+use core::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use super::rng::CryptoRng;
+use super::shamir::SecretScalar;
+use crate::error::{Error, Result};
+
+/// Length of a public key, a secret key and a shared secret in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// An X25519 public key (a Montgomery u-coordinate). Public: `Copy` and `Debug` are fine.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PublicKey([u8; KEY_LEN]);
+
+impl PublicKey {
+    /// Parses a public key, checking its length. Every 32-byte string is a valid
+    /// u-coordinate; low-order points are caught at agreement time.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+        let arr: [u8; KEY_LEN] = bytes.try_into().map_err(|_| Error::InvalidLength {
+            what: "x25519 public key",
+            expected: KEY_LEN,
+            found: bytes.len(),
+        })?;
+        Ok(Self(arr))
+    }
+
+    /// Wraps 32 bytes as a public key.
+    pub const fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 32-byte encoding.
+    pub const fn to_bytes(&self) -> [u8; KEY_LEN] {
+        self.0
+    }
+
+    /// The 32-byte encoding, borrowed.
+    pub const fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey(")?;
+        for b in &self.0[..8] {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "…)")
+    }
+}
+
+/// An X25519 secret key. Not `Copy`; wiped on drop; `Debug` prints nothing secret.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct SecretKey([u8; KEY_LEN]);
+
+impl SecretKey {
+    /// Samples a fresh secret key as a uniformly random canonical scalar.
+    pub fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        Self::from_scalar(&SecretScalar::random(rng))
+    }
+
+    /// Uses a (reconstructed) secret scalar as an X25519 secret key.
+    pub fn from_scalar(s: &SecretScalar) -> Self {
+        Self(*s.to_bytes())
+    }
+
+    /// The secret as a scalar, for Shamir sharing. Fails with
+    /// [`Error::NonCanonicalScalar`] for keys made with [`SecretKey::from_bytes`] from a
+    /// string that is not a canonical scalar; keys from [`SecretKey::random`] always share.
+    pub fn to_scalar(&self) -> Result<SecretScalar> {
+        SecretScalar::from_canonical_bytes(&self.0)
+    }
+
+    /// Wraps arbitrary 32 bytes as a secret key (X25519 clamps them), e.g. for the
+    /// RFC 7748 test vectors.
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        Self(bytes)
+    }
+
+    /// The public key `X25519(self, 9)`.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey(x25519_dalek::x25519(
+            self.0,
+            x25519_dalek::X25519_BASEPOINT_BYTES,
+        ))
+    }
+
+    /// X25519 key agreement. Fails with [`Error::NonContributory`] when the result is
+    /// all zeros, i.e. `their` is a low-order point; the check is constant time.
+    pub fn agree(&self, their: &PublicKey) -> Result<SharedSecret> {
+        let secret = x25519_dalek::StaticSecret::from(self.0);
+        let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(their.0));
+        if !shared.was_contributory() {
+            return Err(Error::NonContributory);
+        }
+        Ok(SharedSecret(shared.to_bytes()))
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretKey").finish_non_exhaustive()
+    }
+}
+
+/// A raw X25519 output. Never used as a key directly: it only feeds
+/// [`crate::crypto::kdf`].
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct SharedSecret([u8; KEY_LEN]);
+
+impl SharedSecret {
+    /// The raw bytes (for the KDF and for known-answer tests).
+    pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SharedSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedSecret").finish_non_exhaustive()
+    }
+}
+
+/// A key pair; the public half is cached.
+#[derive(Clone)]
+pub struct KeyPair {
+    secret: SecretKey,
+    public: PublicKey,
+}
+
+impl KeyPair {
+    /// Generates a key pair.
+    pub fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        Self::from_secret(SecretKey::random(rng))
+    }
+
+    /// Derives the public half of `secret`.
+    pub fn from_secret(secret: SecretKey) -> Self {
+        let public = secret.public_key();
+        Self { secret, public }
+    }
+
+    /// The public key.
+    pub fn public(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// The secret key.
+    pub fn secret(&self) -> &SecretKey {
+        &self.secret
+    }
+}
+
+impl fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::rng::seeded_rng;
+
+    #[test]
+    fn agreement_is_symmetric() {
+        let mut rng = seeded_rng([1; 32]);
+        let a = KeyPair::random(&mut rng);
+        let b = KeyPair::random(&mut rng);
+        let ab = a.secret().agree(b.public()).unwrap();
+        let ba = b.secret().agree(a.public()).unwrap();
+        assert_eq!(ab.as_bytes(), ba.as_bytes());
+    }
+
+    #[test]
+    fn zero_point_is_non_contributory() {
+        let mut rng = seeded_rng([2; 32]);
+        let a = KeyPair::random(&mut rng);
+        let zero = PublicKey::from_bytes([0; 32]);
+        assert_eq!(a.secret().agree(&zero).err(), Some(Error::NonContributory));
+    }
+
+    #[test]
+    fn length_is_checked() {
+        assert!(matches!(
+            PublicKey::from_slice(&[0; 31]),
+            Err(Error::InvalidLength {
+                expected: 32,
+                found: 31,
+                ..
+            })
+        ));
+        assert!(PublicKey::from_slice(&[9; 32]).is_ok());
+    }
+
+    #[test]
+    fn scalar_round_trip_keeps_the_key() {
+        let mut rng = seeded_rng([3; 32]);
+        let k = SecretKey::random(&mut rng);
+        let k2 = SecretKey::from_scalar(&k.to_scalar().unwrap());
+        assert_eq!(k.public_key(), k2.public_key());
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let k = SecretKey::from_bytes([0xab; 32]);
+        assert!(!format!("{k:?}").contains("ab"));
+        assert!(!format!("{:?}", KeyPair::from_secret(k)).contains("abab"));
+    }
+}

@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_op_in_unsafe_fn)]
+#![deny(missing_docs)]
+
+pub mod crypto;
+pub mod error;
+
+pub use error::{Error, ErrorKind, Result};
