@@ -92,6 +92,71 @@ pub enum Error {
         /// The number of parties.
         parties: usize,
     },
+
+    // ---- quantize -------------------------------------------------------------------
+    /// A quantization parameter was outside its allowed range.
+    #[error("invalid quantization parameter {param}: must be {allowed}")]
+    InvalidQuantParam {
+        /// The parameter (`clip`, `bits`, `ring_bits`, `max_clients`, `max_weight`).
+        param: &'static str,
+        /// The allowed range, in words.
+        allowed: &'static str,
+    },
+    /// The ring is too narrow for the sum of `max_clients` clients, each contributing at
+    /// most `max_weight * (2^quant_bits - 1)`, to be exact: it could wrap.
+    #[error(
+        "a {ring_bits}-bit ring is too narrow: {max_clients} clients x weight {max_weight}          x (2^{quant_bits} - 1) needs {needed_bits} bits"
+    )]
+    RingTooNarrow {
+        /// The ring width asked for.
+        ring_bits: u32,
+        /// The smallest ring width whose sum cannot wrap.
+        needed_bits: u32,
+        /// The quantization bits.
+        quant_bits: u32,
+        /// The maximum number of clients summed.
+        max_clients: usize,
+        /// The maximum weight of one client (1 when unweighted).
+        max_weight: u64,
+    },
+    /// An input to quantize was NaN or infinite.
+    #[error("input element {index} is not finite (NaN or infinity)")]
+    NonFiniteInput {
+        /// The position of the first such element.
+        index: usize,
+    },
+    /// A client weight outside `1..=max_weight`.
+    #[error("weight {weight} is outside 1..={max}")]
+    WeightOutOfRange {
+        /// The weight given.
+        weight: u64,
+        /// The largest weight the configuration allows (1 when unweighted).
+        max: u64,
+    },
+    /// More included clients than the quantizer was configured for.
+    #[error("{included} included clients exceed the configured maximum of {max}")]
+    TooManyIncluded {
+        /// The number of included clients given.
+        included: usize,
+        /// The configured maximum.
+        max: usize,
+    },
+    /// A weighted aggregate had no trailing weight word.
+    #[error("weighted aggregate is missing its weight word")]
+    MissingWeightWord,
+    /// A word of an aggregate lies outside what the included clients can have produced:
+    /// a client sent an out-of-range input, or the count of included clients is wrong.
+    #[error("aggregate word {index} = {word} is outside {min}..={max}")]
+    AggregateOutOfRange {
+        /// The position of the word (the weight word is the last one).
+        index: usize,
+        /// The word found.
+        word: u64,
+        /// The smallest possible value.
+        min: u64,
+        /// The largest possible value.
+        max: u64,
+    },
 }
 
 impl Error {
@@ -103,6 +168,14 @@ impl Error {
             Error::ZeroShareIndex | Error::DuplicateShareIndex { .. } => ErrorKind::PeerMisbehaved,
             Error::NotEnoughShares { .. } => ErrorKind::Threshold,
             Error::InvalidThreshold { .. } => ErrorKind::Misuse,
+            Error::InvalidQuantParam { .. }
+            | Error::RingTooNarrow { .. }
+            | Error::NonFiniteInput { .. }
+            | Error::WeightOutOfRange { .. }
+            | Error::TooManyIncluded { .. } => ErrorKind::Misuse,
+            Error::MissingWeightWord | Error::AggregateOutOfRange { .. } => {
+                ErrorKind::PeerMisbehaved
+            }
         }
     }
 }
@@ -132,6 +205,30 @@ mod tests {
             Error::InvalidThreshold {
                 threshold: 0,
                 parties: 5,
+            },
+            Error::InvalidQuantParam {
+                param: "bits",
+                allowed: "1..=53",
+            },
+            Error::RingTooNarrow {
+                ring_bits: 20,
+                needed_bits: 21,
+                quant_bits: 16,
+                max_clients: 17,
+                max_weight: 1,
+            },
+            Error::NonFiniteInput { index: 4 },
+            Error::WeightOutOfRange { weight: 0, max: 10 },
+            Error::TooManyIncluded {
+                included: 11,
+                max: 10,
+            },
+            Error::MissingWeightWord,
+            Error::AggregateOutOfRange {
+                index: 2,
+                word: 1 << 20,
+                min: 0,
+                max: 65535,
             },
         ]
     }
