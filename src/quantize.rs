@@ -428,10 +428,14 @@ impl Quantizer {
     }
 
     /// Encodes `x` with integer weight `weight`: each element is clipped to `[-c, c]`,
-    /// mapped to `v = (clip(x) + c) · M / (2c)` in `[0, M]`, rounded to an integer `k`
-    /// (stochastic: `floor(v) + [U < v - floor(v)]` with `U` uniform in `[0, 1)` from 53
-    /// bits of `rng`; deterministic: half to even, `rng` unused), and the word is `w·k`.
-    /// Weighted configurations append the word `w`.
+    /// mapped to `v = (clip(x) + c) · M / (2c)` in `[0, M]` (`-c` to exactly 0, `c` to
+    /// exactly `M`), rounded to an integer `k` (stochastic: `floor(v) + [U < v - floor(v)]`
+    /// with `U = (rng.next_u64() >> 11) · 2^-53`, one draw per element in order;
+    /// deterministic: half to even, `rng` unused), and the word is `w·k`. Weighted
+    /// configurations append the word `w`.
+    ///
+    /// `rng` must be the client's own randomness (`os_rng()` in production, or a
+    /// `seeded_rng` per client in simulations), never derived from mask seeds.
     ///
     /// # Errors
     /// [`Error::WeightOutOfRange`] unless `1 <= weight <= max_weight` (1 when
@@ -466,8 +470,13 @@ impl Quantizer {
             } else {
                 xi
             };
-            // In [0, M] up to f64 rounding; the clamp removes any overshoot.
-            let v = ((xc + c) * self.scale).clamp(0.0, top);
+            // v >= 0 always (xc + c >= 0 and scale > 0); the top end is pinned to M
+            // exactly, and f64 rounding can never carry v above it.
+            let v = if xc >= c {
+                top
+            } else {
+                ((xc + c) * self.scale).min(top)
+            };
             let k = match self.cfg.rounding {
                 Rounding::Deterministic => v.round_ties_even() as u64,
                 Rounding::Stochastic => {
@@ -757,6 +766,18 @@ mod tests {
             let out = qz.quantize(&[-2.5f64, 2.5, -1e9, 1e9], &mut rng).unwrap();
             assert_eq!(out.words(), &[0, 255, 0, 255]);
             assert_eq!(out.clipped(), 2);
+        }
+        // The ends are exact for any c and q, with either rounding and any draw.
+        for c in [1.5, 0.1, 3.7, 24.5, 1e-5, 1e5, MIN_CLIP, MAX_CLIP] {
+            for bits in [1, 7, 24, 53] {
+                for rounding in [Rounding::Deterministic, Rounding::Stochastic] {
+                    let qz = q(QuantConfig::new(c, bits, 64, 1).with_rounding(rounding));
+                    let out = qz.quantize(&[-c, c, -c, c], &mut rng).unwrap();
+                    let m = (1u64 << bits) - 1;
+                    assert_eq!(out.words(), &[0, m, 0, m], "{c} {bits}");
+                    assert_eq!(out.clipped(), 0);
+                }
+            }
         }
         // 0 maps to v = 127.5: half to even gives 128.
         let det = q(QuantConfig::new(1.0, 8, 8, 1).with_rounding(Rounding::Deterministic));
