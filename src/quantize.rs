@@ -24,6 +24,30 @@
 //! with `W_tot = Σ w_i` (the number of included clients when unweighted); see
 //! [`Quantizer::error_bound`].
 //!
+//! ```
+//! use secagg::crypto::rng::seeded_rng;
+//! use secagg::quantize::{min_ring_bits, QuantConfig, Quantizer};
+//!
+//! // Up to 100 clients, weights (example counts) up to 500, 16 bits per element.
+//! let b = min_ring_bits(16, 100, 500)?; // bit length of 100 * 500 * (2^16 - 1)
+//! let qz = Quantizer::new(QuantConfig::new(1.0, 16, b, 100).weighted(500))?;
+//! let mut rng = seeded_rng([7; 32]);
+//! let a = qz.quantize_weighted(&[0.5f32, -0.25], 300, &mut rng)?;
+//! let c = qz.quantize_weighted(&[-0.1f32, 2.0], 100, &mut rng)?; // 2.0 is clipped to 1.0
+//! assert_eq!(c.clipped(), 1);
+//! // What the ring computes: the word-wise sum modulo 2^b (masks cancel out).
+//! let sum: Vec<u64> = a.words().iter().zip(c.words())
+//!     .map(|(x, y)| (x + y) & ((1u64 << b) - 1))
+//!     .collect();
+//! let agg = qz.dequantize(&sum, 2)?;
+//! assert_eq!(agg.total_weight, 400);
+//! let want = [300.0 * 0.5 + 100.0 * -0.1, 300.0 * -0.25 + 100.0 * 1.0];
+//! for (got, want) in agg.sum.iter().zip(want) {
+//!     assert!((got - want).abs() <= agg.error_bound);
+//! }
+//! # Ok::<(), secagg::Error>(())
+//! ```
+//!
 //! Unlike Flower's SecAgg+ (defaults: quantization range 2^22 in a 2^32 modulus,
 //! `max_weight` 1000), whose sum — and weight channel — silently wraps once about 1,024
 //! clients take part, a configuration here that could wrap for *any* accepted number of
