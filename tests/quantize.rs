@@ -400,7 +400,8 @@ fn f32_and_f64_inputs_agree() {
     let x64: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
     let a = qz.quantize(&x32, &mut seeded_rng([8; 32])).unwrap();
     let b = qz.quantize(&x64, &mut seeded_rng([8; 32])).unwrap();
-    assert_eq!(a, b);
+    assert_eq!(a.words(), b.words());
+    assert_eq!(a.clipped(), b.clipped());
     assert!(a.clipped() > 0);
     let agg = qz.dequantize(a.words(), 1).unwrap();
     let s32 = agg.sum_f32();
