@@ -157,6 +157,43 @@ pub enum Error {
         /// The largest possible value.
         max: u64,
     },
+    // ---- primitives (prim) ----------------------------------------------------------
+    /// A share carried an evaluation point beyond the last client's, `id + 1` for
+    /// `id = u32::MAX`, i.e. above 2^32.
+    #[error("share evaluation point x = {x} is out of range (at most 2^32)")]
+    ShareIndexOutOfRange {
+        /// The offending evaluation point.
+        x: u64,
+    },
+    /// Shares were combined with Lagrange coefficients computed for a different
+    /// number of points.
+    #[error("share count mismatch: coefficients are for {expected} shares, found {found}")]
+    ShareCountMismatch {
+        /// The number of points the coefficients were computed for.
+        expected: usize,
+        /// The number of shares supplied.
+        found: usize,
+    },
+    /// A share's evaluation point differs from the point the Lagrange coefficients
+    /// were computed for at the same position.
+    #[error("share point mismatch: expected x = {expected}, found x = {found}")]
+    SharePointMismatch {
+        /// The point the coefficients expect at this position.
+        expected: u64,
+        /// The point of the share at this position.
+        found: u64,
+    },
+    /// A caller-chosen length exceeds what the primitive allows (an HKDF output
+    /// longer than 255 hash blocks, a vector name longer than a `u16` can count).
+    #[error("{what} too long: at most {max} bytes, found {found}")]
+    TooLong {
+        /// What was too long.
+        what: &'static str,
+        /// The largest allowed length.
+        max: usize,
+        /// The length requested.
+        found: usize,
+    },
 }
 
 impl Error {
@@ -176,6 +213,11 @@ impl Error {
             Error::MissingWeightWord | Error::AggregateOutOfRange { .. } => {
                 ErrorKind::PeerMisbehaved
             }
+            // ---- primitives (prim) ----
+            Error::ShareIndexOutOfRange { .. } => ErrorKind::PeerMisbehaved,
+            Error::ShareCountMismatch { .. }
+            | Error::SharePointMismatch { .. }
+            | Error::TooLong { .. } => ErrorKind::Misuse,
         }
     }
 }
@@ -187,7 +229,8 @@ pub type Result<T> = core::result::Result<T, Error>;
 mod tests {
     use super::*;
 
-    /// One value of every variant; extend it when a variant is added.
+    /// One value of every variant; extend it when a variant is added (and give the
+    /// new variant the next index in [`variant_index`]).
     pub(crate) fn every_variant() -> Vec<Error> {
         vec![
             Error::InvalidLength {
@@ -230,17 +273,120 @@ mod tests {
                 min: 0,
                 max: 65535,
             },
+            // ---- primitives (prim) ----
+            Error::ShareIndexOutOfRange { x: 1 << 33 },
+            Error::ShareCountMismatch {
+                expected: 3,
+                found: 2,
+            },
+            Error::SharePointMismatch {
+                expected: 2,
+                found: 5,
+            },
+            Error::TooLong {
+                what: "hkdf-sha256 output",
+                max: 8160,
+                found: 8161,
+            },
         ]
+    }
+
+    /// Number of variants of [`Error`]; bump it with every new variant.
+    const VARIANT_COUNT: usize = 13;
+
+    /// Compile-time exhaustiveness guard: no wildcard arm, so a new variant does not
+    /// compile until it gets an index here (the next one, `VARIANT_COUNT` before the
+    /// bump), and the test below then fails until [`every_variant`] lists it.
+    fn variant_index(e: &Error) -> usize {
+        match e {
+            Error::InvalidLength { .. } => 0,
+            Error::NonCanonicalScalar => 1,
+            Error::NonContributory => 2,
+            Error::Decryption => 3,
+            Error::Rng => 4,
+            Error::ZeroShareIndex => 5,
+            Error::DuplicateShareIndex { .. } => 6,
+            Error::NotEnoughShares { .. } => 7,
+            Error::InvalidThreshold { .. } => 8,
+            // ---- primitives (prim) ----
+            Error::ShareIndexOutOfRange { .. } => 9,
+            Error::ShareCountMismatch { .. } => 10,
+            Error::SharePointMismatch { .. } => 11,
+            Error::TooLong { .. } => 12,
+        }
+    }
+
+    #[test]
+    fn every_variant_is_listed_once() {
+        let mut seen: Vec<usize> = every_variant().iter().map(variant_index).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..VARIANT_COUNT).collect::<Vec<_>>());
     }
 
     #[test]
     fn every_variant_displays_and_has_a_kind() {
+        let mut shown = std::collections::BTreeSet::new();
         for e in every_variant() {
             let s = e.to_string();
             assert!(!s.is_empty());
+            assert!(shown.insert(s), "two variants display alike: {e:?}");
             assert!(!format!("{e:?}").is_empty());
-            let _ = e.kind().to_string();
+            assert!(!e.kind().to_string().is_empty());
         }
+    }
+
+    #[test]
+    fn display_texts() {
+        assert_eq!(
+            Error::InvalidLength {
+                what: "x25519 public key",
+                expected: 32,
+                found: 31
+            }
+            .to_string(),
+            "invalid length for x25519 public key: expected 32 bytes, found 31"
+        );
+        assert_eq!(
+            Error::SharePointMismatch {
+                expected: 2,
+                found: 5
+            }
+            .to_string(),
+            "share point mismatch: expected x = 2, found x = 5"
+        );
+        assert_eq!(
+            Error::TooLong {
+                what: "vector name",
+                max: 65535,
+                found: 65536
+            }
+            .to_string(),
+            "vector name too long: at most 65535 bytes, found 65536"
+        );
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(Error::Decryption.kind(), ErrorKind::Crypto);
+        assert_eq!(Error::NonContributory.kind(), ErrorKind::Crypto);
+        assert_eq!(Error::NonCanonicalScalar.kind(), ErrorKind::Encoding);
+        assert_eq!(Error::ZeroShareIndex.kind(), ErrorKind::PeerMisbehaved);
+        assert_eq!(
+            Error::ShareIndexOutOfRange { x: 0 }.kind(),
+            ErrorKind::PeerMisbehaved
+        );
+        assert_eq!(
+            Error::NotEnoughShares { needed: 2, got: 1 }.kind(),
+            ErrorKind::Threshold
+        );
+        assert_eq!(
+            Error::SharePointMismatch {
+                expected: 1,
+                found: 2
+            }
+            .kind(),
+            ErrorKind::Misuse
+        );
     }
 
     #[test]
