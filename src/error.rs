@@ -194,6 +194,36 @@ pub enum Error {
         /// The length requested.
         found: usize,
     },
+    // ---- ring / mask expansion ------------------------------------------------------
+    /// A power-of-two ring width outside 1..=64 was requested.
+    #[error("invalid ring width: {bits} bits (must be 1..=64)")]
+    InvalidRingBits {
+        /// The width asked for.
+        bits: u32,
+    },
+    /// A general modulus below 3 or a power of two was requested.
+    #[error("invalid ring modulus {m} (must be >= 3 and not a power of two)")]
+    InvalidModulus {
+        /// The modulus asked for.
+        m: u64,
+    },
+    /// Two vectors combined element-wise had different lengths.
+    #[error("vector length mismatch: expected {expected} elements, found {found}")]
+    VectorLengthMismatch {
+        /// The length required.
+        expected: usize,
+        /// The length received.
+        found: usize,
+    },
+    /// A vector's word type, or an unreduced word, does not belong to the ring used.
+    #[error("vector does not fit the ring (wrong word type or unreduced word)")]
+    RingMismatch,
+    /// A mask-expansion backend was requested that this CPU does not support.
+    #[error("PRG backend {name} is not supported on this CPU")]
+    UnsupportedBackend {
+        /// The backend's name.
+        name: &'static str,
+    },
 }
 
 impl Error {
@@ -218,6 +248,11 @@ impl Error {
             Error::ShareCountMismatch { .. }
             | Error::SharePointMismatch { .. }
             | Error::TooLong { .. } => ErrorKind::Misuse,
+            Error::InvalidRingBits { .. }
+            | Error::InvalidModulus { .. }
+            | Error::VectorLengthMismatch { .. }
+            | Error::RingMismatch
+            | Error::UnsupportedBackend { .. } => ErrorKind::Misuse,
         }
     }
 }
@@ -288,6 +323,14 @@ mod tests {
                 max: 8160,
                 found: 8161,
             },
+            Error::InvalidRingBits { bits: 65 },
+            Error::InvalidModulus { m: 4 },
+            Error::VectorLengthMismatch {
+                expected: 3,
+                found: 4,
+            },
+            Error::RingMismatch,
+            Error::UnsupportedBackend { name: "vaes512" },
         ]
     }
 

@@ -5,5 +5,6 @@
 pub mod crypto;
 pub mod error;
 pub mod quantize;
+pub mod ring;
 
 pub use error::{Error, ErrorKind, Result};
