@@ -4,5 +4,6 @@
 
 pub mod crypto;
 pub mod error;
+pub mod protocol;
 
 pub use error::{Error, ErrorKind, Result};
