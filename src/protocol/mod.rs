@@ -1,4 +1,5 @@
-//! The protocol layer: who shares with whom ([`graph`]) and how many shares are needed
-//! ([`params`]). Sans-IO: nothing here does I/O, spawns threads or reads a clock.
+//! The protocol layer (sans-IO: nothing here does I/O, spawns threads or reads a clock).
+//!
+//! [`graph`]: who shares keys and pairwise masks with whom.
 
 pub mod graph;
