@@ -224,6 +224,71 @@ pub enum Error {
         /// The backend's name.
         name: &'static str,
     },
+    // ---- graph and parameters -------------------------------------------------------
+    /// A client count of zero, or more clients than a [`crate::crypto::ClientId`] can
+    /// number (ids are `0..n`, so `n <= 2^32`).
+    #[error("invalid number of clients {n}: need 1 <= n <= 2^32")]
+    InvalidClientCount {
+        /// The number of clients asked for.
+        n: usize,
+    },
+    /// A sparse (Harary) graph was asked for with degree 0.
+    #[error("invalid graph degree {degree} for {n} clients")]
+    InvalidDegree {
+        /// The degree asked for.
+        degree: usize,
+        /// The number of clients.
+        n: usize,
+    },
+    /// A numeric parameter (a rate, a security parameter) was NaN or out of its range.
+    #[error("{what} is out of range: must be {allowed}")]
+    OutOfRange {
+        /// Which parameter.
+        what: &'static str,
+        /// The allowed range, in words.
+        allowed: &'static str,
+    },
+    /// No degree and threshold meet the security and correctness targets.
+    #[error("no degree and threshold meet the security and correctness targets for {n} clients")]
+    NoFeasibleParams {
+        /// The number of clients.
+        n: usize,
+    },
+    /// The degree is too low: corrupt and dropped clients may disconnect the graph.
+    #[error("degree {degree} is too low for {n} clients: the graph may disconnect")]
+    DegreeTooLow {
+        /// The degree asked for.
+        degree: usize,
+        /// The number of clients.
+        n: usize,
+    },
+    /// The threshold is too low: corrupt neighbours (or, in the malicious model, a
+    /// server that splits views) could reconstruct an honest client's secrets.
+    #[error("threshold {threshold} is insecure: at least {min} is required")]
+    ThresholdTooLow {
+        /// The threshold asked for.
+        threshold: usize,
+        /// The smallest secure threshold.
+        min: usize,
+    },
+    /// The threshold is too high: too few neighbours are expected to survive.
+    #[error("threshold {threshold} is too high: at most {max} neighbours are expected to survive")]
+    ThresholdTooHigh {
+        /// The threshold asked for.
+        threshold: usize,
+        /// The largest threshold that meets the correctness target.
+        max: usize,
+    },
+    /// In the malicious model, `2 t <= degree`: two disjoint sets of honest neighbours
+    /// could each reach the threshold, so a server telling them different stories
+    /// would learn both secrets of a client.
+    #[error("threshold {threshold} lets two disjoint sets of the {degree} neighbours reconstruct")]
+    ThresholdSplitView {
+        /// The threshold asked for.
+        threshold: usize,
+        /// The number of neighbours that hold shares.
+        degree: usize,
+    },
 }
 
 impl Error {
@@ -253,6 +318,14 @@ impl Error {
             | Error::VectorLengthMismatch { .. }
             | Error::RingMismatch
             | Error::UnsupportedBackend { .. } => ErrorKind::Misuse,
+            Error::InvalidClientCount { .. }
+            | Error::InvalidDegree { .. }
+            | Error::OutOfRange { .. }
+            | Error::NoFeasibleParams { .. }
+            | Error::DegreeTooLow { .. }
+            | Error::ThresholdTooLow { .. }
+            | Error::ThresholdTooHigh { .. }
+            | Error::ThresholdSplitView { .. } => ErrorKind::Misuse,
         }
     }
 }
@@ -331,6 +404,26 @@ mod tests {
             },
             Error::RingMismatch,
             Error::UnsupportedBackend { name: "vaes512" },
+            Error::InvalidClientCount { n: 0 },
+            Error::InvalidDegree { degree: 0, n: 10 },
+            Error::OutOfRange {
+                what: "dropout rate",
+                allowed: "in [0, 1)",
+            },
+            Error::NoFeasibleParams { n: 10 },
+            Error::DegreeTooLow { degree: 2, n: 1000 },
+            Error::ThresholdTooLow {
+                threshold: 2,
+                min: 17,
+            },
+            Error::ThresholdTooHigh {
+                threshold: 29,
+                max: 22,
+            },
+            Error::ThresholdSplitView {
+                threshold: 5,
+                degree: 10,
+            },
         ]
     }
 

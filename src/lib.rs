@@ -6,5 +6,6 @@ pub mod crypto;
 pub mod error;
 pub mod quantize;
 pub mod ring;
+pub mod protocol;
 
 pub use error::{Error, ErrorKind, Result};
