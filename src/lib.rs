@@ -4,8 +4,8 @@
 
 pub mod crypto;
 pub mod error;
+pub mod protocol;
 pub mod quantize;
 pub mod ring;
-pub mod protocol;
 
 pub use error::{Error, ErrorKind, Result};
