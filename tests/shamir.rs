@@ -395,6 +395,41 @@ fn t_minus_1_shares_are_consistent_with_every_candidate_secret() {
     assert_eq!(checked, 5 * (256 + 2 + 64));
 }
 
+/// `split` evaluates one polynomial of degree exactly t − 1 with the secret as constant
+/// term and fresh random coefficients: all n shares lie on the polynomial through the
+/// first t of them, its constant term is the secret, none of its other coefficients is
+/// zero (probability t/ℓ of a false failure), and splitting the same secret again gives
+/// different shares.
+#[test]
+fn split_uses_a_fresh_polynomial_of_degree_t_minus_1() {
+    let mut rng = seeded_rng([7; 32]);
+    for (n, t) in [(4usize, 1usize), (3, 2), (6, 4), (10, 10), (20, 7)] {
+        let secret = SecretScalar::random(&mut rng);
+        let xs: Vec<u64> = (0..n as u32).map(eval_point).collect();
+        let shares = split(&secret, t, &xs, &mut rng).unwrap();
+        let pts: Vec<(Scalar, Scalar)> = shares[..t]
+            .iter()
+            .map(|s| (Scalar::from(s.x()), y_of(s)))
+            .collect();
+        let f = interpolate(&pts);
+        assert_eq!(f[0], scalar_of(&secret));
+        assert!(f[1..].iter().all(|c| *c != Scalar::ZERO));
+        for s in &shares {
+            assert_eq!(horner(&f, Scalar::from(s.x())), y_of(s));
+        }
+        let again = split(&secret, t, &xs, &mut rng).unwrap();
+        for (a, b) in shares.iter().zip(&again) {
+            assert_eq!(a.x(), b.x());
+            if t == 1 {
+                assert_eq!(*a.y_bytes(), *secret.to_bytes());
+                assert_eq!(*a.y_bytes(), *b.y_bytes());
+            } else {
+                assert_ne!(*a.y_bytes(), *b.y_bytes());
+            }
+        }
+    }
+}
+
 // ---- our vectors: tests/vectors/shamir.json ------------------------------------------
 
 fn shares_of(t: &serde_json::Value) -> Result<Vec<Share>, Error> {
