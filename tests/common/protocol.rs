@@ -90,6 +90,8 @@ pub struct Session {
     pub server: Server,
     pub outbox: Vec<Option<ClientMessage>>,
     pub keys: Option<Vec<SigningKey>>,
+    /// Every message each client produced, in order.
+    pub sent: Vec<Vec<ClientMessage>>,
 }
 
 impl Session {
@@ -106,6 +108,7 @@ impl Session {
             .collect();
         let mut clients = Vec::new();
         let mut outbox = Vec::new();
+        let mut sent = Vec::new();
         for i in 0..spec.n {
             let key = keys.as_ref().map(|k| k[i].clone());
             let (c, m) = Client::new(
@@ -117,6 +120,7 @@ impl Session {
             )
             .unwrap();
             clients.push(c);
+            sent.push(vec![m.clone()]);
             outbox.push(Some(m));
         }
         Session {
@@ -127,6 +131,7 @@ impl Session {
             rngs,
             outbox,
             keys,
+            sent,
         }
     }
 
@@ -149,6 +154,7 @@ impl Session {
             let out = self.clients[i]
                 .handle(m.clone(), &mut self.rngs[i])
                 .unwrap();
+            self.sent[i].push(out.clone());
             self.outbox[i] = Some(out);
         }
     }
@@ -180,6 +186,37 @@ impl Session {
 
     pub fn rng(&mut self, id: ClientId) -> &mut ChaCha20Rng {
         &mut self.rngs[id as usize]
+    }
+
+    /// Feeds `msg` to client `id` directly.
+    pub fn handle(&mut self, id: ClientId, msg: ServerMessage) -> secagg::Result<ClientMessage> {
+        let i = id as usize;
+        self.clients[i].handle(msg, &mut self.rngs[i])
+    }
+
+    /// The message client `id` sent in `round`.
+    pub fn sent_in(&self, id: ClientId, round: Round) -> ClientMessage {
+        self.sent[id as usize]
+            .iter()
+            .find(|m| m.round() == round)
+            .unwrap()
+            .clone()
+    }
+
+    /// Delivers `msgs` to the clients, except those of `silent`, then closes the next
+    /// server round with the same clients silent.
+    pub fn step(
+        &mut self,
+        msgs: &[(ClientId, ServerMessage)],
+        silent: &[ClientId],
+    ) -> Vec<(ClientId, ServerMessage)> {
+        let live: Vec<_> = msgs
+            .iter()
+            .filter(|(i, _)| !silent.contains(i))
+            .cloned()
+            .collect();
+        self.client_round(&live);
+        self.server_round(silent)
     }
 }
 
