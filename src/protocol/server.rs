@@ -192,14 +192,14 @@ impl Server {
             return Err(Error::UnknownClient { client: from });
         }
         let r = msg.round();
-        if r < self.round {
-            return Err(Error::RoundClosed { round: r });
-        }
         if r > self.round || !self.config.rounds().contains(&r) {
             return Err(Error::UnexpectedMessage {
                 expected: self.round,
                 found: r,
             });
+        }
+        if r < self.round {
+            return Err(Error::RoundClosed { round: r });
         }
         if !member(&self.expected, from) {
             return Err(Error::DroppedClient { client: from });
