@@ -5,5 +5,7 @@
 pub mod crypto;
 pub mod error;
 pub mod protocol;
+pub mod quantize;
+pub mod ring;
 
 pub use error::{Error, ErrorKind, Result};

@@ -6,6 +6,7 @@
 pub mod aead;
 pub mod kdf;
 pub mod keys;
+pub mod prg;
 pub mod rng;
 pub mod shamir;
 

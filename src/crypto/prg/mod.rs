@@ -1,0 +1,475 @@
+//! Mask expansion: expand a 128-bit [`MaskSeed`] into ring words with AES-128 in counter
+//! mode and add (or subtract) them into an accumulator.
+//!
+//! # The word stream (normative; also in docs/protocol.md, "Mask expansion")
+//!
+//! `B(hi, lo) = AES-128_seed(LE128(hi * 2^64 + lo))`: the 16-byte block is `lo` as 8
+//! little-endian bytes followed by `hi` as 8 little-endian bytes.
+//!
+//! * **Z_{2^b}** (the hot path): the keystream is `B(0, 0) || B(0, 1) || B(0, 2) || ...`,
+//!   read as little-endian `u32` words when b <= 32 and `u64` words when b > 32. Element
+//!   `j` is word `j` masked to its low b bits. Element `j` lives in block
+//!   `j / (16 / word_bytes)`, so any range can be produced independently.
+//! * **Z_m**, m not a power of two: with `k = ceil(log2 m)` and `u32` words if
+//!   m < 2^32, else `u64` words, the elements are split into chunks of
+//!   [`MODULUS_CHUNK`] elements. Chunk `c` (elements `c * MODULUS_CHUNK ..`) reads its
+//!   own substream `B(c + 1, 0) || B(c + 1, 1) || ...` as little-endian words `w_0,
+//!   w_1, ...`; each candidate `w_i & (2^k - 1)` is accepted if it is below m and
+//!   skipped otherwise; the chunk's elements are the accepted candidates in order.
+//!   Chunks are independent, so they are generated in parallel bit-identically.
+//!
+//! A [`Sign::Plus`] mask adds these elements into the accumulator, a [`Sign::Minus`]
+//! mask subtracts them, both in the ring.
+
+mod portable;
+
+use rayon::prelude::*;
+
+use crate::crypto::kdf::MaskSeed;
+use crate::error::{Error, Result};
+use crate::ring::{add_mod, sub_mod, Ring, RingVec};
+
+/// Elements per independent substream chunk of a general-modulus ring (2^16).
+pub const MODULUS_CHUNK: usize = 1 << 16;
+
+/// Words per parallel work item in the power-of-two path (any multiple of 2 gives the
+/// same result; this one amortises the per-chunk setup).
+const POW2_CHUNK: usize = 1 << 16;
+
+/// Words per tile: every seed is applied to one tile while it is in L1 cache.
+const TILE: usize = 4096;
+
+/// Whether a mask is added to or subtracted from the accumulator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sign {
+    /// `acc += PRG(seed)`.
+    Plus,
+    /// `acc -= PRG(seed)`.
+    Minus,
+}
+
+/// An AES implementation that produces the word stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// The `aes` crate's block cipher (which dispatches to AES-NI, VAES or software
+    /// itself) on a buffer of counter blocks, then a separate add loop.
+    Portable,
+}
+
+impl Backend {
+    /// Every backend, fastest last.
+    pub const ALL: &'static [Backend] = &[Backend::Portable];
+
+    /// The backend's name, as printed by benchmarks.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Portable => "aes-crate",
+        }
+    }
+
+    /// Whether this CPU can run the backend.
+    pub fn is_supported(self) -> bool {
+        match self {
+            Backend::Portable => true,
+        }
+    }
+
+    /// The fastest backend this CPU supports (detected once, then cached).
+    pub fn detect() -> Backend {
+        Backend::Portable
+    }
+}
+
+/// The backend [`expand_add`] uses on this CPU.
+pub fn backend() -> Backend {
+    Backend::detect()
+}
+
+/// The name of the backend [`expand_add`] uses on this CPU.
+pub fn backend_name() -> &'static str {
+    backend().name()
+}
+
+/// A machine word of a [`RingVec`]: `u32` or `u64`.
+pub(crate) trait Word: Copy + Default + Send + Sync + 'static {
+    /// Bytes per word.
+    const BYTES: usize;
+    /// Words per AES block.
+    const PER_BLOCK: usize = 16 / Self::BYTES;
+    /// The word from `BYTES` little-endian bytes (shorter input is zero-extended).
+    fn from_le(bytes: &[u8]) -> Self;
+    /// Truncating conversion.
+    fn from_u64(x: u64) -> Self;
+    /// Zero-extending conversion.
+    fn to_u64(self) -> u64;
+    /// Wrapping addition.
+    fn wadd(self, other: Self) -> Self;
+    /// Wrapping subtraction.
+    fn wsub(self, other: Self) -> Self;
+    /// Bitwise and.
+    fn and(self, other: Self) -> Self;
+}
+
+macro_rules! impl_word {
+    ($t:ty) => {
+        impl Word for $t {
+            const BYTES: usize = core::mem::size_of::<$t>();
+            #[inline(always)]
+            fn from_le(bytes: &[u8]) -> Self {
+                let mut b = [0u8; core::mem::size_of::<$t>()];
+                for (d, s) in b.iter_mut().zip(bytes) {
+                    *d = *s;
+                }
+                <$t>::from_le_bytes(b)
+            }
+            #[inline(always)]
+            fn from_u64(x: u64) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn to_u64(self) -> u64 {
+                self as u64
+            }
+            #[inline(always)]
+            fn wadd(self, other: Self) -> Self {
+                self.wrapping_add(other)
+            }
+            #[inline(always)]
+            fn wsub(self, other: Self) -> Self {
+                self.wrapping_sub(other)
+            }
+            #[inline(always)]
+            fn and(self, other: Self) -> Self {
+                self & other
+            }
+        }
+    };
+}
+impl_word!(u32);
+impl_word!(u64);
+
+/// `(a ± k) & mask`.
+#[inline(always)]
+pub(crate) fn combine<W: Word, const SUB: bool>(a: W, k: W, mask: W) -> W {
+    if SUB {
+        a.wsub(k).and(mask)
+    } else {
+        a.wadd(k).and(mask)
+    }
+}
+
+/// One seed's key schedule for the chosen backend. Wiped on drop (by the `aes` crate).
+struct SeedKey {
+    cipher: portable::Cipher,
+    sub: bool,
+}
+
+impl SeedKey {
+    fn new(_backend: Backend, seed: &MaskSeed, sign: Sign) -> Self {
+        SeedKey {
+            cipher: portable::Cipher::new(seed.as_bytes()),
+            sub: sign == Sign::Minus,
+        }
+    }
+
+    /// Keystream blocks `B(hi, lo + i)` into `out`.
+    fn fill(&self, _backend: Backend, hi: u64, lo: u64, out: &mut [[u8; 16]]) {
+        self.cipher.fill(hi, lo, out);
+    }
+
+    /// Power-of-two stream words starting at whole block `block0`, into `acc`.
+    fn add_blocks<W: Word>(&self, _backend: Backend, block0: u64, acc: &mut [W], mask: W) {
+        if self.sub {
+            self.cipher.add_blocks::<W, true>(block0, acc, mask);
+        } else {
+            self.cipher.add_blocks::<W, false>(block0, acc, mask);
+        }
+    }
+
+    /// Power-of-two stream words `start .. start + acc.len()` into `acc`.
+    fn add_words<W: Word>(&self, backend: Backend, start: u64, acc: &mut [W], mask: W) {
+        let per = W::PER_BLOCK as u64;
+        let skip = (start % per) as usize;
+        let mut block = start / per;
+        let mut acc = acc;
+        if skip != 0 {
+            let mut ks = [[0u8; 16]];
+            self.fill(backend, 0, block, &mut ks);
+            let words = ks[0].chunks_exact(W::BYTES).skip(skip).map(W::from_le);
+            let n = (W::PER_BLOCK - skip).min(acc.len());
+            let (head, rest) = acc.split_at_mut(n);
+            for (a, k) in head.iter_mut().zip(words) {
+                *a = if self.sub {
+                    combine::<W, true>(*a, k, mask)
+                } else {
+                    combine::<W, false>(*a, k, mask)
+                };
+            }
+            acc = rest;
+            block += 1;
+        }
+        self.add_blocks(backend, block, acc, mask);
+    }
+
+    /// Chunk `chunk` of the general-modulus stream (rejection sampling) into `acc`.
+    fn add_mod_chunk<W: Word>(&self, backend: Backend, chunk: u64, acc: &mut [W], m: u64) {
+        let kmask = Ring::Modulus { m }.bit_mask();
+        let mut buf = [[0u8; 16]; 64];
+        let mut lo = 0u64;
+        let mut rest = acc;
+        while !rest.is_empty() {
+            self.fill(backend, chunk.wrapping_add(1), lo, &mut buf);
+            lo = lo.wrapping_add(buf.len() as u64);
+            let candidates = buf
+                .iter()
+                .flat_map(|b| b.chunks_exact(W::BYTES))
+                .map(|w| W::from_le(w).to_u64() & kmask)
+                .filter(|&x| x < m);
+            for x in candidates {
+                let Some((a, tail)) = core::mem::take(&mut rest).split_first_mut() else {
+                    break;
+                };
+                let v = if self.sub {
+                    sub_mod(a.to_u64(), x, m)
+                } else {
+                    add_mod(a.to_u64(), x, m)
+                };
+                *a = W::from_u64(v);
+                rest = tail;
+            }
+        }
+    }
+}
+
+/// `acc += Σ ± PRG(seed)` over the whole vector, with the fastest backend on this CPU;
+/// parallel over chunks (rayon), bit-identical to a serial computation.
+///
+/// Fails with [`Error::RingMismatch`] when `acc` has the wrong word type for `ring` or
+/// (general modulus only) holds an unreduced word, and with the error of
+/// [`Ring::validate`] for an invalid ring; `acc` is unchanged on error.
+pub fn expand_add(ring: &Ring, masks: &[(&MaskSeed, Sign)], acc: &mut RingVec) -> Result<()> {
+    expand_add_with(backend(), ring, masks, acc)
+}
+
+/// [`expand_add`] with a chosen backend (for tests and benchmarks); fails with
+/// [`Error::UnsupportedBackend`] if this CPU cannot run it.
+pub fn expand_add_with(
+    backend: Backend,
+    ring: &Ring,
+    masks: &[(&MaskSeed, Sign)],
+    acc: &mut RingVec,
+) -> Result<()> {
+    ring.validate()?;
+    if !backend.is_supported() {
+        return Err(Error::UnsupportedBackend {
+            name: backend.name(),
+        });
+    }
+    if ring.uses_u32() != matches!(acc, RingVec::U32(_)) {
+        return Err(Error::RingMismatch);
+    }
+    if matches!(ring, Ring::Modulus { .. }) && !acc.fits(ring) {
+        return Err(Error::RingMismatch);
+    }
+    if masks.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<SeedKey> = masks
+        .iter()
+        .map(|(seed, sign)| SeedKey::new(backend, seed, *sign))
+        .collect();
+    match acc {
+        RingVec::U32(v) => run(backend, ring, &keys, v),
+        RingVec::U64(v) => run(backend, ring, &keys, v),
+    }
+    Ok(())
+}
+
+fn run<W: Word>(backend: Backend, ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
+    match *ring {
+        Ring::Pow2 { .. } => {
+            let mask = W::from_u64(ring.bit_mask());
+            acc.par_chunks_mut(POW2_CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    let base = (c * POW2_CHUNK) as u64;
+                    for (t, tile) in chunk.chunks_mut(TILE).enumerate() {
+                        let start = base + (t * TILE) as u64;
+                        for key in keys {
+                            key.add_words(backend, start, tile, mask);
+                        }
+                    }
+                });
+        }
+        Ring::Modulus { m } => {
+            acc.par_chunks_mut(MODULUS_CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    for key in keys {
+                        key.add_mod_chunk(backend, c as u64, chunk, m);
+                    }
+                });
+        }
+    }
+}
+
+/// `PRG(seed)` as `len` ring elements (= [`expand_add`] onto zeros).
+pub fn expand(ring: &Ring, seed: &MaskSeed, len: usize) -> RingVec {
+    let mut acc = RingVec::zeros(ring, len);
+    // Fails only for an invalid hand-built ring; the zeros are returned then.
+    let _ = expand_add(ring, &[(seed, Sign::Plus)], &mut acc);
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed(i: u8) -> MaskSeed {
+        MaskSeed::from_bytes([i; 16])
+    }
+
+    /// The word stream straight from the definition, one block at a time.
+    fn reference(ring: &Ring, seed: &MaskSeed, len: usize) -> Vec<u64> {
+        use aes::cipher::{BlockCipherEncrypt, KeyInit};
+        let aes = aes::Aes128::new(&(*seed.as_bytes()).into());
+        let block = |hi: u64, lo: u64| {
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&lo.to_le_bytes());
+            b[8..].copy_from_slice(&hi.to_le_bytes());
+            let mut blk = b.into();
+            aes.encrypt_block(&mut blk);
+            let out: [u8; 16] = blk.into();
+            out
+        };
+        let wb = if ring.uses_u32() { 4 } else { 8 };
+        let word = |b: &[u8]| {
+            let mut x = [0u8; 8];
+            x[..wb].copy_from_slice(b);
+            u64::from_le_bytes(x)
+        };
+        let kmask = ring.bit_mask();
+        match *ring {
+            Ring::Pow2 { .. } => (0..)
+                .flat_map(|i| {
+                    block(0, i)
+                        .chunks(wb)
+                        .map(|w| word(w) & kmask)
+                        .collect::<Vec<_>>()
+                })
+                .take(len)
+                .collect(),
+            Ring::Modulus { m } => {
+                let mut out = Vec::new();
+                let mut c = 0u64;
+                while out.len() < len {
+                    let want = (len - out.len()).min(MODULUS_CHUNK);
+                    let mut got = 0;
+                    let mut i = 0;
+                    while got < want {
+                        for w in block(c + 1, i).chunks(wb) {
+                            let x = word(w) & kmask;
+                            if x < m && got < want {
+                                out.push(x);
+                                got += 1;
+                            }
+                        }
+                        i += 1;
+                    }
+                    c += 1;
+                }
+                out
+            }
+        }
+    }
+
+    #[test]
+    fn expand_matches_reference() {
+        let rings = [
+            Ring::pow2(1).unwrap(),
+            Ring::pow2(13).unwrap(),
+            Ring::pow2(32).unwrap(),
+            Ring::pow2(40).unwrap(),
+            Ring::pow2(64).unwrap(),
+            Ring::modulus(3).unwrap(),
+            Ring::modulus(1_000_003).unwrap(),
+            Ring::modulus((1 << 40) + 15).unwrap(),
+        ];
+        for ring in rings {
+            for len in [0, 1, 3, 5, 4097, 70_001, 140_000] {
+                let s = seed(len as u8);
+                assert_eq!(
+                    expand(&ring, &s, len).to_u64s(),
+                    reference(&ring, &s, len),
+                    "{ring:?} len {len}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn opposite_signs_cancel_and_sum_matches() {
+        for ring in [Ring::pow2(32).unwrap(), Ring::modulus(1_000_003).unwrap()] {
+            let (a, b) = (seed(1), seed(2));
+            let len = 100_003;
+            let mut acc = RingVec::zeros(&ring, len);
+            expand_add(
+                &ring,
+                &[(&a, Sign::Plus), (&b, Sign::Minus), (&a, Sign::Minus)],
+                &mut acc,
+            )
+            .unwrap();
+            let want: Vec<u64> = reference(&ring, &b, len)
+                .into_iter()
+                .map(|x| ring.neg(x))
+                .collect();
+            assert_eq!(acc.to_u64s(), want);
+        }
+    }
+
+    #[test]
+    fn start_offsets_match_reference() {
+        let s = seed(9);
+        for ring in [Ring::pow2(32).unwrap(), Ring::pow2(64).unwrap()] {
+            let full = reference(&ring, &s, 300);
+            let key = SeedKey::new(Backend::Portable, &s, Sign::Plus);
+            for start in 0..9 {
+                for len in [0, 1, 2, 5, 130, 291 - start] {
+                    let mask = ring.bit_mask();
+                    let got: Vec<u64> = if ring.uses_u32() {
+                        let mut v = vec![0u32; len];
+                        key.add_words(Backend::Portable, start as u64, &mut v, mask as u32);
+                        v.into_iter().map(u64::from).collect()
+                    } else {
+                        let mut v = vec![0u64; len];
+                        key.add_words(Backend::Portable, start as u64, &mut v, mask);
+                        v
+                    };
+                    assert_eq!(got, full[start..start + len]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_accumulator_is_refused() {
+        let s = seed(3);
+        let r = Ring::pow2(16).unwrap();
+        let mut acc = RingVec::U64(vec![0; 4]);
+        assert_eq!(
+            expand_add(&r, &[(&s, Sign::Plus)], &mut acc),
+            Err(Error::RingMismatch)
+        );
+        let m = Ring::modulus(7).unwrap();
+        let mut acc = RingVec::U32(vec![0, 7]);
+        assert_eq!(
+            expand_add(&m, &[(&s, Sign::Plus)], &mut acc),
+            Err(Error::RingMismatch)
+        );
+        assert_eq!(acc, RingVec::U32(vec![0, 7]));
+        let bad = Ring::Pow2 { bits: 0 };
+        assert!(expand_add(&bad, &[(&s, Sign::Plus)], &mut acc).is_err());
+        assert_eq!(expand(&bad, &s, 2).len(), 2);
+    }
+}
