@@ -253,15 +253,16 @@ pub fn run_with(
     let mut client_aborts = Vec::new();
 
     // Round 0: clients start.
-    let start = |(i, ((x, key), rng)): (usize, ((&Vec<RingVec>, &mut Option<SigningKey>), &mut _))| {
-        let id = i as ClientId;
-        if schedule.is_silent(id, Round::AdvertiseKeys) {
-            return Ok((None, None, Duration::ZERO));
-        }
-        let t0 = Instant::now();
-        let (c, m) = Client::new(Arc::clone(&config), id, x.clone(), key.take(), rng)?;
-        Ok((Some(c), Some(m), t0.elapsed()))
-    };
+    let start =
+        |(i, ((x, key), rng)): (usize, ((&Vec<RingVec>, &mut Option<SigningKey>), &mut _))| {
+            let id = i as ClientId;
+            if schedule.is_silent(id, Round::AdvertiseKeys) {
+                return Ok((None, None, Duration::ZERO));
+            }
+            let t0 = Instant::now();
+            let (c, m) = Client::new(Arc::clone(&config), id, x.clone(), key.take(), rng)?;
+            Ok((Some(c), Some(m), t0.elapsed()))
+        };
     let started: Result<Vec<(Option<Client>, Option<ClientMessage>, Duration)>> = match execution {
         ClientExecution::Parallel => inputs
             .par_iter()
@@ -323,7 +324,10 @@ pub fn run_with(
                 *slot = Some(msg);
             }
         }
-        let answer = |(i, ((client, rng), msg)): (usize, ((&mut Option<Client>, &mut _), Option<ServerMessage>))| {
+        let answer = |(i, ((client, rng), msg)): (
+            usize,
+            ((&mut Option<Client>, &mut _), Option<ServerMessage>),
+        )| {
             let (Some(c), Some(msg)) = (client.as_mut(), msg) else {
                 return (None, None, None);
             };
@@ -339,7 +343,8 @@ pub fn run_with(
                 Err(e) => (None, Some(e), Some(dt)),
             }
         };
-        let results: Vec<(Option<ClientMessage>, Option<Error>, Option<Duration>)> = match execution {
+        let results: Vec<(Option<ClientMessage>, Option<Error>, Option<Duration>)> = match execution
+        {
             ClientExecution::Parallel => clients
                 .par_iter_mut()
                 .zip(rngs.par_iter_mut())

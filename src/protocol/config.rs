@@ -11,6 +11,7 @@ use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
 
 use super::graph::{Graph, GraphSpec};
+use super::params::ThreatModel;
 use crate::crypto::{ClientId, SessionId, PROTOCOL_VERSION};
 use crate::error::{Error, Result};
 use crate::ring::Ring;
@@ -23,15 +24,6 @@ pub const MAX_VECTORS: usize = u16::MAX as usize;
 
 /// Longest vector name, in bytes.
 pub const MAX_NAME_LEN: usize = u16::MAX as usize;
-
-/// TEMPORARY shim until `params.rs` lands (same definition as the contract).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ThreatModel {
-    /// Semi-honest server.
-    SemiHonest,
-    /// Malicious server.
-    Malicious,
-}
 
 /// One vector summed in the session.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The protocol layer (sans-IO: nothing here does I/O, spawns threads or reads a clock).
 //!
-//! [`graph`]: who shares keys and pairwise masks with whom.
+//! [`graph`]: who shares keys and pairwise masks with whom. [`params`]: how many
+//! neighbours and which threshold meet a security and a correctness target.
 //! [`config`]: the agreed parameters and the session id.
 //! [`messages`]: every message of a session as plain data.
 //! [`client`] and [`server`]: the two state machines.
@@ -10,6 +11,7 @@ pub mod client;
 pub mod config;
 pub mod graph;
 pub mod messages;
+pub mod params;
 pub mod server;
 pub mod transcript;
 
