@@ -253,33 +253,24 @@ pub fn run_with(
     let mut client_aborts = Vec::new();
 
     // Round 0: clients start.
-    let start =
-        |(i, ((x, key), rng)): (usize, ((&Vec<RingVec>, &mut Option<SigningKey>), &mut _))| {
-            let id = i as ClientId;
-            if schedule.is_silent(id, Round::AdvertiseKeys) {
-                return Ok((None, None, Duration::ZERO));
-            }
-            let t0 = Instant::now();
-            let (c, m) = Client::new(Arc::clone(&config), id, x.clone(), key.take(), rng)?;
-            Ok((Some(c), Some(m), t0.elapsed()))
-        };
-    let started: Result<Vec<(Option<Client>, Option<ClientMessage>, Duration)>> = match execution {
-        ClientExecution::Parallel => inputs
-            .par_iter()
-            .zip(keys.par_iter_mut())
-            .zip(rngs.par_iter_mut())
-            .enumerate()
-            .map(start)
-            .collect(),
-        ClientExecution::Sequential => inputs
-            .iter()
-            .zip(keys.iter_mut())
-            .zip(rngs.iter_mut())
-            .enumerate()
-            .map(start)
-            .collect(),
-    };
-    let started = started.map_err(abort(Round::AdvertiseKeys))?;
+    let items: Vec<_> = inputs
+        .iter()
+        .zip(keys.iter_mut())
+        .zip(rngs.iter_mut())
+        .collect();
+    let started = each_client(execution, items, |i, ((x, key), rng)| {
+        let id = i as ClientId;
+        if schedule.is_silent(id, Round::AdvertiseKeys) {
+            return Ok((None, None, Duration::ZERO));
+        }
+        let t0 = Instant::now();
+        let (c, m) = Client::new(Arc::clone(&config), id, x.clone(), key.take(), rng)?;
+        Ok((Some(c), Some(m), t0.elapsed()))
+    });
+    let started: Vec<_> = started
+        .into_iter()
+        .collect::<Result<_>>()
+        .map_err(abort(Round::AdvertiseKeys))?;
     let mut clients: Vec<Option<Client>> = Vec::with_capacity(n);
     let mut outgoing: Vec<Option<ClientMessage>> = Vec::with_capacity(n);
     let mut times = Vec::with_capacity(n);
@@ -324,10 +315,8 @@ pub fn run_with(
                 *slot = Some(msg);
             }
         }
-        let answer = |(i, ((client, rng), msg)): (
-            usize,
-            ((&mut Option<Client>, &mut _), Option<ServerMessage>),
-        )| {
+        let items: Vec<_> = clients.iter_mut().zip(rngs.iter_mut()).zip(inbox).collect();
+        let results = each_client(execution, items, |i, ((client, rng), msg)| {
             let (Some(c), Some(msg)) = (client.as_mut(), msg) else {
                 return (None, None, None);
             };
@@ -342,24 +331,7 @@ pub fn run_with(
                 Ok(m) => (Some(m), None, Some(dt)),
                 Err(e) => (None, Some(e), Some(dt)),
             }
-        };
-        let results: Vec<(Option<ClientMessage>, Option<Error>, Option<Duration>)> = match execution
-        {
-            ClientExecution::Parallel => clients
-                .par_iter_mut()
-                .zip(rngs.par_iter_mut())
-                .zip(inbox.into_par_iter())
-                .enumerate()
-                .map(answer)
-                .collect(),
-            ClientExecution::Sequential => clients
-                .iter_mut()
-                .zip(rngs.iter_mut())
-                .zip(inbox)
-                .enumerate()
-                .map(answer)
-                .collect(),
-        };
+        });
         times.clear();
         for (i, (m, e, t)) in results.into_iter().enumerate() {
             if let Some(t) = t {
@@ -384,6 +356,26 @@ pub fn run_with(
         rounds: stats,
         client_aborts,
     })
+}
+
+/// Applies `f` to every client's items, in parallel or one after the other.
+fn each_client<I: Send, O: Send>(
+    execution: ClientExecution,
+    items: Vec<I>,
+    f: impl Fn(usize, I) -> O + Sync + Send,
+) -> Vec<O> {
+    match execution {
+        ClientExecution::Parallel => items
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, x)| f(i, x))
+            .collect(),
+        ClientExecution::Sequential => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| f(i, x))
+            .collect(),
+    }
 }
 
 fn mean(times: &[Duration]) -> Duration {
