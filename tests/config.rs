@@ -22,7 +22,13 @@ fn keys(n: usize) -> Vec<VerifyingKey> {
 
 #[test]
 fn thresholds() {
-    let build = |n, t, g: GraphSpec| Config::builder(n, t).graph(g).vector("", 4, r16()).build().map(|_| ());
+    let build = |n, t, g: GraphSpec| {
+        Config::builder(n, t)
+            .graph(g)
+            .vector("", 4, r16())
+            .build()
+            .map(|_| ())
+    };
     assert_eq!(
         build(5, 0, GraphSpec::Complete),
         Err(Error::InvalidThreshold {
@@ -58,7 +64,10 @@ fn thresholds() {
             parties: 0
         })
     );
-    assert!(matches!(build(0, 1, GraphSpec::Complete), Err(Error::InvalidClientCount { n: 0 })));
+    assert!(matches!(
+        build(0, 1, GraphSpec::Complete),
+        Err(Error::InvalidClientCount { n: 0 })
+    ));
 }
 
 #[test]
@@ -106,20 +115,26 @@ fn malicious_threshold_and_keys() {
 #[test]
 fn vectors() {
     let b = || Config::builder(4, 2);
-    assert_eq!(b().build().map(|_| ()), Err(Error::InvalidVectorCount { count: 0 }));
+    assert_eq!(
+        b().build().map(|_| ()),
+        Err(Error::InvalidVectorCount { count: 0 })
+    );
     assert_eq!(
         b().vector("a", 0, r16()).build().map(|_| ()),
         Err(Error::InvalidVectorLength { index: 0, dim: 0 })
     );
     assert_eq!(
-        b().vector("a", 3, r16()).vector("a", 3, r16()).build().map(|_| ()),
+        b().vector("a", 3, r16())
+            .vector("a", 3, r16())
+            .build()
+            .map(|_| ()),
         Err(Error::DuplicateVectorName { index: 1 })
     );
     assert_eq!(
         b().vector("x".repeat(70_000), 3, r16()).build().map(|_| ()),
-        Err(Error::InvalidLength {
+        Err(Error::TooLong {
             what: "vector name",
-            expected: 65535,
+            max: 65535,
             found: 70_000
         })
     );
@@ -219,8 +234,15 @@ fn session_id_depends_on_every_parameter() {
             .context(*b"model-1"),
         base().malicious(keys(6)),
     ];
-    let mut ids: Vec<[u8; 32]> = variants.into_iter().map(|b| *b.build().unwrap().session_id()).collect();
-    assert_eq!(ids[0], *base().build().unwrap().session_id(), "deterministic");
+    let mut ids: Vec<[u8; 32]> = variants
+        .into_iter()
+        .map(|b| *b.build().unwrap().session_id())
+        .collect();
+    assert_eq!(
+        ids[0],
+        *base().build().unwrap().session_id(),
+        "deterministic"
+    );
     let count = ids.len();
     ids.sort();
     ids.dedup();

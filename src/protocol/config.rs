@@ -95,7 +95,7 @@ impl ConfigBuilder {
     /// [`Error::InvalidThreshold`] unless `1 <= t <=` the smallest neighbourhood (so
     /// `n >= 2`); [`Error::ThresholdSplitView`] in the malicious model unless `2t >` the
     /// largest neighbourhood; [`Error::InvalidVectorCount`],
-    /// [`Error::InvalidVectorLength`], [`Error::InvalidLength`] (name over 65,535 bytes),
+    /// [`Error::InvalidVectorLength`], [`Error::TooLong`] (name over 65,535 bytes),
     /// [`Error::DuplicateVectorName`]; [`Error::VerifyingKeyCount`] (malicious: exactly
     /// `n` keys), [`Error::WeakVerifyingKey`], [`Error::DuplicateKey`].
     pub fn build(self) -> Result<Config> {
@@ -125,9 +125,9 @@ impl ConfigBuilder {
                 return Err(Error::InvalidVectorLength { index, dim: v.dim });
             }
             if v.name.len() > MAX_NAME_LEN {
-                return Err(Error::InvalidLength {
+                return Err(Error::TooLong {
                     what: "vector name",
-                    expected: MAX_NAME_LEN,
+                    max: MAX_NAME_LEN,
                     found: v.name.len(),
                 });
             }
