@@ -22,6 +22,10 @@
 //! mask subtracts them, both in the ring.
 
 mod portable;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -48,36 +52,68 @@ pub enum Sign {
     Minus,
 }
 
-/// An AES implementation that produces the word stream.
+/// An AES implementation that produces the word stream. All give identical words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Backend {
     /// The `aes` crate's block cipher (which dispatches to AES-NI, VAES or software
     /// itself) on a buffer of counter blocks, then a separate add loop.
     Portable,
+    /// Fused kernel: VAES on 256-bit vectors (AVX2), 16 blocks in flight, keystream
+    /// added into the accumulator in the same loop. x86-64 only.
+    Vaes256,
+    /// Fused kernel: VAES on 512-bit vectors (AVX-512F), 32 blocks in flight. x86-64
+    /// only.
+    Vaes512,
 }
 
 impl Backend {
-    /// Every backend, fastest last.
-    pub const ALL: &'static [Backend] = &[Backend::Portable];
+    /// Every backend.
+    pub const ALL: &'static [Backend] = &[Backend::Portable, Backend::Vaes256, Backend::Vaes512];
 
     /// The backend's name, as printed by benchmarks.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Portable => "aes-crate",
+            Backend::Vaes256 => "vaes256",
+            Backend::Vaes512 => "vaes512",
         }
     }
 
-    /// Whether this CPU can run the backend.
+    /// Whether this CPU can run the backend (detected at run time).
     pub fn is_supported(self) -> bool {
         match self {
             Backend::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Backend::Vaes256 => x86::Width::V256.is_supported(),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Vaes512 => x86::Width::V512.is_supported(),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
         }
     }
 
     /// The fastest backend this CPU supports (detected once, then cached).
+    ///
+    /// VAES on 512-bit vectors where AVX-512F is present, else VAES on 256-bit vectors,
+    /// else the `aes` crate.
     pub fn detect() -> Backend {
-        Backend::Portable
+        static DETECTED: OnceLock<Backend> = OnceLock::new();
+        *DETECTED.get_or_init(|| {
+            [Backend::Vaes512, Backend::Vaes256]
+                .into_iter()
+                .find(|b| b.is_supported())
+                .unwrap_or(Backend::Portable)
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn width(self) -> Option<x86::Width> {
+        match self {
+            Backend::Portable => None,
+            Backend::Vaes256 => Some(x86::Width::V256),
+            Backend::Vaes512 => Some(x86::Width::V512),
+        }
     }
 }
 
@@ -159,43 +195,69 @@ pub(crate) fn combine<W: Word, const SUB: bool>(a: W, k: W, mask: W) -> W {
     }
 }
 
-/// One seed's key schedule for the chosen backend. Wiped on drop (by the `aes` crate).
-struct SeedKey {
-    cipher: portable::Cipher,
+/// One seed's key schedule for one backend, and its sign. Wiped on drop.
+pub(crate) struct SeedKey {
+    sched: Schedule,
     sub: bool,
 }
 
+enum Schedule {
+    Portable(portable::Cipher),
+    #[cfg(target_arch = "x86_64")]
+    Wide(x86::Kernel, x86::RoundKeys),
+}
+
 impl SeedKey {
-    fn new(_backend: Backend, seed: &MaskSeed, sign: Sign) -> Self {
+    /// The key schedule of `seed` for `backend`, which must be supported (checked by the
+    /// public entry points; an unsupported one falls back to the portable backend).
+    fn new(backend: Backend, seed: &MaskSeed, sign: Sign) -> Self {
+        let sub = sign == Sign::Minus;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(w) = backend.width().and_then(x86::Kernel::new) {
+            // SAFETY: a `Kernel` exists only where the CPU has AES-NI (and VAES).
+            let rk = unsafe { x86::RoundKeys::new(seed.as_bytes()) };
+            return SeedKey {
+                sched: Schedule::Wide(w, rk),
+                sub,
+            };
+        }
+        let _ = backend;
         SeedKey {
-            cipher: portable::Cipher::new(seed.as_bytes()),
-            sub: sign == Sign::Minus,
+            sched: Schedule::Portable(portable::Cipher::new(seed.as_bytes())),
+            sub,
         }
     }
 
     /// Keystream blocks `B(hi, lo + i)` into `out`.
-    fn fill(&self, _backend: Backend, hi: u64, lo: u64, out: &mut [[u8; 16]]) {
-        self.cipher.fill(hi, lo, out);
+    fn fill(&self, hi: u64, lo: u64, out: &mut [[u8; 16]]) {
+        match &self.sched {
+            Schedule::Portable(c) => c.fill(hi, lo, out),
+            #[cfg(target_arch = "x86_64")]
+            Schedule::Wide(w, rk) => w.fill(rk, hi, lo, out),
+        }
     }
 
     /// Power-of-two stream words starting at whole block `block0`, into `acc`.
-    fn add_blocks<W: Word>(&self, _backend: Backend, block0: u64, acc: &mut [W], mask: W) {
-        if self.sub {
-            self.cipher.add_blocks::<W, true>(block0, acc, mask);
-        } else {
-            self.cipher.add_blocks::<W, false>(block0, acc, mask);
+    fn add_blocks<W: Word>(&self, block0: u64, acc: &mut [W], mask: W) {
+        match (&self.sched, self.sub) {
+            (Schedule::Portable(c), false) => c.add_blocks::<W, false>(block0, acc, mask),
+            (Schedule::Portable(c), true) => c.add_blocks::<W, true>(block0, acc, mask),
+            #[cfg(target_arch = "x86_64")]
+            (Schedule::Wide(w, rk), false) => w.add_blocks::<W, false>(rk, block0, acc, mask),
+            #[cfg(target_arch = "x86_64")]
+            (Schedule::Wide(w, rk), true) => w.add_blocks::<W, true>(rk, block0, acc, mask),
         }
     }
 
     /// Power-of-two stream words `start .. start + acc.len()` into `acc`.
-    fn add_words<W: Word>(&self, backend: Backend, start: u64, acc: &mut [W], mask: W) {
+    fn add_words<W: Word>(&self, start: u64, acc: &mut [W], mask: W) {
         let per = W::PER_BLOCK as u64;
         let skip = (start % per) as usize;
         let mut block = start / per;
         let mut acc = acc;
         if skip != 0 {
             let mut ks = [[0u8; 16]];
-            self.fill(backend, 0, block, &mut ks);
+            self.fill(0, block, &mut ks);
             let words = ks[0].chunks_exact(W::BYTES).skip(skip).map(W::from_le);
             let n = (W::PER_BLOCK - skip).min(acc.len());
             let (head, rest) = acc.split_at_mut(n);
@@ -209,17 +271,17 @@ impl SeedKey {
             acc = rest;
             block += 1;
         }
-        self.add_blocks(backend, block, acc, mask);
+        self.add_blocks(block, acc, mask);
     }
 
     /// Chunk `chunk` of the general-modulus stream (rejection sampling) into `acc`.
-    fn add_mod_chunk<W: Word>(&self, backend: Backend, chunk: u64, acc: &mut [W], m: u64) {
+    fn add_mod_chunk<W: Word>(&self, chunk: u64, acc: &mut [W], m: u64) {
         let kmask = Ring::Modulus { m }.bit_mask();
         let mut buf = [[0u8; 16]; 64];
         let mut lo = 0u64;
         let mut rest = acc;
         while !rest.is_empty() {
-            self.fill(backend, chunk.wrapping_add(1), lo, &mut buf);
+            self.fill(chunk.wrapping_add(1), lo, &mut buf);
             lo = lo.wrapping_add(buf.len() as u64);
             let candidates = buf
                 .iter()
@@ -280,13 +342,13 @@ pub fn expand_add_with(
         .map(|(seed, sign)| SeedKey::new(backend, seed, *sign))
         .collect();
     match acc {
-        RingVec::U32(v) => run(backend, ring, &keys, v),
-        RingVec::U64(v) => run(backend, ring, &keys, v),
+        RingVec::U32(v) => run(ring, &keys, v),
+        RingVec::U64(v) => run(ring, &keys, v),
     }
     Ok(())
 }
 
-fn run<W: Word>(backend: Backend, ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
+fn run<W: Word>(ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
     match *ring {
         Ring::Pow2 { .. } => {
             let mask = W::from_u64(ring.bit_mask());
@@ -297,7 +359,7 @@ fn run<W: Word>(backend: Backend, ring: &Ring, keys: &[SeedKey], acc: &mut [W]) 
                     for (t, tile) in chunk.chunks_mut(TILE).enumerate() {
                         let start = base + (t * TILE) as u64;
                         for key in keys {
-                            key.add_words(backend, start, tile, mask);
+                            key.add_words(start, tile, mask);
                         }
                     }
                 });
@@ -307,7 +369,7 @@ fn run<W: Word>(backend: Backend, ring: &Ring, keys: &[SeedKey], acc: &mut [W]) 
                 .enumerate()
                 .for_each(|(c, chunk)| {
                     for key in keys {
-                        key.add_mod_chunk(backend, c as u64, chunk, m);
+                        key.add_mod_chunk(c as u64, chunk, m);
                     }
                 });
         }
@@ -439,17 +501,104 @@ mod tests {
                     let mask = ring.bit_mask();
                     let got: Vec<u64> = if ring.uses_u32() {
                         let mut v = vec![0u32; len];
-                        key.add_words(Backend::Portable, start as u64, &mut v, mask as u32);
+                        key.add_words(start as u64, &mut v, mask as u32);
                         v.into_iter().map(u64::from).collect()
                     } else {
                         let mut v = vec![0u64; len];
-                        key.add_words(Backend::Portable, start as u64, &mut v, mask);
+                        key.add_words(start as u64, &mut v, mask);
                         v
                     };
                     assert_eq!(got, full[start..start + len]);
                 }
             }
         }
+    }
+
+    fn supported() -> Vec<Backend> {
+        Backend::ALL
+            .iter()
+            .copied()
+            .filter(|b| b.is_supported())
+            .collect()
+    }
+
+    /// Every backend against the portable one, for one word type.
+    fn agree<W: Word + PartialEq + core::fmt::Debug>(mask: u64) {
+        let starts = [
+            0u64,
+            1,
+            2,
+            3,
+            5,
+            7,
+            8,
+            1000,
+            (1 << 32) * W::PER_BLOCK as u64 - 9, // low 32 bits of the counter carry
+            (1 << 34) + 3,
+        ];
+        let lens = [
+            0usize, 1, 2, 3, 4, 5, 7, 9, 17, 63, 64, 65, 127, 129, 257, 1001, 4099,
+        ];
+        let mask = W::from_u64(mask);
+        for s in 0..12u8 {
+            let seed = MaskSeed::from_bytes([s.wrapping_mul(37); 16]);
+            for sign in [Sign::Plus, Sign::Minus] {
+                let reference = SeedKey::new(Backend::Portable, &seed, sign);
+                for b in supported() {
+                    let key = SeedKey::new(b, &seed, sign);
+                    #[cfg(target_arch = "x86_64")]
+                    assert_eq!(
+                        matches!(key.sched, Schedule::Wide(..)),
+                        b != Backend::Portable,
+                        "{b:?} must run its own kernel"
+                    );
+                    for &start in &starts {
+                        for &len in &lens {
+                            let init: Vec<W> = (0..len as u64)
+                                .map(|i| W::from_u64(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+                                .collect();
+                            let (mut want, mut got) = (init.clone(), init);
+                            reference.add_words(start, &mut want, mask);
+                            key.add_words(start, &mut got, mask);
+                            assert_eq!(got, want, "{b:?} seed {s} start {start} len {len}");
+                        }
+                    }
+                    for hi in [0u64, 1, 77, u64::MAX] {
+                        for &len in &lens {
+                            let mut want = vec![[0u8; 16]; len];
+                            let mut got = vec![[1u8; 16]; len];
+                            reference.fill(hi, hi ^ 12345, &mut want);
+                            key.fill(hi, hi ^ 12345, &mut got);
+                            assert_eq!(got, want, "{b:?} fill hi {hi} len {len}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_backend_gives_identical_words() {
+        agree::<u32>(u64::from(u32::MAX));
+        agree::<u32>(0x1fff);
+        agree::<u64>(u64::MAX);
+        agree::<u64>((1 << 47) - 1);
+    }
+
+    #[test]
+    fn unsupported_backend_is_an_error() {
+        for b in Backend::ALL {
+            let r = Ring::pow2(32).unwrap();
+            let mut acc = RingVec::zeros(&r, 5);
+            let out = expand_add_with(*b, &r, &[(&seed(1), Sign::Plus)], &mut acc);
+            if b.is_supported() {
+                assert_eq!(out, Ok(()));
+            } else {
+                assert_eq!(out, Err(Error::UnsupportedBackend { name: b.name() }));
+            }
+        }
+        assert!(backend().is_supported());
+        assert_eq!(backend_name(), backend().name());
     }
 
     #[test]
