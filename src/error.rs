@@ -123,6 +123,9 @@ pub enum Error {
         /// The backend's name.
         name: &'static str,
     },
+    /// A thread pool could not be created (benchmarks with an explicit thread count).
+    #[error("could not create a thread pool")]
+    ThreadPool,
 }
 
 impl Error {
@@ -138,7 +141,8 @@ impl Error {
             | Error::InvalidModulus { .. }
             | Error::VectorLengthMismatch { .. }
             | Error::RingMismatch
-            | Error::UnsupportedBackend { .. } => ErrorKind::Misuse,
+            | Error::UnsupportedBackend { .. }
+            | Error::ThreadPool => ErrorKind::Misuse,
         }
     }
 }
@@ -177,6 +181,7 @@ mod tests {
             },
             Error::RingMismatch,
             Error::UnsupportedBackend { name: "vaes512" },
+            Error::ThreadPool,
         ]
     }
 

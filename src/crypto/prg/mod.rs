@@ -62,7 +62,7 @@ pub enum Backend {
     /// Fused kernel: VAES on 256-bit vectors (AVX2), 16 blocks in flight, keystream
     /// added into the accumulator in the same loop. x86-64 only.
     Vaes256,
-    /// Fused kernel: VAES on 512-bit vectors (AVX-512F), 32 blocks in flight. x86-64
+    /// Fused kernel: VAES on 512-bit vectors (AVX-512F), 16 blocks in flight. x86-64
     /// only.
     Vaes512,
 }
@@ -153,11 +153,16 @@ macro_rules! impl_word {
             const BYTES: usize = core::mem::size_of::<$t>();
             #[inline(always)]
             fn from_le(bytes: &[u8]) -> Self {
-                let mut b = [0u8; core::mem::size_of::<$t>()];
-                for (d, s) in b.iter_mut().zip(bytes) {
-                    *d = *s;
+                match bytes.try_into() {
+                    Ok(b) => <$t>::from_le_bytes(b),
+                    Err(_) => {
+                        let mut b = [0u8; core::mem::size_of::<$t>()];
+                        for (d, s) in b.iter_mut().zip(bytes) {
+                            *d = *s;
+                        }
+                        <$t>::from_le_bytes(b)
+                    }
                 }
-                <$t>::from_le_bytes(b)
             }
             #[inline(always)]
             fn from_u64(x: u64) -> Self {
@@ -373,6 +378,35 @@ fn run<W: Word>(ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
                     }
                 });
         }
+    }
+}
+
+/// Raw keystream of one seed with a chosen backend: the blocks `B(hi, lo + i)` of the
+/// word stream definition, for benchmarks and interoperability tests. The key schedule
+/// is computed once and wiped on drop.
+pub struct Keystream(SeedKey);
+
+impl Keystream {
+    /// The keystream of `seed` with `backend`; fails with [`Error::UnsupportedBackend`]
+    /// if this CPU cannot run it.
+    pub fn new(backend: Backend, seed: &MaskSeed) -> Result<Keystream> {
+        if !backend.is_supported() {
+            return Err(Error::UnsupportedBackend {
+                name: backend.name(),
+            });
+        }
+        Ok(Keystream(SeedKey::new(backend, seed, Sign::Plus)))
+    }
+
+    /// `out[i] = B(hi, lo + i)` (the low counter half wraps modulo 2^64).
+    pub fn fill(&self, hi: u64, lo: u64, out: &mut [[u8; 16]]) {
+        self.0.fill(hi, lo, out);
+    }
+}
+
+impl core::fmt::Debug for Keystream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Keystream").finish_non_exhaustive()
     }
 }
 
