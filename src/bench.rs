@@ -84,12 +84,6 @@ impl MaskBenchReport {
     }
 }
 
-/// Blocks per keystream tile in the straight-keystream reference (16 KiB, like the
-/// tiles of `expand_add`).
-const KS_TILE_BLOCKS: usize = 1024;
-/// Words per parallel work item, as in `expand_add`.
-const KS_CHUNK_WORDS: usize = 1 << 16;
-
 /// Times `expand_add` of `seeds` masks into a `dim`-word accumulator of Z_{2^word_bits}
 /// on a pool of `threads` threads (0 = one per CPU), `runs` times (at least 5), after one
 /// warm-up run, interleaved with a straight keystream of the same size.
@@ -186,18 +180,18 @@ pub fn bench_mask_with(
 }
 
 /// The keystream `expand_add` would consume (`dim` words of `word_bytes` per stream),
-/// generated chunk-parallel into a per-chunk L1 tile and discarded.
+/// generated with the same chunks and tiles (in an L1-resident buffer) and discarded.
 fn straight_keystream(streams: &[Keystream], dim: usize, word_bytes: usize) {
     let per_block = 16 / word_bytes;
-    let chunks = dim.div_ceil(KS_CHUNK_WORDS);
-    (0..chunks).into_par_iter().for_each(|c| {
-        let mut tile = vec![[0u8; 16]; KS_TILE_BLOCKS];
-        let first = c * KS_CHUNK_WORDS;
-        let words = (dim - first).min(KS_CHUNK_WORDS);
-        let blocks = words.div_ceil(per_block);
+    let size = prg::pow2_chunk(dim, rayon::current_num_threads());
+    let tile_blocks = prg::TILE / per_block;
+    (0..dim.div_ceil(size)).into_par_iter().for_each(|c| {
+        let mut tile = vec![[0u8; 16]; tile_blocks];
+        let first = c * size;
+        let blocks = (dim - first).min(size).div_ceil(per_block);
         let mut done = 0;
         while done < blocks {
-            let n = (blocks - done).min(KS_TILE_BLOCKS);
+            let n = (blocks - done).min(tile_blocks);
             let lo = (first / per_block + done) as u64;
             for s in streams {
                 s.fill(0, lo, &mut tile[..n]);

@@ -36,12 +36,14 @@ use crate::ring::{add_mod, sub_mod, Ring, RingVec};
 /// Elements per independent substream chunk of a general-modulus ring (2^16).
 pub const MODULUS_CHUNK: usize = 1 << 16;
 
-/// Words per parallel work item in the power-of-two path (any multiple of 2 gives the
-/// same result; this one amortises the per-chunk setup).
-const POW2_CHUNK: usize = 1 << 16;
+/// Bounds on the words per parallel work item in the power-of-two path: at least 64 KiB
+/// of u32 words to amortise the per-chunk setup, at most 1 MiB. The result does not
+/// depend on the chunking (the stream is seekable); see [`pow2_chunk`].
+const POW2_CHUNK_MIN: usize = 4 * TILE;
+const POW2_CHUNK_MAX: usize = 64 * TILE;
 
 /// Words per tile: every seed is applied to one tile while it is in L1 cache.
-const TILE: usize = 4096;
+pub(crate) const TILE: usize = 4096;
 
 /// Whether a mask is added to or subtracted from the accumulator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -357,17 +359,16 @@ fn run<W: Word>(ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
     match *ring {
         Ring::Pow2 { .. } => {
             let mask = W::from_u64(ring.bit_mask());
-            acc.par_chunks_mut(POW2_CHUNK)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    let base = (c * POW2_CHUNK) as u64;
-                    for (t, tile) in chunk.chunks_mut(TILE).enumerate() {
-                        let start = base + (t * TILE) as u64;
-                        for key in keys {
-                            key.add_words(start, tile, mask);
-                        }
+            let size = pow2_chunk(acc.len(), rayon::current_num_threads());
+            acc.par_chunks_mut(size).enumerate().for_each(|(c, chunk)| {
+                let base = (c * size) as u64;
+                for (t, tile) in chunk.chunks_mut(TILE).enumerate() {
+                    let start = base + (t * TILE) as u64;
+                    for key in keys {
+                        key.add_words(start, tile, mask);
                     }
-                });
+                }
+            });
         }
         Ring::Modulus { m } => {
             acc.par_chunks_mut(MODULUS_CHUNK)
@@ -408,6 +409,16 @@ impl core::fmt::Debug for Keystream {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Keystream").finish_non_exhaustive()
     }
+}
+
+/// Words per parallel chunk of the power-of-two path for `len` words on `threads`
+/// threads: about four chunks per thread, a multiple of [`TILE`] (so of the block),
+/// within [`POW2_CHUNK_MIN`]..=[`POW2_CHUNK_MAX`].
+pub(crate) fn pow2_chunk(len: usize, threads: usize) -> usize {
+    len.div_ceil(4 * threads.max(1))
+        .div_ceil(TILE)
+        .saturating_mul(TILE)
+        .clamp(POW2_CHUNK_MIN, POW2_CHUNK_MAX)
 }
 
 /// `PRG(seed)` as `len` ring elements (= [`expand_add`] onto zeros).
@@ -633,6 +644,17 @@ mod tests {
         }
         assert!(backend().is_supported());
         assert_eq!(backend_name(), backend().name());
+    }
+
+    #[test]
+    fn pow2_chunks_are_whole_tiles_in_range() {
+        for len in [0, 1, 4095, 100_000, 1_000_000, 10_000_000, usize::MAX] {
+            for threads in [0, 1, 2, 16, 1000] {
+                let c = pow2_chunk(len, threads);
+                assert_eq!(c % TILE, 0);
+                assert!((POW2_CHUNK_MIN..=POW2_CHUNK_MAX).contains(&c));
+            }
+        }
     }
 
     #[test]
