@@ -181,7 +181,7 @@ pub fn bench_mask_with(
 
 /// The keystream `expand_add` would consume (`dim` words of `word_bytes` per stream),
 /// generated with the same chunks and tiles (in an L1-resident buffer) and discarded.
-fn straight_keystream(streams: &[Keystream], dim: usize, word_bytes: usize) {
+pub fn straight_keystream(streams: &[Keystream], dim: usize, word_bytes: usize) {
     let per_block = 16 / word_bytes;
     let size = prg::pow2_chunk(dim, rayon::current_num_threads());
     let tile_blocks = prg::TILE / per_block;
