@@ -45,9 +45,9 @@ struct MaskArgs {
     /// Timed runs (the median is reported; at least 5).
     #[arg(long, default_value_t = 11)]
     runs: usize,
-    /// Backend for the expansion: aes-crate, vaes256 or vaes512 (default: the fastest
+    /// Backend for the expansion: aes-crate, aes-ni, vaes256 or vaes512 (default: the fastest
     /// this CPU supports).
-    #[arg(long, value_parser = ["aes-crate", "vaes256", "vaes512"])]
+    #[arg(long, value_parser = ["aes-crate", "aes-ni", "vaes256", "vaes512"])]
     backend: Option<String>,
     /// Print one JSON object instead of a line of text.
     #[arg(long)]

@@ -73,6 +73,10 @@ impl RoundKeys {
 }
 
 /// One block at a time with AES-NI on 128-bit registers (the tail of the wide kernels).
+///
+/// # Safety
+/// `p` must be valid for reads and writes of `nblocks * 16` bytes, and the CPU must
+/// support AES-NI.
 #[inline]
 #[target_feature(enable = "aes,sse2")]
 unsafe fn blocks128<const OP: u8, const W64: bool>(
@@ -96,24 +100,92 @@ unsafe fn blocks128<const OP: u8, const W64: bool>(
         }
         x = _mm_aesenclast_si128(x, k[10]);
         // SAFETY: block i < nblocks lies within the caller's `nblocks * 16` valid bytes.
-        let q = unsafe { p.add(16 * i) }.cast::<__m128i>();
-        let out = match OP {
-            STORE => x,
-            _ => {
-                // SAFETY: as above; unaligned access is allowed by loadu.
-                let a = unsafe { _mm_loadu_si128(q) };
-                let s = match (OP == SUB, W64) {
-                    (false, false) => _mm_add_epi32(a, x),
-                    (false, true) => _mm_add_epi64(a, x),
-                    (true, false) => _mm_sub_epi32(a, x),
-                    (true, true) => _mm_sub_epi64(a, x),
-                };
-                _mm_and_si128(s, maskv)
-            }
-        };
-        // SAFETY: as above; unaligned access is allowed by storeu.
-        unsafe { _mm_storeu_si128(q, out) };
+        unsafe { apply128::<OP, W64>(p.add(16 * i).cast(), x, maskv) };
     }
+}
+
+/// `N` 128-bit registers (N blocks) in flight with AES-NI (CPUs without VAES).
+///
+/// # Safety
+/// `p` must be valid for reads and writes of `nblocks * 16` bytes, and the CPU must
+/// support AES-NI.
+#[target_feature(enable = "aes,sse2")]
+unsafe fn blocks_ni<const N: usize, const OP: u8, const W64: bool>(
+    rk: &RoundKeys,
+    hi: u64,
+    lo: u64,
+    p: *mut u8,
+    nblocks: usize,
+    mask: u64,
+) {
+    let k = rk.xmm();
+    let maskv = if W64 {
+        _mm_set1_epi64x(mask as i64)
+    } else {
+        _mm_set1_epi32(mask as u32 as i32)
+    };
+    let mut ctr = _mm_set_epi64x(hi as i64, lo as i64);
+    let one = _mm_set_epi64x(0, 1);
+    let groups = nblocks / N;
+    let mut q = p.cast::<__m128i>();
+    for _ in 0..groups {
+        let mut x = [_mm_setzero_si128(); N];
+        for xi in x.iter_mut() {
+            *xi = _mm_xor_si128(ctr, k[0]);
+            ctr = _mm_add_epi64(ctr, one);
+        }
+        for key in &k[1..10] {
+            for xi in x.iter_mut() {
+                *xi = _mm_aesenc_si128(*xi, *key);
+            }
+        }
+        for (i, xi) in x.iter().enumerate() {
+            let ks = _mm_aesenclast_si128(*xi, k[10]);
+            // SAFETY: this group's N blocks lie within the caller's valid range (we
+            // process `groups * N <= nblocks` blocks here); loadu/storeu are unaligned.
+            unsafe { apply128::<OP, W64>(q.add(i), ks, maskv) };
+        }
+        // SAFETY: stays within (or one past the end of) the caller's valid range.
+        q = unsafe { q.add(N) };
+    }
+    let done = groups * N;
+    // SAFETY: the last `nblocks - done` (< N) blocks start at byte 16 * done, within range;
+    // the CPU supports AES-NI (our caller's contract).
+    unsafe {
+        blocks128::<OP, W64>(
+            &k,
+            hi,
+            lo.wrapping_add(done as u64),
+            p.add(16 * done),
+            nblocks - done,
+            mask,
+        )
+    };
+}
+
+/// Stores, adds or subtracts one 128-bit keystream block at `q`.
+///
+/// # Safety
+/// `q` must be valid for reads and writes of 16 bytes.
+#[inline]
+#[target_feature(enable = "sse2")]
+unsafe fn apply128<const OP: u8, const W64: bool>(q: *mut __m128i, ks: __m128i, maskv: __m128i) {
+    let out = match OP {
+        STORE => ks,
+        _ => {
+            // SAFETY: the caller guarantees 16 valid bytes at q; loadu is unaligned.
+            let a = unsafe { _mm_loadu_si128(q) };
+            let s = match (OP == SUB, W64) {
+                (false, false) => _mm_add_epi32(a, ks),
+                (false, true) => _mm_add_epi64(a, ks),
+                (true, false) => _mm_sub_epi32(a, ks),
+                (true, true) => _mm_sub_epi64(a, ks),
+            };
+            _mm_and_si128(s, maskv)
+        }
+    };
+    // SAFETY: the caller guarantees 16 valid bytes at q; storeu is unaligned.
+    unsafe { _mm_storeu_si128(q, out) };
 }
 
 /// `N` 512-bit registers (4N blocks) in flight with VAES + AVX-512F.
@@ -325,15 +397,19 @@ unsafe fn apply256<const OP: u8, const W64: bool>(q: *mut __m256i, ks: __m256i, 
     unsafe { _mm256_storeu_si256(q, out) };
 }
 
-/// Registers in flight: 4 x 512-bit = 16 blocks; 8 x 256-bit = 16 blocks (on this
+/// Registers in flight: 8 x 128-bit = 8 blocks (AES-NI);
+/// 4 x 512-bit = 16 blocks; 8 x 256-bit = 16 blocks (on this
 /// Sapphire Rapids-class Xeon 3..8 registers measured the same within noise; 16 blocks
 /// cover the VAES latency x throughput of Zen 3 and Golden Cove).
 const N512: usize = 4;
 const N256: usize = 8;
+const NNI: usize = 8;
 
-/// Which wide kernel to run.
+/// Which kernel to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Width {
+    /// AES-NI on 128-bit registers.
+    V128,
     /// VAES + AVX2.
     V256,
     /// VAES + AVX-512F.
@@ -347,6 +423,7 @@ impl Width {
             && std::is_x86_feature_detected!("vaes")
             && std::is_x86_feature_detected!("avx2");
         match self {
+            Width::V128 => std::is_x86_feature_detected!("aes"),
             Width::V256 => base,
             Width::V512 => base && std::is_x86_feature_detected!("avx512f"),
         }
@@ -379,6 +456,7 @@ impl Kernel {
         // `Kernel` was made.
         unsafe {
             match self.0 {
+                Width::V128 => blocks_ni::<NNI, OP, W64>(rk, hi, lo, p, nblocks, mask),
                 Width::V256 => blocks256::<N256, OP, W64>(rk, hi, lo, p, nblocks, mask),
                 Width::V512 => blocks512::<N512, OP, W64>(rk, hi, lo, p, nblocks, mask),
             }
