@@ -93,6 +93,107 @@ pub enum Error {
         parties: usize,
     },
 
+    // ---- quantize -------------------------------------------------------------------
+    /// A quantization parameter was outside its allowed range.
+    #[error("invalid quantization parameter {param}: must be {allowed}")]
+    InvalidQuantParam {
+        /// The parameter (`clip`, `bits`, `ring_bits`, `max_clients`, `max_weight`).
+        param: &'static str,
+        /// The allowed range, in words.
+        allowed: &'static str,
+    },
+    /// The ring is too narrow for the sum of `max_clients` clients, each contributing at
+    /// most `max_weight * (2^quant_bits - 1)`, to be exact: it could wrap.
+    #[error(
+        "a {ring_bits}-bit ring is too narrow: {max_clients} clients x weight {max_weight}          x (2^{quant_bits} - 1) needs {needed_bits} bits"
+    )]
+    RingTooNarrow {
+        /// The ring width asked for.
+        ring_bits: u32,
+        /// The smallest ring width whose sum cannot wrap.
+        needed_bits: u32,
+        /// The quantization bits.
+        quant_bits: u32,
+        /// The maximum number of clients summed.
+        max_clients: usize,
+        /// The maximum weight of one client (1 when unweighted).
+        max_weight: u64,
+    },
+    /// An input to quantize was NaN or infinite.
+    #[error("input element {index} is not finite (NaN or infinity)")]
+    NonFiniteInput {
+        /// The position of the first such element.
+        index: usize,
+    },
+    /// A client weight outside `1..=max_weight`.
+    #[error("weight {weight} is outside 1..={max}")]
+    WeightOutOfRange {
+        /// The weight given.
+        weight: u64,
+        /// The largest weight the configuration allows (1 when unweighted).
+        max: u64,
+    },
+    /// More included clients than the quantizer was configured for.
+    #[error("{included} included clients exceed the configured maximum of {max}")]
+    TooManyIncluded {
+        /// The number of included clients given.
+        included: usize,
+        /// The configured maximum.
+        max: usize,
+    },
+    /// A weighted aggregate had no trailing weight word.
+    #[error("weighted aggregate is missing its weight word")]
+    MissingWeightWord,
+    /// A word of an aggregate lies outside what the included clients can have produced:
+    /// a client sent an out-of-range input, or the count of included clients is wrong.
+    #[error("aggregate word {index} = {word} is outside {min}..={max}")]
+    AggregateOutOfRange {
+        /// The position of the word (the weight word is the last one).
+        index: usize,
+        /// The word found.
+        word: u64,
+        /// The smallest possible value.
+        min: u64,
+        /// The largest possible value.
+        max: u64,
+    },
+    // ---- primitives (prim) ----------------------------------------------------------
+    /// A share carried an evaluation point beyond the last client's, `id + 1` for
+    /// `id = u32::MAX`, i.e. above 2^32.
+    #[error("share evaluation point x = {x} is out of range (at most 2^32)")]
+    ShareIndexOutOfRange {
+        /// The offending evaluation point.
+        x: u64,
+    },
+    /// Shares were combined with Lagrange coefficients computed for a different
+    /// number of points.
+    #[error("share count mismatch: coefficients are for {expected} shares, found {found}")]
+    ShareCountMismatch {
+        /// The number of points the coefficients were computed for.
+        expected: usize,
+        /// The number of shares supplied.
+        found: usize,
+    },
+    /// A share's evaluation point differs from the point the Lagrange coefficients
+    /// were computed for at the same position.
+    #[error("share point mismatch: expected x = {expected}, found x = {found}")]
+    SharePointMismatch {
+        /// The point the coefficients expect at this position.
+        expected: u64,
+        /// The point of the share at this position.
+        found: u64,
+    },
+    /// A caller-chosen length exceeds what the primitive allows (an HKDF output
+    /// longer than 255 hash blocks, a vector name longer than a `u16` can count).
+    #[error("{what} too long: at most {max} bytes, found {found}")]
+    TooLong {
+        /// What was too long.
+        what: &'static str,
+        /// The largest allowed length.
+        max: usize,
+        /// The length requested.
+        found: usize,
+    },
     // ---- ring / mask expansion ------------------------------------------------------
     /// A power-of-two ring width outside 1..=64 was requested.
     #[error("invalid ring width: {bits} bits (must be 1..=64)")]
@@ -126,6 +227,72 @@ pub enum Error {
     /// A thread pool could not be created (benchmarks with an explicit thread count).
     #[error("could not create a thread pool")]
     ThreadPool,
+
+    // ---- graph and parameters -------------------------------------------------------
+    /// A client count of zero, or more clients than a [`crate::crypto::ClientId`] can
+    /// number (ids are `0..n`, so `n <= 2^32`).
+    #[error("invalid number of clients {n}: need 1 <= n <= 2^32")]
+    InvalidClientCount {
+        /// The number of clients asked for.
+        n: usize,
+    },
+    /// A sparse (Harary) graph was asked for with degree 0.
+    #[error("invalid graph degree {degree} for {n} clients")]
+    InvalidDegree {
+        /// The degree asked for.
+        degree: usize,
+        /// The number of clients.
+        n: usize,
+    },
+    /// A numeric parameter (a rate, a security parameter) was NaN or out of its range.
+    #[error("{what} is out of range: must be {allowed}")]
+    OutOfRange {
+        /// Which parameter.
+        what: &'static str,
+        /// The allowed range, in words.
+        allowed: &'static str,
+    },
+    /// No degree and threshold meet the security and correctness targets.
+    #[error("no degree and threshold meet the security and correctness targets for {n} clients")]
+    NoFeasibleParams {
+        /// The number of clients.
+        n: usize,
+    },
+    /// The degree is too low: corrupt and dropped clients may disconnect the graph.
+    #[error("degree {degree} is too low for {n} clients: the graph may disconnect")]
+    DegreeTooLow {
+        /// The degree asked for.
+        degree: usize,
+        /// The number of clients.
+        n: usize,
+    },
+    /// The threshold is too low: corrupt neighbours (or, in the malicious model, a
+    /// server that splits views) could reconstruct an honest client's secrets.
+    #[error("threshold {threshold} is insecure: at least {min} is required")]
+    ThresholdTooLow {
+        /// The threshold asked for.
+        threshold: usize,
+        /// The smallest secure threshold.
+        min: usize,
+    },
+    /// The threshold is too high: too few neighbours are expected to survive.
+    #[error("threshold {threshold} is too high: at most {max} neighbours are expected to survive")]
+    ThresholdTooHigh {
+        /// The threshold asked for.
+        threshold: usize,
+        /// The largest threshold that meets the correctness target.
+        max: usize,
+    },
+    /// In the malicious model, `2 t <= degree`: two disjoint sets of honest neighbours
+    /// could each reach the threshold, so a server telling them different stories
+    /// would learn both secrets of a client.
+    #[error("threshold {threshold} lets two disjoint sets of the {degree} neighbours reconstruct")]
+    ThresholdSplitView {
+        /// The threshold asked for.
+        threshold: usize,
+        /// The number of neighbours that hold shares.
+        degree: usize,
+    },
 }
 
 impl Error {
@@ -137,12 +304,33 @@ impl Error {
             Error::ZeroShareIndex | Error::DuplicateShareIndex { .. } => ErrorKind::PeerMisbehaved,
             Error::NotEnoughShares { .. } => ErrorKind::Threshold,
             Error::InvalidThreshold { .. } => ErrorKind::Misuse,
+            Error::InvalidQuantParam { .. }
+            | Error::RingTooNarrow { .. }
+            | Error::NonFiniteInput { .. }
+            | Error::WeightOutOfRange { .. }
+            | Error::TooManyIncluded { .. } => ErrorKind::Misuse,
+            Error::MissingWeightWord | Error::AggregateOutOfRange { .. } => {
+                ErrorKind::PeerMisbehaved
+            }
+            // ---- primitives (prim) ----
+            Error::ShareIndexOutOfRange { .. } => ErrorKind::PeerMisbehaved,
+            Error::ShareCountMismatch { .. }
+            | Error::SharePointMismatch { .. }
+            | Error::TooLong { .. } => ErrorKind::Misuse,
             Error::InvalidRingBits { .. }
             | Error::InvalidModulus { .. }
             | Error::VectorLengthMismatch { .. }
             | Error::RingMismatch
             | Error::UnsupportedBackend { .. }
             | Error::ThreadPool => ErrorKind::Misuse,
+            Error::InvalidClientCount { .. }
+            | Error::InvalidDegree { .. }
+            | Error::OutOfRange { .. }
+            | Error::NoFeasibleParams { .. }
+            | Error::DegreeTooLow { .. }
+            | Error::ThresholdTooLow { .. }
+            | Error::ThresholdTooHigh { .. }
+            | Error::ThresholdSplitView { .. } => ErrorKind::Misuse,
         }
     }
 }
@@ -154,7 +342,8 @@ pub type Result<T> = core::result::Result<T, Error>;
 mod tests {
     use super::*;
 
-    /// One value of every variant; extend it when a variant is added.
+    /// One value of every variant; extend it when a variant is added (and give the
+    /// new variant the next index in [`variant_index`]).
     pub(crate) fn every_variant() -> Vec<Error> {
         vec![
             Error::InvalidLength {
@@ -173,6 +362,45 @@ mod tests {
                 threshold: 0,
                 parties: 5,
             },
+            Error::InvalidQuantParam {
+                param: "bits",
+                allowed: "1..=53",
+            },
+            Error::RingTooNarrow {
+                ring_bits: 20,
+                needed_bits: 21,
+                quant_bits: 16,
+                max_clients: 17,
+                max_weight: 1,
+            },
+            Error::NonFiniteInput { index: 4 },
+            Error::WeightOutOfRange { weight: 0, max: 10 },
+            Error::TooManyIncluded {
+                included: 11,
+                max: 10,
+            },
+            Error::MissingWeightWord,
+            Error::AggregateOutOfRange {
+                index: 2,
+                word: 1 << 20,
+                min: 0,
+                max: 65535,
+            },
+            // ---- primitives (prim) ----
+            Error::ShareIndexOutOfRange { x: 1 << 33 },
+            Error::ShareCountMismatch {
+                expected: 3,
+                found: 2,
+            },
+            Error::SharePointMismatch {
+                expected: 2,
+                found: 5,
+            },
+            Error::TooLong {
+                what: "hkdf-sha256 output",
+                max: 8160,
+                found: 8161,
+            },
             Error::InvalidRingBits { bits: 65 },
             Error::InvalidModulus { m: 4 },
             Error::VectorLengthMismatch {
@@ -182,17 +410,135 @@ mod tests {
             Error::RingMismatch,
             Error::UnsupportedBackend { name: "vaes512" },
             Error::ThreadPool,
+            Error::InvalidClientCount { n: 0 },
+            Error::InvalidDegree { degree: 0, n: 10 },
+            Error::OutOfRange {
+                what: "dropout rate",
+                allowed: "in [0, 1)",
+            },
+            Error::NoFeasibleParams { n: 10 },
+            Error::DegreeTooLow { degree: 2, n: 1000 },
+            Error::ThresholdTooLow {
+                threshold: 2,
+                min: 17,
+            },
+            Error::ThresholdTooHigh {
+                threshold: 29,
+                max: 22,
+            },
+            Error::ThresholdSplitView {
+                threshold: 5,
+                degree: 10,
+            },
         ]
+    }
+
+    /// The variant names declared in this file's `pub enum Error`, read from the source
+    /// so that a new variant fails the test below until [`every_variant`] lists it.
+    fn declared_variants() -> Vec<String> {
+        let src = include_str!("error.rs");
+        let body = src
+            .split_once("pub enum Error {\n")
+            .and_then(|(_, rest)| rest.split_once("\n}\n"))
+            .map(|(body, _)| body)
+            .unwrap_or("");
+        body.lines()
+            .filter(|l| l.starts_with("    ") && !l.starts_with("     "))
+            .map(str::trim)
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(|l| {
+                l.split(|c: char| !c.is_ascii_alphanumeric())
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_variant_is_listed_once() {
+        let declared = declared_variants();
+        assert!(declared.len() >= 9, "parsed {declared:?}");
+        let mut listed: Vec<String> = every_variant()
+            .iter()
+            .map(|e| {
+                format!("{e:?}")
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        listed.sort();
+        let mut declared_sorted = declared.clone();
+        declared_sorted.sort();
+        assert_eq!(listed, declared_sorted);
     }
 
     #[test]
     fn every_variant_displays_and_has_a_kind() {
+        let mut shown = std::collections::BTreeSet::new();
         for e in every_variant() {
             let s = e.to_string();
             assert!(!s.is_empty());
+            assert!(shown.insert(s), "two variants display alike: {e:?}");
             assert!(!format!("{e:?}").is_empty());
-            let _ = e.kind().to_string();
+            assert!(!e.kind().to_string().is_empty());
         }
+    }
+
+    #[test]
+    fn display_texts() {
+        assert_eq!(
+            Error::InvalidLength {
+                what: "x25519 public key",
+                expected: 32,
+                found: 31
+            }
+            .to_string(),
+            "invalid length for x25519 public key: expected 32 bytes, found 31"
+        );
+        assert_eq!(
+            Error::SharePointMismatch {
+                expected: 2,
+                found: 5
+            }
+            .to_string(),
+            "share point mismatch: expected x = 2, found x = 5"
+        );
+        assert_eq!(
+            Error::TooLong {
+                what: "vector name",
+                max: 65535,
+                found: 65536
+            }
+            .to_string(),
+            "vector name too long: at most 65535 bytes, found 65536"
+        );
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(Error::Decryption.kind(), ErrorKind::Crypto);
+        assert_eq!(Error::NonContributory.kind(), ErrorKind::Crypto);
+        assert_eq!(Error::NonCanonicalScalar.kind(), ErrorKind::Encoding);
+        assert_eq!(Error::ZeroShareIndex.kind(), ErrorKind::PeerMisbehaved);
+        assert_eq!(
+            Error::ShareIndexOutOfRange { x: 0 }.kind(),
+            ErrorKind::PeerMisbehaved
+        );
+        assert_eq!(
+            Error::NotEnoughShares { needed: 2, got: 1 }.kind(),
+            ErrorKind::Threshold
+        );
+        assert_eq!(
+            Error::SharePointMismatch {
+                expected: 1,
+                found: 2
+            }
+            .kind(),
+            ErrorKind::Misuse
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@
 pub mod bench;
 pub mod crypto;
 pub mod error;
+pub mod protocol;
+pub mod quantize;
 pub mod ring;
 
 pub use error::{Error, ErrorKind, Result};

@@ -6,9 +6,11 @@
 //! be replayed into another session or round, or re-addressed to another party.
 //! Every failure to open is the same bare [`Error::Decryption`].
 
+use core::fmt;
+
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use super::kdf::ShareKey;
 use super::rng::CryptoRng;
@@ -51,8 +53,19 @@ impl AssociatedData {
 }
 
 /// An AES-256-GCM key with the raw (nonce-explicit) operations, used by [`seal`] and
-/// [`open`] and by the known-answer tests.
+/// [`open`] and by the known-answer tests. The expanded key is wiped on drop (aes-gcm's
+/// `zeroize` feature); `Debug` prints nothing secret.
 pub struct Cipher(Aes256Gcm);
+
+/// aes-gcm (with its `zeroize` feature) wipes the AES key schedule and the GHASH key
+/// when the inner cipher is dropped.
+impl ZeroizeOnDrop for Cipher {}
+
+impl fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cipher").finish_non_exhaustive()
+    }
+}
 
 impl Cipher {
     /// A cipher for `key`.
@@ -61,6 +74,10 @@ impl Cipher {
     }
 
     /// Encrypts `plaintext` under `nonce` and `aad`; returns `ciphertext || tag`.
+    ///
+    /// # Panics
+    /// Only for a plaintext longer than GCM's limit (2^36 − 32 bytes), which the caller
+    /// chooses; shares are tiny.
     pub fn encrypt(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
         let mut buf = Vec::with_capacity(plaintext.len() + TAG_LEN);
         buf.extend_from_slice(plaintext);

@@ -52,7 +52,11 @@ impl Purpose {
 /// Maximum length of a vector name bound into a mask derivation.
 pub const MAX_NAME_LEN: usize = u16::MAX as usize;
 
-/// Builds the `info` string described in the module documentation.
+/// Maximum HKDF-SHA256 output length: 255 blocks of 32 bytes (RFC 5869 §2.3).
+pub const MAX_HKDF_OUTPUT: usize = 255 * 32;
+
+/// Builds the `info` string described in the module documentation. Fails with
+/// [`Error::TooLong`] for a name longer than [`MAX_NAME_LEN`].
 pub fn info(
     purpose: Purpose,
     session_id: &SessionId,
@@ -60,11 +64,7 @@ pub fn info(
     id_b: ClientId,
     name: &[u8],
 ) -> Result<Vec<u8>> {
-    let name_len = u16::try_from(name.len()).map_err(|_| Error::InvalidLength {
-        what: "vector name",
-        expected: MAX_NAME_LEN,
-        found: name.len(),
-    })?;
+    let name_len = u16::try_from(name.len()).map_err(|_| name_too_long(name))?;
     let label = purpose.label();
     let mut out = Vec::with_capacity(label.len() + 1 + 1 + 32 + 8 + 2 + name.len());
     out.extend_from_slice(label);
@@ -78,13 +78,22 @@ pub fn info(
     Ok(out)
 }
 
-/// Plain HKDF-SHA256 (extract then expand). `out.len()` must be at most 255·32 bytes.
+/// Plain HKDF-SHA256 (RFC 5869: extract then expand), filling `out`. `salt = None`
+/// is the RFC's "not provided", i.e. 32 zero bytes (the same as an empty salt).
+/// Fails with [`Error::TooLong`] when `out` is longer than [`MAX_HKDF_OUTPUT`].
 pub fn hkdf_sha256(salt: Option<&[u8]>, ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
+    if out.len() > MAX_HKDF_OUTPUT {
+        return Err(Error::TooLong {
+            what: "hkdf-sha256 output",
+            max: MAX_HKDF_OUTPUT,
+            found: out.len(),
+        });
+    }
     Hkdf::<Sha256>::new(salt, ikm)
         .expand(info, out)
-        .map_err(|_| Error::InvalidLength {
-            what: "hkdf output",
-            expected: 255 * 32,
+        .map_err(|_| Error::TooLong {
+            what: "hkdf-sha256 output",
+            max: MAX_HKDF_OUTPUT,
             found: out.len(),
         })
 }
@@ -156,6 +165,7 @@ pub fn share_key(
 
 /// The seed of the pairwise mask between `u` and `v` for the named vector, from the
 /// X25519 agreement of their masking keys. Symmetric: the ids enter as (min, max).
+/// Fails with [`Error::TooLong`] for a name longer than [`MAX_NAME_LEN`].
 pub fn pairwise_mask_seed(
     shared: &SharedSecret,
     session_id: &SessionId,
@@ -178,7 +188,8 @@ pub fn pairwise_mask_seed(
 }
 
 /// The seed of client `u`'s self mask for the named vector, from its self-mask secret
-/// `b_u` (the 32-byte canonical scalar encoding is the `ikm`).
+/// `b_u` (the 32-byte canonical scalar encoding is the `ikm`). Fails with
+/// [`Error::TooLong`] for a name longer than [`MAX_NAME_LEN`].
 pub fn self_mask_seed(
     b_u: &SecretScalar,
     session_id: &SessionId,
@@ -199,13 +210,17 @@ pub fn self_mask_seed(
     Ok(out)
 }
 
+fn name_too_long(name: &[u8]) -> Error {
+    Error::TooLong {
+        what: "vector name",
+        max: MAX_NAME_LEN,
+        found: name.len(),
+    }
+}
+
 fn check_name(name: &[u8]) -> Result<()> {
     if name.len() > MAX_NAME_LEN {
-        return Err(Error::InvalidLength {
-            what: "vector name",
-            expected: MAX_NAME_LEN,
-            found: name.len(),
-        });
+        return Err(name_too_long(name));
     }
     Ok(())
 }

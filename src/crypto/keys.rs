@@ -86,12 +86,11 @@ impl SecretKey {
         Self(bytes)
     }
 
-    /// The public key `X25519(self, 9)`.
+    /// The public key `X25519(self, 9)` (computed with the fixed-base Edwards table,
+    /// which gives the same bytes as the Montgomery ladder on the base point 9).
     pub fn public_key(&self) -> PublicKey {
-        PublicKey(x25519_dalek::x25519(
-            self.0,
-            x25519_dalek::X25519_BASEPOINT_BYTES,
-        ))
+        let secret = x25519_dalek::StaticSecret::from(self.0);
+        PublicKey(x25519_dalek::PublicKey::from(&secret).to_bytes())
     }
 
     /// X25519 key agreement. Fails with [`Error::NonContributory`] when the result is
@@ -130,12 +129,17 @@ impl fmt::Debug for SharedSecret {
     }
 }
 
-/// A key pair; the public half is cached.
-#[derive(Clone)]
+/// A key pair; the public half is cached. The secret half is wiped on drop (by
+/// [`SecretKey`]'s own drop) and by [`Zeroize::zeroize`].
+#[derive(Clone, Zeroize)]
 pub struct KeyPair {
     secret: SecretKey,
+    #[zeroize(skip)]
     public: PublicKey,
 }
+
+/// Dropping a [`KeyPair`] drops its [`SecretKey`], which wipes itself.
+impl ZeroizeOnDrop for KeyPair {}
 
 impl KeyPair {
     /// Generates a key pair.
@@ -210,6 +214,16 @@ mod tests {
         let k = SecretKey::random(&mut rng);
         let k2 = SecretKey::from_scalar(&k.to_scalar().unwrap());
         assert_eq!(k.public_key(), k2.public_key());
+    }
+
+    #[test]
+    fn fixed_base_equals_ladder_on_nine() {
+        let mut rng = seeded_rng([5; 32]);
+        for _ in 0..16 {
+            let k = SecretKey::random(&mut rng);
+            let ladder = x25519_dalek::x25519(k.0, x25519_dalek::X25519_BASEPOINT_BYTES);
+            assert_eq!(k.public_key().to_bytes(), ladder);
+        }
     }
 
     #[test]

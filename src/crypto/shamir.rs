@@ -26,6 +26,21 @@ pub const fn eval_point(id: ClientId) -> u64 {
     id as u64 + 1
 }
 
+/// The largest evaluation point, [`eval_point`]`(ClientId::MAX)` = 2^32. Points run
+/// over `1..=MAX_POINT`; anything else is rejected.
+pub const MAX_POINT: u64 = eval_point(ClientId::MAX);
+
+/// Rejects a point outside `1..=MAX_POINT`.
+fn check_point(x: u64) -> Result<()> {
+    if x == 0 {
+        return Err(Error::ZeroShareIndex);
+    }
+    if x > MAX_POINT {
+        return Err(Error::ShareIndexOutOfRange { x });
+    }
+    Ok(())
+}
+
 /// A secret field element (a masking secret key or a self-mask seed). Not `Copy`;
 /// wiped on drop; compared in constant time; `Debug` prints nothing secret.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -71,11 +86,11 @@ pub struct Share {
 
 impl Share {
     /// Builds a share from its point and the canonical encoding of its value.
-    /// Rejects `x = 0` and non-canonical values.
+    /// Rejects `x = 0` ([`Error::ZeroShareIndex`]), `x > MAX_POINT`
+    /// ([`Error::ShareIndexOutOfRange`]) and non-canonical values
+    /// ([`Error::NonCanonicalScalar`]).
     pub fn from_bytes(x: u64, y: &[u8; SCALAR_LEN]) -> Result<Self> {
-        if x == 0 {
-            return Err(Error::ZeroShareIndex);
-        }
+        check_point(x)?;
         let y = Option::<Scalar>::from(Scalar::from_canonical_bytes(*y))
             .ok_or(Error::NonCanonicalScalar)?;
         Ok(Self { x, y })
@@ -107,11 +122,11 @@ fn check_threshold(threshold: usize, parties: usize) -> Result<()> {
     Ok(())
 }
 
-/// Rejects `x = 0` and repeated points. O(k log k).
+/// Rejects points outside `1..=MAX_POINT` and repeated points. O(k log k).
 fn check_points(xs: impl Iterator<Item = u64>) -> Result<()> {
     let mut sorted: Vec<u64> = xs.collect();
-    if sorted.contains(&0) {
-        return Err(Error::ZeroShareIndex);
+    for &x in &sorted {
+        check_point(x)?;
     }
     sorted.sort_unstable();
     if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
@@ -122,6 +137,10 @@ fn check_points(xs: impl Iterator<Item = u64>) -> Result<()> {
 
 /// Splits `secret` into one share per point in `xs` (use [`eval_point`]), any
 /// `threshold` of which reconstruct it.
+///
+/// Fails with [`Error::InvalidThreshold`] unless `1 <= threshold <= xs.len()`, and
+/// with [`Error::ZeroShareIndex`], [`Error::ShareIndexOutOfRange`] or
+/// [`Error::DuplicateShareIndex`] for a bad point.
 pub fn split<R: CryptoRng + ?Sized>(
     secret: &SecretScalar,
     threshold: usize,
@@ -160,6 +179,10 @@ pub struct LagrangeAtZero {
 
 impl LagrangeAtZero {
     /// Coefficients `λ_i = Π_{j≠i} x_j / (x_j − x_i)` for the distinct non-zero `xs`.
+    ///
+    /// Fails with [`Error::NotEnoughShares`] for no points, and with
+    /// [`Error::ZeroShareIndex`], [`Error::ShareIndexOutOfRange`] or
+    /// [`Error::DuplicateShareIndex`] for a bad point.
     pub fn new(xs: &[u64]) -> Result<Self> {
         check_threshold(1.max(xs.len()), xs.len())
             .map_err(|_| Error::NotEnoughShares { needed: 1, got: 0 })?;
@@ -194,28 +217,39 @@ impl LagrangeAtZero {
     }
 
     /// `Σ λ_i y_i` for shares given in the same order as the points.
-    /// Fails with [`Error::InvalidLength`] if the count differs, or with
-    /// [`Error::DuplicateShareIndex`]-free guarantee broken by a point mismatch.
+    ///
+    /// Fails with [`Error::ShareCountMismatch`] if the number of shares differs from
+    /// the number of points, and with [`Error::SharePointMismatch`] if a share's point
+    /// differs from the point at its position.
     pub fn combine(&self, shares: &[&Share]) -> Result<SecretScalar> {
         if shares.len() != self.xs.len() {
-            return Err(Error::NotEnoughShares {
-                needed: self.xs.len(),
-                got: shares.len(),
+            return Err(Error::ShareCountMismatch {
+                expected: self.xs.len(),
+                found: shares.len(),
             });
         }
-        let mut acc = Scalar::ZERO;
-        for ((share, &x), c) in shares.iter().zip(&self.xs).zip(&self.coeffs) {
-            if share.x != x {
-                return Err(Error::DuplicateShareIndex { x: share.x });
-            }
-            acc += c * share.y;
+        if let Some((share, &x)) = shares.iter().zip(&self.xs).find(|(s, &x)| s.x != x) {
+            return Err(Error::SharePointMismatch {
+                expected: x,
+                found: share.x,
+            });
         }
-        Ok(SecretScalar(acc))
+        let mut acc = SecretScalar(Scalar::ZERO);
+        for (share, c) in shares.iter().zip(&self.coeffs) {
+            acc.0 += c * share.y;
+        }
+        Ok(acc)
     }
 }
 
-/// Reconstructs the secret from at least `threshold` shares. All shares are checked
-/// (no x = 0, no repeated x); the first `threshold` are interpolated.
+/// Reconstructs the secret from at least `threshold` shares. All shares' points are
+/// checked; the first `threshold` shares are interpolated and the rest ignored (not
+/// checked for consistency).
+///
+/// Fails with [`Error::InvalidThreshold`] for `threshold = 0`, with
+/// [`Error::NotEnoughShares`] for fewer than `threshold` shares, and with
+/// [`Error::ZeroShareIndex`], [`Error::ShareIndexOutOfRange`] or
+/// [`Error::DuplicateShareIndex`] for a bad point.
 pub fn reconstruct(shares: &[Share], threshold: usize) -> Result<SecretScalar> {
     if threshold == 0 {
         return Err(Error::InvalidThreshold {

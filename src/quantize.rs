@@ -1,0 +1,975 @@
+//! Fixed-point encoding of float vectors into ring words, and the inverse for sums.
+//!
+//! A client clips each element of its vector to `[-c, c]`, maps it onto the integer grid
+//! `0..=M` with `M = 2^q - 1`, rounds (stochastically, unbiased, or to nearest), and —
+//! when the session is weighted — multiplies by its integer weight `w` and appends `w`
+//! as one extra word. The server adds the words of the included clients in the ring
+//! `Z_{2^b}`; because [`Quantizer::new`] refuses any configuration in which `max_clients`
+//! clients of weight `max_weight` could exceed `2^b - 1`, the ring sum *is* the integer
+//! sum, and [`Quantizer::dequantize`] turns it back into `Σ w_i x_i` in `f64`.
+//!
+//! This module works on plain `u64` words, each already reduced modulo `2^b` (every word
+//! is at most `max_weight * M < 2^b`). A vector of them is what goes into the ring layer:
+//! `ring::RingVec::from_u64s(&Ring::pow2(b)?, out.words())`, and the server hands the
+//! unmasked sum back as `RingVec::to_u64s()`.
+//!
+//! The exact formulas, the error bound and its derivation are in
+//! `docs/float-encoding.md`; in short, per element of the decoded sum,
+//!
+//! ```text
+//! |decoded − Σ w_i·clip(x_i)| ≤ W_tot·(ρ·Δ + c·2^-49),   Δ = 2c/(2^q − 1),
+//! ρ = 1/2 (deterministic rounding), ρ = 1 (stochastic; the rounding term is strict),
+//! ```
+//!
+//! with `W_tot = Σ w_i` (the number of included clients when unweighted); see
+//! [`Quantizer::error_bound`].
+//!
+//! ```
+//! use secagg::crypto::rng::seeded_rng;
+//! use secagg::quantize::{min_ring_bits, QuantConfig, Quantizer};
+//!
+//! // Up to 100 clients, weights (example counts) up to 500, 16 bits per element.
+//! let b = min_ring_bits(16, 100, 500)?; // bit length of 100 * 500 * (2^16 - 1)
+//! let qz = Quantizer::new(QuantConfig::new(1.0, 16, b, 100).weighted(500))?;
+//! let mut rng = seeded_rng([7; 32]);
+//! let a = qz.quantize_weighted(&[0.5f32, -0.25], 300, &mut rng)?;
+//! let c = qz.quantize_weighted(&[-0.1f32, 2.0], 100, &mut rng)?; // 2.0 is clipped to 1.0
+//! assert_eq!(c.clipped(), 1);
+//! // What the ring computes: the word-wise sum modulo 2^b (masks cancel out).
+//! let sum: Vec<u64> = a.words().iter().zip(c.words())
+//!     .map(|(x, y)| (x + y) & ((1u64 << b) - 1))
+//!     .collect();
+//! let agg = qz.dequantize(&sum, 2)?;
+//! assert_eq!(agg.total_weight, 400);
+//! let want = [300.0 * 0.5 + 100.0 * -0.1, 300.0 * -0.25 + 100.0 * 1.0];
+//! for (got, want) in agg.sum.iter().zip(want) {
+//!     assert!((got - want).abs() <= agg.error_bound);
+//! }
+//! # Ok::<(), secagg::Error>(())
+//! ```
+//!
+//! Unlike Flower's SecAgg+ (defaults: quantization range 2^22 in a 2^32 modulus,
+//! `max_weight` 1000), whose sum — and weight channel — silently wraps once about 1,024
+//! clients take part, a configuration here that could wrap for *any* accepted number of
+//! clients is a typed error ([`Error::RingTooNarrow`]) at construction.
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::crypto::rng::CryptoRng;
+use crate::{Error, Result};
+
+/// Largest number of quantization bits `q`: an `f64` carries 53 significant bits, so a
+/// finer grid would carry no more information, and `2^q - 1` stays exact in `f64`.
+pub const MAX_QUANT_BITS: u32 = 53;
+
+/// Largest ring width `b` (words are `u64`).
+pub const MAX_RING_BITS: u32 = 64;
+
+/// Smallest clipping bound `c` accepted: `2^-512`. Together with [`MAX_CLIP`] it keeps
+/// every intermediate of encoding and decoding a normal `f64` (no overflow to infinity,
+/// no loss of relative precision to subnormals), which the error bound relies on.
+pub const MIN_CLIP: f64 = f64::from_bits((1023 - 512) << 52);
+
+/// Largest clipping bound `c` accepted: `2^512` (see [`MIN_CLIP`]).
+pub const MAX_CLIP: f64 = f64::from_bits((1023 + 512) << 52);
+
+/// `2^-49`: per unit of weight, the bound on the `f64` rounding error of encoding and
+/// decoding, relative to `c` (derived in `docs/float-encoding.md`: at most `9.0000003·2^-53`).
+const FLOAT_SLACK: f64 = f64::from_bits((1023 - 49) << 52);
+
+/// `2^-53`, to turn 53 random bits into a uniform `f64` in `[0, 1)`.
+const TWO_POW_M53: f64 = f64::from_bits((1023 - 53) << 52);
+
+// The derived float error, 9.0000003 * 2^-53, fits under the slack.
+const _: () = assert!(9.000_000_3 * TWO_POW_M53 < FLOAT_SLACK);
+
+/// How a point between two grid levels is rounded to an integer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Rounding {
+    /// `floor(v) + Bernoulli(v - floor(v))`, drawing from the caller's CSPRNG: unbiased,
+    /// so errors average out across clients; each client's error is below one step.
+    #[default]
+    Stochastic,
+    /// Round half to even: no randomness, error at most half a step per client, but
+    /// biased for inputs that sit at the same place between two levels.
+    Deterministic,
+}
+
+/// Parameters of the float encoding; validated by [`Quantizer::new`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QuantConfig {
+    /// Clipping bound `c`: inputs are clipped to `[-c, c]`. Finite, in
+    /// `[MIN_CLIP, MAX_CLIP]`.
+    pub clip: f64,
+    /// Quantization bits `q` (`1..=53`): the grid has `2^q` levels `0..=2^q - 1`.
+    pub bits: u32,
+    /// Ring width `b` (`1..=64`): the sum is computed modulo `2^b`.
+    pub ring_bits: u32,
+    /// Maximum number `n >= 1` of clients whose inputs are summed.
+    pub max_clients: usize,
+    /// `Some(W)`: weighted aggregation, each client has an integer weight in `1..=W` and
+    /// the encoded vector carries one extra word with the weight. `None`: unweighted
+    /// (every client weight 1, no extra word).
+    pub max_weight: Option<u64>,
+    /// How values are rounded onto the grid.
+    pub rounding: Rounding,
+}
+
+impl QuantConfig {
+    /// An unweighted configuration with stochastic rounding.
+    pub fn new(clip: f64, bits: u32, ring_bits: u32, max_clients: usize) -> Self {
+        Self {
+            clip,
+            bits,
+            ring_bits,
+            max_clients,
+            max_weight: None,
+            rounding: Rounding::Stochastic,
+        }
+    }
+
+    /// The same configuration, weighted with weights in `1..=max_weight`.
+    pub fn weighted(self, max_weight: u64) -> Self {
+        Self {
+            max_weight: Some(max_weight),
+            ..self
+        }
+    }
+
+    /// The same configuration with the given rounding.
+    pub fn with_rounding(self, rounding: Rounding) -> Self {
+        Self { rounding, ..self }
+    }
+}
+
+/// Bit length of `a * b` (0 when the product is 0), exact over the whole range.
+fn bit_len_product(a: u128, b: u64) -> u32 {
+    let b = u128::from(b);
+    let lo = (a & u128::from(u64::MAX)) * b;
+    let hi = (a >> 64) * b;
+    // a*b = hi*2^64 + lo = top*2^64 + (lo mod 2^64). No overflow: hi <= (2^64-1)^2 and
+    // lo >> 64 <= 2^64 - 2, whose sum is below 2^128.
+    let top = hi + (lo >> 64);
+    if top > 0 {
+        64 + (128 - top.leading_zeros())
+    } else {
+        64 - (lo as u64).leading_zeros()
+    }
+}
+
+fn check_bits(bits: u32) -> Result<()> {
+    if (1..=MAX_QUANT_BITS).contains(&bits) {
+        Ok(())
+    } else {
+        Err(Error::InvalidQuantParam {
+            param: "bits",
+            allowed: "1..=53",
+        })
+    }
+}
+
+fn check_ring_bits(ring_bits: u32) -> Result<()> {
+    if (1..=MAX_RING_BITS).contains(&ring_bits) {
+        Ok(())
+    } else {
+        Err(Error::InvalidQuantParam {
+            param: "ring_bits",
+            allowed: "1..=64",
+        })
+    }
+}
+
+fn check_clients_weight(max_clients: usize, max_weight: u64) -> Result<()> {
+    if max_clients == 0 {
+        return Err(Error::InvalidQuantParam {
+            param: "max_clients",
+            allowed: "at least 1",
+        });
+    }
+    if max_weight == 0 {
+        return Err(Error::InvalidQuantParam {
+            param: "max_weight",
+            allowed: "at least 1",
+        });
+    }
+    Ok(())
+}
+
+/// Bits needed so that `n` clients of weight `W`, each at the top level `2^q - 1`, sum
+/// without wrapping: the bit length of `n * W * (2^q - 1)`.
+fn needed_bits(bits: u32, max_clients: usize, max_weight: u64) -> u32 {
+    let nw = (max_clients as u128) * u128::from(max_weight);
+    bit_len_product(nw, (1u64 << bits) - 1)
+}
+
+/// The smallest ring width `b` for which `max_clients` clients with weights up to
+/// `max_weight` (pass 1 when unweighted) and `quant_bits` quantization bits can never
+/// wrap: the bit length of `n * W * (2^q - 1)`.
+///
+/// This is at most `q + ceil(log2 n) + ceil(log2 W)` and equals it when `n` and `W` are
+/// powers of two; for other `n`, `W` it can be smaller, because the exact product is
+/// checked rather than that rounded-up sufficient condition.
+///
+/// # Errors
+/// [`Error::InvalidQuantParam`] for `q` outside `1..=53`, `n == 0` or `W == 0`;
+/// [`Error::RingTooNarrow`] when even a 64-bit ring is too narrow.
+pub fn min_ring_bits(quant_bits: u32, max_clients: usize, max_weight: u64) -> Result<u32> {
+    check_bits(quant_bits)?;
+    check_clients_weight(max_clients, max_weight)?;
+    let needed = needed_bits(quant_bits, max_clients, max_weight);
+    if needed > MAX_RING_BITS {
+        return Err(Error::RingTooNarrow {
+            ring_bits: MAX_RING_BITS,
+            needed_bits: needed,
+            quant_bits,
+            max_clients,
+            max_weight,
+        });
+    }
+    Ok(needed)
+}
+
+/// The largest number of quantization bits `q` (at most 53) for which `max_clients`
+/// clients with weights up to `max_weight` (1 when unweighted) sum without wrapping in a
+/// `ring_bits`-bit ring: the largest `q` with `n * W * (2^q - 1) <= 2^b - 1`.
+///
+/// # Errors
+/// [`Error::InvalidQuantParam`] for `b` outside `1..=64`, `n == 0` or `W == 0`;
+/// [`Error::RingTooNarrow`] when not even `q = 1` fits (`n * W > 2^b - 1`).
+pub fn max_quant_bits(ring_bits: u32, max_clients: usize, max_weight: u64) -> Result<u32> {
+    check_ring_bits(ring_bits)?;
+    check_clients_weight(max_clients, max_weight)?;
+    let cap = u128::from(u64::MAX >> (MAX_RING_BITS - ring_bits));
+    let nw = (max_clients as u128) * u128::from(max_weight);
+    if nw > cap {
+        return Err(Error::RingTooNarrow {
+            ring_bits,
+            needed_bits: bit_len_product(nw, 1),
+            quant_bits: 1,
+            max_clients,
+            max_weight,
+        });
+    }
+    // 2^q - 1 <= floor(cap / nw)  <=>  q <= floor(log2(floor(cap / nw) + 1)).
+    let levels_plus_one = cap / nw + 1;
+    let q = 127 - levels_plus_one.leading_zeros();
+    Ok(q.min(MAX_QUANT_BITS))
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A float type that can be quantized: `f32` or `f64` (converted to `f64` exactly).
+pub trait Sample: Copy + sealed::Sealed {
+    /// The value as an `f64` (exact for both types).
+    fn to_f64(self) -> f64;
+}
+
+impl Sample for f64 {
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+impl Sample for f32 {
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+/// One client's encoded vector: the ring words and how many inputs were clipped.
+///
+/// The words encode the client's private input, so they are wiped on drop and
+/// `Debug` does not print them.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct QuantizeOutput {
+    words: Vec<u64>,
+    #[zeroize(skip)]
+    clipped: usize,
+}
+
+impl QuantizeOutput {
+    /// The encoded words, each `< 2^b`: one per input element, then (weighted
+    /// configurations only) the weight. Feed them to `RingVec::from_u64s`.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
+    /// How many input elements lay outside `[-c, c]` and were clipped.
+    pub fn clipped(&self) -> usize {
+        self.clipped
+    }
+}
+
+impl core::fmt::Debug for QuantizeOutput {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("QuantizeOutput")
+            .field("len", &self.words.len())
+            .field("clipped", &self.clipped)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The decoded sum of the included clients' vectors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregate {
+    /// `Σ w_i x_i` per element (`Σ x_i` when unweighted), clipped inputs included as
+    /// clipped.
+    pub sum: Vec<f64>,
+    /// The number of included clients.
+    pub clients: usize,
+    /// `Σ w_i`, exact (equal to `clients` when unweighted).
+    pub total_weight: u64,
+    /// Per-element bound on `|sum[j] − Σ w_i·clip(x_i[j])|`
+    /// ([`Quantizer::error_bound`] of `total_weight`).
+    pub error_bound: f64,
+}
+
+impl Aggregate {
+    /// The weighted mean `Σ w_i x_i / Σ w_i` per element (the plain mean when
+    /// unweighted); `None` when no client was included. Its error is at most
+    /// [`Aggregate::mean_error_bound`].
+    pub fn mean(&self) -> Option<Vec<f64>> {
+        if self.total_weight == 0 {
+            return None;
+        }
+        let w = self.total_weight as f64;
+        Some(self.sum.iter().map(|s| s / w).collect())
+    }
+
+    /// Per-element bound on the error of [`Aggregate::mean`]: `ρ·Δ + c·2^-49`
+    /// (`error_bound / total_weight`); `None` when no client was included.
+    pub fn mean_error_bound(&self) -> Option<f64> {
+        (self.total_weight != 0).then(|| self.error_bound / self.total_weight as f64)
+    }
+
+    /// [`Aggregate::sum`] rounded to `f32` (adds a relative error of at most `2^-24`).
+    pub fn sum_f32(&self) -> Vec<f32> {
+        self.sum.iter().map(|&s| s as f32).collect()
+    }
+
+    /// [`Aggregate::mean`] rounded to `f32` (adds a relative error of at most `2^-24`).
+    pub fn mean_f32(&self) -> Option<Vec<f32>> {
+        self.mean()
+            .map(|m| m.into_iter().map(|x| x as f32).collect())
+    }
+}
+
+/// A validated float encoding: quantizes client vectors and dequantizes sums.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantizer {
+    cfg: QuantConfig,
+    /// `M = 2^q - 1`, the top grid level.
+    levels: u64,
+    /// `M / (2c)`.
+    scale: f64,
+}
+
+impl Quantizer {
+    /// Validates `cfg`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuantParam`] for a clip bound that is not finite or outside
+    /// `[MIN_CLIP, MAX_CLIP]`, `bits` outside `1..=53`, `ring_bits` outside `1..=64`,
+    /// `max_clients == 0` or `max_weight == Some(0)`; [`Error::RingTooNarrow`] when
+    /// `max_clients * W * (2^bits - 1) > 2^ring_bits - 1` (`W = 1` when unweighted), i.e.
+    /// when the sum could wrap.
+    pub fn new(cfg: QuantConfig) -> Result<Self> {
+        // Written so that NaN fails too.
+        if !(cfg.clip >= MIN_CLIP && cfg.clip <= MAX_CLIP) {
+            return Err(Error::InvalidQuantParam {
+                param: "clip",
+                allowed: "finite, in [2^-512, 2^512]",
+            });
+        }
+        check_bits(cfg.bits)?;
+        check_ring_bits(cfg.ring_bits)?;
+        let max_weight = cfg.max_weight.unwrap_or(1);
+        check_clients_weight(cfg.max_clients, max_weight)?;
+        let needed = needed_bits(cfg.bits, cfg.max_clients, max_weight);
+        if needed > cfg.ring_bits {
+            return Err(Error::RingTooNarrow {
+                ring_bits: cfg.ring_bits,
+                needed_bits: needed,
+                quant_bits: cfg.bits,
+                max_clients: cfg.max_clients,
+                max_weight,
+            });
+        }
+        let levels = (1u64 << cfg.bits) - 1;
+        Ok(Self {
+            cfg,
+            levels,
+            scale: levels as f64 / (2.0 * cfg.clip),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &QuantConfig {
+        &self.cfg
+    }
+
+    /// The top grid level `M = 2^q - 1`: `-c` encodes as 0, `c` as `M`.
+    pub fn levels(&self) -> u64 {
+        self.levels
+    }
+
+    /// The grid step `Δ = 2c / (2^q - 1)`.
+    pub fn step(&self) -> f64 {
+        2.0 * self.cfg.clip / self.levels as f64
+    }
+
+    /// Whether the encoding is weighted (carries a weight word).
+    pub fn is_weighted(&self) -> bool {
+        self.cfg.max_weight.is_some()
+    }
+
+    /// The largest client weight (1 when unweighted).
+    pub fn max_weight(&self) -> u64 {
+        self.cfg.max_weight.unwrap_or(1)
+    }
+
+    /// Number of ring words an input of `len` elements encodes to: `len`, plus one weight
+    /// word when weighted. This is the vector length `d` the protocol must be configured
+    /// with.
+    pub fn encoded_len(&self, len: usize) -> usize {
+        len + usize::from(self.is_weighted())
+    }
+
+    /// Encodes `x` with weight 1 (see [`Quantizer::quantize_weighted`]).
+    ///
+    /// # Errors
+    /// [`Error::NonFiniteInput`] for a NaN or infinite element.
+    pub fn quantize<T: Sample, R: CryptoRng + ?Sized>(
+        &self,
+        x: &[T],
+        rng: &mut R,
+    ) -> Result<QuantizeOutput> {
+        self.quantize_weighted(x, 1, rng)
+    }
+
+    /// Encodes `x` with integer weight `weight`: each element is clipped to `[-c, c]`,
+    /// mapped to `v = (clip(x) + c) · M / (2c)` in `[0, M]` (`-c` to exactly 0, `c` to
+    /// exactly `M`), rounded to an integer `k` (stochastic: `floor(v) + [U < v - floor(v)]`
+    /// with `U = (rng.next_u64() >> 11) · 2^-53`, one draw per element in order;
+    /// deterministic: half to even, `rng` unused), and the word is `w·k`. Weighted
+    /// configurations append the word `w`.
+    ///
+    /// `rng` must be the client's own randomness (`os_rng()` in production, or a
+    /// `seeded_rng` per client in simulations), never derived from mask seeds.
+    ///
+    /// # Errors
+    /// [`Error::WeightOutOfRange`] unless `1 <= weight <= max_weight` (1 when
+    /// unweighted); [`Error::NonFiniteInput`] for a NaN or infinite element.
+    pub fn quantize_weighted<T: Sample, R: CryptoRng + ?Sized>(
+        &self,
+        x: &[T],
+        weight: u64,
+        rng: &mut R,
+    ) -> Result<QuantizeOutput> {
+        let max = self.max_weight();
+        if weight == 0 || weight > max {
+            return Err(Error::WeightOutOfRange { weight, max });
+        }
+        let c = self.cfg.clip;
+        let top = self.levels as f64;
+        let mut out = QuantizeOutput {
+            words: Vec::with_capacity(self.encoded_len(x.len())),
+            clipped: 0,
+        };
+        for (index, &xi) in x.iter().enumerate() {
+            let xi = xi.to_f64();
+            if !xi.is_finite() {
+                return Err(Error::NonFiniteInput { index });
+            }
+            let xc = if xi < -c {
+                out.clipped += 1;
+                -c
+            } else if xi > c {
+                out.clipped += 1;
+                c
+            } else {
+                xi
+            };
+            // v >= 0 always (xc + c >= 0 and scale > 0); the top end is pinned to M
+            // exactly, and f64 rounding can never carry v above it.
+            let v = if xc >= c {
+                top
+            } else {
+                ((xc + c) * self.scale).min(top)
+            };
+            let k = match self.cfg.rounding {
+                Rounding::Deterministic => v.round_ties_even() as u64,
+                Rounding::Stochastic => {
+                    let floor = v.floor();
+                    let u = (rng.next_u64() >> 11) as f64 * TWO_POW_M53;
+                    floor as u64 + u64::from(u < v - floor)
+                }
+            };
+            // k <= M and weight <= W, and W * M < 2^b <= 2^64 was checked in `new`.
+            out.words.push(weight * k);
+        }
+        if self.is_weighted() {
+            out.words.push(weight);
+        }
+        Ok(out)
+    }
+
+    /// Per-element bound on `|decoded − Σ w_i·clip(x_i)|` for a sum with total weight
+    /// `total_weight` (the number of clients when unweighted):
+    /// `W_tot · (ρ·Δ + c·2^-49)` with `ρ = 1` for stochastic rounding (the rounding part
+    /// strictly less) and `ρ = 1/2` for deterministic rounding. The `c·2^-49` term covers
+    /// all `f64` rounding in encoding and decoding. Clipping error is not included: it is
+    /// `Σ w_i·(|x_i| − c)` over the clipped elements.
+    pub fn error_bound(&self, total_weight: u64) -> f64 {
+        let rho = match self.cfg.rounding {
+            Rounding::Stochastic => 1.0,
+            Rounding::Deterministic => 0.5,
+        };
+        total_weight as f64 * (rho * self.step() + self.cfg.clip * FLOAT_SLACK)
+    }
+
+    /// Decodes the ring sum of the included clients' encoded vectors.
+    ///
+    /// `sum` is the unmasked sum (each word reduced modulo `2^b`) of exactly `clients`
+    /// clients' [`QuantizeOutput::words`]; for a weighted configuration its last word is
+    /// `W_tot = Σ w_i`. Each value word `S` decodes to `c · (2S − W_tot·M) / M`
+    /// (`= S·Δ − W_tot·c`), computed with the integer `2S − W_tot·M` exact.
+    ///
+    /// # Errors
+    /// [`Error::TooManyIncluded`] when `clients > max_clients`;
+    /// [`Error::MissingWeightWord`] for an empty weighted `sum`;
+    /// [`Error::AggregateOutOfRange`] when the weight word is outside
+    /// `clients..=clients·W`, or a value word exceeds `W_tot·M` — a sum that the included
+    /// clients cannot have produced with in-range inputs.
+    pub fn dequantize(&self, sum: &[u64], clients: usize) -> Result<Aggregate> {
+        if clients > self.cfg.max_clients {
+            return Err(Error::TooManyIncluded {
+                included: clients,
+                max: self.cfg.max_clients,
+            });
+        }
+        // clients <= n, and n * W * M < 2^64 with M >= 1, so none of these overflow.
+        let clients_u64 = clients as u64;
+        let (values, total_weight) = if self.is_weighted() {
+            let (&w, values) = sum.split_last().ok_or(Error::MissingWeightWord)?;
+            let (min, max) = (clients_u64, clients_u64 * self.max_weight());
+            if w < min || w > max {
+                return Err(Error::AggregateOutOfRange {
+                    index: values.len(),
+                    word: w,
+                    min,
+                    max,
+                });
+            }
+            (values, w)
+        } else {
+            (sum, clients_u64)
+        };
+        let top = total_weight * self.levels;
+        let c = self.cfg.clip;
+        let m = self.levels as f64;
+        let mut out = Vec::with_capacity(values.len());
+        for (index, &s) in values.iter().enumerate() {
+            if s > top {
+                return Err(Error::AggregateOutOfRange {
+                    index,
+                    word: s,
+                    min: 0,
+                    max: top,
+                });
+            }
+            // |2S − W_tot·M| <= W_tot·M < 2^64: exact in i128.
+            let d = 2 * i128::from(s) - i128::from(top);
+            out.push(d as f64 * c / m);
+        }
+        Ok(Aggregate {
+            sum: out,
+            clients,
+            total_weight,
+            error_bound: self.error_bound(total_weight),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::rng::seeded_rng;
+
+    fn q(cfg: QuantConfig) -> Quantizer {
+        Quantizer::new(cfg).unwrap()
+    }
+
+    #[test]
+    fn clip_bounds_are_the_documented_powers_of_two() {
+        assert_eq!(MIN_CLIP, 0.5f64.powi(512));
+        assert_eq!(MAX_CLIP, 2f64.powi(512));
+        assert_eq!(FLOAT_SLACK, 0.5f64.powi(49));
+        assert_eq!(TWO_POW_M53, 0.5f64.powi(53));
+    }
+
+    #[test]
+    fn bit_len_product_matches_u128_and_handles_overflow() {
+        for (a, b) in [
+            (0u128, 5u64),
+            (1, 1),
+            (3, 255),
+            (1 << 70, 3),
+            (u128::from(u64::MAX), u64::MAX),
+        ] {
+            let p = a * u128::from(b);
+            assert_eq!(bit_len_product(a, b), 128 - p.leading_zeros(), "{a} {b}");
+        }
+        // (2^64-1)^2 * (2^53-1) overflows u128: 64 + 64 + 53 bits.
+        let a = u128::from(u64::MAX) * u128::from(u64::MAX);
+        assert_eq!(bit_len_product(a, (1 << 53) - 1), 181);
+        assert_eq!(bit_len_product(u128::MAX, u64::MAX), 192);
+        assert_eq!(bit_len_product(1 << 127, 2), 129);
+    }
+
+    #[test]
+    fn invalid_parameters_are_typed_errors() {
+        let ok = QuantConfig::new(1.0, 16, 32, 100);
+        for (cfg, param) in [
+            (QuantConfig { clip: 0.0, ..ok }, "clip"),
+            (QuantConfig { clip: -1.0, ..ok }, "clip"),
+            (
+                QuantConfig {
+                    clip: f64::NAN,
+                    ..ok
+                },
+                "clip",
+            ),
+            (
+                QuantConfig {
+                    clip: f64::INFINITY,
+                    ..ok
+                },
+                "clip",
+            ),
+            (QuantConfig { clip: 1e300, ..ok }, "clip"),
+            (QuantConfig { clip: 1e-300, ..ok }, "clip"),
+            (QuantConfig { bits: 0, ..ok }, "bits"),
+            (QuantConfig { bits: 54, ..ok }, "bits"),
+            (QuantConfig { ring_bits: 0, ..ok }, "ring_bits"),
+            (
+                QuantConfig {
+                    ring_bits: 65,
+                    ..ok
+                },
+                "ring_bits",
+            ),
+            (
+                QuantConfig {
+                    max_clients: 0,
+                    ..ok
+                },
+                "max_clients",
+            ),
+            (ok.weighted(0), "max_weight"),
+        ] {
+            match Quantizer::new(cfg) {
+                Err(Error::InvalidQuantParam { param: p, .. }) => assert_eq!(p, param),
+                other => panic!("{cfg:?}: {other:?}"),
+            }
+        }
+        assert!(Quantizer::new(QuantConfig {
+            clip: MIN_CLIP,
+            ..ok
+        })
+        .is_ok());
+        assert!(Quantizer::new(QuantConfig {
+            clip: MAX_CLIP,
+            ..ok
+        })
+        .is_ok());
+    }
+
+    #[test]
+    fn ring_too_narrow_reports_the_numbers() {
+        // 1000 clients x weight 1000 x (2^16 - 1) = 65_535_000_000 needs 36 bits.
+        let err = Quantizer::new(QuantConfig::new(1.0, 16, 35, 1000).weighted(1000));
+        assert_eq!(
+            err,
+            Err(Error::RingTooNarrow {
+                ring_bits: 35,
+                needed_bits: 36,
+                quant_bits: 16,
+                max_clients: 1000,
+                max_weight: 1000,
+            })
+        );
+        assert!(Quantizer::new(QuantConfig::new(1.0, 16, 36, 1000).weighted(1000)).is_ok());
+    }
+
+    #[test]
+    fn min_ring_bits_and_max_quant_bits_are_inverse_and_exact() {
+        let mut rng = seeded_rng([7; 32]);
+        use crate::crypto::rng::Rng;
+        for _ in 0..2000 {
+            let bits = 1 + (rng.next_u32() % 53);
+            let n = 1 + (rng.next_u64() % (1 << (rng.next_u32() % 21))) as usize;
+            let w = 1 + rng.next_u64() % (1 << (rng.next_u32() % 21));
+            // n, W < 2^21 and M < 2^53: the product fits in u128.
+            let prod = (n as u128) * (w as u128) * ((1u128 << bits) - 1);
+            let prod_bits = 128 - prod.leading_zeros();
+            let Ok(b) = min_ring_bits(bits, n, w) else {
+                assert!(prod_bits > 64);
+                continue;
+            };
+            assert_eq!(b, prod_bits);
+            // Never above the rounded-up sufficient condition q + ceil(log2 n) + ceil(log2 W).
+            let ceil_log2 = |x: u128| 128 - (x - 1).leading_zeros();
+            assert!(b <= bits + ceil_log2(n as u128) + ceil_log2(w as u128));
+            if n.is_power_of_two() && w.is_power_of_two() {
+                assert_eq!(b, bits + ceil_log2(n as u128) + ceil_log2(w as u128));
+            }
+            let cfg = QuantConfig::new(1.0, bits, b, n).weighted(w);
+            assert!(Quantizer::new(cfg).is_ok());
+            if b > 1 {
+                let narrow = QuantConfig {
+                    ring_bits: b - 1,
+                    ..cfg
+                };
+                assert!(matches!(
+                    Quantizer::new(narrow),
+                    Err(Error::RingTooNarrow { needed_bits, .. }) if needed_bits == b
+                ));
+            }
+            let qmax = max_quant_bits(b, n, w).unwrap();
+            assert!(qmax >= bits);
+            assert!(Quantizer::new(QuantConfig { bits: qmax, ..cfg }).is_ok());
+            if qmax < MAX_QUANT_BITS {
+                assert!(Quantizer::new(QuantConfig {
+                    bits: qmax + 1,
+                    ..cfg
+                })
+                .is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn max_quant_bits_edges() {
+        assert_eq!(max_quant_bits(64, 1, 1), Ok(53));
+        assert_eq!(max_quant_bits(32, 1, 1), Ok(32));
+        assert_eq!(max_quant_bits(32, 1024, 1), Ok(22));
+        // 1025 clients: 1025 * (2^22 - 1) > 2^32 - 1, so 21 bits.
+        assert_eq!(max_quant_bits(32, 1025, 1), Ok(21));
+        assert_eq!(max_quant_bits(3, 7, 1), Ok(1));
+        assert!(matches!(
+            max_quant_bits(3, 8, 1),
+            Err(Error::RingTooNarrow {
+                needed_bits: 4,
+                quant_bits: 1,
+                ..
+            })
+        ));
+        assert!(max_quant_bits(0, 1, 1).is_err());
+        assert!(max_quant_bits(65, 1, 1).is_err());
+        assert!(max_quant_bits(8, 0, 1).is_err());
+        assert!(max_quant_bits(8, 1, 0).is_err());
+        assert!(matches!(
+            min_ring_bits(53, 1 << 12, 1),
+            Err(Error::RingTooNarrow {
+                needed_bits: 65,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn encodes_the_grid_ends_and_midpoint_exactly() {
+        let mut rng = seeded_rng([1; 32]);
+        for rounding in [Rounding::Deterministic, Rounding::Stochastic] {
+            let qz = q(QuantConfig::new(2.5, 8, 8, 1).with_rounding(rounding));
+            let out = qz.quantize(&[-2.5f64, 2.5, -1e9, 1e9], &mut rng).unwrap();
+            assert_eq!(out.words(), &[0, 255, 0, 255]);
+            assert_eq!(out.clipped(), 2);
+        }
+        // The ends are exact for any c and q, with either rounding and any draw.
+        for c in [1.5, 0.1, 3.7, 24.5, 1e-5, 1e5, MIN_CLIP, MAX_CLIP] {
+            for bits in [1, 7, 24, 53] {
+                for rounding in [Rounding::Deterministic, Rounding::Stochastic] {
+                    let qz = q(QuantConfig::new(c, bits, 64, 1).with_rounding(rounding));
+                    let out = qz.quantize(&[-c, c, -c, c], &mut rng).unwrap();
+                    let m = (1u64 << bits) - 1;
+                    assert_eq!(out.words(), &[0, m, 0, m], "{c} {bits}");
+                    assert_eq!(out.clipped(), 0);
+                }
+            }
+        }
+        // 0 maps to v = 127.5: half to even gives 128.
+        let det = q(QuantConfig::new(1.0, 8, 8, 1).with_rounding(Rounding::Deterministic));
+        assert_eq!(det.quantize(&[0.0f32], &mut rng).unwrap().words(), &[128]);
+        // v = 0.25 * 255 = 63.75 -> 64; v = 1.75 * 255 / 2 = 223.125 -> 223.
+        assert_eq!(
+            det.quantize(&[-0.5f64, 0.75], &mut rng).unwrap().words(),
+            &[64, 223]
+        );
+    }
+
+    #[test]
+    fn deterministic_rounding_ignores_the_rng() {
+        let qz = q(QuantConfig::new(1.0, 12, 12, 1).with_rounding(Rounding::Deterministic));
+        let x: Vec<f64> = (0..100).map(|i| (i as f64 * 0.37).sin()).collect();
+        let a = qz.quantize(&x, &mut seeded_rng([1; 32])).unwrap();
+        let b = qz.quantize(&x, &mut seeded_rng([2; 32])).unwrap();
+        assert_eq!(a.words(), b.words());
+    }
+
+    #[test]
+    fn stochastic_rounding_is_reproducible_from_the_seed_and_within_one_step() {
+        let qz = q(QuantConfig::new(1.0, 10, 10, 1));
+        let x: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.37).sin()).collect();
+        let a = qz.quantize(&x, &mut seeded_rng([1; 32])).unwrap();
+        let b = qz.quantize(&x, &mut seeded_rng([1; 32])).unwrap();
+        let c = qz.quantize(&x, &mut seeded_rng([2; 32])).unwrap();
+        assert_eq!(a.words(), b.words());
+        assert_ne!(a.words(), c.words());
+        for (xi, &k) in x.iter().zip(a.words()) {
+            let v = (xi + 1.0) / 2.0 * 1023.0;
+            assert!(k == v.floor() as u64 || k == v.ceil() as u64, "{xi} {k}");
+        }
+    }
+
+    #[test]
+    fn non_finite_inputs_name_the_index() {
+        let qz = q(QuantConfig::new(1.0, 8, 8, 1));
+        let mut rng = seeded_rng([0; 32]);
+        for (x, index) in [
+            (vec![0.0, f64::NAN], 1),
+            (vec![f64::INFINITY], 0),
+            (vec![0.1, 0.2, f64::NEG_INFINITY, f64::NAN], 2),
+        ] {
+            assert_eq!(
+                qz.quantize(&x, &mut rng).unwrap_err(),
+                Error::NonFiniteInput { index }
+            );
+        }
+        assert_eq!(
+            qz.quantize(&[1.0f32, f32::NAN], &mut rng).unwrap_err(),
+            Error::NonFiniteInput { index: 1 }
+        );
+        // Large but finite values are clipped, not rejected.
+        let out = qz.quantize(&[f64::MAX, f64::MIN, 0.5], &mut rng).unwrap();
+        assert_eq!(out.clipped(), 2);
+    }
+
+    #[test]
+    fn weights_are_checked_and_appended() {
+        let mut rng = seeded_rng([0; 32]);
+        let unweighted = q(QuantConfig::new(1.0, 8, 8, 1));
+        assert_eq!(unweighted.encoded_len(3), 3);
+        assert_eq!(
+            unweighted
+                .quantize_weighted(&[0.0f64], 2, &mut rng)
+                .unwrap_err(),
+            Error::WeightOutOfRange { weight: 2, max: 1 }
+        );
+        let weighted = q(QuantConfig::new(1.0, 8, 16, 1)
+            .weighted(100)
+            .with_rounding(Rounding::Deterministic));
+        assert_eq!(weighted.encoded_len(3), 4);
+        for w in [0, 101] {
+            assert_eq!(
+                weighted
+                    .quantize_weighted(&[0.0f64], w, &mut rng)
+                    .unwrap_err(),
+                Error::WeightOutOfRange {
+                    weight: w,
+                    max: 100
+                }
+            );
+        }
+        let out = weighted
+            .quantize_weighted(&[-1.0f64, 1.0, 0.0], 100, &mut rng)
+            .unwrap();
+        assert_eq!(out.words(), &[0, 25_500, 12_800, 100]);
+        // quantize = weight 1.
+        let out = weighted.quantize(&[1.0f64], &mut rng).unwrap();
+        assert_eq!(out.words(), &[255, 1]);
+    }
+
+    #[test]
+    fn debug_does_not_print_words() {
+        let qz = q(QuantConfig::new(1.0, 8, 8, 1));
+        let out = qz
+            .quantize(&[0.123456f64], &mut seeded_rng([0; 32]))
+            .unwrap();
+        let s = format!("{out:?}");
+        let word = out.words()[0].to_string();
+        assert!(!s.contains(&word), "{s}");
+        assert!(s.contains("len"));
+    }
+
+    #[test]
+    fn dequantize_checks_ranges() {
+        let qz = q(QuantConfig::new(1.0, 8, 12, 10));
+        // 10 clients x 255 = 2550 is the largest possible sum.
+        assert_eq!(
+            qz.dequantize(&[0], 11),
+            Err(Error::TooManyIncluded {
+                included: 11,
+                max: 10
+            })
+        );
+        assert_eq!(
+            qz.dequantize(&[0, 2551], 10),
+            Err(Error::AggregateOutOfRange {
+                index: 1,
+                word: 2551,
+                min: 0,
+                max: 2550
+            })
+        );
+        let agg = qz.dequantize(&[0, 2550, 1275], 10).unwrap();
+        assert_eq!(agg.sum, vec![-10.0, 10.0, 0.0]);
+        assert_eq!(agg.total_weight, 10);
+        assert_eq!(agg.mean().unwrap(), vec![-1.0, 1.0, 0.0]);
+        // No clients: an all-zero sum decodes to zeros, no mean.
+        let empty = qz.dequantize(&[0, 0], 0).unwrap();
+        assert_eq!(empty.sum, vec![0.0, 0.0]);
+        assert_eq!(empty.mean(), None);
+        assert_eq!(empty.mean_error_bound(), None);
+        assert!(qz.dequantize(&[1], 0).is_err());
+
+        let wq = q(QuantConfig::new(1.0, 8, 20, 10).weighted(7));
+        assert_eq!(wq.dequantize(&[], 3), Err(Error::MissingWeightWord));
+        for w in [2, 22] {
+            assert_eq!(
+                wq.dequantize(&[0, w], 3),
+                Err(Error::AggregateOutOfRange {
+                    index: 1,
+                    word: w,
+                    min: 3,
+                    max: 21
+                })
+            );
+        }
+        // Total weight 5: value words up to 5 * 255.
+        assert!(wq.dequantize(&[1276, 5], 3).is_err());
+        let agg = wq.dequantize(&[1275, 0, 5], 3).unwrap();
+        assert_eq!(agg.sum, vec![5.0, -5.0]);
+        assert_eq!(agg.mean_f32().unwrap(), vec![1.0f32, -1.0]);
+        assert_eq!(agg.sum_f32(), vec![5.0f32, -5.0]);
+    }
+
+    #[test]
+    fn error_bound_formula() {
+        let det = q(QuantConfig::new(2.0, 4, 16, 10).with_rounding(Rounding::Deterministic));
+        let sto = q(QuantConfig::new(2.0, 4, 16, 10));
+        // Δ = 4 / 15.
+        let slack = 2.0 * FLOAT_SLACK;
+        assert_eq!(det.step(), 4.0 / 15.0);
+        assert_eq!(det.error_bound(3), 3.0 * (0.5 * (4.0 / 15.0) + slack));
+        assert_eq!(sto.error_bound(3), 3.0 * (4.0 / 15.0 + slack));
+        let agg = sto.dequantize(&[0], 3).unwrap();
+        assert_eq!(agg.error_bound, sto.error_bound(3));
+        assert_eq!(agg.mean_error_bound(), Some(sto.error_bound(3) / 3.0));
+    }
+}
