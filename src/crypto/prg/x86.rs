@@ -72,6 +72,19 @@ impl RoundKeys {
     }
 }
 
+/// A round key re-read from memory where it is used.
+///
+/// With only 16 vector registers (SSE/AVX2), keeping all 11 round keys live leaves too
+/// few for the blocks in flight, and LLVM then interleaves only two blocks at a time
+/// (seen in the generated code; the AES units idle on latency). A volatile read cannot
+/// be hoisted out of the loop, so one register holds the current round key and the rest
+/// hold blocks; the extra load per round and group is cheap.
+#[inline(always)]
+fn reload<T: Copy>(key: &T) -> T {
+    // SAFETY: `key` is a reference, so valid, aligned and initialised for one read.
+    unsafe { core::ptr::read_volatile(key) }
+}
+
 /// One block at a time with AES-NI on 128-bit registers (the tail of the wide kernels).
 ///
 /// # Safety
@@ -131,16 +144,18 @@ unsafe fn blocks_ni<const N: usize, const OP: u8, const W64: bool>(
     for _ in 0..groups {
         let mut x = [_mm_setzero_si128(); N];
         for xi in x.iter_mut() {
-            *xi = _mm_xor_si128(ctr, k[0]);
+            *xi = _mm_xor_si128(ctr, reload(&k[0]));
             ctr = _mm_add_epi64(ctr, one);
         }
         for key in &k[1..10] {
+            let key = reload(key);
             for xi in x.iter_mut() {
-                *xi = _mm_aesenc_si128(*xi, *key);
+                *xi = _mm_aesenc_si128(*xi, key);
             }
         }
+        let last = reload(&k[10]);
         for (i, xi) in x.iter().enumerate() {
-            let ks = _mm_aesenclast_si128(*xi, k[10]);
+            let ks = _mm_aesenclast_si128(*xi, last);
             // SAFETY: this group's N blocks lie within the caller's valid range (we
             // process `groups * N <= nblocks` blocks here); loadu/storeu are unaligned.
             unsafe { apply128::<OP, W64>(q.add(i), ks, maskv) };
@@ -203,7 +218,10 @@ unsafe fn blocks512<const N: usize, const OP: u8, const W64: bool>(
     mask: u64,
 ) {
     let k1 = rk.xmm();
-    let k = k1.map(|x| _mm512_broadcast_i32x4(x));
+    let mut k = [_mm512_setzero_si512(); 11];
+    for (d, s) in k.iter_mut().zip(k1) {
+        *d = _mm512_broadcast_i32x4(s);
+    }
     let maskv = if W64 {
         _mm512_set1_epi64(mask as i64)
     } else {
@@ -312,7 +330,10 @@ unsafe fn blocks256<const N: usize, const OP: u8, const W64: bool>(
     mask: u64,
 ) {
     let k1 = rk.xmm();
-    let k = k1.map(|x| _mm256_broadcastsi128_si256(x));
+    let mut k = [_mm256_setzero_si256(); 11];
+    for (d, s) in k.iter_mut().zip(k1) {
+        *d = _mm256_broadcastsi128_si256(s);
+    }
     let maskv = if W64 {
         _mm256_set1_epi64x(mask as i64)
     } else {
@@ -327,16 +348,18 @@ unsafe fn blocks256<const N: usize, const OP: u8, const W64: bool>(
     for _ in 0..groups {
         let mut x = [_mm256_setzero_si256(); N];
         for xi in x.iter_mut() {
-            *xi = _mm256_xor_si256(ctr, k[0]);
+            *xi = _mm256_xor_si256(ctr, reload(&k[0]));
             ctr = _mm256_add_epi64(ctr, two);
         }
         for key in &k[1..10] {
+            let key = reload(key);
             for xi in x.iter_mut() {
-                *xi = _mm256_aesenc_epi128(*xi, *key);
+                *xi = _mm256_aesenc_epi128(*xi, key);
             }
         }
+        let last = reload(&k[10]);
         for (i, xi) in x.iter().enumerate() {
-            let ks = _mm256_aesenclast_epi128(*xi, k[10]);
+            let ks = _mm256_aesenclast_epi128(*xi, last);
             // SAFETY: this group's 2N blocks lie within the caller's valid range (we
             // process `groups * 2N <= nblocks` blocks here); loadu/storeu are unaligned.
             unsafe { apply256::<OP, W64>(q.add(i), ks, maskv) };
