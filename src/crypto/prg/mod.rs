@@ -193,12 +193,22 @@ fn run<W: Word>(ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
             let mask = W::from_u64(ring.bit_mask());
             let size = pow2_chunk(acc.len(), rayon::current_num_threads());
             acc.par_chunks_mut(size).enumerate().for_each(|(c, chunk)| {
-                let base = (c * size) as u64;
-                for (t, tile) in chunk.chunks_mut(TILE).enumerate() {
-                    let start = base + (t * TILE) as u64;
-                    for key in keys {
+                let mut start = (c * size) as u64;
+                let mut rest = chunk;
+                while !rest.is_empty() {
+                    let (tile, next) = rest.split_at_mut(rest.len().min(TILE));
+                    // While the seeds run over this tile (in L1), pull the next tile in
+                    // from memory, one slice per seed, so no pass waits on DRAM.
+                    let ahead = &next[..next.len().min(TILE)];
+                    let slice = ahead.len().div_ceil(keys.len());
+                    for (i, key) in keys.iter().enumerate() {
+                        let from = (i * slice).min(ahead.len());
+                        let to = (from + slice).min(ahead.len());
+                        stream::prefetch(&ahead[from..to]);
                         key.add_words(start, tile, mask);
                     }
+                    start += tile.len() as u64;
+                    rest = next;
                 }
             });
         }
