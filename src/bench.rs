@@ -184,7 +184,7 @@ pub fn bench_mask_with(
 pub fn straight_keystream(streams: &[Keystream], dim: usize, word_bytes: usize) {
     let per_block = 16 / word_bytes;
     let size = prg::pow2_chunk(dim, rayon::current_num_threads());
-    let tile_blocks = prg::TILE / per_block;
+    let tile_blocks = prg::TILE_BYTES / 16;
     (0..dim.div_ceil(size)).into_par_iter().for_each(|c| {
         let mut tile = vec![[0u8; 16]; tile_blocks];
         let first = c * size;

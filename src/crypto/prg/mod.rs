@@ -44,8 +44,12 @@ pub const MODULUS_CHUNK: usize = 1 << 16;
 const POW2_CHUNK_MIN: usize = 4 * TILE;
 const POW2_CHUNK_MAX: usize = 64 * TILE;
 
-/// Words per tile: every seed is applied to one tile while it is in L1 cache.
+/// Words per chunk-size quantum (a multiple of every tile and of the block).
 pub(crate) const TILE: usize = 4096;
+
+/// Bytes per tile: every seed is applied to one tile while it is in L1 cache, and the
+/// next tile is prefetched meanwhile (two tiles fit a 32 KiB L1d).
+pub(crate) const TILE_BYTES: usize = 16 * 1024;
 
 /// Whether a mask is added to or subtracted from the accumulator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,14 +196,15 @@ fn run<W: Word>(ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
         Ring::Pow2 { .. } => {
             let mask = W::from_u64(ring.bit_mask());
             let size = pow2_chunk(acc.len(), rayon::current_num_threads());
+            let tile_words = TILE_BYTES / W::BYTES;
             acc.par_chunks_mut(size).enumerate().for_each(|(c, chunk)| {
                 let mut start = (c * size) as u64;
                 let mut rest = chunk;
                 while !rest.is_empty() {
-                    let (tile, next) = rest.split_at_mut(rest.len().min(TILE));
+                    let (tile, next) = rest.split_at_mut(rest.len().min(tile_words));
                     // While the seeds run over this tile (in L1), pull the next tile in
                     // from memory, one slice per seed, so no pass waits on DRAM.
-                    let ahead = &next[..next.len().min(TILE)];
+                    let ahead = &next[..next.len().min(tile_words)];
                     let slice = ahead.len().div_ceil(keys.len());
                     for (i, key) in keys.iter().enumerate() {
                         let from = (i * slice).min(ahead.len());
