@@ -338,7 +338,9 @@ fn never_both_shares_of_a_neighbour() {
         let mut shares_of: HashMap<u32, Vec<ShareKind>> = HashMap::new();
         let mut responses = 0;
         for _ in 0..4 {
-            let mut survivors: Vec<u32> = (0..5).filter(|_| !rng.next_u32().is_multiple_of(3)).collect();
+            let mut survivors: Vec<u32> = (0..5)
+                .filter(|_| !rng.next_u32().is_multiple_of(3))
+                .collect();
             if !rng.next_u32().is_multiple_of(4) && !survivors.contains(&0) {
                 survivors.push(0);
             }
@@ -347,7 +349,9 @@ fn never_both_shares_of_a_neighbour() {
                     survivors: survivors.clone(),
                 }),
                 1 if spec.model == Model::Malicious => {
-                    let signers: Vec<u32> = (1..5).filter(|_| !rng.next_u32().is_multiple_of(4)).collect();
+                    let signers: Vec<u32> = (1..5)
+                        .filter(|_| !rng.next_u32().is_multiple_of(4))
+                        .collect();
                     let view: Vec<u32> = if rng.next_u32().is_multiple_of(2) {
                         survivors.clone()
                     } else {
