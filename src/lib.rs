@@ -7,5 +7,6 @@ pub mod error;
 pub mod protocol;
 pub mod quantize;
 pub mod ring;
+pub mod wire;
 
 pub use error::{Error, ErrorKind, Result};
