@@ -7,6 +7,7 @@ pub mod error;
 pub mod protocol;
 pub mod quantize;
 pub mod ring;
+pub mod sim;
 pub mod wire;
 
 pub use error::{Error, ErrorKind, Result};
