@@ -388,6 +388,13 @@ pub enum Error {
     /// 32 bytes that do not decompress to an Ed25519 point.
     #[error("invalid ed25519 verifying key encoding")]
     InvalidVerifyingKey,
+    /// A message to encode does not fit the session's threat model: a signature in the
+    /// semi-honest model, or none where the malicious model needs one.
+    #[error("{what} do not match the session's threat model")]
+    ModelMismatch {
+        /// The field.
+        what: &'static str,
+    },
 
     // ---- protocol -------------------------------------------------------------------
     /// A configuration must name at least one vector, and at most 65,535.
@@ -686,6 +693,7 @@ impl Error {
             | Error::ClientIdOutOfRange { .. }
             | Error::NonCanonicalPublicKey
             | Error::InvalidVerifyingKey => ErrorKind::Encoding,
+            Error::ModelMismatch { .. } => ErrorKind::Misuse,
             // ---- protocol ----
             Error::InvalidVectorCount { .. }
             | Error::InvalidVectorLength { .. }
@@ -862,6 +870,9 @@ mod tests {
             },
             Error::NonCanonicalPublicKey,
             Error::InvalidVerifyingKey,
+            Error::ModelMismatch {
+                what: "advertised keys",
+            },
             // ---- protocol ----
             Error::InvalidVectorCount { count: 0 },
             Error::InvalidVectorLength { index: 0, dim: 0 },

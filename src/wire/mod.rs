@@ -3,7 +3,9 @@
 //! [`codec`] has the byte [`Writer`] and the bounds-checked
 //! [`Reader`]; [`pack`] packs ring vectors at exactly
 //! [`Ring::element_bits`](crate::ring::Ring::element_bits) bits per element; [`fields`]
-//! encodes ids, id sets, keys, signatures, share values and sealed blobs.
+//! encodes ids, id sets, keys, signatures, share values and sealed blobs; [`messages`]
+//! encodes every protocol message ([`ClientMessage::encode`](crate::protocol::ClientMessage::encode),
+//! [`ServerMessage::decode`](crate::protocol::ServerMessage::decode), …).
 //!
 //! Every decoder takes the limits that the session configuration implies (a vector's
 //! ring and length, the number of clients, a largest count), checks each length
@@ -13,6 +15,7 @@
 
 pub mod codec;
 pub mod fields;
+pub mod messages;
 pub mod pack;
 
 pub use codec::{Reader, Writer};
