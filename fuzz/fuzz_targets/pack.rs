@@ -12,11 +12,15 @@ fuzz_target!(|data: &[u8]| {
     }
     let (head, body) = data.split_at(11);
     let ring = if head[0] & 0x80 == 0 {
-        Ring::Pow2 { bits: u32::from(head[0] & 0x7f) }
+        Ring::Pow2 {
+            bits: u32::from(head[0] & 0x7f),
+        }
     } else {
         let mut m = [0u8; 8];
         m.copy_from_slice(&head[1..9]);
-        Ring::Modulus { m: u64::from_be_bytes(m) }
+        Ring::Modulus {
+            m: u64::from_be_bytes(m),
+        }
     };
     let dim = usize::from(u16::from_be_bytes([head[9], head[10]]));
     let mut r = Reader::new(body);
