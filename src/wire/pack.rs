@@ -56,7 +56,7 @@ pub fn pack(w: &mut Writer, ring: &Ring, dim: usize, v: &RingVec) -> Result<()> 
 }
 
 fn pack_words<T: Copy + Into<u64>>(words: &[T], bits: u32, out: &mut [u8]) {
-    if bits % 8 == 0 {
+    if bits.is_multiple_of(8) {
         // Byte-aligned: each element is a big-endian integer of bits/8 bytes.
         let n = (bits / 8) as usize;
         for (chunk, &word) in out.chunks_exact_mut(n).zip(words) {
@@ -124,7 +124,7 @@ pub fn unpack(r: &mut Reader<'_>, ring: &Ring, dim: usize) -> Result<RingVec> {
 
 /// Feeds the `dim` elements of `bytes` (exactly `ceil(dim·bits/8)` long) to `push`.
 fn unpack_words(bytes: &[u8], bits: u32, dim: usize, mut push: impl FnMut(u64)) -> Result<()> {
-    if bits % 8 == 0 {
+    if bits.is_multiple_of(8) {
         let n = (bits / 8) as usize;
         for chunk in bytes.chunks_exact(n) {
             let mut be = [0u8; 8];
