@@ -319,8 +319,10 @@ fn never_both_shares_of_a_neighbour() {
         let mut shares_of: HashMap<u32, Vec<ShareKind>> = HashMap::new();
         let mut responses = 0;
         for _ in 0..4 {
-            let mut survivors: Vec<u32> = (0..5).filter(|_| rng.next_u32() % 3 != 0).collect();
-            if rng.next_u32() % 4 != 0 && !survivors.contains(&0) {
+            let mut survivors: Vec<u32> = (0..5)
+                .filter(|_| !rng.next_u32().is_multiple_of(3))
+                .collect();
+            if !rng.next_u32().is_multiple_of(4) && !survivors.contains(&0) {
                 survivors.push(0);
             }
             let msg = match rng.next_u32() % 3 {
@@ -328,8 +330,10 @@ fn never_both_shares_of_a_neighbour() {
                     survivors: survivors.clone(),
                 }),
                 1 if spec.model == Model::Malicious => {
-                    let signers: Vec<u32> = (1..5).filter(|_| rng.next_u32() % 4 != 0).collect();
-                    let view: Vec<u32> = if rng.next_u32() % 2 == 0 {
+                    let signers: Vec<u32> = (1..5)
+                        .filter(|_| !rng.next_u32().is_multiple_of(4))
+                        .collect();
+                    let view: Vec<u32> = if rng.next_u32().is_multiple_of(2) {
                         survivors.clone()
                     } else {
                         (0..5).collect()

@@ -103,7 +103,11 @@ fn mutate<R: Rng>(rng: &mut R, valid: &[u8]) -> Vec<u8> {
         _ => {
             if len > 0 {
                 let i = rng.next_u32() as usize % len;
-                b[i] = if rng.next_u32() % 2 == 0 { 0 } else { 0xff };
+                b[i] = if rng.next_u32().is_multiple_of(2) {
+                    0
+                } else {
+                    0xff
+                };
             }
         }
     }
@@ -138,7 +142,7 @@ fn mutated_valid_encodings() {
             assert_eq!(check(&cfg, r.id, &r.bytes), 1);
             for _ in 0..1500 {
                 let mut b = mutate(&mut rng, &r.bytes);
-                if rng.next_u32() % 4 == 0 {
+                if rng.next_u32().is_multiple_of(4) {
                     b = mutate(&mut rng, &b);
                 }
                 decoded += check(&cfg, r.id, &b);
@@ -166,7 +170,7 @@ fn random_byte_strings() {
         for &len in &lens {
             for _ in 0..40 {
                 let mut b: Vec<u8> = (0..len).map(|_| rng.next_u32() as u8).collect();
-                if len >= 2 && rng.next_u32() % 4 != 0 {
+                if len >= 2 && !rng.next_u32().is_multiple_of(4) {
                     b[0] = 1;
                     b[1] = types[rng.next_u32() as usize % types.len()];
                 }

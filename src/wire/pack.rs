@@ -188,7 +188,7 @@ mod tests {
                 bitstr.push(((w >> i) & 1) as u8);
             }
         }
-        while bitstr.len() % 8 != 0 {
+        while !bitstr.len().is_multiple_of(8) {
             bitstr.push(0);
         }
         bitstr
