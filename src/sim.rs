@@ -186,6 +186,37 @@ pub fn plaintext_sum(
     Ok(sums)
 }
 
+/// How the simulator runs the clients of one round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientExecution {
+    /// All clients of a round at once, spread over the rayon pool (fastest session).
+    Parallel,
+    /// One client after the other, each free to use the whole pool for its own mask
+    /// expansion (the per-client times a real client device would see).
+    Sequential,
+}
+
+/// Runs one session with the clients of each round in parallel; see [`run_with`].
+///
+/// # Errors
+/// As [`run_with`].
+pub fn run(
+    config: Arc<Config>,
+    inputs: Vec<Vec<RingVec>>,
+    signing_keys: Option<Vec<SigningKey>>,
+    schedule: &DropSchedule,
+    seed: [u8; 32],
+) -> core::result::Result<SimReport, SimAbort> {
+    run_with(
+        config,
+        inputs,
+        signing_keys,
+        schedule,
+        seed,
+        ClientExecution::Parallel,
+    )
+}
+
 /// Runs one session. `inputs[i]` is client `i`'s input; `signing_keys` is required in
 /// the malicious model (one per client, matching the configuration).
 ///
@@ -193,12 +224,13 @@ pub fn plaintext_sum(
 /// A [`SimAbort`] with the round and the server's error when the server aborts (or, which
 /// would be a bug, rejects an honest client's message); client start-up errors
 /// (bad inputs or keys) are reported in round 0.
-pub fn run(
+pub fn run_with(
     config: Arc<Config>,
     inputs: Vec<Vec<RingVec>>,
     signing_keys: Option<Vec<SigningKey>>,
     schedule: &DropSchedule,
     seed: [u8; 32],
+    execution: ClientExecution,
 ) -> core::result::Result<SimReport, SimAbort> {
     let n = config.n();
     let abort = |round: Round| move |error: Error| SimAbort { round, error };
@@ -221,20 +253,22 @@ pub fn run(
     let mut client_aborts = Vec::new();
 
     // Round 0: clients start.
-    let started: Vec<(Option<Client>, Option<ClientMessage>, Duration)> = inputs
-        .par_iter()
-        .zip(keys.par_iter_mut())
-        .zip(rngs.par_iter_mut())
-        .enumerate()
-        .map(|(i, ((x, key), rng))| {
-            let id = i as ClientId;
-            if schedule.is_silent(id, Round::AdvertiseKeys) {
-                return Ok((None, None, Duration::ZERO));
-            }
-            let t0 = Instant::now();
-            let (c, m) = Client::new(Arc::clone(&config), id, x.clone(), key.take(), rng)?;
-            Ok((Some(c), Some(m), t0.elapsed()))
-        })
+    let items: Vec<_> = inputs
+        .iter()
+        .zip(keys.iter_mut())
+        .zip(rngs.iter_mut())
+        .collect();
+    let started = each_client(execution, items, |i, ((x, key), rng)| {
+        let id = i as ClientId;
+        if schedule.is_silent(id, Round::AdvertiseKeys) {
+            return Ok((None, None, Duration::ZERO));
+        }
+        let t0 = Instant::now();
+        let (c, m) = Client::new(Arc::clone(&config), id, x.clone(), key.take(), rng)?;
+        Ok((Some(c), Some(m), t0.elapsed()))
+    });
+    let started: Vec<_> = started
+        .into_iter()
         .collect::<Result<_>>()
         .map_err(abort(Round::AdvertiseKeys))?;
     let mut clients: Vec<Option<Client>> = Vec::with_capacity(n);
@@ -281,28 +315,23 @@ pub fn run(
                 *slot = Some(msg);
             }
         }
-        let results: Vec<(Option<ClientMessage>, Option<Error>, Option<Duration>)> = clients
-            .par_iter_mut()
-            .zip(rngs.par_iter_mut())
-            .zip(inbox.into_par_iter())
-            .enumerate()
-            .map(|(i, ((client, rng), msg))| {
-                let (Some(c), Some(msg)) = (client.as_mut(), msg) else {
-                    return (None, None, None);
-                };
-                if schedule.is_silent(i as ClientId, msg.round()) {
-                    *client = None;
-                    return (None, None, None);
-                }
-                let t0 = Instant::now();
-                let r = c.handle(msg, rng);
-                let dt = t0.elapsed();
-                match r {
-                    Ok(m) => (Some(m), None, Some(dt)),
-                    Err(e) => (None, Some(e), Some(dt)),
-                }
-            })
-            .collect();
+        let items: Vec<_> = clients.iter_mut().zip(rngs.iter_mut()).zip(inbox).collect();
+        let results = each_client(execution, items, |i, ((client, rng), msg)| {
+            let (Some(c), Some(msg)) = (client.as_mut(), msg) else {
+                return (None, None, None);
+            };
+            if schedule.is_silent(i as ClientId, msg.round()) {
+                *client = None;
+                return (None, None, None);
+            }
+            let t0 = Instant::now();
+            let r = c.handle(msg, rng);
+            let dt = t0.elapsed();
+            match r {
+                Ok(m) => (Some(m), None, Some(dt)),
+                Err(e) => (None, Some(e), Some(dt)),
+            }
+        });
         times.clear();
         for (i, (m, e, t)) in results.into_iter().enumerate() {
             if let Some(t) = t {
@@ -327,6 +356,26 @@ pub fn run(
         rounds: stats,
         client_aborts,
     })
+}
+
+/// Applies `f` to every client's items, in parallel or one after the other.
+fn each_client<I: Send, O: Send>(
+    execution: ClientExecution,
+    items: Vec<I>,
+    f: impl Fn(usize, I) -> O + Sync + Send,
+) -> Vec<O> {
+    match execution {
+        ClientExecution::Parallel => items
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, x)| f(i, x))
+            .collect(),
+        ClientExecution::Sequential => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| f(i, x))
+            .collect(),
+    }
 }
 
 fn mean(times: &[Duration]) -> Duration {

@@ -104,6 +104,22 @@ fn survivors_get_self_mask_shares_and_the_dropped_mask_key_shares() {
 }
 
 #[test]
+fn shares_only_for_neighbours_held() {
+    // Sparse graph: the survivor list names every client, but the client reveals only
+    // for its neighbours (a share of a non-neighbour cannot be asked for: it holds none).
+    let spec = Spec::new(12, 2, harary(4), Model::SemiHonest);
+    let (mut s, msgs) = at_unmask(&spec, &[], &[]);
+    assert_eq!(request_of(&msgs, 0).survivors, (0..12).collect::<Vec<u32>>());
+    let out = s.handle(0, msg_for(&msgs, 0)).unwrap();
+    let owners: Vec<u32> = revealed(&out).iter().map(|(v, _)| *v).collect();
+    assert_eq!(owners, s.config.graph().neighbors(0));
+}
+
+/// The survivor list carries the alive set only, so "listed both alive and dead" cannot
+/// be expressed; the lies that can (a client listed twice, alive after it dropped, the
+/// receiver itself dead, too few) are refused here, and a set contradicting the signed
+/// one in `malicious_survivor_set_must_be_the_one_signed`.
+#[test]
 fn semi_honest_bad_requests() {
     let spec = semi(6, 3);
     let cases: Vec<(ServerMessage, Error)> = vec![

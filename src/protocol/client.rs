@@ -22,6 +22,7 @@
 use std::sync::Arc;
 
 use ed25519_dalek::{Signer, SigningKey};
+use rayon::prelude::*;
 
 use super::config::Config;
 use super::messages::{
@@ -292,19 +293,36 @@ impl KeysAdvertised {
         let xs: Vec<u64> = ids.iter().map(|&v| eval_point(v)).collect();
         let mask_shares = shamir::split(&self.mask_sk.to_scalar()?, t, &xs, rng)?;
         let self_shares = shamir::split(&self.self_secret, t, &xs, rng)?;
+        // The key agreements dominate (two X25519 per neighbour): spread them over the
+        // rayon pool. Sealing needs the caller's rng, so it stays sequential.
+        let (enc_sk, mask_sk) = (&self.enc_sk, &self.mask_sk);
+        let derived: Vec<(ShareKey, Neighbour)> = entries
+            .par_iter()
+            .map(|e| -> Result<(ShareKey, Neighbour)> {
+                let v = e.id;
+                let enc_shared = enc_sk.agree(&e.keys.enc_pk)?;
+                let mask_shared = mask_sk.agree(&e.keys.mask_pk)?;
+                let seeds = config
+                    .vectors()
+                    .iter()
+                    .map(|spec| {
+                        kdf::pairwise_mask_seed(&mask_shared, &sid, u, v, spec.name.as_bytes())
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let neighbour = Neighbour {
+                    id: v,
+                    key_in: kdf::share_key(&enc_shared, &sid, v, u),
+                    seeds,
+                };
+                Ok((kdf::share_key(&enc_shared, &sid, u, v), neighbour))
+            })
+            .collect::<Result<_>>()?;
         let mut sealed = Vec::with_capacity(entries.len());
         let mut neighbours = Vec::with_capacity(entries.len());
-        for ((e, ms), ss) in entries.iter().zip(&mask_shares).zip(&self_shares) {
-            let v = e.id;
-            let enc_shared = self.enc_sk.agree(&e.keys.enc_pk)?;
-            let mask_shared = self.mask_sk.agree(&e.keys.mask_pk)?;
-            let key_out = kdf::share_key(&enc_shared, &sid, u, v);
-            let key_in = kdf::share_key(&enc_shared, &sid, v, u);
-            let seeds = config
-                .vectors()
-                .iter()
-                .map(|spec| kdf::pairwise_mask_seed(&mask_shared, &sid, u, v, spec.name.as_bytes()))
-                .collect::<Result<Vec<_>>>()?;
+        for (((key_out, neighbour), ms), ss) in
+            derived.into_iter().zip(&mask_shares).zip(&self_shares)
+        {
+            let v = neighbour.id;
             let mut pt = zeroize::Zeroizing::new([0u8; SHARE_PLAINTEXT_LEN]);
             pt[..4].copy_from_slice(&u.to_be_bytes());
             pt[4..8].copy_from_slice(&v.to_be_bytes());
@@ -320,11 +338,7 @@ impl KeysAdvertised {
                 to: v,
                 ciphertext: aead::seal(&key_out, &ad, &pt[..], rng),
             });
-            neighbours.push(Neighbour {
-                id: v,
-                key_in,
-                seeds,
-            });
+            neighbours.push(neighbour);
         }
         let next = SharesSent {
             me: self.me,

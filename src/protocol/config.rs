@@ -11,6 +11,7 @@ use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
 
 use super::graph::{Graph, GraphSpec};
+use super::params::ThreatModel;
 use crate::crypto::{ClientId, SessionId, PROTOCOL_VERSION};
 use crate::error::{Error, Result};
 use crate::ring::Ring;
@@ -23,15 +24,6 @@ pub const MAX_VECTORS: usize = u16::MAX as usize;
 
 /// Longest vector name, in bytes.
 pub const MAX_NAME_LEN: usize = u16::MAX as usize;
-
-/// TEMPORARY shim until `params.rs` lands (same definition as the contract).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ThreatModel {
-    /// Semi-honest server.
-    SemiHonest,
-    /// Malicious server.
-    Malicious,
-}
 
 /// One vector summed in the session.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,7 +95,7 @@ impl ConfigBuilder {
     /// [`Error::InvalidThreshold`] unless `1 <= t <=` the smallest neighbourhood (so
     /// `n >= 2`); [`Error::ThresholdSplitView`] in the malicious model unless `2t >` the
     /// largest neighbourhood; [`Error::InvalidVectorCount`],
-    /// [`Error::InvalidVectorLength`], [`Error::InvalidLength`] (name over 65,535 bytes),
+    /// [`Error::InvalidVectorLength`], [`Error::TooLong`] (name over 65,535 bytes),
     /// [`Error::DuplicateVectorName`]; [`Error::VerifyingKeyCount`] (malicious: exactly
     /// `n` keys), [`Error::WeakVerifyingKey`], [`Error::DuplicateKey`].
     pub fn build(self) -> Result<Config> {
@@ -133,9 +125,9 @@ impl ConfigBuilder {
                 return Err(Error::InvalidVectorLength { index, dim: v.dim });
             }
             if v.name.len() > MAX_NAME_LEN {
-                return Err(Error::InvalidLength {
+                return Err(Error::TooLong {
                     what: "vector name",
-                    expected: MAX_NAME_LEN,
+                    max: MAX_NAME_LEN,
                     found: v.name.len(),
                 });
             }

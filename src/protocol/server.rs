@@ -85,6 +85,8 @@ pub struct Server {
     sums: Vec<RingVec>,
     /// Survivors of round 2 (`U3`): the included clients.
     included: Vec<bool>,
+    /// Round 3: the transcript every survivor signs (malicious model).
+    survivor_transcript: Vec<u8>,
     /// Round 3: consistency signatures.
     signatures: Vec<Option<Signature>>,
     /// Round 4: revealed shares per responder.
@@ -124,6 +126,7 @@ impl Server {
             shared: vec![false; n],
             sums,
             included: vec![false; n],
+            survivor_transcript: Vec::new(),
             signatures: vec![None; n],
             revealed: vec![Vec::new(); n],
             config,
@@ -192,14 +195,14 @@ impl Server {
             return Err(Error::UnknownClient { client: from });
         }
         let r = msg.round();
-        if r < self.round {
-            return Err(Error::RoundClosed { round: r });
-        }
         if r > self.round || !self.config.rounds().contains(&r) {
             return Err(Error::UnexpectedMessage {
                 expected: self.round,
                 found: r,
             });
+        }
+        if r < self.round {
+            return Err(Error::RoundClosed { round: r });
         }
         if !member(&self.expected, from) {
             return Err(Error::DroppedClient { client: from });
@@ -226,12 +229,11 @@ impl Server {
             }
             ClientMessage::MaskedInput(m) => self.add_masked_input(from, m)?,
             ClientMessage::ConsistencySignature(m) => {
-                let t = transcript::consistency(self.config.session_id(), &ids(&self.included));
                 let vk = self
                     .config
                     .verifying_key(from)
                     .ok_or(Error::UnknownClient { client: from })?;
-                vk.verify_strict(&t, &m.signature)
+                vk.verify_strict(&self.survivor_transcript, &m.signature)
                     .map_err(|_| Error::BadSignature { client: from })?;
                 self.signatures[i] = Some(m.signature);
             }
@@ -419,6 +421,7 @@ impl Server {
         self.key_owner = HashMap::new();
         self.sealed = Vec::new();
         self.sums = Vec::new();
+        self.survivor_transcript = Vec::new();
         self.signatures = Vec::new();
         self.revealed = Vec::new();
     }
@@ -593,6 +596,10 @@ impl Server {
                 (u, msg)
             })
             .collect();
+        if self.config.is_malicious() {
+            self.survivor_transcript =
+                transcript::consistency(self.config.session_id(), &survivors);
+        }
         self.expected = self.included.clone();
         self.round = if self.config.is_malicious() {
             Round::ConsistencyCheck
@@ -625,6 +632,7 @@ impl Server {
             ));
         }
         self.signatures = Vec::new();
+        self.survivor_transcript = Vec::new();
         self.expected = self.received.clone();
         self.round = Round::Unmasking;
         Ok(out)
