@@ -399,6 +399,10 @@ pub enum Error {
         /// The field.
         what: &'static str,
     },
+    /// A stored state was made for another session (its session id differs from the
+    /// configuration's).
+    #[error("the stored state belongs to another session")]
+    StateSessionMismatch,
 
     // ---- protocol -------------------------------------------------------------------
     /// A configuration must name at least one vector, and at most 65,535.
@@ -698,7 +702,7 @@ impl Error {
             | Error::ClientIdOutOfRange { .. }
             | Error::NonCanonicalPublicKey
             | Error::InvalidVerifyingKey => ErrorKind::Encoding,
-            Error::ModelMismatch { .. } => ErrorKind::Misuse,
+            Error::ModelMismatch { .. } | Error::StateSessionMismatch => ErrorKind::Misuse,
             // ---- protocol ----
             Error::InvalidVectorCount { .. }
             | Error::InvalidVectorLength { .. }
@@ -879,6 +883,7 @@ mod tests {
             Error::ModelMismatch {
                 what: "advertised keys",
             },
+            Error::StateSessionMismatch,
             // ---- protocol ----
             Error::InvalidVectorCount { count: 0 },
             Error::InvalidVectorLength { index: 0, dim: 0 },

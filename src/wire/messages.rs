@@ -50,6 +50,12 @@ pub mod msg_type {
     pub const CONSISTENCY_REQUEST: u8 = 0x83;
     /// Server, opens round 4: [`UnmaskRequest`](crate::protocol::messages::UnmaskRequest).
     pub const UNMASK_REQUEST: u8 = 0x84;
+    /// A stored client state ([`Client::to_bytes`](crate::protocol::Client::to_bytes));
+    /// never sent.
+    pub const CLIENT_STATE: u8 = 0xf0;
+    /// A stored server state ([`Server::to_bytes`](crate::protocol::Server::to_bytes));
+    /// never sent.
+    pub const SERVER_STATE: u8 = 0xf1;
 }
 
 /// Bytes of the header (version, type).
@@ -67,6 +73,26 @@ pub const REVEALED_SHARE_LEN: usize = ID_LEN + 1 + SCALAR_LEN;
 const SHARE_KIND_SELF_MASK: u8 = 0;
 const SHARE_KIND_MASK_KEY: u8 = 1;
 
+/// Writes a share kind: `0x00` self-mask secret, `0x01` masking key.
+pub(crate) fn write_share_kind(w: &mut Writer, kind: ShareKind) {
+    w.u8(match kind {
+        ShareKind::SelfMask => SHARE_KIND_SELF_MASK,
+        ShareKind::MaskKey => SHARE_KIND_MASK_KEY,
+    });
+}
+
+/// Reads a share kind ([`Error::InvalidTag`] for any other byte).
+pub(crate) fn read_share_kind(r: &mut Reader<'_>) -> Result<ShareKind> {
+    match r.u8("share kind")? {
+        SHARE_KIND_SELF_MASK => Ok(ShareKind::SelfMask),
+        SHARE_KIND_MASK_KEY => Ok(ShareKind::MaskKey),
+        found => Err(Error::InvalidTag {
+            what: "share kind",
+            found,
+        }),
+    }
+}
+
 /// The largest number of neighbours any client has: the bound on every per-neighbour
 /// list.
 fn max_neighbours(config: &Config) -> usize {
@@ -78,13 +104,13 @@ fn max_key_entries(config: &Config) -> usize {
     config.n().min(max_neighbours(config).saturating_add(1))
 }
 
-fn header(w: &mut Writer, ty: u8) {
+pub(crate) fn header(w: &mut Writer, ty: u8) {
     w.u8(PROTOCOL_VERSION);
     w.u8(ty);
 }
 
 /// Reads the header and returns the type byte.
-fn read_header(r: &mut Reader<'_>) -> Result<u8> {
+pub(crate) fn read_header(r: &mut Reader<'_>) -> Result<u8> {
     let version = r.u8("protocol version")?;
     if version != PROTOCOL_VERSION {
         return Err(Error::UnknownVersion {
@@ -184,10 +210,7 @@ impl ClientMessage {
                 for s in &m.shares {
                     fields::check_id(what, s.owner, config.n())?;
                     fields::write_id(&mut w, s.owner);
-                    w.u8(match s.kind {
-                        ShareKind::SelfMask => SHARE_KIND_SELF_MASK,
-                        ShareKind::MaskKey => SHARE_KIND_MASK_KEY,
-                    });
+                    write_share_kind(&mut w, s.kind);
                     fields::write_share_value(&mut w, &s.share);
                 }
             }
@@ -276,16 +299,7 @@ impl ClientMessage {
                 for index in 0..count {
                     let owner = fields::read_id(&mut r, what, config.n())?;
                     ascending(what, &mut prev, owner, index)?;
-                    let kind = match r.u8("share kind")? {
-                        SHARE_KIND_SELF_MASK => ShareKind::SelfMask,
-                        SHARE_KIND_MASK_KEY => ShareKind::MaskKey,
-                        found => {
-                            return Err(Error::InvalidTag {
-                                what: "share kind",
-                                found,
-                            })
-                        }
-                    };
+                    let kind = read_share_kind(&mut r)?;
                     let share = fields::read_share_value(&mut r, from)?;
                     shares.push(RevealedShare { owner, kind, share });
                 }
@@ -467,7 +481,7 @@ impl ServerMessage {
 }
 
 /// Fails with [`Error::UnsortedIds`] unless `id` is above the previous id of the list.
-fn ascending(
+pub(crate) fn ascending(
     what: &'static str,
     prev: &mut Option<ClientId>,
     id: ClientId,
@@ -481,7 +495,7 @@ fn ascending(
 }
 
 /// Bytes of advertised keys: two public keys, plus a signature in the malicious model.
-fn advertise_len(config: &Config) -> usize {
+pub(crate) fn advertise_len(config: &Config) -> usize {
     2 * KEY_LEN
         + if config.is_malicious() {
             SIGNATURE_LEN
@@ -490,7 +504,7 @@ fn advertise_len(config: &Config) -> usize {
         }
 }
 
-fn write_advertise(w: &mut Writer, config: &Config, m: &AdvertiseKeys) -> Result<()> {
+pub(crate) fn write_advertise(w: &mut Writer, config: &Config, m: &AdvertiseKeys) -> Result<()> {
     check_signature_presence(config, m.signature.is_some(), "advertised keys")?;
     fields::write_public_key(w, &m.enc_pk);
     fields::write_public_key(w, &m.mask_pk);
@@ -500,7 +514,7 @@ fn write_advertise(w: &mut Writer, config: &Config, m: &AdvertiseKeys) -> Result
     Ok(())
 }
 
-fn read_advertise(r: &mut Reader<'_>, config: &Config) -> Result<AdvertiseKeys> {
+pub(crate) fn read_advertise(r: &mut Reader<'_>, config: &Config) -> Result<AdvertiseKeys> {
     let enc_pk = fields::read_public_key(r)?;
     let mask_pk = fields::read_public_key(r)?;
     let signature = if config.is_malicious() {
@@ -516,7 +530,7 @@ fn read_advertise(r: &mut Reader<'_>, config: &Config) -> Result<AdvertiseKeys> 
 }
 
 /// Bytes of a masked input's body: every configured vector, packed.
-fn masked_input_body_len(config: &Config) -> Result<usize> {
+pub(crate) fn masked_input_body_len(config: &Config) -> Result<usize> {
     let mut total: usize = 0;
     for spec in config.vectors() {
         total = total
