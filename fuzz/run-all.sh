@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH="${1:-600}"
-TARGETS="${TARGETS:-pack fields client_message server_message states}"
+TARGETS="${TARGETS:-pack fields client_message server_message states client_state server_state}"
 mkdir -p logs
 cargo +nightly fuzz build -O
 for t in $TARGETS; do

@@ -210,6 +210,20 @@ pub struct Input<'a> {
 /// edits (kind, offset u16be, value) applied to its encoding: xor, overwrite, insert,
 /// truncate.
 pub fn input(data: &[u8], want_client: Option<bool>) -> Option<Input<'static>> {
+    input_with(data, |s| {
+        s.records
+            .iter()
+            .filter(|r| want_client.is_none_or(|c| r.from_client == c))
+            .map(|r| r.bytes.as_slice())
+            .collect()
+    })
+}
+
+/// As [`input`], with the honest bases of a session given by `bases`.
+pub fn input_with(
+    data: &[u8],
+    bases: impl FnOnce(&'static Session) -> Vec<&'static [u8]>,
+) -> Option<Input<'static>> {
     let (&sel, rest) = data.split_first()?;
     let (&mode, rest) = rest.split_first()?;
     let (&pick, rest) = rest.split_first()?;
@@ -223,13 +237,9 @@ pub fn input(data: &[u8], want_client: Option<bool>) -> Option<Input<'static>> {
         });
     }
     let (&which, edits) = rest.split_first()?;
-    let candidates: Vec<&Record> = session
-        .records
-        .iter()
-        .filter(|r| want_client.is_none_or(|c| r.from_client == c))
-        .collect();
+    let candidates = bases(session);
     let base = candidates.get(usize::from(which) % candidates.len().max(1))?;
-    let mut bytes = base.bytes.clone();
+    let mut bytes = base.to_vec();
     for e in edits.chunks_exact(4) {
         let len = bytes.len();
         let off = usize::from(u16::from_be_bytes([e[1], e[2]])) % (len + 1);
@@ -253,4 +263,56 @@ pub fn input(data: &[u8], want_client: Option<bool>) -> Option<Input<'static>> {
         pick,
         bytes,
     })
+}
+
+/// Stored states of an honest run of `s`: every client after each step (`true`) and the
+/// server after each receive and each close (`false`).
+pub fn stored_states(s: &Session) -> &'static [(bool, Vec<u8>)] {
+    static CACHE: OnceLock<Vec<Vec<(bool, Vec<u8>)>>> = OnceLock::new();
+    let all = CACHE.get_or_init(|| sessions().iter().map(record_states).collect());
+    let i = sessions()
+        .iter()
+        .position(|x| std::ptr::eq(x, s))
+        .unwrap_or(0);
+    all.get(i).map(Vec::as_slice).unwrap_or_default()
+}
+
+fn record_states(s: &Session) -> Vec<(bool, Vec<u8>)> {
+    let cfg = &s.config;
+    let mut out = Vec::new();
+    let mut rngs: Vec<_> = (0..cfg.n() as ClientId).map(client_rng).collect();
+    let mut clients = Vec::new();
+    let mut outbox = Vec::new();
+    for (i, x) in s.inputs.iter().enumerate() {
+        let key = s.keys.as_ref().map(|k| k[i].clone());
+        let (c, m) = Client::new(Arc::clone(cfg), i as ClientId, x.clone(), key, &mut rngs[i])
+            .expect("honest client starts");
+        out.push((true, c.to_bytes().expect("stores").to_vec()));
+        clients.push(c);
+        outbox.push(Some(m));
+    }
+    let mut server = Server::new(Arc::clone(cfg));
+    loop {
+        for (i, m) in outbox.iter_mut().enumerate() {
+            if let Some(m) = m.take() {
+                server
+                    .receive(i as ClientId, m)
+                    .expect("honest message accepted");
+                out.push((false, server.to_bytes().expect("stores")));
+            }
+        }
+        let Ok(replies) = server.close_round() else {
+            return out;
+        };
+        out.push((false, server.to_bytes().expect("stores")));
+        if replies.is_empty() {
+            return out;
+        }
+        for (id, msg) in replies {
+            if let Some(c) = clients.get_mut(id as usize) {
+                outbox[id as usize] = c.handle(msg, &mut rngs[id as usize]).ok();
+                out.push((true, c.to_bytes().expect("stores").to_vec()));
+            }
+        }
+    }
 }
