@@ -109,7 +109,10 @@ fn shares_only_for_neighbours_held() {
     // for its neighbours (a share of a non-neighbour cannot be asked for: it holds none).
     let spec = Spec::new(12, 2, harary(4), Model::SemiHonest);
     let (mut s, msgs) = at_unmask(&spec, &[], &[]);
-    assert_eq!(request_of(&msgs, 0).survivors, (0..12).collect::<Vec<u32>>());
+    assert_eq!(
+        request_of(&msgs, 0).survivors,
+        (0..12).collect::<Vec<u32>>()
+    );
     let out = s.handle(0, msg_for(&msgs, 0)).unwrap();
     let owners: Vec<u32> = revealed(&out).iter().map(|(v, _)| *v).collect();
     assert_eq!(owners, s.config.graph().neighbors(0));
