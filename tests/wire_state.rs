@@ -22,6 +22,8 @@ use wire_common::config;
 
 fn restore_client(cfg: &Arc<Config>, c: &Client) -> Client {
     let b = c.to_bytes().unwrap();
+    // Written into a buffer of its exact size: no reallocation left a copy behind.
+    assert_eq!(b.capacity(), b.len());
     let back = Client::from_bytes(Arc::clone(cfg), &b).unwrap();
     assert_eq!(back.to_bytes().unwrap(), b, "client state re-encodes");
     assert_eq!(back.state_name(), c.state_name());
