@@ -224,6 +224,10 @@ pub enum Error {
         /// The backend's name.
         name: &'static str,
     },
+    /// A thread pool could not be created (benchmarks with an explicit thread count).
+    #[error("could not create a thread pool")]
+    ThreadPool,
+
     // ---- graph and parameters -------------------------------------------------------
     /// A client count of zero, or more clients than a [`crate::crypto::ClientId`] can
     /// number (ids are `0..n`, so `n <= 2^32`).
@@ -317,7 +321,8 @@ impl Error {
             | Error::InvalidModulus { .. }
             | Error::VectorLengthMismatch { .. }
             | Error::RingMismatch
-            | Error::UnsupportedBackend { .. } => ErrorKind::Misuse,
+            | Error::UnsupportedBackend { .. }
+            | Error::ThreadPool => ErrorKind::Misuse,
             Error::InvalidClientCount { .. }
             | Error::InvalidDegree { .. }
             | Error::OutOfRange { .. }
@@ -404,6 +409,7 @@ mod tests {
             },
             Error::RingMismatch,
             Error::UnsupportedBackend { name: "vaes512" },
+            Error::ThreadPool,
             Error::InvalidClientCount { n: 0 },
             Error::InvalidDegree { degree: 0, n: 10 },
             Error::OutOfRange {

@@ -2,6 +2,7 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod crypto;
 pub mod error;
 pub mod protocol;

@@ -1,6 +1,7 @@
 //! The `secagg` command line. The logic lives in the sibling modules; this file only
 //! parses arguments, dispatches and turns failures into an exit status.
 
+mod mask;
 mod params;
 // Wired into `secagg bench variants` in the following commits.
 #[allow(dead_code)]
@@ -26,6 +27,20 @@ enum Commands {
     /// The parameter finder's degree k and threshold t (Bell et al. 2020), and the
     /// security and correctness bounds they meet.
     Params(params::ParamsArgs),
+    /// Benchmarks that print medians and ratios measured in one run.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Mask expansion (expand-and-add of AES-128-CTR masks) vs a straight VAES keystream.
+    Mask(mask::MaskArgs),
 }
 
 /// Why a command failed.
@@ -54,6 +69,9 @@ fn main() -> ExitCode {
     let out: Result<String, CliError> = match cli.command {
         None => Ok(format!("secagg {}", env!("CARGO_PKG_VERSION"))),
         Some(Commands::Params(a)) => params::run(&a).map_err(CliError::from),
+        Some(Commands::Bench(BenchArgs {
+            what: BenchCommand::Mask(a),
+        })) => mask::run(&a).map_err(CliError::from),
     };
     match out {
         Ok(text) => {
