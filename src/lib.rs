@@ -8,5 +8,6 @@ pub mod error;
 pub mod protocol;
 pub mod quantize;
 pub mod ring;
+pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};
