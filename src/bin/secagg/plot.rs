@@ -155,6 +155,9 @@ where
             })
             .collect();
         chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+            .map_err(err)?;
+        chart
             .draw_series(LineSeries::new(points, colour.stroke_width(2)))
             .map_err(err)?
             .label(s.label.as_str())
