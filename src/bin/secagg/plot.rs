@@ -1,5 +1,6 @@
 //! SVG line charts (plotters' SVG backend: no system fonts, no bitmap code).
 
+use plotters::coord::combinators::BindKeyPoints;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -58,12 +59,38 @@ pub fn render_svg(title: &str, panels: &[Panel]) -> Result<String, PlotError> {
     let mut buf = String::new();
     {
         let cols = u32::try_from(panels.len().max(1)).map_err(err)?;
-        let size = (PANEL.0 * cols, PANEL.1 + 40);
+        let size = (PANEL.0 * cols, PANEL.1 + 70);
         let root = SVGBackend::with_string(&mut buf, size).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let root = root
             .titled(title, ("sans-serif", 22).into_font())
             .map_err(err)?;
+        // One legend for all panels, under the title: the panels share their lines.
+        let (legend, root) = root.split_vertically(30);
+        let labels: Vec<&str> = panels
+            .iter()
+            .find(|p| !p.series.is_empty())
+            .map(|p| p.series.iter().map(|s| s.label.as_str()).collect())
+            .unwrap_or_default();
+        let mut x = 60i32;
+        for (i, label) in labels.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            legend
+                .draw(&PathElement::new(
+                    vec![(x, 15), (x + 24, 15)],
+                    colour.stroke_width(3),
+                ))
+                .map_err(err)?;
+            legend
+                .draw(&Text::new(
+                    label.to_string(),
+                    (x + 30, 8),
+                    ("sans-serif", 14).into_font(),
+                ))
+                .map_err(err)?;
+            // The naive font metrics: about 7.5 px per character at 14 px.
+            x += 30 + 8 * label.len() as i32 + 30;
+        }
         let areas = root.split_evenly((1, panels.len().max(1)));
         for (panel, area) in panels.iter().zip(&areas) {
             let xs = panel
@@ -74,18 +101,43 @@ pub fn render_svg(title: &str, panels: &[Panel]) -> Result<String, PlotError> {
                 .series
                 .iter()
                 .flat_map(|s| s.points.iter().map(|p| p.1));
+            let mut x_ticks: Vec<f64> = xs.clone().filter(|x| *x > 0.0).collect();
+            x_ticks.sort_by(f64::total_cmp);
+            x_ticks.dedup();
             let (x0, x1) = axis_range(xs, panel.log_x, false);
             let (y0, y1) = axis_range(ys, panel.log_y, true);
+            // Log axes: ticks at the data's x values and at 1-2-5 steps of y.
+            let log_x = || (x0..x1).log_scale().with_key_points(x_ticks.clone());
+            let log_y = || (y0..y1).log_scale().with_key_points(ticks_125(y0, y1));
             match (panel.log_x, panel.log_y) {
-                (true, true) => draw(area, panel, (x0..x1).log_scale(), (y0..y1).log_scale()),
-                (true, false) => draw(area, panel, (x0..x1).log_scale(), y0..y1),
-                (false, true) => draw(area, panel, x0..x1, (y0..y1).log_scale()),
+                (true, true) => draw(area, panel, log_x(), log_y()),
+                (true, false) => draw(area, panel, log_x(), y0..y1),
+                (false, true) => draw(area, panel, x0..x1, log_y()),
                 (false, false) => draw(area, panel, x0..x1, y0..y1),
             }?;
         }
         root.present().map_err(err)?;
     }
     Ok(buf)
+}
+
+/// The values `{1, 2, 5} x 10^k` in `[lo, hi]`.
+fn ticks_125(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    if !(lo > 0.0 && hi >= lo && hi.is_finite()) {
+        return out;
+    }
+    let mut decade = 10f64.powi(lo.log10().floor() as i32);
+    while decade <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            let v = m * decade;
+            if v >= lo && v <= hi {
+                out.push(v);
+            }
+        }
+        decade *= 10.0;
+    }
+    out
 }
 
 /// The axis range covering `values` (positive values only on a log axis), padded.
@@ -159,20 +211,6 @@ where
             .map_err(err)?;
         chart
             .draw_series(LineSeries::new(points, colour.stroke_width(2)))
-            .map_err(err)?
-            .label(s.label.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-            });
-    }
-    if !panel.series.is_empty() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", 12).into_font())
-            .draw()
             .map_err(err)?;
     }
     Ok(())
@@ -233,14 +271,14 @@ mod tests {
             assert!(svg.contains("complete/semi-honest"));
             assert!(svg.contains("sparse/semi-honest"));
             assert!(svg.contains("sweep over n"));
-            // Two panels, each with both lines and their legend marks.
+            // Two panels with both lines each, and one legend mark per line.
             for colour in ["#0072B2", "#D55E00"] {
                 let n = svg
                     .matches(&format!(
                         "<polyline fill=\"none\" opacity=\"1\" stroke=\"{colour}\""
                     ))
                     .count();
-                assert_eq!(n, 4, "{colour}");
+                assert_eq!(n, 3, "{colour}");
             }
         }
     }
@@ -248,8 +286,14 @@ mod tests {
     #[test]
     fn ranges() {
         assert_eq!(axis_range([1.0, 3.0].into_iter(), false, true), (0.0, 3.1));
+        assert_eq!(axis_range([1.0, 3.0].into_iter(), false, false), (0.9, 3.1));
         let (lo, hi) = axis_range([10.0, 1000.0, 0.0].into_iter(), true, true);
         assert!(lo > 0.0 && lo < 10.0 && hi > 1000.0);
+        assert_eq!(
+            ticks_125(3.0, 600.0),
+            [5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
+        );
+        assert!(ticks_125(0.0, 1.0).is_empty());
         assert_eq!(axis_range(std::iter::empty(), true, false), (0.1, 10.0));
     }
 
