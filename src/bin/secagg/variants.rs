@@ -79,7 +79,8 @@ pub struct VariantsArgs {
     /// Before which round the dropping clients go silent.
     #[arg(long, value_enum, default_value_t = DropAt::Random)]
     pub drop_at: DropAt,
-    /// Runs per point; the median of each time is reported.
+    /// Runs per point; the fastest of them is reported for each time (load from other
+    /// processes only ever adds time).
     #[arg(long, default_value_t = 1)]
     pub repeats: usize,
     /// Tolerated fraction of corrupt clients, for the parameter finder.
@@ -199,7 +200,7 @@ pub fn points(a: &VariantsArgs) -> Vec<Point> {
     pts
 }
 
-/// The figures of one point (medians over repeats).
+/// The figures of one point (the fastest over repeats, for each time).
 #[derive(Clone, Debug)]
 pub struct Row {
     pub point: Point,
@@ -221,13 +222,10 @@ pub struct Row {
     pub wall_ms: f64,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
+fn fastest(v: Vec<f64>) -> f64 {
+    v.into_iter()
+        .filter(|x| x.is_finite())
+        .fold(f64::NAN, f64::min)
 }
 
 fn millis(d: Duration) -> f64 {
@@ -274,7 +272,7 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
         server_total_ms: f64::NAN,
         client_bytes: f64::NAN,
         server_bytes: f64::NAN,
-        wall_ms: median(reports.iter().map(|r| millis(r.wall)).collect()),
+        wall_ms: fastest(reports.iter().map(|r| millis(r.wall)).collect()),
     };
     let outcomes: Vec<_> = match reports
         .iter()
@@ -292,7 +290,7 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
     row.max_abs_error = Some(o0.max_abs_error);
     for (i, st) in o0.rounds.iter().enumerate() {
         let pick = |f: &dyn Fn(&secagg::sim::RoundStats) -> Duration| {
-            median(
+            fastest(
                 outcomes
                     .iter()
                     .filter_map(|o| o.rounds.get(i).map(|s| millis(f(s))))
@@ -303,7 +301,7 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
         row.server_ms.push((st.round, pick(&|s| s.server)));
     }
     let total = |f: &dyn Fn(&secagg::sim::RoundStats) -> Duration| {
-        median(
+        fastest(
             outcomes
                 .iter()
                 .map(|o| millis(o.rounds.iter().map(f).sum()))
