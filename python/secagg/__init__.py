@@ -1,0 +1,34 @@
+"""Dropout-tolerant secure aggregation (SecAgg / SecAgg+) for federated learning.
+
+A thin Python layer over the Rust crate ``secagg``: floats in, float sums out.
+Every error from the Rust core is raised as a subclass of :class:`SecAggError`
+named after its category.
+"""
+
+from ._secagg import (
+    Aggregate,
+    CryptoError,
+    EncodingError,
+    MisuseError,
+    PeerMisbehavedError,
+    Quantizer,
+    SecAggError,
+    ThresholdError,
+    __version__,
+    max_quant_bits,
+    min_ring_bits,
+)
+
+__all__ = [
+    "Aggregate",
+    "CryptoError",
+    "EncodingError",
+    "MisuseError",
+    "PeerMisbehavedError",
+    "Quantizer",
+    "SecAggError",
+    "ThresholdError",
+    "__version__",
+    "max_quant_bits",
+    "min_ring_bits",
+]
