@@ -151,38 +151,33 @@ impl Graph {
             None
         };
 
-        let mut degree = vec![k; n]; // indexed by label
-        if let Some(m) = extra_at {
-            degree[labels[m] as usize] = k + 1;
+        // Built row by row in label order: the ring window of a position is contiguous
+        // in `labels`, so reads stay local and `adj` is written sequentially.
+        let mut pos = vec![0usize; n];
+        for (p, &u) in labels.iter().enumerate() {
+            pos[u as usize] = p;
         }
+        let max_degree = if extra_at.is_some() { k + 1 } else { k };
         let mut offsets = Vec::with_capacity(n + 1);
         offsets.push(0usize);
-        for d in &degree {
-            let last = offsets[offsets.len() - 1];
-            offsets.push(last + d);
-        }
-        let mut adj = vec![0 as ClientId; offsets[n]];
-        let mut fill = offsets[..n].to_vec();
-        let mut push = |u: ClientId, v: ClientId, fill: &mut Vec<usize>| {
-            let slot = &mut fill[u as usize];
-            adj[*slot] = v;
-            *slot += 1;
-        };
-        for p in 0..n {
-            let u = labels[p];
+        let mut adj: Vec<ClientId> = Vec::with_capacity(n * k + max_degree - k);
+        for &p in &pos {
+            let start = adj.len();
             for j in 1..=r {
-                push(u, labels[(p + j) % n], &mut fill);
-                push(u, labels[(p + n - j) % n], &mut fill);
+                // (p + j) mod n and (p - j) mod n, without a division (j < n).
+                let up = if p + j >= n { p + j - n } else { p + j };
+                let down = if p >= j { p - j } else { p + n - j };
+                adj.push(labels[up]);
+                adj.push(labels[down]);
             }
             if let Some(q) = diameter(p) {
-                push(u, labels[q], &mut fill);
+                adj.push(labels[q]);
             }
             if extra_at == Some(p) {
-                push(u, labels[0], &mut fill);
+                adj.push(labels[0]);
             }
-        }
-        for u in 0..n {
-            adj[offsets[u]..offsets[u + 1]].sort_unstable();
+            adj[start..].sort_unstable();
+            offsets.push(adj.len());
         }
         Graph {
             n,
@@ -190,7 +185,7 @@ impl Graph {
             offsets,
             adj,
             min_degree: k,
-            max_degree: if extra_at.is_some() { k + 1 } else { k },
+            max_degree,
         }
     }
 
