@@ -15,6 +15,8 @@ from ._secagg import (
     SecAggError,
     ThresholdError,
     __version__,
+    check_params,
+    find_params,
     max_quant_bits,
     min_ring_bits,
 )
@@ -29,6 +31,8 @@ __all__ = [
     "SecAggError",
     "ThresholdError",
     "__version__",
+    "check_params",
+    "find_params",
     "max_quant_bits",
     "min_ring_bits",
 ]

@@ -1,6 +1,6 @@
 """Type stubs for the native module ``secagg._secagg`` (re-exported by ``secagg``)."""
 
-from typing import Literal, Optional, Tuple, Union
+from typing import Literal, Optional, Tuple, TypedDict, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -125,3 +125,58 @@ def min_ring_bits(quant_bits: int, max_clients: int, max_weight: int = 1) -> int
 
 def max_quant_bits(ring_bits: int, max_clients: int, max_weight: int = 1) -> int:
     """The largest quantization bits (at most 53) whose sum cannot wrap in the ring."""
+
+Threat = Literal["semi-honest", "malicious"]
+
+class Params(TypedDict):
+    """What :func:`find_params` and :func:`check_params` return."""
+
+    n: int
+    degree: int
+    """Neighbours per client (``n - 1`` for the complete graph)."""
+    threshold: int
+    """Shamir threshold: shares among a client's neighbours needed to reconstruct."""
+    complete: bool
+    """Whether the graph is complete (SecAgg) rather than a Harary graph (SecAgg+)."""
+    max_corrupt: int
+    """``floor(corrupt * n)``, the number of corrupt clients assumed."""
+    max_dropped: int
+    """``floor(dropout * n)``, the number of dropped clients assumed."""
+    log2_disconnect: float
+    log2_corrupt: float
+    log2_security: float
+    """``log2`` of the probability that privacy fails (at most ``-sigma``)."""
+    log2_failure: float
+    """``log2`` of the probability that the protocol aborts (at most ``-eta``)."""
+
+def find_params(
+    n: int,
+    dropout: float,
+    corrupt: float,
+    threat: Threat = "semi-honest",
+    sigma: float = 40.0,
+    eta: float = 20.0,
+) -> Params:
+    """The smallest even SecAgg+ degree and a threshold for ``n`` clients.
+
+    Privacy fails with probability at most ``2**-sigma`` and the protocol aborts with
+    probability at most ``2**-eta``; the complete graph (plain SecAgg) when no sparse
+    graph works. Raises :class:`MisuseError` when nothing meets the targets or an
+    argument is out of range, ``ValueError`` for an unknown ``threat``.
+    """
+
+def check_params(
+    n: int,
+    dropout: float,
+    corrupt: float,
+    degree: int,
+    threshold: int,
+    threat: Threat = "semi-honest",
+    sigma: float = 40.0,
+    eta: float = 20.0,
+) -> Params:
+    """Checks a chosen ``(degree, threshold)`` against the targets of :func:`find_params`.
+
+    Raises :class:`MisuseError` (variants ``DegreeTooLow``, ``ThresholdTooLow``,
+    ``ThresholdTooHigh``, ``ThresholdSplitView``, ...) saying which bound fails.
+    """

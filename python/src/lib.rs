@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod errors;
+mod params;
 mod quant;
 
 /// The native module.
@@ -17,6 +18,8 @@ fn _secagg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<quant::Aggregate>()?;
     m.add_function(wrap_pyfunction!(quant::min_ring_bits, m)?)?;
     m.add_function(wrap_pyfunction!(quant::max_quant_bits, m)?)?;
+    m.add_function(wrap_pyfunction!(params::find_params, m)?)?;
+    m.add_function(wrap_pyfunction!(params::check_params, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
