@@ -2,10 +2,12 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod crypto;
 pub mod error;
 pub mod protocol;
 pub mod quantize;
 pub mod ring;
+pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};
