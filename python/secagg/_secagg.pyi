@@ -1,6 +1,6 @@
 """Type stubs for the native module ``secagg._secagg`` (re-exported by ``secagg``)."""
 
-from typing import Literal, Optional, Tuple, TypedDict, Union
+from typing import Dict, List, Literal, Optional, Sequence, Tuple, TypedDict, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -103,6 +103,11 @@ class Aggregate:
     """The decoded sum of the included clients' vectors."""
 
     @property
+    def included(self) -> Optional[List[int]]:
+        """Ids of the included clients (sorted) for an aggregate from a protocol run
+        (:meth:`Server.result`, :func:`simulate`); ``None`` from
+        :meth:`Quantizer.dequantize`."""
+    @property
     def sum(self) -> npt.NDArray[np.float64]:
         """``sum_i w_i * x_i`` per element (plain sum when unweighted)."""
     @property
@@ -180,3 +185,125 @@ def check_params(
     Raises :class:`MisuseError` (variants ``DegreeTooLow``, ``ThresholdTooLow``,
     ``ThresholdTooHigh``, ``ThresholdSplitView``, ...) saying which bound fails.
     """
+
+RoundName = Literal[
+    "AdvertiseKeys", "ShareKeys", "MaskedInputCollection", "ConsistencyCheck", "Unmasking"
+]
+
+class Config:
+    """The session parameters every party must agree on.
+
+    ``n`` clients (ids ``0 .. n-1``) each contribute a float vector of ``dim`` elements,
+    clipped to ``[-clip, clip]`` and quantized to ``bits`` bits (weighted by an integer in
+    ``1..max_weight`` when ``max_weight`` is set). The graph and threshold come from
+    :func:`find_params` (with ``dropout``, ``corrupt``, ``threat``) unless given:
+    ``threshold`` alone selects the complete graph (SecAgg), ``degree`` and
+    ``threshold`` a SecAgg+ Harary graph drawn from the public ``graph_seed`` (random
+    when not given). ``context`` (e.g. a model hash and round number) is bound into
+    the session id. In the malicious model, ``verifying_keys`` lists every client's
+    Ed25519 public key (see :func:`signing_keypair`).
+
+    Every party must build an identical ``Config``: send :meth:`to_dict` to the
+    clients, which rebuild it with ``Config(**d)``.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        dim: int,
+        *,
+        threshold: Optional[int] = None,
+        degree: Optional[int] = None,
+        dropout: float = 0.1,
+        corrupt: float = 0.1,
+        graph_seed: Optional[bytes] = None,
+        clip: float = 1.0,
+        bits: int = 16,
+        ring_bits: Optional[int] = None,
+        max_weight: Optional[int] = None,
+        rounding: Rounding = "stochastic",
+        context: bytes = b"",
+        threat: Threat = "semi-honest",
+        verifying_keys: Optional[Sequence[bytes]] = None,
+    ) -> None: ...
+    @property
+    def n(self) -> int:
+        """Number of clients."""
+    @property
+    def dim(self) -> int:
+        """Float elements per client vector."""
+    @property
+    def threshold(self) -> int:
+        """Shamir threshold."""
+    @property
+    def degree(self) -> Optional[int]:
+        """Harary graph degree, or ``None`` for the complete graph."""
+    @property
+    def graph_seed(self) -> bytes:
+        """The public seed of the Harary graph."""
+    @property
+    def session_id(self) -> bytes:
+        """The 32-byte session id (SHA-256 over every parameter and the context)."""
+    @property
+    def threat(self) -> Threat:
+        """``'semi-honest'`` or ``'malicious'``."""
+    @property
+    def quantizer(self) -> Quantizer:
+        """The float encoding used by clients and the server."""
+    def neighbors(self, id: int) -> List[int]:
+        """The neighbours of client ``id`` (sorted ids)."""
+    def to_dict(self) -> Dict[str, object]:
+        """Keyword arguments that rebuild this exact configuration: ``Config(**d)``."""
+
+class RoundStats(TypedDict):
+    round: RoundName
+    active_clients: int
+    client_mean_s: float
+    client_max_s: float
+    server_s: float
+    client_messages: int
+    server_messages: int
+
+class Simulation:
+    """What :func:`simulate` returns."""
+
+    @property
+    def aggregate(self) -> Aggregate:
+        """The decoded float sum of the included clients, with ``included`` set."""
+    @property
+    def rounds(self) -> List[RoundStats]:
+        """Per-round figures measured inside Rust."""
+    @property
+    def client_aborts(self) -> List[Tuple[int, str]]:
+        """Clients that aborted on a server message (none with an honest server)."""
+    @property
+    def clipped(self) -> List[int]:
+        """Per client, how many input elements were clipped."""
+    @property
+    def client_total_s(self) -> float:
+        """Sum over rounds of the mean client handler time (seconds)."""
+    @property
+    def server_total_s(self) -> float:
+        """Server time over the whole session (seconds)."""
+
+def simulate(
+    config: Config,
+    inputs: Union[Sequence[FloatArray], FloatArray],
+    *,
+    weights: Optional[Sequence[int]] = None,
+    drop: Optional[Dict[int, Union[RoundName, int]]] = None,
+    signing_keys: Optional[Sequence[bytes]] = None,
+    seed: Optional[bytes] = None,
+    sequential: bool = False,
+) -> Simulation:
+    """Runs a whole session in process (clients in parallel, messages as values).
+
+    ``sequential=True`` runs each round's clients one after the other, each with every
+    core for its own mask expansion (the per-client times a device would see).
+    ``drop``: ``{id: round}``, the client goes silent from that round on.
+    ``signing_keys``: one 32-byte Ed25519 secret per client (malicious model).
+    ``seed``: makes keys, masks and rounding deterministic.
+    """
+
+def signing_keypair(seed: Optional[bytes] = None) -> Tuple[bytes, bytes]:
+    """A fresh Ed25519 key pair ``(signing_key, verifying_key)``, 32 bytes each."""

@@ -6,9 +6,11 @@
 use pyo3::prelude::*;
 
 mod arrays;
+mod config;
 mod errors;
 mod params;
 mod quant;
+mod sim;
 
 /// The native module.
 #[pymodule]
@@ -20,6 +22,10 @@ fn _secagg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quant::max_quant_bits, m)?)?;
     m.add_function(wrap_pyfunction!(params::find_params, m)?)?;
     m.add_function(wrap_pyfunction!(params::check_params, m)?)?;
+    m.add_class::<config::Config>()?;
+    m.add_class::<sim::Simulation>()?;
+    m.add_function(wrap_pyfunction!(config::signing_keypair, m)?)?;
+    m.add_function(wrap_pyfunction!(sim::simulate, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

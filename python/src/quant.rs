@@ -203,6 +203,7 @@ impl Quantizer {
 #[pyclass(module = "secagg", frozen)]
 pub struct Aggregate {
     sum: Py<PyArray1<f64>>,
+    included: Option<Vec<u32>>,
     clients: usize,
     total_weight: u64,
     error_bound: f64,
@@ -215,6 +216,19 @@ impl Aggregate {
             total_weight: agg.total_weight,
             error_bound: agg.error_bound,
             sum: agg.sum.into_pyarray(py).unbind(),
+            included: None,
+        }
+    }
+
+    /// An aggregate that knows which clients it contains (from a protocol run).
+    pub(crate) fn with_included(
+        py: Python<'_>,
+        agg: quantize::Aggregate,
+        included: Vec<u32>,
+    ) -> Self {
+        Self {
+            included: Some(included),
+            ..Self::new(py, agg)
         }
     }
 }
@@ -225,6 +239,13 @@ impl Aggregate {
     #[getter]
     fn sum(&self, py: Python<'_>) -> Py<PyArray1<f64>> {
         self.sum.clone_ref(py)
+    }
+
+    /// The ids of the included clients (sorted) when the aggregate came from a protocol
+    /// run (``Server.result()``, ``simulate``); ``None`` from ``Quantizer.dequantize``.
+    #[getter]
+    fn included(&self) -> Option<Vec<u32>> {
+        self.included.clone()
     }
 
     /// Number of included clients.
