@@ -7,6 +7,7 @@ named after its category.
 
 from ._secagg import (
     Aggregate,
+    Client,
     Config,
     CryptoError,
     EncodingError,
@@ -14,6 +15,7 @@ from ._secagg import (
     PeerMisbehavedError,
     Quantizer,
     SecAggError,
+    Server,
     Simulation,
     ThresholdError,
     __version__,
@@ -27,6 +29,7 @@ from ._secagg import (
 
 __all__ = [
     "Aggregate",
+    "Client",
     "Config",
     "CryptoError",
     "EncodingError",
@@ -34,6 +37,7 @@ __all__ = [
     "PeerMisbehavedError",
     "Quantizer",
     "SecAggError",
+    "Server",
     "Simulation",
     "ThresholdError",
     "__version__",

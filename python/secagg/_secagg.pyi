@@ -255,6 +255,85 @@ class Config:
     def to_dict(self) -> Dict[str, object]:
         """Keyword arguments that rebuild this exact configuration: ``Config(**d)``."""
 
+class Client:
+    """One client of one session, driven by the framework's messaging.
+
+    The input (a float32/float64 array of ``config.dim`` elements) is quantized when the
+    client is created. :meth:`start` returns the first message to send; :meth:`handle`
+    turns each server message into the reply. Bytes that do not decode raise
+    :class:`EncodingError` and leave the client as it was; any other error aborts the
+    client for good. Heavy work releases the GIL.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        id: int,
+        x: FloatArray,
+        *,
+        weight: int = 1,
+        signing_key: Optional[bytes] = None,
+        seed: Optional[bytes] = None,
+    ) -> None: ...
+    def start(self) -> bytes:
+        """The round-0 message; calling it again returns the same bytes."""
+    def handle(self, message: bytes) -> bytes:
+        """Handles one server message and returns the reply to send."""
+    @property
+    def id(self) -> Optional[int]:
+        """The client's id (``None`` once completed or aborted)."""
+    @property
+    def state(self) -> str:
+        """``'KeysAdvertised'``, ``'SharesSent'``, ``'InputSent'``, ``'SurvivorsSigned'``,
+        ``'Completed'`` or ``'Aborted'``."""
+    @property
+    def completed(self) -> bool:
+        """Whether the client completed the session."""
+    @property
+    def error(self) -> Optional[str]:
+        """The message of the error that aborted the client, or ``None``."""
+    @property
+    def clipped(self) -> int:
+        """How many input elements were clipped to ``[-clip, clip]``."""
+
+class Server:
+    """The server of one session.
+
+    Feed it each client's bytes with :meth:`receive`; call :meth:`close_round` when the
+    round's deadline passed (whoever has not answered has dropped out). It returns the
+    message for each surviving client, and ``{}`` after the last round, when
+    :meth:`result` holds the float sum and the ids of the clients it contains.
+    """
+
+    def __init__(self, config: Config) -> None: ...
+    def receive(self, client_id: int, message: bytes) -> None:
+        """Accepts one client's message for the current round; a rejected message
+        leaves the server as it was (treat that client as dropped out)."""
+    def close_round(self) -> Dict[int, bytes]:
+        """Closes the round: the next message per surviving client, ``{}`` when done.
+        Raises :class:`ThresholdError` when too few clients survive."""
+    def result(self) -> Aggregate:
+        """The decoded sum of the included clients (``included`` set).
+        Raises :class:`MisuseError` before the session completed."""
+    @property
+    def round(self) -> RoundName:
+        """The round being collected."""
+    @property
+    def awaited(self) -> List[int]:
+        """Clients whose message for the current round is still awaited."""
+    @property
+    def received(self) -> List[int]:
+        """Clients whose message for the current round arrived."""
+    @property
+    def completed(self) -> bool:
+        """Whether the session completed."""
+    @property
+    def error(self) -> Optional[str]:
+        """The message of the error that aborted the session, or ``None``."""
+    @property
+    def included(self) -> Optional[List[int]]:
+        """The included clients (sorted), once completed."""
+
 class RoundStats(TypedDict):
     round: RoundName
     active_clients: int
@@ -307,3 +386,6 @@ def simulate(
 
 def signing_keypair(seed: Optional[bytes] = None) -> Tuple[bytes, bytes]:
     """A fresh Ed25519 key pair ``(signing_key, verifying_key)``, 32 bytes each."""
+
+def _drive_in_rust(config: Config, inputs: Sequence[FloatArray], seed: bytes) -> Dict[str, object]:
+    """Benchmark helper: the byte-level session loop, written in Rust, timed."""

@@ -320,6 +320,12 @@ impl Config {
     }
 }
 
+/// Parses a signing key (32-byte Ed25519 secret).
+pub(crate) fn parse_signing_key(b: Option<&[u8]>) -> PyResult<Option<SigningKey>> {
+    b.map(|b| key32("signing_key", b).map(|k| SigningKey::from_bytes(&k)))
+        .transpose()
+}
+
 /// Returns a fresh Ed25519 key pair ``(signing_key, verifying_key)`` (32 bytes each), for
 /// the malicious model: each client keeps its signing key, and every party's
 /// :class:`Config` lists all verifying keys. ``seed`` makes it deterministic (tests).

@@ -77,6 +77,18 @@ pub fn to_py(e: Error) -> PyErr {
     err
 }
 
+/// A `MisuseError` raised by the bindings themselves (no Rust error behind it), with
+/// `kind = "misuse"` and the given `variant`.
+pub fn misuse(variant: &str, msg: String) -> PyErr {
+    let err = MisuseError::new_err(msg);
+    Python::attach(|py| {
+        let value = err.value(py);
+        let _ = value.setattr("kind", ErrorKind::Misuse.to_string());
+        let _ = value.setattr("variant", variant);
+    });
+    err
+}
+
 /// `?`-friendly conversion for results from the Rust core.
 pub trait IntoPy<T> {
     /// Maps the error with [`to_py`].

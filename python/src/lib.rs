@@ -6,10 +6,12 @@
 use pyo3::prelude::*;
 
 mod arrays;
+mod bench;
 mod config;
 mod errors;
 mod params;
 mod quant;
+mod session;
 mod sim;
 
 /// The native module.
@@ -23,9 +25,12 @@ fn _secagg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(params::find_params, m)?)?;
     m.add_function(wrap_pyfunction!(params::check_params, m)?)?;
     m.add_class::<config::Config>()?;
+    m.add_class::<session::Client>()?;
+    m.add_class::<session::Server>()?;
     m.add_class::<sim::Simulation>()?;
     m.add_function(wrap_pyfunction!(config::signing_keypair, m)?)?;
     m.add_function(wrap_pyfunction!(sim::simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(bench::_drive_in_rust, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
