@@ -276,7 +276,15 @@ class Client:
         seed: Optional[bytes] = None,
     ) -> None: ...
     def start(self) -> bytes:
-        """The round-0 message; calling it again returns the same bytes."""
+        """The round-0 message; calling it again returns the same bytes. A restored
+        client does not have it (:class:`MisuseError`, variant ``'Restored'``)."""
+    def to_bytes(self) -> bytes:
+        """The client's state, to store between messages (**a secret**: its keys, input
+        and the shares it holds). Store it after every :meth:`handle` before sending the
+        reply; never restore an older one. :class:`MisuseError` once aborted."""
+    @staticmethod
+    def from_bytes(config: Config, state: bytes, *, seed: Optional[bytes] = None) -> Client:
+        """Restores a client stored with :meth:`to_bytes` under the same config."""
     def handle(self, message: bytes) -> bytes:
         """Handles one server message and returns the reply to send."""
     @property
@@ -293,8 +301,9 @@ class Client:
     def error(self) -> Optional[str]:
         """The message of the error that aborted the client, or ``None``."""
     @property
-    def clipped(self) -> int:
-        """How many input elements were clipped to ``[-clip, clip]``."""
+    def clipped(self) -> Optional[int]:
+        """How many input elements were clipped to ``[-clip, clip]`` (``None`` for a
+        restored client)."""
 
 class Server:
     """The server of one session.
@@ -306,6 +315,12 @@ class Server:
     """
 
     def __init__(self, config: Config) -> None: ...
+    def to_bytes(self) -> bytes:
+        """The server's state, to store between rounds (public keys, sealed shares,
+        masked sums, revealed shares: nothing the server may not know)."""
+    @staticmethod
+    def from_bytes(config: Config, state: bytes) -> Server:
+        """Restores a server stored with :meth:`to_bytes` under the same config."""
     def receive(self, client_id: int, message: bytes) -> None:
         """Accepts one client's message for the current round; a rejected message
         leaves the server as it was (treat that client as dropped out)."""

@@ -13,7 +13,7 @@ use secagg::quantize;
 
 use crate::arrays;
 use crate::config::{decode_output, os_seed, parse_signing_key, round_name, Config};
-use crate::errors::IntoPy;
+use crate::errors::{misuse, IntoPy};
 use crate::quant::{self, Aggregate};
 
 /// One client of one session, driven by the framework's messaging: :meth:`start`
@@ -26,9 +26,11 @@ use crate::quant::{self, Aggregate};
 pub struct Client {
     config: Arc<proto::Config>,
     inner: proto::Client,
-    first: Vec<u8>,
+    /// The round-0 message; `None` for a client restored with `from_bytes`.
+    first: Option<Vec<u8>>,
     rng: ChaCha20Rng,
-    clipped: usize,
+    /// `None` for a restored client.
+    clipped: Option<usize>,
 }
 
 #[pymethods]
@@ -62,16 +64,68 @@ impl Client {
         Ok(Self {
             config: cfg,
             inner,
-            first,
+            first: Some(first),
             rng,
-            clipped,
+            clipped: Some(clipped),
         })
     }
 
     /// The round-0 message (advertised keys) to send to the server. Calling it again
-    /// returns the same bytes (for retransmission).
-    fn start<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.first)
+    /// returns the same bytes (for retransmission). A client restored with
+    /// :meth:`from_bytes` does not have it (``MisuseError``).
+    fn start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        match &self.first {
+            Some(first) => Ok(PyBytes::new(py, first)),
+            None => Err(misuse(
+                "Restored",
+                "a restored client has no round-0 message: send the one the original client returned".to_owned(),
+            )),
+        }
+    }
+
+    /// The client's state as bytes, to store between messages (e.g. in a framework's
+    /// per-node state) and restore with :meth:`from_bytes` and the same config.
+    ///
+    /// **The state is a secret**: it holds the client's secret keys, its quantized input
+    /// and the shares it holds of its neighbours' secrets. Python cannot wipe a
+    /// ``bytes`` object: keep it no longer than needed, where only this client can read
+    /// it. Store the state after every :meth:`handle` *before* sending the reply, and
+    /// never restore an older one (a client restored to before its last reply could
+    /// answer a second unmasking request and reveal both shares of a neighbour).
+    /// Raises ``MisuseError`` for an aborted client.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let state = self.inner.to_bytes().py_err()?;
+        Ok(PyBytes::new(py, &state))
+    }
+
+    /// Restores a client stored with :meth:`to_bytes` under the same ``config``.
+    ///
+    /// Raises ``MisuseError`` (``StateSessionMismatch``) for a state of another session,
+    /// ``EncodingError`` for bytes that are not a stored client. ``seed`` as for the
+    /// constructor.
+    #[staticmethod]
+    #[pyo3(signature = (config, state, *, seed=None))]
+    fn from_bytes(
+        py: Python<'_>,
+        config: &Config,
+        state: &[u8],
+        seed: Option<&[u8]>,
+    ) -> PyResult<Self> {
+        let rng = seeded_rng(match seed {
+            Some(s) => quant::seed32(s)?,
+            None => os_seed(),
+        });
+        let cfg = Arc::clone(&config.inner);
+        let inner = py
+            .detach(|| proto::Client::from_bytes(Arc::clone(&cfg), state))
+            .py_err()?;
+        Ok(Self {
+            config: cfg,
+            inner,
+            first: None,
+            rng,
+            clipped: None,
+        })
     }
 
     /// Handles one server message and returns the reply to send.
@@ -117,9 +171,10 @@ impl Client {
         self.inner.error().map(ToString::to_string)
     }
 
-    /// How many input elements were clipped to ``[-clip, clip]``.
+    /// How many input elements were clipped to ``[-clip, clip]`` (``None`` for a
+    /// restored client).
     #[getter]
-    fn clipped(&self) -> usize {
+    fn clipped(&self) -> Option<usize> {
         self.clipped
     }
 
@@ -149,6 +204,29 @@ impl Server {
             quantizer: config.quantizer.clone(),
             inner: proto::Server::new(Arc::clone(&config.inner)),
         }
+    }
+
+    /// The server's state as bytes, to store between rounds and restore with
+    /// :meth:`from_bytes` and the same config (it holds only what the server may know:
+    /// public keys, sealed shares, masked sums, revealed shares). Raises ``MisuseError``
+    /// for an aborted server.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let state = py.detach(|| self.inner.to_bytes()).py_err()?;
+        Ok(PyBytes::new(py, &state))
+    }
+
+    /// Restores a server stored with :meth:`to_bytes` under the same ``config``.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, config: &Config, state: &[u8]) -> PyResult<Self> {
+        let cfg = Arc::clone(&config.inner);
+        let inner = py
+            .detach(|| proto::Server::from_bytes(Arc::clone(&cfg), state))
+            .py_err()?;
+        Ok(Self {
+            config: cfg,
+            quantizer: config.quantizer.clone(),
+            inner,
+        })
     }
 
     /// Accepts one client's message for the current round.

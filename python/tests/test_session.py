@@ -10,8 +10,11 @@ import secagg
 ROUNDS = ["AdvertiseKeys", "ShareKeys", "MaskedInputCollection", "ConsistencyCheck", "Unmasking"]
 
 
-def run_session(cfg, xs, drop=None, weights=None, signing_keys=None, parallel=False):
-    """Drives one session over bytes. ``drop``: {id: round name}, silent from that round."""
+def run_session(cfg, xs, drop=None, weights=None, signing_keys=None, parallel=False,
+                restore=False):
+    """Drives one session over bytes. ``drop``: {id: round name}, silent from that round.
+    ``restore``: every party is stored with to_bytes and restored from bytes between
+    any two messages (as a stateless framework would)."""
     drop = drop or {}
     weights = weights or [1] * cfg.n
     keys = signing_keys or [None] * cfg.n
@@ -28,7 +31,11 @@ def run_session(cfg, xs, drop=None, weights=None, signing_keys=None, parallel=Fa
             if i in drop and ROUNDS.index(drop[i]) <= r:
                 continue
             server.receive(i, m)
+        if restore:
+            server = secagg.Server.from_bytes(cfg, server.to_bytes())
         out = server.close_round()
+        if restore:
+            server = secagg.Server.from_bytes(cfg, server.to_bytes())
         if not out:
             break
         # A client silent from the next round on never computes its reply.
@@ -39,6 +46,9 @@ def run_session(cfg, xs, drop=None, weights=None, signing_keys=None, parallel=Fa
             inbox = {i: f.result() for i, f in futures.items()}
         else:
             inbox = {i: clients[i].handle(b) for i, b in out.items()}
+        if restore:
+            for i in out:
+                clients[i] = secagg.Client.from_bytes(cfg, clients[i].to_bytes())
     return server, clients
 
 
@@ -206,3 +216,62 @@ def test_different_context_cannot_complete():
             failures.append(i)
             assert str(e) == "decryption failed" and e.variant == "Decryption"
     assert failures == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("threat", ["semi-honest", "malicious"])
+def test_every_party_stored_and_restored_between_messages(threat):
+    n, d = 10, 300
+    kw = {}
+    keys = None
+    if threat == "malicious":
+        pairs = [secagg.signing_keypair() for _ in range(n)]
+        keys = [p[0] for p in pairs]
+        kw = {"verifying_keys": [p[1] for p in pairs]}
+    cfg = secagg.Config(n, d, degree=8, threshold=5, threat=threat, max_weight=10, **kw)
+    xs = inputs(n, d, 11, np.float32)
+    ws = list(range(1, n + 1))
+    drop = {1: "ShareKeys", 6: "MaskedInputCollection", 8: "Unmasking"}
+    server, clients = run_session(cfg, xs, drop, weights=ws, signing_keys=keys, restore=True)
+    agg = server.result()
+    assert agg.included == [0, 2, 3, 4, 5, 7, 8, 9]
+    assert agg.total_weight == sum(ws[i] for i in agg.included)
+    check_sum(agg, xs, 1.0, ws)
+    done = [i for i in range(n) if i not in drop]
+    assert all(clients[i].completed and clients[i].clipped is None for i in done)
+
+
+def test_state_errors():
+    n, d = 4, 8
+    cfg = secagg.Config(n, d, threshold=3, context=b"a")
+    other = secagg.Config(n, d, threshold=3, context=b"b")
+    c = secagg.Client(cfg, 0, np.zeros(d))
+    state = c.to_bytes()
+    restored = secagg.Client.from_bytes(cfg, state)
+    assert restored.state == "KeysAdvertised" and restored.id == 0
+    with pytest.raises(secagg.MisuseError) as e:
+        restored.start()
+    assert e.value.variant == "Restored"
+    with pytest.raises(secagg.MisuseError) as e:
+        secagg.Client.from_bytes(other, state)
+    assert e.value.variant == "StateSessionMismatch"
+    for bad in (b"", state[:-1], state + b"\x00", b"\x01\xf1" + state[2:]):
+        with pytest.raises(secagg.EncodingError):
+            secagg.Client.from_bytes(cfg, bad)
+    s = secagg.Server(cfg)
+    with pytest.raises(secagg.MisuseError) as e:
+        secagg.Server.from_bytes(other, s.to_bytes())
+    assert e.value.variant == "StateSessionMismatch"
+    with pytest.raises(secagg.EncodingError):
+        secagg.Server.from_bytes(cfg, state)  # a client state is not a server state
+    # An aborted client has no state worth storing.
+    others = [secagg.Client(cfg, i, np.zeros(d)) for i in range(1, n)]
+    s.receive(0, c.start())
+    for i, o in enumerate(others, start=1):
+        s.receive(i, o.start())
+    key_list = s.close_round()[0]
+    c.handle(key_list)
+    with pytest.raises(secagg.SecAggError):
+        c.handle(key_list)  # out of order: aborts
+    with pytest.raises(secagg.MisuseError) as e:
+        c.to_bytes()
+    assert e.value.variant == "AlreadyAborted"
