@@ -45,10 +45,10 @@ def main() -> int:
         server_app=server_app.app,
         client_app=client_app,
         num_supernodes=args.clients,
-        # One worker with both CPUs: every ClientApp call runs in the same process, where
-        # each node's secagg.Client lives between messages.
+        # Two worker processes: a node's messages run on either, so nothing may live in a
+        # worker's memory between them (the secagg client is in the node's Context).
         backend_config={
-            "client_resources": {"num_cpus": 2, "num_gpus": 0.0},
+            "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
             "init_args": {"num_cpus": 2, "num_gpus": 0},
         },
     )

@@ -12,10 +12,11 @@ Messages (``message_type``):
 * ``query.plain_update``: verification only (never in a real deployment): the client's
   update in the clear, so that the example can compare with Flower's own FedAvg.
 
-The ``secagg.Client`` holds secret keys and lives in this process's memory between
-messages, keyed by (run id, node id): it is never written into Flower's ``Context``
-state. The simulation therefore runs every ClientApp in one long-lived worker (see
-``run.py``).
+Between messages the ClientApp keeps nothing in memory: the secagg client is stored
+in the node's ``Context.state`` (``Client.to_bytes()``, restored with
+``Client.from_bytes``), as Flower expects of a ClientApp, so any worker process can
+handle any message. That state is a secret (the client's keys, input and shares): it
+stays with the node, which is where Flower keeps a node's context.
 """
 
 import os
@@ -30,9 +31,9 @@ from .task import local_update
 
 app = ClientApp()
 
-# (run id, node id) -> secagg.Client, and the update it holds (for verification only).
-_SESSIONS: dict = {}
-_UPDATES: dict = {}
+STATE = "secagg-client"  # Context.state key: the stored client and its session config
+PLAIN = "plain-update"  # Context.state keys: the update in the clear and its metrics
+PLAIN_METRICS = "plain-metrics"  # (verification only)
 
 
 class DropOut(RuntimeError):
@@ -55,7 +56,23 @@ def _drops_now(context: Context, secagg_round: str, fl_round: int) -> bool:
 
 
 def _reply(msg: Message, payload: bytes) -> Message:
-    return Message(RecordDict({"secagg": ConfigRecord({"msg": payload})}), reply_to=msg)
+    record = ConfigRecord({"msg": payload, "worker-pid": os.getpid()})
+    return Message(RecordDict({"secagg": record}), reply_to=msg)
+
+
+def _store(context: Context, client: secagg.Client, params: dict, fl_round: int) -> None:
+    """Stores the client (before its reply is sent) with what rebuilds its config."""
+    record = {f"config.{k}": v for k, v in params.items()}
+    record.update({"state": client.to_bytes(), "fl-round": fl_round})
+    context.state[STATE] = ConfigRecord(record)
+
+
+def _load(context: Context):
+    record = context.state[STATE]
+    params = {k[len("config."):]: v for k, v in record.items() if k.startswith("config.")}
+    config = secagg.Config(**params)
+    client = secagg.Client.from_bytes(config, record["state"])
+    return client, params, int(record["fl-round"])
 
 
 @app.train("secagg_start")
@@ -68,33 +85,28 @@ def start(msg: Message, context: Context) -> Message:
     partition = int(context.node_config["partition-id"])
     update, num_examples = local_update(model, partition)
     client = secagg.Client(config, int(rec["client-id"]), update, weight=num_examples)
-    key = (msg.metadata.run_id, context.node_id)
-    _SESSIONS[key] = (client, fl_round)
-    _UPDATES[key] = (update, num_examples, client.clipped)
+    _store(context, client, params, fl_round)
+    context.state[PLAIN] = ArrayRecord({"w": Array(np.asarray(update))})
+    context.state[PLAIN_METRICS] = MetricRecord(
+        {"num-examples": num_examples, "clipped": client.clipped}
+    )
     return _reply(msg, client.start())
 
 
 @app.train("secagg_step")
 def step(msg: Message, context: Context) -> Message:
-    key = (msg.metadata.run_id, context.node_id)
-    client, fl_round = _SESSIONS[key]
+    client, params, fl_round = _load(context)
     rec = msg.content["secagg"]
     if _drops_now(context, str(rec["round"]), fl_round):
-        del _SESSIONS[key]
         raise DropOut(f"node {context.node_id} drops out before {rec['round']}")
     out = client.handle(rec["msg"])
-    if client.completed:
-        del _SESSIONS[key]
+    _store(context, client, params, fl_round)
     return _reply(msg, out)
 
 
 @app.query("plain_update")
 def plain_update(msg: Message, context: Context) -> Message:
-    update, num_examples, clipped = _UPDATES[(msg.metadata.run_id, context.node_id)]
     content = RecordDict(
-        {
-            "update": ArrayRecord({"w": Array(np.asarray(update))}),
-            "metrics": MetricRecord({"num-examples": num_examples, "clipped": clipped}),
-        }
+        {"update": context.state[PLAIN], "metrics": context.state[PLAIN_METRICS]}
     )
     return Message(content, reply_to=msg)

@@ -45,13 +45,11 @@ def _config_record(config: secagg.Config, client_id: int, fl_round: int) -> Conf
 
 def _send(grid: Grid, messages, timeout: float):
     """Sends and collects; replies that carry an error are drop-outs."""
-    replies = grid.send_and_receive(messages, timeout=timeout)
-    ok, failed = {}, []
-    for r in replies:
-        if r.has_error():
-            failed.append(r.metadata.src_node_id)
-        else:
-            ok[r.metadata.src_node_id] = r
+    messages = list(messages)
+    replies = list(grid.send_and_receive(messages, timeout=timeout))
+    ok = {r.metadata.src_node_id: r for r in replies if not r.has_error()}
+    # An error reply, or none before the timeout: that node dropped out.
+    failed = [m.metadata.dst_node_id for m in messages if m.metadata.dst_node_id not in ok]
     return ok, failed
 
 
@@ -100,8 +98,10 @@ def main(grid: Grid, context: Context) -> None:
             for node in nodes
         ]
         replies, dropped = _send(grid, start, timeout)
+        workers = set()
         while True:
             for node, reply in replies.items():
+                workers.add(int(reply.content["secagg"]["worker-pid"]))
                 try:
                     server.receive(client_of[node], reply.content["secagg"]["msg"])
                 except secagg.SecAggError as e:
@@ -165,6 +165,7 @@ def main(grid: Grid, context: Context) -> None:
                 "ok": ok,
                 "mse": mse,
                 "secagg_s": elapsed,
+                "workers": len(workers),
             }
         )
         print(
@@ -172,7 +173,7 @@ def main(grid: Grid, context: Context) -> None:
             f"included={len(agg.included)}/{num_clients} dropped={history[-1]['dropped']} "
             f"|secagg - exact|max={err:.3g} (bound {agg.mean_error_bound:.3g}) "
             f"|secagg - FedAvg(f32)|max={err_fedavg:.3g} "
-            f"ok={ok} mse={mse:.4f} secagg={elapsed:.2f}s"
+            f"ok={ok} mse={mse:.4f} secagg={elapsed:.2f}s workers={len(workers)}"
         )
 
     RESULT.clear()
