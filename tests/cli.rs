@@ -98,7 +98,8 @@ const SESSION_KEYS: [&str; 9] = [
 ];
 
 /// Keys a completed session adds.
-const COMPLETED_KEYS: [&str; 5] = [
+const COMPLETED_KEYS: [&str; 6] = [
+    "bytes",
     "max_abs_error",
     "error_bound",
     "exact_match",
@@ -209,6 +210,59 @@ fn simulate_json_small_session_verifies() {
 }
 
 #[test]
+fn simulate_bytes_match_the_wire_format_formulas() {
+    // docs/wire-format.md, "Sizes": per client and session without drop-outs, k
+    // neighbours, P = ceil(d b / 8) bytes of masked input, N = ceil(n / 8):
+    //   semi-honest: sends 80 + 143 k + P, receives 82 + 174 k + N;
+    //   malicious:   sends 210 + 143 k + P, receives 152 + 306 k + 2 N.
+    let (n, d, b) = (24u64, 500u64, 32u64);
+    let p = (d * b).div_ceil(8);
+    let big_n = n.div_ceil(8);
+    for (graph, threat) in [
+        ("complete", "semi-honest"),
+        ("sparse", "semi-honest"),
+        ("complete", "malicious"),
+        ("sparse", "malicious"),
+    ] {
+        let v = simulate(&[
+            "--clients",
+            "24",
+            "--dim",
+            "500",
+            "--ring-bits",
+            "32",
+            "--dropout",
+            "0",
+            "--graph",
+            graph,
+            "--threat",
+            threat,
+        ]);
+        assert_eq!(v["ok"], true, "{v}");
+        let k = v["neighbors"].as_u64().unwrap();
+        let (sent, received) = match threat {
+            "semi-honest" => (80 + 143 * k + p, 82 + 174 * k + big_n),
+            _ => (210 + 143 * k + p, 152 + 306 * k + 2 * big_n),
+        };
+        let bytes = &v["bytes"];
+        let total = |side: &str| bytes[side]["total"].as_f64().unwrap();
+        assert_eq!(
+            total("client_sent"),
+            sent as f64,
+            "{graph}/{threat}: {bytes}"
+        );
+        assert_eq!(
+            total("client_received"),
+            received as f64,
+            "{graph}/{threat}"
+        );
+        assert_eq!(total("server_received"), (n * sent) as f64);
+        assert_eq!(total("server_sent"), (n * received) as f64);
+        assert_eq!(bytes["client_sent"]["masked_input"], (2 + p) as f64);
+    }
+}
+
+#[test]
 fn simulate_reports_an_abort_with_a_failure_status() {
     // Half of 10 clients never send a masked input; t = 8 of 9 neighbours cannot be met.
     let out = secagg(&[
@@ -290,6 +344,9 @@ fn bench_variants_quick_writes_csv_and_svg() {
         assert_eq!(r[col("ok")], "true", "{r:?}");
         assert!(r[col("client_ms")].parse::<f64>().unwrap() > 0.0);
         assert!(r[col("server_ms")].parse::<f64>().unwrap() > 0.0);
+        let client_bytes: u64 = r[col("client_bytes")].parse().unwrap();
+        let server_bytes: u64 = r[col("server_bytes")].parse().unwrap();
+        assert!(client_bytes > 0 && server_bytes > client_bytes, "{r:?}");
     }
 
     for axis in ["clients", "dim", "dropout"] {
@@ -313,7 +370,7 @@ fn bench_variants_quick_writes_csv_and_svg() {
         ] {
             assert!(svg.contains(variant), "{axis}: {variant}");
         }
-        // Two panels with one line per variant (the first variant's colour here),
+        // Three panels with one line per variant (the first variant's colour here),
         // and one shared legend entry per variant.
         let marks = |width: u32| {
             svg.matches(&format!(
@@ -321,7 +378,7 @@ fn bench_variants_quick_writes_csv_and_svg() {
             ))
             .count()
         };
-        assert_eq!(marks(2), 2, "{axis}: one line per panel");
+        assert_eq!(marks(2), 3, "{axis}: one line per panel");
         assert_eq!(marks(3), 1, "{axis}: one legend entry");
     }
 }

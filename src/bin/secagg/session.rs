@@ -489,3 +489,44 @@ pub fn round_key(r: Round) -> &'static str {
         Round::Unmasking => "unmasking",
     }
 }
+
+/// Bytes of one round on the wire. The server message that opens a round (sent when
+/// the previous round closed) counts in that round, as in docs/wire-format.md.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RoundBytes {
+    pub round: Round,
+    /// Mean size of one client's message in this round.
+    pub client_sent: f64,
+    /// Mean size of the server message that opened this round for one client.
+    pub client_received: f64,
+    /// Everything the server received in this round.
+    pub server_received: u64,
+    /// Everything the server sent to open this round.
+    pub server_sent: u64,
+}
+
+/// Per-round byte counts from the simulator's per-round figures.
+pub fn round_bytes(rounds: &[RoundStats]) -> Vec<RoundBytes> {
+    let per = |total: u64, count: usize| {
+        if count == 0 {
+            0.0
+        } else {
+            total as f64 / count as f64
+        }
+    };
+    let mut opened_by = (0u64, 0usize);
+    rounds
+        .iter()
+        .map(|st| {
+            let b = RoundBytes {
+                round: st.round,
+                client_sent: per(st.client_bytes, st.client_messages),
+                client_received: per(opened_by.0, opened_by.1),
+                server_received: st.client_bytes,
+                server_sent: opened_by.0,
+            };
+            opened_by = (st.server_bytes, st.server_messages);
+            b
+        })
+        .collect()
+}

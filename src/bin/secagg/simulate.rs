@@ -15,7 +15,7 @@ use crate::params::{threat_name, Threat};
 use crate::session::{
     self, round_key, Choice, DropAt, GraphKind, Phase, SessionReport, SessionSpec,
 };
-use crate::table::{ms, Table};
+use crate::table::{bytes, ms, Table};
 use crate::CliError;
 
 /// Rounding of the quantizer, as spelled on the command line.
@@ -261,6 +261,7 @@ pub fn to_json(r: &SessionReport, threads: usize) -> Value {
             obj.insert("error_bound".into(), json!(o.error_bound));
             obj.insert("clipped".into(), json!(o.clipped));
             obj.insert("client_ms".into(), Value::Object(client));
+            obj.insert("bytes".into(), bytes_json(&o.rounds));
             obj.insert("client_max_ms".into(), Value::Object(client_max));
             obj.insert("server_ms".into(), Value::Object(server));
             obj.insert("dequantize_ms".into(), json!(millis(o.dequantize)));
@@ -282,6 +283,29 @@ fn log2_text(x: f64) -> String {
     } else {
         "= 0".to_string()
     }
+}
+
+/// The `bytes` object: per round and in total, what one client sends and receives
+/// (means over the clients of the round) and what the server receives and sends.
+fn bytes_json(rounds: &[secagg::sim::RoundStats]) -> Value {
+    let rb = session::round_bytes(rounds);
+    let mut out = Map::new();
+    type Side = fn(&session::RoundBytes) -> f64;
+    let sides: [(&str, Side); 4] = [
+        ("client_sent", |b| b.client_sent),
+        ("client_received", |b| b.client_received),
+        ("server_received", |b| b.server_received as f64),
+        ("server_sent", |b| b.server_sent as f64),
+    ];
+    for (name, f) in sides {
+        let mut m = Map::new();
+        for b in &rb {
+            m.insert(round_key(b.round).into(), json!(f(b)));
+        }
+        m.insert("total".into(), json!(rb.iter().map(f).sum::<f64>()));
+        out.insert(name.into(), Value::Object(m));
+    }
+    Value::Object(out)
 }
 
 fn round_name(r: Round) -> &'static str {
@@ -359,19 +383,29 @@ pub fn to_text(r: &SessionReport, threads: usize) -> String {
     let mut t = Table::new([
         "round",
         "clients",
-        "client ms (mean)",
-        "client ms (max)",
+        "client ms",
+        "(max)",
         "server ms",
+        "client sends",
+        "receives",
+        "server gets",
+        "sends",
     ]);
-    for st in &o.rounds {
+    let rb = session::round_bytes(&o.rounds);
+    for (st, b) in o.rounds.iter().zip(&rb) {
         t.row([
             round_name(st.round).to_string(),
             st.active_clients.to_string(),
             ms(millis(st.client_mean)),
             ms(millis(st.client_max)),
             ms(millis(st.server)),
+            bytes(b.client_sent.round() as u64),
+            bytes(b.client_received.round() as u64),
+            bytes(b.server_received),
+            bytes(b.server_sent),
         ]);
     }
+    let total = |f: fn(&session::RoundBytes) -> f64| rb.iter().map(f).sum::<f64>().round() as u64;
     let sum = |f: &dyn Fn(&secagg::sim::RoundStats) -> Duration| -> Duration {
         o.rounds.iter().map(f).sum()
     };
@@ -381,8 +415,13 @@ pub fn to_text(r: &SessionReport, threads: usize) -> String {
         ms(millis(sum(&|st| st.client_mean))),
         ms(millis(sum(&|st| st.client_max))),
         ms(millis(sum(&|st| st.server))),
+        bytes(total(|b| b.client_sent)),
+        bytes(total(|b| b.client_received)),
+        bytes(total(|b| b.server_received as f64)),
+        bytes(total(|b| b.server_sent as f64)),
     ]);
     out.push_str(&t.to_text());
+    out.push_str("(client: mean per client; bytes in the wire encoding, docs/wire-format.md)\n");
     out.push_str(&format!(
         "\nprotocol wall time {} ms; quantize {} ms per client, dequantize {} ms\n",
         ms(millis(r.wall)),

@@ -105,8 +105,6 @@ pub fn ms(v: f64) -> String {
 }
 
 /// A byte count in binary units: 512 B, 1.5 KiB, 3.2 MiB.
-// Used by the per-round byte columns once the wire encoding reports sizes.
-#[allow(dead_code)]
 pub fn bytes(v: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if v < 1024 {

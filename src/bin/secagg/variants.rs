@@ -20,7 +20,7 @@ use crate::params::Threat;
 use crate::plot::{render_svg, Panel, Series};
 use crate::session::{self, round_key, DropAt, GraphKind, SessionReport, SessionSpec};
 use crate::simulate::with_threads;
-use crate::table::{ms, Table};
+use crate::table::{bytes, ms, Table};
 use crate::CliError;
 
 /// The flags of `secagg bench variants`.
@@ -214,6 +214,10 @@ pub struct Row {
     pub server_ms: Vec<(Round, f64)>,
     pub client_total_ms: f64,
     pub server_total_ms: f64,
+    /// Mean bytes one client sends and receives over the session (wire encoding).
+    pub client_bytes: f64,
+    /// Bytes the server receives and sends over the session.
+    pub server_bytes: f64,
     pub wall_ms: f64,
 }
 
@@ -268,6 +272,8 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
         server_ms: Vec::new(),
         client_total_ms: f64::NAN,
         server_total_ms: f64::NAN,
+        client_bytes: f64::NAN,
+        server_bytes: f64::NAN,
         wall_ms: median(reports.iter().map(|r| millis(r.wall)).collect()),
     };
     let outcomes: Vec<_> = match reports
@@ -306,6 +312,13 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
     };
     row.client_total_ms = total(&|s| s.client_mean);
     row.server_total_ms = total(&|s| s.server);
+    // Byte counts do not depend on timing: the first run's.
+    let rb = session::round_bytes(&o0.rounds);
+    row.client_bytes = rb.iter().map(|b| b.client_sent + b.client_received).sum();
+    row.server_bytes = rb
+        .iter()
+        .map(|b| (b.server_received + b.server_sent) as f64)
+        .sum();
     Ok(row)
 }
 
@@ -330,6 +343,8 @@ pub fn csv(rows: &[Row]) -> String {
         "client_ms",
         "server_ms",
         "wall_ms",
+        "client_bytes",
+        "server_bytes",
     ]
     .map(String::from)
     .to_vec();
@@ -342,6 +357,13 @@ pub fn csv(rows: &[Row]) -> String {
     header.push("error".into());
     let mut t = Table::new(header);
     let opt = |x: Option<String>| x.unwrap_or_default();
+    let count = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.0}")
+        } else {
+            String::new()
+        }
+    };
     let num = |x: f64| {
         if x.is_finite() {
             format!("{x:.4}")
@@ -367,6 +389,8 @@ pub fn csv(rows: &[Row]) -> String {
             num(r.client_total_ms),
             num(r.server_total_ms),
             num(r.wall_ms),
+            count(r.client_bytes),
+            count(r.server_bytes),
         ];
         for list in [&r.client_ms, &r.server_ms] {
             for round in ROUND_COLUMNS {
@@ -380,7 +404,8 @@ pub fn csv(rows: &[Row]) -> String {
     t.to_csv()
 }
 
-/// The SVG for one axis: client and server time against it, one line per variant.
+/// The SVG for one axis: client time, server time and client bytes against it, one
+/// line per variant (all rounds summed).
 fn axis_svg(rows: &[Row], axis: Axis) -> Result<Option<String>, CliError> {
     let rows: Vec<&Row> = rows.iter().filter(|r| r.point.axis == axis).collect();
     if rows.is_empty() {
@@ -411,10 +436,10 @@ fn axis_svg(rows: &[Row], axis: Axis) -> Result<Option<String>, CliError> {
             })
             .collect()
     };
-    let panel = |title: &str, metric: fn(&Row) -> f64| Panel {
+    let panel = |title: &str, unit: &str, metric: fn(&Row) -> f64| Panel {
         title: title.into(),
         x_label: x_label.into(),
-        y_label: "ms".into(),
+        y_label: unit.into(),
         log_x,
         log_y: log_x,
         series: series(metric),
@@ -428,10 +453,11 @@ fn axis_svg(rows: &[Row], axis: Axis) -> Result<Option<String>, CliError> {
     let svg = render_svg(
         &format!("secagg variants against {x_label} ({fixed})"),
         &[
-            panel("client time (mean per client, all rounds)", |r| {
-                r.client_total_ms
+            panel("client time (mean per client)", "ms", |r| r.client_total_ms),
+            panel("server time", "ms", |r| r.server_total_ms),
+            panel("bytes per client (sent + received)", "bytes", |r| {
+                r.client_bytes
             }),
-            panel("server time (all rounds)", |r| r.server_total_ms),
         ],
     )?;
     Ok(Some(svg))
@@ -454,6 +480,7 @@ fn summary(rows: &[Row]) -> String {
         "incl",
         "client ms",
         "server ms",
+        "client bytes",
         "wall ms",
         "ok",
     ]);
@@ -470,6 +497,11 @@ fn summary(rows: &[Row]) -> String {
             r.included.map(|x| x.to_string()).unwrap_or_default(),
             ms(r.client_total_ms),
             ms(r.server_total_ms),
+            if r.client_bytes.is_finite() {
+                bytes(r.client_bytes.round() as u64)
+            } else {
+                String::new()
+            },
             ms(r.wall_ms),
             match &r.error {
                 Some(e) => e.clone(),
@@ -631,13 +663,15 @@ mod tests {
             server_ms: vec![(Round::Unmasking, 2.0)],
             client_total_ms: 1.5,
             server_total_ms: 2.0,
+            client_bytes: 1000.0,
+            server_bytes: 9000.0,
             wall_ms: 3.0,
         };
         let text = csv(&[row.clone(), row]);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         let cols = lines[0].split(',').count();
-        assert_eq!(cols, 15 + 10 + 1);
+        assert_eq!(cols, 17 + 10 + 1);
         assert!(lines.iter().all(|l| l.split(',').count() == cols));
         assert!(lines[1]
             .starts_with("dim,sparse/semi-honest,sparse,semi-honest,10,100,0.1,4,2,9,true,"));
