@@ -4,6 +4,8 @@
 
 pub mod crypto;
 pub mod error;
+#[cfg(feature = "net")]
+pub mod net;
 pub mod protocol;
 pub mod quantize;
 pub mod ring;
