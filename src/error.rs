@@ -6,6 +6,9 @@
 
 use core::fmt;
 
+use crate::crypto::ClientId;
+use crate::protocol::messages::Round;
+
 /// Which party or layer is at fault, for callers that branch on categories
 /// (the Python bindings map these to exception classes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -227,6 +230,10 @@ pub enum Error {
         /// The backend's name.
         name: &'static str,
     },
+    /// A thread pool could not be created (benchmarks with an explicit thread count).
+    #[error("could not create a thread pool")]
+    ThreadPool,
+
     // ---- graph and parameters -------------------------------------------------------
     /// A client count of zero, or more clients than a [`crate::crypto::ClientId`] can
     /// number (ids are `0..n`, so `n <= 2^32`).
@@ -372,6 +379,252 @@ pub enum Error {
         /// What is wrong.
         what: &'static str,
     },
+    // ---- protocol -------------------------------------------------------------------
+    /// A configuration must name at least one vector, and at most 65,535.
+    #[error("invalid number of vectors {count}: need 1..=65535")]
+    InvalidVectorCount {
+        /// The number of vectors given.
+        count: usize,
+    },
+    /// A vector's length must be in 1..=2^32-1.
+    #[error("vector #{index} has invalid length {dim}: need 1..=2^32-1")]
+    InvalidVectorLength {
+        /// Position of the vector in the configuration.
+        index: usize,
+        /// The length given.
+        dim: usize,
+    },
+    /// Two vectors share a name.
+    #[error("vector #{index} repeats the name of an earlier vector")]
+    DuplicateVectorName {
+        /// Position of the second vector with that name.
+        index: usize,
+    },
+    /// The malicious model needs one Ed25519 verifying key per client; the semi-honest
+    /// model takes none.
+    #[error("expected {expected} verifying keys, found {found}")]
+    VerifyingKeyCount {
+        /// The number required.
+        expected: usize,
+        /// The number given.
+        found: usize,
+    },
+    /// A client's Ed25519 verifying key has small order.
+    #[error("client {client}'s verifying key is weak (small order)")]
+    WeakVerifyingKey {
+        /// The client.
+        client: ClientId,
+    },
+    /// The signing key given to a client is missing (malicious model), unexpected
+    /// (semi-honest model) or does not match the configured verifying key.
+    #[error("client {client}'s signing key does not match the configuration")]
+    SigningKeyMismatch {
+        /// The client.
+        client: ClientId,
+    },
+    /// The caller's input has the wrong number of vectors.
+    #[error("input has {found} vectors, the configuration names {expected}")]
+    InputCount {
+        /// The number of vectors in the configuration.
+        expected: usize,
+        /// The number given.
+        found: usize,
+    },
+    /// One of the caller's input vectors has the wrong length.
+    #[error("input vector #{vector} has length {found}, expected {expected}")]
+    InputLength {
+        /// Position of the vector.
+        vector: usize,
+        /// The configured length.
+        expected: usize,
+        /// The length given.
+        found: usize,
+    },
+    /// One of the caller's input vectors is not a vector over the configured ring (word
+    /// type or a word out of range).
+    #[error("input vector #{vector} is not reduced into its ring")]
+    InputNotInRing {
+        /// Position of the vector.
+        vector: usize,
+    },
+    /// A message arrived that belongs to another round than the one expected.
+    #[error("unexpected message: expected one for round {expected}, found one for round {found}")]
+    UnexpectedMessage {
+        /// The round the receiver is in.
+        expected: Round,
+        /// The round of the message received.
+        found: Round,
+    },
+    /// The session already completed; it takes no more messages.
+    #[error("the session already completed")]
+    AlreadyCompleted,
+    /// The session already aborted; it takes no more messages.
+    #[error("the session already aborted")]
+    AlreadyAborted,
+    /// A message for a round that the server has already closed (it arrived late).
+    #[error("round {round} is already closed")]
+    RoundClosed {
+        /// The round of the late message.
+        round: Round,
+    },
+    /// A message from a client that the server already counts as dropped.
+    #[error("client {client} already dropped out of the session")]
+    DroppedClient {
+        /// The client.
+        client: ClientId,
+    },
+    /// A second message from the same client in the same round.
+    #[error("client {client} already sent its message for round {round}")]
+    DuplicateMessage {
+        /// The client.
+        client: ClientId,
+        /// The round.
+        round: Round,
+    },
+    /// A client id outside `0..n`.
+    #[error("unknown client id {client}")]
+    UnknownClient {
+        /// The id.
+        client: ClientId,
+    },
+    /// A message names, as a neighbour of `client`, a party that is not one.
+    #[error("client {other} is not a neighbour of client {client}")]
+    NotANeighbor {
+        /// The client whose neighbourhood was checked.
+        client: ClientId,
+        /// The party that is not its neighbour.
+        other: ClientId,
+    },
+    /// A list names the same client twice.
+    #[error("client {client} is listed twice")]
+    DuplicateEntry {
+        /// The repeated client.
+        client: ClientId,
+    },
+    /// A list lacks an entry it must contain.
+    #[error("the entry for client {client} is missing")]
+    MissingEntry {
+        /// The client whose entry is missing.
+        client: ClientId,
+    },
+    /// The server's key list lacks the receiving client's own keys.
+    #[error("the key list does not contain the receiving client's own keys")]
+    MissingOwnKey,
+    /// The server's key list holds keys for the receiving client that it never sent.
+    #[error("the key list alters the receiving client's own keys")]
+    OwnKeyMismatch,
+    /// Two public keys in a key list (or two configured verifying keys) are equal.
+    #[error("clients {first} and {second} have the same public key")]
+    DuplicateKey {
+        /// The client listed first.
+        first: ClientId,
+        /// The client listed second (may equal `first`: its two keys are equal).
+        second: ClientId,
+    },
+    /// An Ed25519 signature did not verify.
+    #[error("client {client}'s signature does not verify")]
+    BadSignature {
+        /// The alleged signer.
+        client: ClientId,
+    },
+    /// A signature required by the malicious model is missing.
+    #[error("client {client}'s signature is missing")]
+    MissingSignature {
+        /// The client whose signature is missing.
+        client: ClientId,
+    },
+    /// A signature was attached where the threat model has none.
+    #[error("unexpected signature from client {client} in the semi-honest model")]
+    UnexpectedSignature {
+        /// The client whose signature was attached.
+        client: ClientId,
+    },
+    /// The server lists as alive a neighbour that had already dropped out.
+    #[error("client {client} is listed alive after it dropped out")]
+    AliveAfterDead {
+        /// The neighbour.
+        client: ClientId,
+    },
+    /// The server's survivor list omits the receiving client itself.
+    #[error("the survivor list omits the receiving client itself")]
+    SelfListedDead,
+    /// The server's survivor list differs from the one the client signed, or a
+    /// signature comes from a client outside it.
+    #[error("the survivor list is inconsistent with the one signed")]
+    InconsistentSurvivors,
+    /// Fewer than `t` neighbours remain from the receiving client's point of view.
+    #[error("round {round}: only {got} neighbours remain, need {needed}")]
+    TooFewNeighbors {
+        /// The round the client was about to play.
+        round: Round,
+        /// The threshold.
+        needed: usize,
+        /// The neighbours remaining.
+        got: usize,
+    },
+    /// Fewer than `t` valid consistency signatures from neighbours.
+    #[error("only {got} consistency signatures from neighbours, need {needed}")]
+    TooFewSignatures {
+        /// The threshold.
+        needed: usize,
+        /// The valid signatures received.
+        got: usize,
+    },
+    /// A decrypted share plaintext names another sender or receiver than its envelope.
+    #[error("shares from client {from} are addressed inconsistently")]
+    MisaddressedShares {
+        /// The sender named by the envelope.
+        from: ClientId,
+    },
+    /// No set of survivors lets every remaining client keep `threshold` surviving
+    /// neighbours: the server aborts.
+    #[error("round {round} ended with {survivors} survivors, too few for each to keep {threshold} surviving neighbours")]
+    TooFewSurvivors {
+        /// The round that just closed.
+        round: Round,
+        /// The threshold.
+        threshold: usize,
+        /// The number of clients that answered in that round.
+        survivors: usize,
+    },
+    /// A secret the server must reconstruct has fewer than `t` share holders left.
+    #[error(
+        "after round {round}, client {client}'s secret has {got} share holders left, need {needed}"
+    )]
+    CannotReconstruct {
+        /// The round that just closed.
+        round: Round,
+        /// The client whose secret cannot be reconstructed.
+        client: ClientId,
+        /// The threshold.
+        needed: usize,
+        /// The share holders left.
+        got: usize,
+    },
+    /// An unmasking response reveals the wrong kind of share for a neighbour.
+    #[error("client {client} revealed the wrong kind of share of client {owner}")]
+    WrongShareKind {
+        /// The responder.
+        client: ClientId,
+        /// The neighbour whose share it is.
+        owner: ClientId,
+    },
+    /// A reconstructed masking key does not match the public key its owner advertised:
+    /// some neighbour revealed a bad share.
+    #[error("the reconstructed masking key of client {client} does not match its public key")]
+    ReconstructionMismatch {
+        /// The owner of the key.
+        client: ClientId,
+    },
+    /// A masked input has the wrong number of vectors, a wrong length or words outside
+    /// the ring.
+    #[error("client {client}'s masked input does not match vector #{vector} of the configuration")]
+    MaskedInputMismatch {
+        /// The sender.
+        client: ClientId,
+        /// The first vector that does not match (or the count, if that differs).
+        vector: usize,
+    },
 }
 
 impl Error {
@@ -400,7 +653,8 @@ impl Error {
             | Error::InvalidModulus { .. }
             | Error::VectorLengthMismatch { .. }
             | Error::RingMismatch
-            | Error::UnsupportedBackend { .. } => ErrorKind::Misuse,
+            | Error::UnsupportedBackend { .. }
+            | Error::ThreadPool => ErrorKind::Misuse,
             Error::InvalidClientCount { .. }
             | Error::InvalidDegree { .. }
             | Error::OutOfRange { .. }
@@ -422,6 +676,43 @@ impl Error {
             Error::SessionMismatch | Error::InputParse { .. } | Error::NpyFormat { .. } => {
                 ErrorKind::Misuse
             }
+            // ---- protocol ----
+            Error::InvalidVectorCount { .. }
+            | Error::InvalidVectorLength { .. }
+            | Error::DuplicateVectorName { .. }
+            | Error::VerifyingKeyCount { .. }
+            | Error::WeakVerifyingKey { .. }
+            | Error::SigningKeyMismatch { .. }
+            | Error::InputCount { .. }
+            | Error::InputLength { .. }
+            | Error::InputNotInRing { .. }
+            | Error::AlreadyCompleted
+            | Error::AlreadyAborted => ErrorKind::Misuse,
+            Error::UnexpectedMessage { .. }
+            | Error::RoundClosed { .. }
+            | Error::DroppedClient { .. }
+            | Error::DuplicateMessage { .. }
+            | Error::UnknownClient { .. }
+            | Error::NotANeighbor { .. }
+            | Error::DuplicateEntry { .. }
+            | Error::MissingEntry { .. }
+            | Error::MissingOwnKey
+            | Error::OwnKeyMismatch
+            | Error::DuplicateKey { .. }
+            | Error::MissingSignature { .. }
+            | Error::UnexpectedSignature { .. }
+            | Error::AliveAfterDead { .. }
+            | Error::SelfListedDead
+            | Error::InconsistentSurvivors
+            | Error::MisaddressedShares { .. }
+            | Error::WrongShareKind { .. }
+            | Error::ReconstructionMismatch { .. }
+            | Error::MaskedInputMismatch { .. } => ErrorKind::PeerMisbehaved,
+            Error::BadSignature { .. } => ErrorKind::Crypto,
+            Error::TooFewNeighbors { .. }
+            | Error::TooFewSignatures { .. }
+            | Error::TooFewSurvivors { .. }
+            | Error::CannotReconstruct { .. } => ErrorKind::Threshold,
         }
     }
 }
@@ -500,6 +791,7 @@ mod tests {
             },
             Error::RingMismatch,
             Error::UnsupportedBackend { name: "vaes512" },
+            Error::ThreadPool,
             Error::InvalidClientCount { n: 0 },
             Error::InvalidDegree { degree: 0, n: 10 },
             Error::OutOfRange {
@@ -554,6 +846,86 @@ mod tests {
             Error::InputParse { line: 3 },
             Error::NpyFormat {
                 what: "not version 1.0",
+            },
+            // ---- protocol ----
+            Error::InvalidVectorCount { count: 0 },
+            Error::InvalidVectorLength { index: 0, dim: 0 },
+            Error::DuplicateVectorName { index: 1 },
+            Error::VerifyingKeyCount {
+                expected: 5,
+                found: 4,
+            },
+            Error::WeakVerifyingKey { client: 2 },
+            Error::SigningKeyMismatch { client: 2 },
+            Error::InputCount {
+                expected: 1,
+                found: 2,
+            },
+            Error::InputLength {
+                vector: 0,
+                expected: 10,
+                found: 9,
+            },
+            Error::InputNotInRing { vector: 0 },
+            Error::UnexpectedMessage {
+                expected: Round::ShareKeys,
+                found: Round::Unmasking,
+            },
+            Error::AlreadyCompleted,
+            Error::AlreadyAborted,
+            Error::RoundClosed {
+                round: Round::AdvertiseKeys,
+            },
+            Error::DroppedClient { client: 3 },
+            Error::DuplicateMessage {
+                client: 3,
+                round: Round::ShareKeys,
+            },
+            Error::UnknownClient { client: 99 },
+            Error::NotANeighbor {
+                client: 1,
+                other: 4,
+            },
+            Error::DuplicateEntry { client: 1 },
+            Error::MissingEntry { client: 1 },
+            Error::MissingOwnKey,
+            Error::OwnKeyMismatch,
+            Error::DuplicateKey {
+                first: 1,
+                second: 2,
+            },
+            Error::BadSignature { client: 1 },
+            Error::MissingSignature { client: 1 },
+            Error::UnexpectedSignature { client: 1 },
+            Error::AliveAfterDead { client: 1 },
+            Error::SelfListedDead,
+            Error::InconsistentSurvivors,
+            Error::TooFewNeighbors {
+                round: Round::ShareKeys,
+                needed: 3,
+                got: 2,
+            },
+            Error::TooFewSignatures { needed: 3, got: 2 },
+            Error::MisaddressedShares { from: 1 },
+            Error::TooFewSurvivors {
+                round: Round::MaskedInputCollection,
+                threshold: 3,
+                survivors: 2,
+            },
+            Error::CannotReconstruct {
+                round: Round::Unmasking,
+                client: 1,
+                needed: 3,
+                got: 2,
+            },
+            Error::WrongShareKind {
+                client: 1,
+                owner: 2,
+            },
+            Error::ReconstructionMismatch { client: 1 },
+            Error::MaskedInputMismatch {
+                client: 1,
+                vector: 0,
             },
         ]
     }

@@ -2,6 +2,7 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod crypto;
 pub mod error;
 #[cfg(feature = "net")]
@@ -9,5 +10,6 @@ pub mod net;
 pub mod protocol;
 pub mod quantize;
 pub mod ring;
+pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};

@@ -132,7 +132,7 @@ impl Graph {
         let diameter = |p: usize| -> Option<usize> {
             if !odd {
                 None
-            } else if n % 2 == 0 {
+            } else if n.is_multiple_of(2) {
                 Some((p + n / 2) % n)
             } else {
                 let m = (n - 1) / 2;
@@ -579,7 +579,7 @@ mod tests {
             }
         }
         if k % 2 == 1 {
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 for p in 0..n / 2 {
                     edge(p, p + n / 2);
                 }

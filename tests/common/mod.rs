@@ -57,3 +57,5 @@ pub fn variant_name(e: &secagg::Error) -> String {
         .unwrap()
         .to_string()
 }
+
+pub mod protocol;

@@ -22,22 +22,34 @@
 //! mask subtracts them, both in the ring.
 
 mod portable;
+mod stream;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
 use crate::crypto::kdf::MaskSeed;
 use crate::error::{Error, Result};
-use crate::ring::{add_mod, sub_mod, Ring, RingVec};
+use crate::ring::{Ring, RingVec};
+use stream::{SeedKey, Word};
 
 /// Elements per independent substream chunk of a general-modulus ring (2^16).
 pub const MODULUS_CHUNK: usize = 1 << 16;
 
-/// Words per parallel work item in the power-of-two path (any multiple of 2 gives the
-/// same result; this one amortises the per-chunk setup).
-const POW2_CHUNK: usize = 1 << 16;
+/// Bounds on the words per parallel work item in the power-of-two path: at least 64 KiB
+/// of u32 words to amortise the per-chunk setup, at most 1 MiB. The result does not
+/// depend on the chunking (the stream is seekable); see [`pow2_chunk`].
+const POW2_CHUNK_MIN: usize = 4 * TILE;
+const POW2_CHUNK_MAX: usize = 64 * TILE;
 
-/// Words per tile: every seed is applied to one tile while it is in L1 cache.
-const TILE: usize = 4096;
+/// Words per chunk-size quantum (a multiple of every tile and of the block).
+pub(crate) const TILE: usize = 4096;
+
+/// Bytes per tile: every seed is applied to one tile while it is in L1 cache, and the
+/// next tile is prefetched meanwhile (two tiles fit a 32 KiB L1d).
+pub(crate) const TILE_BYTES: usize = 16 * 1024;
 
 /// Whether a mask is added to or subtracted from the accumulator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,36 +60,80 @@ pub enum Sign {
     Minus,
 }
 
-/// An AES implementation that produces the word stream.
+/// An AES implementation that produces the word stream. All give identical words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Backend {
     /// The `aes` crate's block cipher (which dispatches to AES-NI, VAES or software
     /// itself) on a buffer of counter blocks, then a separate add loop.
     Portable,
+    /// Fused kernel: AES-NI on 128-bit vectors, 8 blocks in flight, keystream added into
+    /// the accumulator in the same loop (CPUs without VAES). x86-64 only.
+    AesNi,
+    /// Fused kernel: VAES on 256-bit vectors (AVX2), 16 blocks in flight, keystream
+    /// added into the accumulator in the same loop. x86-64 only.
+    Vaes256,
+    /// Fused kernel: VAES on 512-bit vectors (AVX-512F), 16 blocks in flight. x86-64
+    /// only.
+    Vaes512,
 }
 
 impl Backend {
-    /// Every backend, fastest last.
-    pub const ALL: &'static [Backend] = &[Backend::Portable];
+    /// Every backend.
+    pub const ALL: &'static [Backend] = &[
+        Backend::Portable,
+        Backend::AesNi,
+        Backend::Vaes256,
+        Backend::Vaes512,
+    ];
 
     /// The backend's name, as printed by benchmarks.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Portable => "aes-crate",
+            Backend::AesNi => "aes-ni",
+            Backend::Vaes256 => "vaes256",
+            Backend::Vaes512 => "vaes512",
         }
     }
 
-    /// Whether this CPU can run the backend.
+    /// Whether this CPU can run the backend (detected at run time).
     pub fn is_supported(self) -> bool {
         match self {
             Backend::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Backend::AesNi => x86::Width::V128.is_supported(),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Vaes256 => x86::Width::V256.is_supported(),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Vaes512 => x86::Width::V512.is_supported(),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
         }
     }
 
     /// The fastest backend this CPU supports (detected once, then cached).
+    ///
+    /// VAES on 512-bit vectors where AVX-512F is present, else VAES on 256-bit vectors,
+    /// else AES-NI, else the `aes` crate (software).
     pub fn detect() -> Backend {
-        Backend::Portable
+        static DETECTED: OnceLock<Backend> = OnceLock::new();
+        *DETECTED.get_or_init(|| {
+            [Backend::Vaes512, Backend::Vaes256, Backend::AesNi]
+                .into_iter()
+                .find(|b| b.is_supported())
+                .unwrap_or(Backend::Portable)
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) fn width(self) -> Option<x86::Width> {
+        match self {
+            Backend::Portable => None,
+            Backend::AesNi => Some(x86::Width::V128),
+            Backend::Vaes256 => Some(x86::Width::V256),
+            Backend::Vaes512 => Some(x86::Width::V512),
+        }
     }
 }
 
@@ -89,157 +145,6 @@ pub fn backend() -> Backend {
 /// The name of the backend [`expand_add`] uses on this CPU.
 pub fn backend_name() -> &'static str {
     backend().name()
-}
-
-/// A machine word of a [`RingVec`]: `u32` or `u64`.
-pub(crate) trait Word: Copy + Default + Send + Sync + 'static {
-    /// Bytes per word.
-    const BYTES: usize;
-    /// Words per AES block.
-    const PER_BLOCK: usize = 16 / Self::BYTES;
-    /// The word from `BYTES` little-endian bytes (shorter input is zero-extended).
-    fn from_le(bytes: &[u8]) -> Self;
-    /// Truncating conversion.
-    fn from_u64(x: u64) -> Self;
-    /// Zero-extending conversion.
-    fn to_u64(self) -> u64;
-    /// Wrapping addition.
-    fn wadd(self, other: Self) -> Self;
-    /// Wrapping subtraction.
-    fn wsub(self, other: Self) -> Self;
-    /// Bitwise and.
-    fn and(self, other: Self) -> Self;
-}
-
-macro_rules! impl_word {
-    ($t:ty) => {
-        impl Word for $t {
-            const BYTES: usize = core::mem::size_of::<$t>();
-            #[inline(always)]
-            fn from_le(bytes: &[u8]) -> Self {
-                let mut b = [0u8; core::mem::size_of::<$t>()];
-                for (d, s) in b.iter_mut().zip(bytes) {
-                    *d = *s;
-                }
-                <$t>::from_le_bytes(b)
-            }
-            #[inline(always)]
-            fn from_u64(x: u64) -> Self {
-                x as $t
-            }
-            #[inline(always)]
-            fn to_u64(self) -> u64 {
-                self as u64
-            }
-            #[inline(always)]
-            fn wadd(self, other: Self) -> Self {
-                self.wrapping_add(other)
-            }
-            #[inline(always)]
-            fn wsub(self, other: Self) -> Self {
-                self.wrapping_sub(other)
-            }
-            #[inline(always)]
-            fn and(self, other: Self) -> Self {
-                self & other
-            }
-        }
-    };
-}
-impl_word!(u32);
-impl_word!(u64);
-
-/// `(a ± k) & mask`.
-#[inline(always)]
-pub(crate) fn combine<W: Word, const SUB: bool>(a: W, k: W, mask: W) -> W {
-    if SUB {
-        a.wsub(k).and(mask)
-    } else {
-        a.wadd(k).and(mask)
-    }
-}
-
-/// One seed's key schedule for the chosen backend. Wiped on drop (by the `aes` crate).
-struct SeedKey {
-    cipher: portable::Cipher,
-    sub: bool,
-}
-
-impl SeedKey {
-    fn new(_backend: Backend, seed: &MaskSeed, sign: Sign) -> Self {
-        SeedKey {
-            cipher: portable::Cipher::new(seed.as_bytes()),
-            sub: sign == Sign::Minus,
-        }
-    }
-
-    /// Keystream blocks `B(hi, lo + i)` into `out`.
-    fn fill(&self, _backend: Backend, hi: u64, lo: u64, out: &mut [[u8; 16]]) {
-        self.cipher.fill(hi, lo, out);
-    }
-
-    /// Power-of-two stream words starting at whole block `block0`, into `acc`.
-    fn add_blocks<W: Word>(&self, _backend: Backend, block0: u64, acc: &mut [W], mask: W) {
-        if self.sub {
-            self.cipher.add_blocks::<W, true>(block0, acc, mask);
-        } else {
-            self.cipher.add_blocks::<W, false>(block0, acc, mask);
-        }
-    }
-
-    /// Power-of-two stream words `start .. start + acc.len()` into `acc`.
-    fn add_words<W: Word>(&self, backend: Backend, start: u64, acc: &mut [W], mask: W) {
-        let per = W::PER_BLOCK as u64;
-        let skip = (start % per) as usize;
-        let mut block = start / per;
-        let mut acc = acc;
-        if skip != 0 {
-            let mut ks = [[0u8; 16]];
-            self.fill(backend, 0, block, &mut ks);
-            let words = ks[0].chunks_exact(W::BYTES).skip(skip).map(W::from_le);
-            let n = (W::PER_BLOCK - skip).min(acc.len());
-            let (head, rest) = acc.split_at_mut(n);
-            for (a, k) in head.iter_mut().zip(words) {
-                *a = if self.sub {
-                    combine::<W, true>(*a, k, mask)
-                } else {
-                    combine::<W, false>(*a, k, mask)
-                };
-            }
-            acc = rest;
-            block += 1;
-        }
-        self.add_blocks(backend, block, acc, mask);
-    }
-
-    /// Chunk `chunk` of the general-modulus stream (rejection sampling) into `acc`.
-    fn add_mod_chunk<W: Word>(&self, backend: Backend, chunk: u64, acc: &mut [W], m: u64) {
-        let kmask = Ring::Modulus { m }.bit_mask();
-        let mut buf = [[0u8; 16]; 64];
-        let mut lo = 0u64;
-        let mut rest = acc;
-        while !rest.is_empty() {
-            self.fill(backend, chunk.wrapping_add(1), lo, &mut buf);
-            lo = lo.wrapping_add(buf.len() as u64);
-            let candidates = buf
-                .iter()
-                .flat_map(|b| b.chunks_exact(W::BYTES))
-                .map(|w| W::from_le(w).to_u64() & kmask)
-                .filter(|&x| x < m);
-            for x in candidates {
-                let Some((a, tail)) = core::mem::take(&mut rest).split_first_mut() else {
-                    break;
-                };
-                let v = if self.sub {
-                    sub_mod(a.to_u64(), x, m)
-                } else {
-                    add_mod(a.to_u64(), x, m)
-                };
-                *a = W::from_u64(v);
-                rest = tail;
-            }
-        }
-    }
 }
 
 /// `acc += Σ ± PRG(seed)` over the whole vector, with the fastest backend on this CPU;
@@ -280,38 +185,87 @@ pub fn expand_add_with(
         .map(|(seed, sign)| SeedKey::new(backend, seed, *sign))
         .collect();
     match acc {
-        RingVec::U32(v) => run(backend, ring, &keys, v),
-        RingVec::U64(v) => run(backend, ring, &keys, v),
+        RingVec::U32(v) => run(ring, &keys, v),
+        RingVec::U64(v) => run(ring, &keys, v),
     }
     Ok(())
 }
 
-fn run<W: Word>(backend: Backend, ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
+fn run<W: Word>(ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
     match *ring {
         Ring::Pow2 { .. } => {
             let mask = W::from_u64(ring.bit_mask());
-            acc.par_chunks_mut(POW2_CHUNK)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    let base = (c * POW2_CHUNK) as u64;
-                    for (t, tile) in chunk.chunks_mut(TILE).enumerate() {
-                        let start = base + (t * TILE) as u64;
-                        for key in keys {
-                            key.add_words(backend, start, tile, mask);
-                        }
+            let size = pow2_chunk(acc.len(), rayon::current_num_threads());
+            let tile_words = TILE_BYTES / W::BYTES;
+            acc.par_chunks_mut(size).enumerate().for_each(|(c, chunk)| {
+                let mut start = (c * size) as u64;
+                let mut rest = chunk;
+                while !rest.is_empty() {
+                    let (tile, next) = rest.split_at_mut(rest.len().min(tile_words));
+                    // While the seeds run over this tile (in L1), pull the next tile in
+                    // from memory, one slice per seed, so no pass waits on DRAM.
+                    let ahead = &next[..next.len().min(tile_words)];
+                    let slice = ahead.len().div_ceil(keys.len());
+                    for (i, key) in keys.iter().enumerate() {
+                        let from = (i * slice).min(ahead.len());
+                        let to = (from + slice).min(ahead.len());
+                        stream::prefetch(&ahead[from..to]);
+                        key.add_words(start, tile, mask);
                     }
-                });
+                    start += tile.len() as u64;
+                    rest = next;
+                }
+            });
         }
         Ring::Modulus { m } => {
             acc.par_chunks_mut(MODULUS_CHUNK)
                 .enumerate()
                 .for_each(|(c, chunk)| {
                     for key in keys {
-                        key.add_mod_chunk(backend, c as u64, chunk, m);
+                        key.add_mod_chunk(c as u64, chunk, m);
                     }
                 });
         }
     }
+}
+
+/// Raw keystream of one seed with a chosen backend: the blocks `B(hi, lo + i)` of the
+/// word stream definition, for benchmarks and interoperability tests. The key schedule
+/// is computed once and wiped on drop.
+pub struct Keystream(SeedKey);
+
+impl Keystream {
+    /// The keystream of `seed` with `backend`; fails with [`Error::UnsupportedBackend`]
+    /// if this CPU cannot run it.
+    pub fn new(backend: Backend, seed: &MaskSeed) -> Result<Keystream> {
+        if !backend.is_supported() {
+            return Err(Error::UnsupportedBackend {
+                name: backend.name(),
+            });
+        }
+        Ok(Keystream(SeedKey::new(backend, seed, Sign::Plus)))
+    }
+
+    /// `out[i] = B(hi, lo + i)` (the low counter half wraps modulo 2^64).
+    pub fn fill(&self, hi: u64, lo: u64, out: &mut [[u8; 16]]) {
+        self.0.fill(hi, lo, out);
+    }
+}
+
+impl core::fmt::Debug for Keystream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Keystream").finish_non_exhaustive()
+    }
+}
+
+/// Words per parallel chunk of the power-of-two path for `len` words on `threads`
+/// threads: about four chunks per thread, a multiple of [`TILE`] (so of the block),
+/// within [`POW2_CHUNK_MIN`]..=[`POW2_CHUNK_MAX`].
+pub(crate) fn pow2_chunk(len: usize, threads: usize) -> usize {
+    len.div_ceil(4 * threads.max(1))
+        .div_ceil(TILE)
+        .saturating_mul(TILE)
+        .clamp(POW2_CHUNK_MIN, POW2_CHUNK_MAX)
 }
 
 /// `PRG(seed)` as `len` ring elements (= [`expand_add`] onto zeros).
@@ -331,7 +285,7 @@ mod tests {
     }
 
     /// The word stream straight from the definition, one block at a time.
-    fn reference(ring: &Ring, seed: &MaskSeed, len: usize) -> Vec<u64> {
+    pub(super) fn reference(ring: &Ring, seed: &MaskSeed, len: usize) -> Vec<u64> {
         use aes::cipher::{BlockCipherEncrypt, KeyInit};
         let aes = aes::Aes128::new(&(*seed.as_bytes()).into());
         let block = |hi: u64, lo: u64| {
@@ -429,25 +383,28 @@ mod tests {
     }
 
     #[test]
-    fn start_offsets_match_reference() {
-        let s = seed(9);
-        for ring in [Ring::pow2(32).unwrap(), Ring::pow2(64).unwrap()] {
-            let full = reference(&ring, &s, 300);
-            let key = SeedKey::new(Backend::Portable, &s, Sign::Plus);
-            for start in 0..9 {
-                for len in [0, 1, 2, 5, 130, 291 - start] {
-                    let mask = ring.bit_mask();
-                    let got: Vec<u64> = if ring.uses_u32() {
-                        let mut v = vec![0u32; len];
-                        key.add_words(Backend::Portable, start as u64, &mut v, mask as u32);
-                        v.into_iter().map(u64::from).collect()
-                    } else {
-                        let mut v = vec![0u64; len];
-                        key.add_words(Backend::Portable, start as u64, &mut v, mask);
-                        v
-                    };
-                    assert_eq!(got, full[start..start + len]);
-                }
+    fn unsupported_backend_is_an_error() {
+        for b in Backend::ALL {
+            let r = Ring::pow2(32).unwrap();
+            let mut acc = RingVec::zeros(&r, 5);
+            let out = expand_add_with(*b, &r, &[(&seed(1), Sign::Plus)], &mut acc);
+            if b.is_supported() {
+                assert_eq!(out, Ok(()));
+            } else {
+                assert_eq!(out, Err(Error::UnsupportedBackend { name: b.name() }));
+            }
+        }
+        assert!(backend().is_supported());
+        assert_eq!(backend_name(), backend().name());
+    }
+
+    #[test]
+    fn pow2_chunks_are_whole_tiles_in_range() {
+        for len in [0, 1, 4095, 100_000, 1_000_000, 10_000_000, usize::MAX] {
+            for threads in [0, 1, 2, 16, 1000] {
+                let c = pow2_chunk(len, threads);
+                assert_eq!(c % TILE, 0);
+                assert!((POW2_CHUNK_MIN..=POW2_CHUNK_MAX).contains(&c));
             }
         }
     }

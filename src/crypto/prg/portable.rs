@@ -5,10 +5,10 @@
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use aes::{Aes128, Block};
 
-use super::{combine, Word};
+use super::stream::{combine, Word};
 
-/// Blocks encrypted per call into the cipher (1 KiB, stays in L1).
-const BUF_BLOCKS: usize = 64;
+/// Blocks encrypted per call into the cipher (4 KiB, stays in L1).
+const BUF_BLOCKS: usize = 256;
 
 /// An AES-128 key schedule for the portable backend.
 #[derive(Clone)]
@@ -39,12 +39,10 @@ impl Cipher {
             let ks = &mut buf[..nb];
             self.fill(0, block, ks);
             block = block.wrapping_add(nb as u64);
-            let words = ks
-                .iter()
-                .flat_map(|b| b.chunks_exact(W::BYTES))
-                .map(W::from_le);
-            for (a, k) in tile.iter_mut().zip(words) {
-                *a = combine::<W, SUB>(*a, k, mask);
+            for (dst, block) in tile.chunks_mut(W::PER_BLOCK).zip(ks.iter()) {
+                for (a, k) in dst.iter_mut().zip(block.chunks_exact(W::BYTES)) {
+                    *a = combine::<W, SUB>(*a, W::from_le(k), mask);
+                }
             }
         }
     }

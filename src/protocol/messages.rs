@@ -1,0 +1,284 @@
+//! The messages of one session, as plain Rust data.
+//!
+//! Clients send [`ClientMessage`]s to the server; the server answers each surviving
+//! client with a [`ServerMessage`] when it closes a round. Every message belongs to one
+//! [`Round`]: a client message to the round in which it is sent, a server message to the
+//! round whose client message it asks for (a [`KeyList`] opens round
+//! [`Round::ShareKeys`]). Byte encodings live in the wire-format layer; these types hold
+//! nothing that is not meant for their recipient (shares travel sealed, except in the
+//! unmasking round whose whole point is to reveal them to the server).
+
+use core::fmt;
+
+use ed25519_dalek::Signature;
+use subtle::ConstantTimeEq;
+
+use crate::crypto::keys::PublicKey;
+use crate::crypto::shamir::Share;
+use crate::crypto::ClientId;
+use crate::ring::RingVec;
+
+/// The rounds of a session, numbered as on the wire and in associated data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Round {
+    /// Round 0: clients advertise two X25519 public keys.
+    AdvertiseKeys = 0,
+    /// Round 1: clients send sealed Shamir shares to their neighbours.
+    ShareKeys = 1,
+    /// Round 2: clients send their masked inputs.
+    MaskedInputCollection = 2,
+    /// Round 3 (malicious model only): clients sign the survivor set.
+    ConsistencyCheck = 3,
+    /// Round 4: clients reveal the shares the server needs to unmask the sum.
+    Unmasking = 4,
+}
+
+impl Round {
+    /// Every round, in order.
+    pub const ALL: [Round; 5] = [
+        Round::AdvertiseKeys,
+        Round::ShareKeys,
+        Round::MaskedInputCollection,
+        Round::ConsistencyCheck,
+        Round::Unmasking,
+    ];
+
+    /// The round number (used on the wire, in associated data and in signatures).
+    pub const fn number(self) -> u8 {
+        self as u8
+    }
+
+    /// The round with this number, if any.
+    pub fn from_number(n: u8) -> Option<Round> {
+        Round::ALL.get(usize::from(n)).copied()
+    }
+}
+
+impl fmt::Display for Round {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Round::AdvertiseKeys => "AdvertiseKeys",
+            Round::ShareKeys => "ShareKeys",
+            Round::MaskedInputCollection => "MaskedInputCollection",
+            Round::ConsistencyCheck => "ConsistencyCheck",
+            Round::Unmasking => "Unmasking",
+        };
+        write!(f, "{} ({name})", self.number())
+    }
+}
+
+// ---- client → server --------------------------------------------------------------
+
+/// Round 0: a client's two fresh X25519 public keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdvertiseKeys {
+    /// Key for sealing shares (`c_u^PK` in Bonawitz et al.).
+    pub enc_pk: PublicKey,
+    /// Key for pairwise masks (`s_u^PK`).
+    pub mask_pk: PublicKey,
+    /// Malicious model: the client's Ed25519 signature over
+    /// [`crate::protocol::transcript::advertise`]; `None` in the semi-honest model.
+    pub signature: Option<Signature>,
+}
+
+/// One sealed pair of shares, as sent by its author (round 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedShares {
+    /// The neighbour that can open it.
+    pub to: ClientId,
+    /// `nonce || ciphertext || tag` (see [`crate::crypto::aead::seal`]).
+    pub ciphertext: Vec<u8>,
+}
+
+/// Round 1: the client's shares of its masking key and self-mask secret, one sealed
+/// pair per neighbour in its key list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShareKeys {
+    /// One entry per neighbour, sorted by recipient.
+    pub shares: Vec<SealedShares>,
+}
+
+/// Round 2: the masked input, one ring vector per configured vector, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaskedInput {
+    /// `y_u` for each named vector.
+    pub vectors: Vec<RingVec>,
+}
+
+/// Round 3 (malicious model): the client's signature over the survivor set it was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConsistencySignature {
+    /// Ed25519 signature over [`crate::protocol::transcript::consistency`].
+    pub signature: Signature,
+}
+
+/// Which of a neighbour's two secrets a revealed share belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ShareKind {
+    /// A share of the neighbour's self-mask secret `b_v` (the neighbour survived).
+    SelfMask,
+    /// A share of the neighbour's masking secret key (the neighbour dropped out).
+    MaskKey,
+}
+
+/// One share revealed to the server in round 4.
+#[derive(Clone, Debug)]
+pub struct RevealedShare {
+    /// The neighbour whose secret this is a share of.
+    pub owner: ClientId,
+    /// Which secret.
+    pub kind: ShareKind,
+    /// The share (its point is the sender's `id + 1`).
+    pub share: Share,
+}
+
+impl PartialEq for RevealedShare {
+    fn eq(&self, other: &Self) -> bool {
+        self.owner == other.owner
+            && self.kind == other.kind
+            && self.share.x() == other.share.x()
+            && bool::from(self.share.y_bytes().ct_eq(&*other.share.y_bytes()))
+    }
+}
+
+impl Eq for RevealedShare {}
+
+/// Round 4: one revealed share per neighbour the client holds shares from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnmaskShares {
+    /// Sorted by owner.
+    pub shares: Vec<RevealedShare>,
+}
+
+/// Any message a client sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientMessage {
+    /// Round 0.
+    AdvertiseKeys(AdvertiseKeys),
+    /// Round 1.
+    ShareKeys(ShareKeys),
+    /// Round 2.
+    MaskedInput(MaskedInput),
+    /// Round 3 (malicious model).
+    ConsistencySignature(ConsistencySignature),
+    /// Round 4.
+    UnmaskShares(UnmaskShares),
+}
+
+impl ClientMessage {
+    /// The round this message is sent in.
+    pub fn round(&self) -> Round {
+        match self {
+            ClientMessage::AdvertiseKeys(_) => Round::AdvertiseKeys,
+            ClientMessage::ShareKeys(_) => Round::ShareKeys,
+            ClientMessage::MaskedInput(_) => Round::MaskedInputCollection,
+            ClientMessage::ConsistencySignature(_) => Round::ConsistencyCheck,
+            ClientMessage::UnmaskShares(_) => Round::Unmasking,
+        }
+    }
+}
+
+// ---- server → client --------------------------------------------------------------
+
+/// One client's advertised keys, as relayed by the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyEntry {
+    /// The client.
+    pub id: ClientId,
+    /// What it advertised.
+    pub keys: AdvertiseKeys,
+}
+
+/// Opens round 1: the advertised keys of the receiving client's neighbours that
+/// survived round 0, plus the client's own entry, sorted by id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyList {
+    /// Sorted by id.
+    pub entries: Vec<KeyEntry>,
+}
+
+/// One sealed pair of shares, as routed by the server to its recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutedCiphertext {
+    /// The neighbour that sealed it.
+    pub from: ClientId,
+    /// `nonce || ciphertext || tag`, exactly as sent.
+    pub ciphertext: Vec<u8>,
+}
+
+/// Opens round 2: the ciphertexts addressed to the receiving client by neighbours
+/// that survived round 1. Their senders form the client's view of `U2`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutedShares {
+    /// Sorted by sender.
+    pub shares: Vec<RoutedCiphertext>,
+}
+
+/// Opens round 3 (malicious model): the survivor set `U3`, the clients whose masked
+/// inputs the server holds and will sum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsistencyRequest {
+    /// Sorted ascending, no repeats.
+    pub survivors: Vec<ClientId>,
+}
+
+/// A neighbour's consistency signature, relayed by the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SurvivorSignature {
+    /// The signer.
+    pub id: ClientId,
+    /// Its signature over the survivor set.
+    pub signature: Signature,
+}
+
+/// Opens round 4: the survivor set `U3` (the clients whose inputs the sum will
+/// contain) and, in the malicious model, the consistency signatures of the receiving
+/// client's neighbours that answered round 3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnmaskRequest {
+    /// Sorted ascending, no repeats.
+    pub survivors: Vec<ClientId>,
+    /// Empty in the semi-honest model; sorted by signer otherwise.
+    pub signatures: Vec<SurvivorSignature>,
+}
+
+/// Any message the server sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerMessage {
+    /// Opens round 1.
+    KeyList(KeyList),
+    /// Opens round 2.
+    RoutedShares(RoutedShares),
+    /// Opens round 3 (malicious model).
+    ConsistencyRequest(ConsistencyRequest),
+    /// Opens round 4.
+    UnmaskRequest(UnmaskRequest),
+}
+
+impl ServerMessage {
+    /// The round whose client message this message asks for.
+    pub fn round(&self) -> Round {
+        match self {
+            ServerMessage::KeyList(_) => Round::ShareKeys,
+            ServerMessage::RoutedShares(_) => Round::MaskedInputCollection,
+            ServerMessage::ConsistencyRequest(_) => Round::ConsistencyCheck,
+            ServerMessage::UnmaskRequest(_) => Round::Unmasking,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_numbers_round_trip() {
+        for (i, r) in Round::ALL.iter().enumerate() {
+            assert_eq!(usize::from(r.number()), i);
+            assert_eq!(Round::from_number(r.number()), Some(*r));
+        }
+        assert_eq!(Round::from_number(5), None);
+        assert_eq!(Round::Unmasking.to_string(), "4 (Unmasking)");
+    }
+}
