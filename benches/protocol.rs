@@ -80,7 +80,14 @@ fn record() -> Recording {
     let mut clients = Vec::new();
     let mut msgs = Vec::new();
     for u in 0..N {
-        let (c, m) = Client::new(Arc::clone(&config), u as ClientId, inputs[u].clone(), None, &mut rngs[u]).unwrap();
+        let (c, m) = Client::new(
+            Arc::clone(&config),
+            u as ClientId,
+            inputs[u].clone(),
+            None,
+            &mut rngs[u],
+        )
+        .unwrap();
         clients.push(c);
         msgs.push((u as ClientId, m));
     }
@@ -116,7 +123,10 @@ fn record() -> Recording {
     }
     let out = server.output().unwrap();
     assert_eq!(out.included.len(), N - DROPPED);
-    assert_eq!(out.sums, sim::plaintext_sum(&rec.config, &rec.inputs, &out.included).unwrap());
+    assert_eq!(
+        out.sums,
+        sim::plaintext_sum(&rec.config, &rec.inputs, &out.included).unwrap()
+    );
     rec
 }
 
@@ -155,9 +165,17 @@ fn bench(c: &mut Criterion) {
                 b.iter_batched(
                     || {
                         next = (next + 1) % N;
-                        (next as ClientId, rec.inputs[next].clone(), client_rng(next as ClientId))
+                        (
+                            next as ClientId,
+                            rec.inputs[next].clone(),
+                            client_rng(next as ClientId),
+                        )
                     },
-                    |(u, x, mut rng)| black_box(Client::new(Arc::clone(&rec.config), u, x, None, &mut rng).unwrap()),
+                    |(u, x, mut rng)| {
+                        black_box(
+                            Client::new(Arc::clone(&rec.config), u, x, None, &mut rng).unwrap(),
+                        )
+                    },
                     BatchSize::PerIteration,
                 )
             });
@@ -168,7 +186,12 @@ fn bench(c: &mut Criterion) {
                         next = (next + 1) % players.len();
                         let u = players[next];
                         let (c, rng) = replay(&rec, u, k);
-                        let m = rec.server_msgs[k - 1].iter().find(|(v, _)| *v == u).unwrap().1.clone();
+                        let m = rec.server_msgs[k - 1]
+                            .iter()
+                            .find(|(v, _)| *v == u)
+                            .unwrap()
+                            .1
+                            .clone();
                         (c, rng, m)
                     },
                     |(mut c, mut rng, m)| {

@@ -299,6 +299,113 @@ pub enum Error {
         /// The number of neighbours that hold shares.
         degree: usize,
     },
+    // ---- wire format ----------------------------------------------------------------
+    /// The input ended before a field was complete.
+    #[error("truncated {what}: needs {needed} bytes, {remaining} left")]
+    Truncated {
+        /// The field being read.
+        what: &'static str,
+        /// The bytes the field needs.
+        needed: usize,
+        /// The bytes that were left.
+        remaining: usize,
+    },
+    /// A message decoded completely but bytes were left after it.
+    #[error("{count} trailing bytes after the message")]
+    TrailingBytes {
+        /// How many bytes were left over.
+        count: usize,
+    },
+    /// A message carried a protocol version this implementation does not speak.
+    #[error("unknown protocol version {found} (this implementation speaks {expected})")]
+    UnknownVersion {
+        /// The version byte received.
+        found: u8,
+        /// The version spoken here.
+        expected: u8,
+    },
+    /// A message-type byte that names no message of this direction.
+    #[error("unknown message type 0x{found:02x}")]
+    UnknownMessageType {
+        /// The type byte received.
+        found: u8,
+    },
+    /// A length or count field exceeds what the session configuration allows.
+    #[error("{what} too large: at most {max}, found {found}")]
+    LengthTooLarge {
+        /// What the length counts.
+        what: &'static str,
+        /// The largest value the configuration allows.
+        max: u64,
+        /// The value received.
+        found: u64,
+    },
+    /// A length field is below the smallest valid value.
+    #[error("{what} too small: at least {min}, found {found}")]
+    LengthTooSmall {
+        /// What the length counts.
+        what: &'static str,
+        /// The smallest valid value.
+        min: u64,
+        /// The value received.
+        found: u64,
+    },
+    /// Padding bits at the end of a bit-packed field were not zero.
+    #[error("non-zero padding bits in {what}")]
+    NonZeroPadding {
+        /// The bit-packed field.
+        what: &'static str,
+    },
+    /// A packed element of a Z_m vector was not below m.
+    #[error("packed ring element {index} is not below the modulus")]
+    WordOutOfRange {
+        /// The position of the first such element.
+        index: usize,
+    },
+    /// A one-byte tag (an enum discriminant, a flag) had no defined meaning.
+    #[error("invalid {what} tag 0x{found:02x}")]
+    InvalidTag {
+        /// The field.
+        what: &'static str,
+        /// The byte received.
+        found: u8,
+    },
+    /// A list of client ids that must be strictly ascending was not.
+    #[error("{what}: client ids not strictly ascending at position {index}")]
+    UnsortedIds {
+        /// The list.
+        what: &'static str,
+        /// The position of the first id not above its predecessor.
+        index: usize,
+    },
+    /// A client id at or above the session's number of clients.
+    #[error("{what}: client id {id} is out of range for {n} clients")]
+    ClientIdOutOfRange {
+        /// The field.
+        what: &'static str,
+        /// The id received.
+        id: u32,
+        /// The number of clients in the session.
+        n: usize,
+    },
+    /// A 32-byte string that is not the canonical encoding of an X25519 u-coordinate
+    /// (bit 255 set, or a value of at least 2^255 - 19).
+    #[error("non-canonical x25519 public key encoding")]
+    NonCanonicalPublicKey,
+    /// 32 bytes that do not decompress to an Ed25519 point.
+    #[error("invalid ed25519 verifying key encoding")]
+    InvalidVerifyingKey,
+    /// A message to encode does not fit the session's threat model: a signature in the
+    /// semi-honest model, or none where the malicious model needs one.
+    #[error("{what} do not match the session's threat model")]
+    ModelMismatch {
+        /// The field.
+        what: &'static str,
+    },
+    /// A stored state was made for another session (its session id differs from the
+    /// configuration's).
+    #[error("the stored state belongs to another session")]
+    StateSessionMismatch,
 
     // ---- net ------------------------------------------------------------------------
     /// A length-prefixed frame announced more bytes than the session allows; the
@@ -676,6 +783,21 @@ impl Error {
             Error::SessionMismatch | Error::InputParse { .. } | Error::NpyFormat { .. } => {
                 ErrorKind::Misuse
             }
+            // ---- wire format ----
+            Error::Truncated { .. }
+            | Error::TrailingBytes { .. }
+            | Error::UnknownVersion { .. }
+            | Error::UnknownMessageType { .. }
+            | Error::LengthTooLarge { .. }
+            | Error::LengthTooSmall { .. }
+            | Error::NonZeroPadding { .. }
+            | Error::WordOutOfRange { .. }
+            | Error::InvalidTag { .. }
+            | Error::UnsortedIds { .. }
+            | Error::ClientIdOutOfRange { .. }
+            | Error::NonCanonicalPublicKey
+            | Error::InvalidVerifyingKey => ErrorKind::Encoding,
+            Error::ModelMismatch { .. } | Error::StateSessionMismatch => ErrorKind::Misuse,
             // ---- protocol ----
             Error::InvalidVectorCount { .. }
             | Error::InvalidVectorLength { .. }
@@ -847,6 +969,51 @@ mod tests {
             Error::NpyFormat {
                 what: "not version 1.0",
             },
+            // ---- wire format ----
+            Error::Truncated {
+                what: "public key",
+                needed: 32,
+                remaining: 3,
+            },
+            Error::TrailingBytes { count: 1 },
+            Error::UnknownVersion {
+                found: 9,
+                expected: 1,
+            },
+            Error::UnknownMessageType { found: 0x7f },
+            Error::LengthTooLarge {
+                what: "key list entries",
+                max: 30,
+                found: 31,
+            },
+            Error::LengthTooSmall {
+                what: "sealed shares",
+                min: 28,
+                found: 3,
+            },
+            Error::NonZeroPadding {
+                what: "packed ring vector",
+            },
+            Error::WordOutOfRange { index: 7 },
+            Error::InvalidTag {
+                what: "share kind",
+                found: 2,
+            },
+            Error::UnsortedIds {
+                what: "key list",
+                index: 1,
+            },
+            Error::ClientIdOutOfRange {
+                what: "key list",
+                id: 10,
+                n: 10,
+            },
+            Error::NonCanonicalPublicKey,
+            Error::InvalidVerifyingKey,
+            Error::ModelMismatch {
+                what: "advertised keys",
+            },
+            Error::StateSessionMismatch,
             // ---- protocol ----
             Error::InvalidVectorCount { count: 0 },
             Error::InvalidVectorLength { index: 0, dim: 0 },

@@ -11,5 +11,6 @@ pub mod protocol;
 pub mod quantize;
 pub mod ring;
 pub mod sim;
+pub mod wire;
 
 pub use error::{Error, ErrorKind, Result};

@@ -133,6 +133,18 @@ pub struct SimAbort {
     pub error: Error,
 }
 
+impl core::fmt::Display for SimAbort {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "session aborted in round {}: {}", self.round, self.error)
+    }
+}
+
+impl std::error::Error for SimAbort {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// One stream per client, derived from the simulation seed.
 fn client_seed(seed: &[u8; 32], id: ClientId) -> [u8; 32] {
     let mut h = Sha256::new();

@@ -109,7 +109,10 @@ fn shares_only_for_neighbours_held() {
     // for its neighbours (a share of a non-neighbour cannot be asked for: it holds none).
     let spec = Spec::new(12, 2, harary(4), Model::SemiHonest);
     let (mut s, msgs) = at_unmask(&spec, &[], &[]);
-    assert_eq!(request_of(&msgs, 0).survivors, (0..12).collect::<Vec<u32>>());
+    assert_eq!(
+        request_of(&msgs, 0).survivors,
+        (0..12).collect::<Vec<u32>>()
+    );
     let out = s.handle(0, msg_for(&msgs, 0)).unwrap();
     let owners: Vec<u32> = revealed(&out).iter().map(|(v, _)| *v).collect();
     assert_eq!(owners, s.config.graph().neighbors(0));
@@ -335,8 +338,10 @@ fn never_both_shares_of_a_neighbour() {
         let mut shares_of: HashMap<u32, Vec<ShareKind>> = HashMap::new();
         let mut responses = 0;
         for _ in 0..4 {
-            let mut survivors: Vec<u32> = (0..5).filter(|_| rng.next_u32() % 3 != 0).collect();
-            if rng.next_u32() % 4 != 0 && !survivors.contains(&0) {
+            let mut survivors: Vec<u32> = (0..5)
+                .filter(|_| !rng.next_u32().is_multiple_of(3))
+                .collect();
+            if !rng.next_u32().is_multiple_of(4) && !survivors.contains(&0) {
                 survivors.push(0);
             }
             let msg = match rng.next_u32() % 3 {
@@ -344,8 +349,10 @@ fn never_both_shares_of_a_neighbour() {
                     survivors: survivors.clone(),
                 }),
                 1 if spec.model == Model::Malicious => {
-                    let signers: Vec<u32> = (1..5).filter(|_| rng.next_u32() % 4 != 0).collect();
-                    let view: Vec<u32> = if rng.next_u32() % 2 == 0 {
+                    let signers: Vec<u32> = (1..5)
+                        .filter(|_| !rng.next_u32().is_multiple_of(4))
+                        .collect();
+                    let view: Vec<u32> = if rng.next_u32().is_multiple_of(2) {
                         survivors.clone()
                     } else {
                         (0..5).collect()

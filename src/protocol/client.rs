@@ -769,3 +769,6 @@ fn step<R: CryptoRng + ?Sized>(
         }
     }
 }
+
+// Storing the state between rounds (the encoding is the wire format's).
+mod state;

@@ -770,3 +770,6 @@ impl Server {
         Ok(output)
     }
 }
+
+// Storing the state between rounds (the encoding is the wire format's).
+mod state;

@@ -1,0 +1,545 @@
+//! Byte encodings of every [`ClientMessage`] and [`ServerMessage`].
+//!
+//! Every message starts with the protocol version ([`PROTOCOL_VERSION`]) and a
+//! message-type byte ([`msg_type`]): a client message's type is the number of the round
+//! it is sent in, a server message's is `0x80 |` the number of the round whose client
+//! message it asks for. The fields follow, laid out in `docs/wire-format.md`; which
+//! fields are present and how long each is follows from the session [`Config`] (the
+//! threat model, the number of clients, the graph's largest degree, each vector's ring
+//! and length), so decoding needs the configuration, and encoding checks the message
+//! against it so that whatever encodes also decodes.
+//!
+//! A client message does not name its sender: the transport knows it, and the decoder
+//! takes it (`from`) to give revealed shares their evaluation point `from + 1`.
+
+use super::codec::{Reader, Writer};
+use super::fields::{self, ID_LEN, SIGNATURE_LEN};
+use super::pack;
+use crate::crypto::aead::OVERHEAD;
+use crate::crypto::keys::KEY_LEN;
+use crate::crypto::shamir::SCALAR_LEN;
+use crate::crypto::{ClientId, PROTOCOL_VERSION};
+use crate::error::{Error, Result};
+use crate::protocol::messages::{
+    AdvertiseKeys, ClientMessage, ConsistencyRequest, ConsistencySignature, KeyEntry, KeyList,
+    MaskedInput, RevealedShare, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage,
+    ShareKeys, ShareKind, SurvivorSignature, UnmaskRequest, UnmaskShares,
+};
+use crate::protocol::server::SEALED_SHARES_LEN;
+use crate::protocol::Config;
+
+/// The message-type bytes.
+pub mod msg_type {
+    /// Client, round 0: [`AdvertiseKeys`](crate::protocol::messages::AdvertiseKeys).
+    pub const ADVERTISE_KEYS: u8 = 0x00;
+    /// Client, round 1: [`ShareKeys`](crate::protocol::messages::ShareKeys).
+    pub const SHARE_KEYS: u8 = 0x01;
+    /// Client, round 2: [`MaskedInput`](crate::protocol::messages::MaskedInput).
+    pub const MASKED_INPUT: u8 = 0x02;
+    /// Client, round 3:
+    /// [`ConsistencySignature`](crate::protocol::messages::ConsistencySignature).
+    pub const CONSISTENCY_SIGNATURE: u8 = 0x03;
+    /// Client, round 4: [`UnmaskShares`](crate::protocol::messages::UnmaskShares).
+    pub const UNMASK_SHARES: u8 = 0x04;
+    /// Server, opens round 1: [`KeyList`](crate::protocol::messages::KeyList).
+    pub const KEY_LIST: u8 = 0x81;
+    /// Server, opens round 2: [`RoutedShares`](crate::protocol::messages::RoutedShares).
+    pub const ROUTED_SHARES: u8 = 0x82;
+    /// Server, opens round 3:
+    /// [`ConsistencyRequest`](crate::protocol::messages::ConsistencyRequest).
+    pub const CONSISTENCY_REQUEST: u8 = 0x83;
+    /// Server, opens round 4: [`UnmaskRequest`](crate::protocol::messages::UnmaskRequest).
+    pub const UNMASK_REQUEST: u8 = 0x84;
+    /// A stored client state ([`Client::to_bytes`](crate::protocol::Client::to_bytes));
+    /// never sent.
+    pub const CLIENT_STATE: u8 = 0xf0;
+    /// A stored server state ([`Server::to_bytes`](crate::protocol::Server::to_bytes));
+    /// never sent.
+    pub const SERVER_STATE: u8 = 0xf1;
+}
+
+/// Bytes of the header (version, type).
+pub const HEADER_LEN: usize = 2;
+
+/// Bytes of one sealed-shares entry's length prefix.
+pub const SEALED_LEN_PREFIX: usize = 2;
+
+/// Bytes of a list's count prefix.
+pub const COUNT_LEN: usize = 4;
+
+/// Bytes of one revealed share: owner id, kind tag, share value.
+pub const REVEALED_SHARE_LEN: usize = ID_LEN + 1 + SCALAR_LEN;
+
+const SHARE_KIND_SELF_MASK: u8 = 0;
+const SHARE_KIND_MASK_KEY: u8 = 1;
+
+/// Writes a share kind: `0x00` self-mask secret, `0x01` masking key.
+pub(crate) fn write_share_kind(w: &mut Writer, kind: ShareKind) {
+    w.u8(match kind {
+        ShareKind::SelfMask => SHARE_KIND_SELF_MASK,
+        ShareKind::MaskKey => SHARE_KIND_MASK_KEY,
+    });
+}
+
+/// Reads a share kind ([`Error::InvalidTag`] for any other byte).
+pub(crate) fn read_share_kind(r: &mut Reader<'_>) -> Result<ShareKind> {
+    match r.u8("share kind")? {
+        SHARE_KIND_SELF_MASK => Ok(ShareKind::SelfMask),
+        SHARE_KIND_MASK_KEY => Ok(ShareKind::MaskKey),
+        found => Err(Error::InvalidTag {
+            what: "share kind",
+            found,
+        }),
+    }
+}
+
+/// The largest number of neighbours any client has: the bound on every per-neighbour
+/// list.
+fn max_neighbours(config: &Config) -> usize {
+    config.graph().max_degree()
+}
+
+/// The bound on a key list: the receiving client's neighbours and itself.
+fn max_key_entries(config: &Config) -> usize {
+    config.n().min(max_neighbours(config).saturating_add(1))
+}
+
+pub(crate) fn header(w: &mut Writer, ty: u8) {
+    w.u8(PROTOCOL_VERSION);
+    w.u8(ty);
+}
+
+/// Reads the header and returns the type byte.
+pub(crate) fn read_header(r: &mut Reader<'_>) -> Result<u8> {
+    let version = r.u8("protocol version")?;
+    if version != PROTOCOL_VERSION {
+        return Err(Error::UnknownVersion {
+            found: version,
+            expected: PROTOCOL_VERSION,
+        });
+    }
+    r.u8("message type")
+}
+
+/// Fails with [`Error::ModelMismatch`] unless a signature is present exactly in the
+/// malicious model.
+fn check_signature_presence(config: &Config, present: bool, what: &'static str) -> Result<()> {
+    if present == config.is_malicious() {
+        Ok(())
+    } else {
+        Err(Error::ModelMismatch { what })
+    }
+}
+
+fn check_count(what: &'static str, max: usize, found: usize) -> Result<()> {
+    if found > max {
+        return Err(Error::LengthTooLarge {
+            what,
+            max: max as u64,
+            found: found as u64,
+        });
+    }
+    Ok(())
+}
+
+impl ClientMessage {
+    /// The message's encoding under `config`.
+    ///
+    /// # Errors
+    /// A message the configuration cannot carry: [`Error::ModelMismatch`] (a signature
+    /// in the semi-honest model or none in the malicious one), [`Error::LengthTooLarge`]
+    /// (more entries than the largest neighbourhood), [`Error::ClientIdOutOfRange`],
+    /// [`Error::UnsortedIds`] (entries must be strictly ascending), sealed blobs of the
+    /// wrong size, [`Error::InputCount`], [`Error::InputLength`],
+    /// [`Error::InputNotInRing`].
+    pub fn encode(&self, config: &Config) -> Result<Vec<u8>> {
+        let mut w = Writer::with_capacity(self.encoded_len(config)?);
+        match self {
+            ClientMessage::AdvertiseKeys(m) => {
+                header(&mut w, msg_type::ADVERTISE_KEYS);
+                write_advertise(&mut w, config, m)?;
+            }
+            ClientMessage::ShareKeys(m) => {
+                header(&mut w, msg_type::SHARE_KEYS);
+                let what = "share keys entries";
+                check_count(what, max_neighbours(config), m.shares.len())?;
+                fields::check_ascending(what, m.shares.iter().map(|s| s.to))?;
+                w.length_u32(what, m.shares.len())?;
+                for s in &m.shares {
+                    fields::check_id(what, s.to, config.n())?;
+                    fields::write_id(&mut w, s.to);
+                    fields::write_sealed(
+                        &mut w,
+                        "sealed shares",
+                        SEALED_SHARES_LEN,
+                        &s.ciphertext,
+                    )?;
+                }
+            }
+            ClientMessage::MaskedInput(m) => {
+                header(&mut w, msg_type::MASKED_INPUT);
+                let specs = config.vectors();
+                if m.vectors.len() != specs.len() {
+                    return Err(Error::InputCount {
+                        expected: specs.len(),
+                        found: m.vectors.len(),
+                    });
+                }
+                for (vector, (v, spec)) in m.vectors.iter().zip(specs).enumerate() {
+                    pack::pack(&mut w, &spec.ring, spec.dim, v).map_err(|e| match e {
+                        Error::VectorLengthMismatch { expected, found } => Error::InputLength {
+                            vector,
+                            expected,
+                            found,
+                        },
+                        Error::RingMismatch => Error::InputNotInRing { vector },
+                        other => other,
+                    })?;
+                }
+            }
+            ClientMessage::ConsistencySignature(m) => {
+                header(&mut w, msg_type::CONSISTENCY_SIGNATURE);
+                fields::write_signature(&mut w, &m.signature);
+            }
+            ClientMessage::UnmaskShares(m) => {
+                header(&mut w, msg_type::UNMASK_SHARES);
+                let what = "revealed shares";
+                check_count(what, max_neighbours(config), m.shares.len())?;
+                fields::check_ascending(what, m.shares.iter().map(|s| s.owner))?;
+                w.length_u32(what, m.shares.len())?;
+                for s in &m.shares {
+                    fields::check_id(what, s.owner, config.n())?;
+                    fields::write_id(&mut w, s.owner);
+                    write_share_kind(&mut w, s.kind);
+                    fields::write_share_value(&mut w, &s.share);
+                }
+            }
+        }
+        Ok(w.into_bytes())
+    }
+
+    /// The length of [`ClientMessage::encode`]'s output, computed without encoding.
+    pub fn encoded_len(&self, config: &Config) -> Result<usize> {
+        let body = match self {
+            ClientMessage::AdvertiseKeys(_) => advertise_len(config),
+            ClientMessage::ShareKeys(m) => {
+                let blobs: usize = m.shares.iter().map(|s| s.ciphertext.len()).sum();
+                COUNT_LEN + m.shares.len() * (ID_LEN + SEALED_LEN_PREFIX) + blobs
+            }
+            ClientMessage::MaskedInput(_) => masked_input_body_len(config)?,
+            ClientMessage::ConsistencySignature(_) => SIGNATURE_LEN,
+            ClientMessage::UnmaskShares(m) => COUNT_LEN + m.shares.len() * REVEALED_SHARE_LEN,
+        };
+        Ok(HEADER_LEN + body)
+    }
+
+    /// Decodes a message that client `from` sent in a session with `config`.
+    ///
+    /// # Errors
+    /// [`Error::ClientIdOutOfRange`] for a sender outside the session; otherwise only
+    /// errors of kind [`ErrorKind::Encoding`](crate::ErrorKind::Encoding):
+    /// [`Error::Truncated`], [`Error::TrailingBytes`], [`Error::UnknownVersion`],
+    /// [`Error::UnknownMessageType`] (including every server type),
+    /// [`Error::LengthTooLarge`] / [`Error::LengthTooSmall`] (counts above the largest
+    /// neighbourhood, sealed blobs outside their size), [`Error::ClientIdOutOfRange`],
+    /// [`Error::UnsortedIds`], [`Error::NonCanonicalPublicKey`],
+    /// [`Error::NonCanonicalScalar`] (signatures and share values),
+    /// [`Error::InvalidTag`], [`Error::NonZeroPadding`], [`Error::WordOutOfRange`].
+    pub fn decode(config: &Config, from: ClientId, bytes: &[u8]) -> Result<ClientMessage> {
+        fields::check_id("sender", from, config.n())?;
+        let mut r = Reader::new(bytes);
+        let msg = match read_header(&mut r)? {
+            msg_type::ADVERTISE_KEYS => {
+                ClientMessage::AdvertiseKeys(read_advertise(&mut r, config)?)
+            }
+            msg_type::SHARE_KEYS => {
+                let what = "share keys entries";
+                let count = r.count(
+                    what,
+                    max_neighbours(config),
+                    ID_LEN + SEALED_LEN_PREFIX + OVERHEAD,
+                )?;
+                let mut shares = Vec::with_capacity(count);
+                let mut prev: Option<ClientId> = None;
+                for index in 0..count {
+                    let to = fields::read_id(&mut r, what, config.n())?;
+                    ascending(what, &mut prev, to, index)?;
+                    let ciphertext =
+                        fields::read_sealed(&mut r, "sealed shares", SEALED_SHARES_LEN)?;
+                    shares.push(SealedShares { to, ciphertext });
+                }
+                ClientMessage::ShareKeys(ShareKeys { shares })
+            }
+            msg_type::MASKED_INPUT => {
+                // Check the whole length first: nothing is allocated for a short message.
+                let need = masked_input_body_len(config)?;
+                if r.remaining() < need {
+                    return Err(Error::Truncated {
+                        what: "masked input",
+                        needed: need,
+                        remaining: r.remaining(),
+                    });
+                }
+                let mut vectors = Vec::with_capacity(config.vectors().len());
+                for spec in config.vectors() {
+                    vectors.push(pack::unpack(&mut r, &spec.ring, spec.dim)?);
+                }
+                ClientMessage::MaskedInput(MaskedInput { vectors })
+            }
+            msg_type::CONSISTENCY_SIGNATURE => {
+                ClientMessage::ConsistencySignature(ConsistencySignature {
+                    signature: fields::read_signature(&mut r)?,
+                })
+            }
+            msg_type::UNMASK_SHARES => {
+                let what = "revealed shares";
+                let count = r.count(what, max_neighbours(config), REVEALED_SHARE_LEN)?;
+                let mut shares = Vec::with_capacity(count);
+                let mut prev: Option<ClientId> = None;
+                for index in 0..count {
+                    let owner = fields::read_id(&mut r, what, config.n())?;
+                    ascending(what, &mut prev, owner, index)?;
+                    let kind = read_share_kind(&mut r)?;
+                    let share = fields::read_share_value(&mut r, from)?;
+                    shares.push(RevealedShare { owner, kind, share });
+                }
+                ClientMessage::UnmaskShares(UnmaskShares { shares })
+            }
+            found => return Err(Error::UnknownMessageType { found }),
+        };
+        r.finish()?;
+        Ok(msg)
+    }
+}
+
+impl ServerMessage {
+    /// The message's encoding under `config`.
+    ///
+    /// # Errors
+    /// As [`ClientMessage::encode`]: [`Error::ModelMismatch`] (signatures present
+    /// exactly in the malicious model), [`Error::LengthTooLarge`],
+    /// [`Error::ClientIdOutOfRange`], [`Error::UnsortedIds`], sealed blobs of the wrong
+    /// size.
+    pub fn encode(&self, config: &Config) -> Result<Vec<u8>> {
+        let mut w = Writer::with_capacity(self.encoded_len(config)?);
+        let n = config.n();
+        match self {
+            ServerMessage::KeyList(m) => {
+                header(&mut w, msg_type::KEY_LIST);
+                let what = "key list entries";
+                check_count(what, max_key_entries(config), m.entries.len())?;
+                fields::check_ascending(what, m.entries.iter().map(|e| e.id))?;
+                w.length_u32(what, m.entries.len())?;
+                for e in &m.entries {
+                    fields::check_id(what, e.id, n)?;
+                    fields::write_id(&mut w, e.id);
+                    write_advertise(&mut w, config, &e.keys)?;
+                }
+            }
+            ServerMessage::RoutedShares(m) => {
+                header(&mut w, msg_type::ROUTED_SHARES);
+                let what = "routed shares entries";
+                check_count(what, max_neighbours(config), m.shares.len())?;
+                fields::check_ascending(what, m.shares.iter().map(|s| s.from))?;
+                w.length_u32(what, m.shares.len())?;
+                for s in &m.shares {
+                    fields::check_id(what, s.from, n)?;
+                    fields::write_id(&mut w, s.from);
+                    fields::write_sealed(
+                        &mut w,
+                        "sealed shares",
+                        SEALED_SHARES_LEN,
+                        &s.ciphertext,
+                    )?;
+                }
+            }
+            ServerMessage::ConsistencyRequest(m) => {
+                header(&mut w, msg_type::CONSISTENCY_REQUEST);
+                fields::write_id_set(&mut w, "survivors", n, &m.survivors)?;
+            }
+            ServerMessage::UnmaskRequest(m) => {
+                header(&mut w, msg_type::UNMASK_REQUEST);
+                fields::write_id_set(&mut w, "survivors", n, &m.survivors)?;
+                if config.is_malicious() {
+                    let what = "consistency signatures";
+                    check_count(what, max_neighbours(config), m.signatures.len())?;
+                    fields::check_ascending(what, m.signatures.iter().map(|s| s.id))?;
+                    w.length_u32(what, m.signatures.len())?;
+                    for s in &m.signatures {
+                        fields::check_id(what, s.id, n)?;
+                        fields::write_id(&mut w, s.id);
+                        fields::write_signature(&mut w, &s.signature);
+                    }
+                } else if !m.signatures.is_empty() {
+                    return Err(Error::ModelMismatch {
+                        what: "consistency signatures",
+                    });
+                }
+            }
+        }
+        Ok(w.into_bytes())
+    }
+
+    /// The length of [`ServerMessage::encode`]'s output, computed without encoding.
+    pub fn encoded_len(&self, config: &Config) -> Result<usize> {
+        let body = match self {
+            ServerMessage::KeyList(m) => {
+                COUNT_LEN + m.entries.len() * (ID_LEN + advertise_len(config))
+            }
+            ServerMessage::RoutedShares(m) => {
+                let blobs: usize = m.shares.iter().map(|s| s.ciphertext.len()).sum();
+                COUNT_LEN + m.shares.len() * (ID_LEN + SEALED_LEN_PREFIX) + blobs
+            }
+            ServerMessage::ConsistencyRequest(_) => fields::id_set_len(config.n()),
+            ServerMessage::UnmaskRequest(m) => {
+                fields::id_set_len(config.n())
+                    + if config.is_malicious() {
+                        COUNT_LEN + m.signatures.len() * (ID_LEN + SIGNATURE_LEN)
+                    } else {
+                        0
+                    }
+            }
+        };
+        Ok(HEADER_LEN + body)
+    }
+
+    /// Decodes a message the server sent in a session with `config`.
+    ///
+    /// # Errors
+    /// Only errors of kind [`ErrorKind::Encoding`](crate::ErrorKind::Encoding), as for
+    /// [`ClientMessage::decode`]; every client type is an
+    /// [`Error::UnknownMessageType`] here.
+    pub fn decode(config: &Config, bytes: &[u8]) -> Result<ServerMessage> {
+        let n = config.n();
+        let mut r = Reader::new(bytes);
+        let msg = match read_header(&mut r)? {
+            msg_type::KEY_LIST => {
+                let what = "key list entries";
+                let count = r.count(
+                    what,
+                    max_key_entries(config),
+                    ID_LEN + advertise_len(config),
+                )?;
+                let mut entries = Vec::with_capacity(count);
+                let mut prev: Option<ClientId> = None;
+                for index in 0..count {
+                    let id = fields::read_id(&mut r, what, n)?;
+                    ascending(what, &mut prev, id, index)?;
+                    let keys = read_advertise(&mut r, config)?;
+                    entries.push(KeyEntry { id, keys });
+                }
+                ServerMessage::KeyList(KeyList { entries })
+            }
+            msg_type::ROUTED_SHARES => {
+                let what = "routed shares entries";
+                let count = r.count(
+                    what,
+                    max_neighbours(config),
+                    ID_LEN + SEALED_LEN_PREFIX + OVERHEAD,
+                )?;
+                let mut shares = Vec::with_capacity(count);
+                let mut prev: Option<ClientId> = None;
+                for index in 0..count {
+                    let from = fields::read_id(&mut r, what, n)?;
+                    ascending(what, &mut prev, from, index)?;
+                    let ciphertext =
+                        fields::read_sealed(&mut r, "sealed shares", SEALED_SHARES_LEN)?;
+                    shares.push(RoutedCiphertext { from, ciphertext });
+                }
+                ServerMessage::RoutedShares(RoutedShares { shares })
+            }
+            msg_type::CONSISTENCY_REQUEST => {
+                ServerMessage::ConsistencyRequest(ConsistencyRequest {
+                    survivors: fields::read_id_set(&mut r, "survivors", n)?,
+                })
+            }
+            msg_type::UNMASK_REQUEST => {
+                let survivors = fields::read_id_set(&mut r, "survivors", n)?;
+                let mut signatures = Vec::new();
+                if config.is_malicious() {
+                    let what = "consistency signatures";
+                    let count = r.count(what, max_neighbours(config), ID_LEN + SIGNATURE_LEN)?;
+                    signatures.reserve_exact(count);
+                    let mut prev: Option<ClientId> = None;
+                    for index in 0..count {
+                        let id = fields::read_id(&mut r, what, n)?;
+                        ascending(what, &mut prev, id, index)?;
+                        let signature = fields::read_signature(&mut r)?;
+                        signatures.push(SurvivorSignature { id, signature });
+                    }
+                }
+                ServerMessage::UnmaskRequest(UnmaskRequest {
+                    survivors,
+                    signatures,
+                })
+            }
+            found => return Err(Error::UnknownMessageType { found }),
+        };
+        r.finish()?;
+        Ok(msg)
+    }
+}
+
+/// Fails with [`Error::UnsortedIds`] unless `id` is above the previous id of the list.
+pub(crate) fn ascending(
+    what: &'static str,
+    prev: &mut Option<ClientId>,
+    id: ClientId,
+    index: usize,
+) -> Result<()> {
+    if prev.is_some_and(|p| id <= p) {
+        return Err(Error::UnsortedIds { what, index });
+    }
+    *prev = Some(id);
+    Ok(())
+}
+
+/// Bytes of advertised keys: two public keys, plus a signature in the malicious model.
+pub(crate) fn advertise_len(config: &Config) -> usize {
+    2 * KEY_LEN
+        + if config.is_malicious() {
+            SIGNATURE_LEN
+        } else {
+            0
+        }
+}
+
+pub(crate) fn write_advertise(w: &mut Writer, config: &Config, m: &AdvertiseKeys) -> Result<()> {
+    check_signature_presence(config, m.signature.is_some(), "advertised keys")?;
+    fields::write_public_key(w, &m.enc_pk);
+    fields::write_public_key(w, &m.mask_pk);
+    if let Some(sig) = &m.signature {
+        fields::write_signature(w, sig);
+    }
+    Ok(())
+}
+
+pub(crate) fn read_advertise(r: &mut Reader<'_>, config: &Config) -> Result<AdvertiseKeys> {
+    let enc_pk = fields::read_public_key(r)?;
+    let mask_pk = fields::read_public_key(r)?;
+    let signature = if config.is_malicious() {
+        Some(fields::read_signature(r)?)
+    } else {
+        None
+    };
+    Ok(AdvertiseKeys {
+        enc_pk,
+        mask_pk,
+        signature,
+    })
+}
+
+/// Bytes of a masked input's body: every configured vector, packed.
+pub(crate) fn masked_input_body_len(config: &Config) -> Result<usize> {
+    let mut total: usize = 0;
+    for spec in config.vectors() {
+        total = total
+            .checked_add(pack::packed_len(&spec.ring, spec.dim)?)
+            .ok_or(Error::LengthTooLarge {
+                what: "masked input",
+                max: usize::MAX as u64,
+                found: u64::MAX,
+            })?;
+    }
+    Ok(total)
+}
