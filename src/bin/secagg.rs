@@ -14,6 +14,15 @@ struct Cli {
 enum Commands {
     /// Benchmarks that print medians and ratios measured in one run.
     Bench(BenchArgs),
+    /// Run the server of one networked session (TLS by default).
+    #[cfg(feature = "net")]
+    Serve(secagg::net::cli::ServeArgs),
+    /// Run one client of a networked session.
+    #[cfg(feature = "net")]
+    Client(secagg::net::cli::ClientArgs),
+    /// A server process and N in-process clients over loopback: load and memory.
+    #[cfg(feature = "net")]
+    Loadtest(secagg::net::loadtest::LoadtestArgs),
 }
 
 #[derive(Args)]
@@ -74,6 +83,12 @@ fn main() -> std::process::ExitCode {
         Commands::Bench(BenchArgs {
             what: BenchCommand::Mask(a),
         }) => bench_mask(&a),
+        #[cfg(feature = "net")]
+        Commands::Serve(args) => return secagg::net::cli::run_serve(args),
+        #[cfg(feature = "net")]
+        Commands::Client(args) => return secagg::net::cli::run_client_cmd(args),
+        #[cfg(feature = "net")]
+        Commands::Loadtest(args) => return secagg::net::loadtest::run_loadtest(args),
     };
     match out {
         Ok(text) => {

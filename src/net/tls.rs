@@ -72,6 +72,23 @@ impl Identity {
     }
 }
 
+/// Parses every certificate of a PEM document.
+///
+/// # Errors
+/// [`Error::Tls`] for malformed PEM or no certificate.
+pub fn parse_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
+    let bad = Error::Tls {
+        what: "cannot parse PEM certificates",
+    };
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(pem)
+        .collect::<core::result::Result<_, _>>()
+        .map_err(|_| bad.clone())?;
+    if certs.is_empty() {
+        return Err(bad);
+    }
+    Ok(certs)
+}
+
 /// Reads every certificate of a PEM file.
 ///
 /// # Errors
@@ -215,12 +232,31 @@ mod tests {
     #[test]
     fn self_signed_pem_round_trips() {
         let (id, pem) = Identity::self_signed(&["localhost".to_string()]).unwrap();
-        let parsed: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
-            .collect::<core::result::Result<_, _>>()
-            .unwrap();
+        let parsed = parse_certs(pem.as_bytes()).unwrap();
         assert_eq!(parsed, id.chain);
         assert!(connector(&parsed).is_ok());
         assert!(acceptor(id).is_ok());
         assert!(connector(&[]).is_err());
+        assert!(parse_certs(b"").is_err());
+        assert!(read_certs(Path::new("/nonexistent/cert.pem")).is_err());
+        assert!(
+            parse_certs(b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n").is_err()
+        );
+    }
+
+    #[test]
+    fn identity_from_pem_files() {
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let dir = std::env::temp_dir().join(format!("secagg-tls-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&cert, ck.cert.pem()).unwrap();
+        std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+        let id = Identity::from_pem_files(&cert, &key).unwrap();
+        assert_eq!(id.chain, vec![ck.cert.der().clone()]);
+        assert!(acceptor(id).is_ok());
+        // A certificate file where the key should be.
+        assert!(Identity::from_pem_files(&cert, &cert).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
