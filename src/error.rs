@@ -453,20 +453,11 @@ pub enum Error {
         /// The version this build speaks.
         supported: u8,
     },
-    /// The two sides hold different session configurations (their session ids differ).
-    #[error("the peer is configured for another session (session ids differ)")]
-    SessionMismatch,
     /// The server refused the connection.
     #[error("the server refused the connection: {reason}")]
     Rejected {
         /// Why, as reported by the server.
         reason: &'static str,
-    },
-    /// The server reported that the session aborted.
-    #[error("the server aborted the session ({kind} error)")]
-    ServerAborted {
-        /// The category of the server's error.
-        kind: ErrorKind,
     },
     /// TLS could not be set up: an unreadable certificate or key, or a failed handshake.
     #[error("tls: {what}")]
@@ -778,11 +769,8 @@ impl Error {
             | Error::Io { .. }
             | Error::Timeout { .. }
             | Error::Rejected { .. } => ErrorKind::Transport,
-            Error::ServerAborted { kind } => *kind,
             Error::Tls { .. } => ErrorKind::Crypto,
-            Error::SessionMismatch | Error::InputParse { .. } | Error::NpyFormat { .. } => {
-                ErrorKind::Misuse
-            }
+            Error::InputParse { .. } | Error::NpyFormat { .. } => ErrorKind::Misuse,
             // ---- wire format ----
             Error::Truncated { .. }
             | Error::TrailingBytes { .. }
@@ -955,12 +943,8 @@ mod tests {
                 found: 9,
                 supported: 1,
             },
-            Error::SessionMismatch,
             Error::Rejected {
                 reason: "duplicate client id",
-            },
-            Error::ServerAborted {
-                kind: ErrorKind::Threshold,
             },
             Error::Tls {
                 what: "handshake failed",

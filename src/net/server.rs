@@ -35,7 +35,7 @@ use super::hello::{Done, Hello, Reject, MAX_HANDSHAKE_FRAME};
 use super::session::Session;
 use super::tls::BoxStream;
 use crate::crypto::ClientId;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::protocol::messages::{ClientMessage, Round};
 use crate::protocol::{Output, Server};
 
@@ -612,9 +612,4 @@ fn spawn_connection(
         reader: reader.abort_handle(),
         writer,
     }
-}
-
-/// The kind of error with which a session aborted, if it did.
-pub fn abort_kind(report: &ServeReport) -> Option<ErrorKind> {
-    report.result.as_ref().err().map(Error::kind)
 }

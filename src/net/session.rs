@@ -4,7 +4,7 @@
 //! A session is named by a *seed* string. The seed, the float encoding and every
 //! protocol parameter go into the config's context and therefore its session id, so a
 //! client started with any different flag is refused at the hello
-//! ([`crate::Error::SessionMismatch`]).
+//! ([`crate::Error::Rejected`]: "session ids differ").
 
 use std::sync::Arc;
 
