@@ -40,6 +40,7 @@
 
 pub mod cli;
 pub mod client;
+mod conn;
 pub mod frame;
 pub mod hello;
 pub mod input;
