@@ -453,6 +453,7 @@ async fn a_client_whose_server_vanishes_fails_fast() {
 /// (the server closes rounds only at their deadlines here, so each kill lands before
 /// the next round opens). The sum must be the plaintext sum of exactly the clients that
 /// sent their masked input.
+#[cfg(feature = "cli")] // needs the `secagg` binary
 #[test]
 fn real_processes_killed_at_every_round() {
     use std::io::{BufRead, BufReader};
@@ -571,6 +572,7 @@ fn real_processes_killed_at_every_round() {
 
 /// A `secagg client` whose server is killed mid-session exits non-zero with a clear
 /// message, quickly.
+#[cfg(feature = "cli")] // needs the `secagg` binary
 #[test]
 fn client_process_exits_when_the_server_is_killed() {
     use std::process::{Command, Stdio};
@@ -623,6 +625,7 @@ fn client_process_exits_when_the_server_is_killed() {
 
 /// `secagg client --input` with a text file and a `.npy` file, and `serve --print-sum`:
 /// the printed sum is the float sum of the inputs within the reported error bound.
+#[cfg(feature = "cli")] // needs the `secagg` binary
 #[test]
 fn file_inputs_and_printed_sum() {
     use std::io::{BufRead, BufReader};
