@@ -288,8 +288,8 @@ where
 
 fn short(s: &Session) -> ServerOptions {
     ServerOptions {
-        join_deadline: Duration::from_millis(1500),
-        round_deadline: Duration::from_secs(2),
+        join_deadline: Duration::from_secs(3),
+        round_deadline: Duration::from_secs(3),
         handshake_timeout: Duration::from_millis(500),
         ..ServerOptions::new(s.clone())
     }
@@ -471,9 +471,9 @@ fn real_processes_killed_at_every_round() {
         .args(flags)
         .args([
             "--join-ms",
-            "5000",
+            "8000",
             "--deadline-ms",
-            "1500",
+            "2000",
             "--no-early-close",
         ])
         .arg("--cert-out")
