@@ -111,7 +111,7 @@ pub enum Error {
     /// The ring is too narrow for the sum of `max_clients` clients, each contributing at
     /// most `max_weight * (2^quant_bits - 1)`, to be exact: it could wrap.
     #[error(
-        "a {ring_bits}-bit ring is too narrow: {max_clients} clients x weight {max_weight}          x (2^{quant_bits} - 1) needs {needed_bits} bits"
+        "a {ring_bits}-bit ring is too narrow: {max_clients} clients x weight {max_weight} x (2^{quant_bits} - 1) needs {needed_bits} bits"
     )]
     RingTooNarrow {
         /// The ring width asked for.
