@@ -43,6 +43,15 @@ enum Commands {
     Params(params::ParamsArgs),
     /// Benchmarks: medians and ratios measured in one run, tables, CSV and plots.
     Bench(BenchArgs),
+    /// Run the server of one networked session (TLS by default).
+    #[cfg(feature = "net")]
+    Serve(secagg::net::cli::ServeArgs),
+    /// Run one client of a networked session.
+    #[cfg(feature = "net")]
+    Client(secagg::net::cli::ClientArgs),
+    /// A server process and N in-process clients over loopback: load and memory.
+    #[cfg(feature = "net")]
+    Loadtest(secagg::net::loadtest::LoadtestArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -109,6 +118,13 @@ fn main() -> ExitCode {
         Some(Commands::Bench(BenchArgs {
             what: BenchCommand::Variants(a),
         })) => variants::run(&a),
+        // The networked commands print their own output and choose their exit status.
+        #[cfg(feature = "net")]
+        Some(Commands::Serve(a)) => return secagg::net::cli::run_serve(a),
+        #[cfg(feature = "net")]
+        Some(Commands::Client(a)) => return secagg::net::cli::run_client_cmd(a),
+        #[cfg(feature = "net")]
+        Some(Commands::Loadtest(a)) => return secagg::net::loadtest::run_loadtest(a),
     };
     match out {
         Ok((text, ok)) => {
