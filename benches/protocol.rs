@@ -10,11 +10,17 @@
 //! recorded messages. A server benchmark clones the recorded server state and times
 //! ingesting the round's messages plus closing the round.
 //!
+//! Two groups: wall time with every core (the global rayon pool), and process CPU time
+//! with each timed routine run in a one-thread rayon pool (one core's work; robust to
+//! other processes' load, and the figure to compare with single-threaded code).
+//!
 //! `cargo bench --bench protocol`
 
 use std::hint::black_box;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::{seeded_rng, Rng};
@@ -148,33 +154,86 @@ fn replay(rec: &Recording, u: ClientId, k: usize) -> (Client, ChaCha20Rng) {
     (c, rng)
 }
 
-fn bench(c: &mut Criterion) {
-    let rec = record();
-    let mut g = c.benchmark_group("session_n100_d1e5_k15_t8_drop10");
+/// Process CPU time (all threads), for figures that a neighbour's load cannot inflate
+/// the way it inflates wall time. Used with a one-thread rayon pool, it is the time one
+/// core spends.
+struct ProcessCpuTime(WallTime);
+
+fn process_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_PROCESS_CPUTIME_ID is supported on
+    // Linux. A failure leaves `ts` zero, which only spoils the figure.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts);
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl Measurement for ProcessCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+    fn start(&self) -> Duration {
+        process_cpu()
+    }
+    fn end(&self, i: Duration) -> Duration {
+        process_cpu().saturating_sub(i)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, v: &Duration) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        self.0.formatter()
+    }
+}
+
+fn recording() -> &'static Recording {
+    static REC: OnceLock<Recording> = OnceLock::new();
+    REC.get_or_init(record)
+}
+
+/// Every round, client and server. `pool`: run each timed routine inside this pool
+/// (a one-thread pool for the CPU-time figures); `None`: the global pool.
+fn rounds<M: Measurement>(c: &mut Criterion<M>, group: &str, pool: Option<&rayon::ThreadPool>) {
+    let rec = recording();
+    let run = |f: &mut (dyn FnMut() + Send)| match pool {
+        Some(p) => p.install(f),
+        None => f(),
+    };
+    let mut g = c.benchmark_group(group);
     g.sample_size(10);
-    g.warm_up_time(std::time::Duration::from_millis(500));
-    g.measurement_time(std::time::Duration::from_secs(3));
+    g.warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(3));
 
     for (k, round) in rec.rounds.iter().enumerate() {
         let name = format!("{round:?}");
-        // Client: the clients that answered this round.
+        // Client: the clients that answered this round, in turn.
         let players: Vec<ClientId> = rec.client_msgs[k].iter().map(|(u, _)| *u).collect();
         let mut next = 0usize;
         if k == 0 {
             g.bench_function(format!("client/{name}"), |b| {
                 b.iter_batched(
                     || {
-                        next = (next + 1) % N;
-                        (
-                            next as ClientId,
-                            rec.inputs[next].clone(),
-                            client_rng(next as ClientId),
-                        )
+                        next = (next + 1) % players.len();
+                        let u = players[next];
+                        (u, rec.inputs[u as usize].clone(), client_rng(u))
                     },
                     |(u, x, mut rng)| {
-                        black_box(
-                            Client::new(Arc::clone(&rec.config), u, x, None, &mut rng).unwrap(),
-                        )
+                        let mut x = Some(x);
+                        let mut out = None;
+                        run(&mut || {
+                            let x = x.take().unwrap_or_default();
+                            out = Some(Client::new(Arc::clone(&rec.config), u, x, None, &mut rng));
+                        });
+                        black_box(out)
                     },
                     BatchSize::PerIteration,
                 )
@@ -185,7 +244,7 @@ fn bench(c: &mut Criterion) {
                     || {
                         next = (next + 1) % players.len();
                         let u = players[next];
-                        let (c, rng) = replay(&rec, u, k);
+                        let (c, rng) = replay(rec, u, k);
                         let m = rec.server_msgs[k - 1]
                             .iter()
                             .find(|(v, _)| *v == u)
@@ -195,7 +254,13 @@ fn bench(c: &mut Criterion) {
                         (c, rng, m)
                     },
                     |(mut c, mut rng, m)| {
-                        let out = c.handle(m, &mut rng).unwrap();
+                        let mut m = Some(m);
+                        let mut out = None;
+                        run(&mut || {
+                            if let Some(m) = m.take() {
+                                out = Some(c.handle(m, &mut rng).unwrap());
+                            }
+                        });
                         black_box((c, out))
                     },
                     BatchSize::PerIteration,
@@ -207,10 +272,14 @@ fn bench(c: &mut Criterion) {
             b.iter_batched(
                 || (rec.server_before[k].clone(), rec.client_msgs[k].clone()),
                 |(mut s, msgs)| {
-                    for (u, m) in msgs {
-                        s.receive(u, m).unwrap();
-                    }
-                    let replies = s.close_round().unwrap();
+                    let mut msgs = Some(msgs);
+                    let mut replies = None;
+                    run(&mut || {
+                        for (u, m) in msgs.take().unwrap_or_default() {
+                            s.receive(u, m).unwrap();
+                        }
+                        replies = Some(s.close_round().unwrap());
+                    });
                     black_box((s, replies))
                 },
                 BatchSize::PerIteration,
@@ -220,5 +289,24 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// Wall time, every core (the global rayon pool).
+fn wall(c: &mut Criterion) {
+    rounds(c, "session_n100_d1e5_k15_t8_drop10", None);
+}
+
+/// CPU time on one core (a one-thread pool).
+fn cpu(c: &mut Criterion<ProcessCpuTime>) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    rounds(c, "session_n100_d1e5_k15_t8_drop10_cpu1", Some(&pool));
+}
+
+criterion_group!(wall_time, wall);
+criterion_group! {
+    name = cpu_time;
+    config = Criterion::default().with_measurement(ProcessCpuTime(WallTime));
+    targets = cpu
+}
+criterion_main!(wall_time, cpu_time);

@@ -24,6 +24,8 @@ pub enum ErrorKind {
     Threshold,
     /// The caller used the API in a way it does not allow (wrong state, bad config).
     Misuse,
+    /// The network failed: a socket error, a closed connection, a timeout.
+    Transport,
 }
 
 impl fmt::Display for ErrorKind {
@@ -34,6 +36,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::PeerMisbehaved => "peer-misbehaved",
             ErrorKind::Threshold => "threshold",
             ErrorKind::Misuse => "misuse",
+            ErrorKind::Transport => "transport",
         })
     }
 }
@@ -108,7 +111,7 @@ pub enum Error {
     /// The ring is too narrow for the sum of `max_clients` clients, each contributing at
     /// most `max_weight * (2^quant_bits - 1)`, to be exact: it could wrap.
     #[error(
-        "a {ring_bits}-bit ring is too narrow: {max_clients} clients x weight {max_weight}          x (2^{quant_bits} - 1) needs {needed_bits} bits"
+        "a {ring_bits}-bit ring is too narrow: {max_clients} clients x weight {max_weight} x (2^{quant_bits} - 1) needs {needed_bits} bits"
     )]
     RingTooNarrow {
         /// The ring width asked for.
@@ -404,6 +407,76 @@ pub enum Error {
     #[error("the stored state belongs to another session")]
     StateSessionMismatch,
 
+    // ---- net ------------------------------------------------------------------------
+    /// A length-prefixed frame announced more bytes than the session allows; the
+    /// connection is closed without reading (or allocating) the body.
+    #[error("frame of {len} bytes exceeds the limit of {max} bytes")]
+    FrameTooLarge {
+        /// The announced length.
+        len: u64,
+        /// The largest length accepted at this point.
+        max: usize,
+    },
+    /// The peer closed the connection.
+    #[error("connection closed by the peer during {during}")]
+    ConnectionClosed {
+        /// What was being read or written.
+        during: &'static str,
+    },
+    /// A socket or file operation failed.
+    #[error("i/o error during {op}: {kind}")]
+    Io {
+        /// The operation.
+        op: &'static str,
+        /// The operating system's error category.
+        kind: std::io::ErrorKind,
+    },
+    /// Nothing (or not enough) arrived before the deadline.
+    #[error("timed out waiting for {what}")]
+    Timeout {
+        /// What was awaited.
+        what: &'static str,
+    },
+    /// A frame of a type that is not allowed at this point of the connection.
+    #[error("unexpected frame type {found:#04x} while waiting for {expected}")]
+    UnexpectedFrame {
+        /// What was awaited.
+        expected: &'static str,
+        /// The frame type received.
+        found: u8,
+    },
+    /// The peer speaks another version of the transport.
+    #[error("unsupported transport version {found} (this build speaks {supported})")]
+    TransportVersion {
+        /// The version received.
+        found: u8,
+        /// The version this build speaks.
+        supported: u8,
+    },
+    /// The server refused the connection.
+    #[error("the server refused the connection: {reason}")]
+    Rejected {
+        /// Why, as reported by the server.
+        reason: &'static str,
+    },
+    /// TLS could not be set up: an unreadable certificate or key, or a failed handshake.
+    #[error("tls: {what}")]
+    Tls {
+        /// What failed.
+        what: &'static str,
+    },
+    /// A line of a text input file is not a finite number.
+    #[error("input line {line} is not a number")]
+    InputParse {
+        /// The line number (1-based).
+        line: usize,
+    },
+    /// A `.npy` input file is not a one-dimensional little-endian float array.
+    #[error("unsupported .npy input: {what}")]
+    NpyFormat {
+        /// What is wrong.
+        what: &'static str,
+    },
     // ---- protocol -------------------------------------------------------------------
     /// A configuration must name at least one vector, and at most 65,535.
     #[error("invalid number of vectors {count}: need 1..=65535")]
@@ -688,6 +761,16 @@ impl Error {
             | Error::ThresholdTooLow { .. }
             | Error::ThresholdTooHigh { .. }
             | Error::ThresholdSplitView { .. } => ErrorKind::Misuse,
+            // ---- net ----
+            Error::FrameTooLarge { .. }
+            | Error::UnexpectedFrame { .. }
+            | Error::TransportVersion { .. } => ErrorKind::PeerMisbehaved,
+            Error::ConnectionClosed { .. }
+            | Error::Io { .. }
+            | Error::Timeout { .. }
+            | Error::Rejected { .. } => ErrorKind::Transport,
+            Error::Tls { .. } => ErrorKind::Crypto,
+            Error::InputParse { .. } | Error::NpyFormat { .. } => ErrorKind::Misuse,
             // ---- wire format ----
             Error::Truncated { .. }
             | Error::TrailingBytes { .. }
@@ -838,6 +921,37 @@ mod tests {
             Error::ThresholdSplitView {
                 threshold: 5,
                 degree: 10,
+            },
+            // ---- net ----
+            Error::FrameTooLarge {
+                len: 1 << 31,
+                max: 4096,
+            },
+            Error::ConnectionClosed { during: "hello" },
+            Error::Io {
+                op: "connect",
+                kind: std::io::ErrorKind::ConnectionRefused,
+            },
+            Error::Timeout {
+                what: "the server's next message",
+            },
+            Error::UnexpectedFrame {
+                expected: "hello",
+                found: 0x7f,
+            },
+            Error::TransportVersion {
+                found: 9,
+                supported: 1,
+            },
+            Error::Rejected {
+                reason: "duplicate client id",
+            },
+            Error::Tls {
+                what: "handshake failed",
+            },
+            Error::InputParse { line: 3 },
+            Error::NpyFormat {
+                what: "not version 1.0",
             },
             // ---- wire format ----
             Error::Truncated {

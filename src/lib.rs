@@ -5,6 +5,8 @@
 pub mod bench;
 pub mod crypto;
 pub mod error;
+#[cfg(feature = "net")]
+pub mod net;
 pub mod protocol;
 pub mod quantize;
 pub mod ring;

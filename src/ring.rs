@@ -206,9 +206,21 @@ impl RingVec {
 
     /// Whether the vector has the ring's word type and every word is reduced.
     pub fn fits(&self, ring: &Ring) -> bool {
-        match self {
-            RingVec::U32(v) => ring.uses_u32() && v.iter().all(|&w| ring.contains(u64::from(w))),
-            RingVec::U64(v) => !ring.uses_u32() && v.iter().all(|&w| ring.contains(w)),
+        // Branch-free folds (no short-circuit) so the compiler vectorises them: this
+        // check runs on every masked input the server receives.
+        match (self, *ring) {
+            (RingVec::U32(v), Ring::Pow2 { .. }) => {
+                ring.uses_u32() && ring.contains(u64::from(v.iter().fold(0u32, |a, &w| a | w)))
+            }
+            (RingVec::U64(v), Ring::Pow2 { .. }) => {
+                !ring.uses_u32() && ring.contains(v.iter().fold(0u64, |a, &w| a | w))
+            }
+            (RingVec::U32(v), Ring::Modulus { m }) => {
+                ring.uses_u32() && !v.iter().fold(false, |a, &w| a | (u64::from(w) >= m))
+            }
+            (RingVec::U64(v), Ring::Modulus { m }) => {
+                !ring.uses_u32() && !v.iter().fold(false, |a, &w| a | (w >= m))
+            }
         }
     }
 
@@ -435,5 +447,45 @@ mod tests {
         assert!(RingVec::zeros(&m, 0).is_empty());
         assert_eq!(c.get(2), Some(3));
         assert_eq!(c.get(3), None);
+    }
+
+    #[test]
+    fn fits_checks_every_word_at_the_boundary() {
+        for bits in [1u32, 8, 20, 31, 32, 33, 40, 63, 64] {
+            let r = Ring::pow2(bits).unwrap();
+            let top = if bits == 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            };
+            let mut words = vec![0u64; 1000];
+            words[999] = top;
+            let ok = RingVec::from_u64s(&r, &words);
+            assert!(ok.fits(&r), "b = {bits}");
+            if bits < 64 {
+                for pos in [0usize, 500, 999] {
+                    let over = match &ok {
+                        RingVec::U32(v) if bits < 32 => {
+                            let mut v = v.clone();
+                            v[pos] = 1u32 << bits;
+                            RingVec::U32(v)
+                        }
+                        RingVec::U64(v) => {
+                            let mut v = v.clone();
+                            v[pos] = 1u64 << bits;
+                            RingVec::U64(v)
+                        }
+                        _ => continue,
+                    };
+                    assert!(!over.fits(&r), "b = {bits}, pos = {pos}");
+                }
+            }
+        }
+        let m = Ring::modulus((1u64 << 40) + 1).unwrap();
+        let mut v = vec![0u64; 100];
+        v[37] = 1u64 << 40;
+        assert!(RingVec::U64(v.clone()).fits(&m));
+        v[37] += 1;
+        assert!(!RingVec::U64(v).fits(&m));
     }
 }

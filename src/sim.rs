@@ -96,6 +96,12 @@ pub struct RoundStats {
     pub client_messages: usize,
     /// Messages the server sent when closing this round.
     pub server_messages: usize,
+    /// Bytes of the clients' messages of this round, in the wire encoding
+    /// (`ClientMessage::encoded_len`), summed over clients.
+    pub client_bytes: u64,
+    /// Bytes of the messages the server sent when closing this round (they open the
+    /// next round), in the wire encoding, summed over recipients.
+    pub server_bytes: u64,
 }
 
 /// What a simulation produced.
@@ -298,6 +304,8 @@ pub fn run_with(
     loop {
         // The server ingests this round's messages and closes it.
         let client_messages = outgoing.iter().filter(|m| m.is_some()).count();
+        let client_bytes = wire_bytes(outgoing.iter().flatten().map(|m| m.encoded_len(&config)))
+            .map_err(abort(round))?;
         let t0 = Instant::now();
         for (i, m) in outgoing.iter_mut().enumerate() {
             if let Some(m) = m.take() {
@@ -306,6 +314,8 @@ pub fn run_with(
         }
         let replies = server.close_round().map_err(abort(round))?;
         let server_time = t0.elapsed();
+        let server_bytes = wire_bytes(replies.iter().map(|(_, m)| m.encoded_len(&config)))
+            .map_err(abort(round))?;
         stats.push(RoundStats {
             round,
             active_clients: times.len(),
@@ -314,6 +324,8 @@ pub fn run_with(
             server: server_time,
             client_messages,
             server_messages: replies.len(),
+            client_bytes,
+            server_bytes,
         });
         if replies.is_empty() {
             break;
@@ -388,6 +400,11 @@ fn each_client<I: Send, O: Send>(
             .map(|(i, x)| f(i, x))
             .collect(),
     }
+}
+
+/// The sum of encoded message lengths.
+fn wire_bytes(lens: impl Iterator<Item = Result<usize>>) -> Result<u64> {
+    lens.map(|l| l.map(|l| l as u64)).sum()
 }
 
 fn mean(times: &[Duration]) -> Duration {

@@ -44,6 +44,7 @@ fn exhaustive(n: usize, model: Model) -> (usize, usize) {
             }
         }
     }
+    println!("n = {n}, {model:?}: {ok} correct sums, {aborted} documented aborts");
     (ok, aborted)
 }
 

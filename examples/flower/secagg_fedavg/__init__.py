@@ -1,0 +1,1 @@
+"""FedAvg over Flower with the model updates summed by secagg (SecAgg+)."""

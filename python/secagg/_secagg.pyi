@@ -1,0 +1,406 @@
+"""Type stubs for the native module ``secagg._secagg`` (re-exported by ``secagg``)."""
+
+from typing import Dict, List, Literal, Optional, Sequence, Tuple, TypedDict, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+FloatArray = Union[npt.NDArray[np.float32], npt.NDArray[np.float64]]
+Rounding = Literal["stochastic", "deterministic"]
+ErrorKindName = Literal["encoding", "crypto", "peer-misbehaved", "threshold", "misuse"]
+
+class SecAggError(Exception):
+    """Base class of every error raised by secagg's Rust core.
+
+    ``str(e)`` is the Rust error's message.
+    """
+
+    kind: ErrorKindName
+    """The error's category."""
+    variant: str
+    """The Rust error variant, e.g. ``'RingTooNarrow'``."""
+
+class EncodingError(SecAggError):
+    """Bytes from another party did not decode (length, version, canonical form)."""
+
+class CryptoError(SecAggError):
+    """A cryptographic check failed (authentication, non-contributory key agreement)."""
+
+class PeerMisbehavedError(SecAggError):
+    """Another party sent something well-formed that the protocol forbids."""
+
+class ThresholdError(SecAggError):
+    """Too few parties or shares remain for the threshold."""
+
+class MisuseError(SecAggError):
+    """The caller used the API in a way it does not allow (wrong state, bad configuration)."""
+
+class Quantizer:
+    """Fixed-point encoding of float vectors into ring words, and decoding of sums.
+
+    Each element is clipped to ``[-clip, clip]`` and mapped onto the integer grid
+    ``0 .. 2**bits - 1`` with stochastic (unbiased) or deterministic rounding. The sum of
+    up to ``max_clients`` clients (each weighted by an integer in ``1..max_weight`` when
+    ``max_weight`` is set) never wraps in the ``ring_bits``-bit ring: a configuration that
+    could wrap raises :class:`MisuseError` (variant ``RingTooNarrow``).
+    ``ring_bits=None`` picks the smallest safe width.
+    """
+
+    def __init__(
+        self,
+        clip: float,
+        bits: int,
+        max_clients: int,
+        ring_bits: Optional[int] = None,
+        max_weight: Optional[int] = None,
+        rounding: Rounding = "stochastic",
+    ) -> None: ...
+    @property
+    def clip(self) -> float:
+        """Clipping bound ``c``."""
+    @property
+    def bits(self) -> int:
+        """Quantization bits ``q``."""
+    @property
+    def ring_bits(self) -> int:
+        """Ring width ``b``: sums are computed modulo ``2**b``."""
+    @property
+    def max_clients(self) -> int:
+        """Maximum number of clients summed."""
+    @property
+    def max_weight(self) -> Optional[int]:
+        """Largest client weight, or ``None`` when unweighted."""
+    @property
+    def rounding(self) -> Rounding:
+        """``'stochastic'`` or ``'deterministic'``."""
+    @property
+    def step(self) -> float:
+        """Grid step ``2c / (2**q - 1)``."""
+    def encoded_len(self, length: int) -> int:
+        """Ring words an input of ``length`` elements encodes to (one more when weighted)."""
+    def error_bound(self, total_weight: int) -> float:
+        """Per-element bound on ``|decoded - sum_i w_i * clip(x_i)|`` for total weight
+        ``total_weight`` (the number of clients when unweighted)."""
+    def quantize(
+        self, x: FloatArray, weight: int = 1, seed: Optional[bytes] = None
+    ) -> Tuple[npt.NDArray[np.uint64], int]:
+        """Encodes a float32/float64 array (any shape, flattened in C order).
+
+        Returns ``(words, clipped)``. ``seed`` (32 bytes) makes stochastic rounding
+        reproducible; by default it draws from the OS. Raises :class:`MisuseError` for
+        NaN/inf inputs or a weight outside ``1..max_weight``.
+        """
+    def dequantize(self, sum: npt.NDArray[np.uint64], clients: int) -> Aggregate:
+        """Decodes the ring sum of exactly ``clients`` encoded vectors.
+
+        Raises :class:`PeerMisbehavedError` for a sum the included clients cannot have
+        produced, :class:`MisuseError` when ``clients > max_clients``.
+        """
+
+class Aggregate:
+    """The decoded sum of the included clients' vectors."""
+
+    @property
+    def included(self) -> Optional[List[int]]:
+        """Ids of the included clients (sorted) for an aggregate from a protocol run
+        (:meth:`Server.result`, :func:`simulate`); ``None`` from
+        :meth:`Quantizer.dequantize`."""
+    @property
+    def sum(self) -> npt.NDArray[np.float64]:
+        """``sum_i w_i * x_i`` per element (plain sum when unweighted)."""
+    @property
+    def clients(self) -> int:
+        """Number of included clients."""
+    @property
+    def total_weight(self) -> int:
+        """``sum_i w_i``, exact (``clients`` when unweighted)."""
+    @property
+    def error_bound(self) -> float:
+        """Per-element bound on ``|sum - sum_i w_i * clip(x_i)|``."""
+    @property
+    def mean_error_bound(self) -> Optional[float]:
+        """Per-element bound on the error of :meth:`mean`; ``None`` with no client."""
+    def mean(self) -> Optional[npt.NDArray[np.float64]]:
+        """``sum / total_weight``, or ``None`` when no client was included."""
+
+def min_ring_bits(quant_bits: int, max_clients: int, max_weight: int = 1) -> int:
+    """The smallest ring width for which the sum can never wrap."""
+
+def max_quant_bits(ring_bits: int, max_clients: int, max_weight: int = 1) -> int:
+    """The largest quantization bits (at most 53) whose sum cannot wrap in the ring."""
+
+Threat = Literal["semi-honest", "malicious"]
+
+class Params(TypedDict):
+    """What :func:`find_params` and :func:`check_params` return."""
+
+    n: int
+    degree: int
+    """Neighbours per client (``n - 1`` for the complete graph)."""
+    threshold: int
+    """Shamir threshold: shares among a client's neighbours needed to reconstruct."""
+    complete: bool
+    """Whether the graph is complete (SecAgg) rather than a Harary graph (SecAgg+)."""
+    max_corrupt: int
+    """``floor(corrupt * n)``, the number of corrupt clients assumed."""
+    max_dropped: int
+    """``floor(dropout * n)``, the number of dropped clients assumed."""
+    log2_disconnect: float
+    log2_corrupt: float
+    log2_security: float
+    """``log2`` of the probability that privacy fails (at most ``-sigma``)."""
+    log2_failure: float
+    """``log2`` of the probability that the protocol aborts (at most ``-eta``)."""
+
+def find_params(
+    n: int,
+    dropout: float,
+    corrupt: float,
+    threat: Threat = "semi-honest",
+    sigma: float = 40.0,
+    eta: float = 20.0,
+) -> Params:
+    """The smallest even SecAgg+ degree and a threshold for ``n`` clients.
+
+    Privacy fails with probability at most ``2**-sigma`` and the protocol aborts with
+    probability at most ``2**-eta``; the complete graph (plain SecAgg) when no sparse
+    graph works. Raises :class:`MisuseError` when nothing meets the targets or an
+    argument is out of range, ``ValueError`` for an unknown ``threat``.
+    """
+
+def check_params(
+    n: int,
+    dropout: float,
+    corrupt: float,
+    degree: int,
+    threshold: int,
+    threat: Threat = "semi-honest",
+    sigma: float = 40.0,
+    eta: float = 20.0,
+) -> Params:
+    """Checks a chosen ``(degree, threshold)`` against the targets of :func:`find_params`.
+
+    Raises :class:`MisuseError` (variants ``DegreeTooLow``, ``ThresholdTooLow``,
+    ``ThresholdTooHigh``, ``ThresholdSplitView``, ...) saying which bound fails.
+    """
+
+RoundName = Literal[
+    "AdvertiseKeys", "ShareKeys", "MaskedInputCollection", "ConsistencyCheck", "Unmasking"
+]
+
+class Config:
+    """The session parameters every party must agree on.
+
+    ``n`` clients (ids ``0 .. n-1``) each contribute a float vector of ``dim`` elements,
+    clipped to ``[-clip, clip]`` and quantized to ``bits`` bits (weighted by an integer in
+    ``1..max_weight`` when ``max_weight`` is set). The graph and threshold come from
+    :func:`find_params` (with ``dropout``, ``corrupt``, ``threat``) unless given:
+    ``threshold`` alone selects the complete graph (SecAgg), ``degree`` and
+    ``threshold`` a SecAgg+ Harary graph drawn from the public ``graph_seed`` (random
+    when not given). ``context`` (e.g. a model hash and round number) is bound into
+    the session id. In the malicious model, ``verifying_keys`` lists every client's
+    Ed25519 public key (see :func:`signing_keypair`).
+
+    Every party must build an identical ``Config``: send :meth:`to_dict` to the
+    clients, which rebuild it with ``Config(**d)``.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        dim: int,
+        *,
+        threshold: Optional[int] = None,
+        degree: Optional[int] = None,
+        dropout: float = 0.1,
+        corrupt: float = 0.1,
+        graph_seed: Optional[bytes] = None,
+        clip: float = 1.0,
+        bits: int = 16,
+        ring_bits: Optional[int] = None,
+        max_weight: Optional[int] = None,
+        rounding: Rounding = "stochastic",
+        context: bytes = b"",
+        threat: Threat = "semi-honest",
+        verifying_keys: Optional[Sequence[bytes]] = None,
+    ) -> None: ...
+    @property
+    def n(self) -> int:
+        """Number of clients."""
+    @property
+    def dim(self) -> int:
+        """Float elements per client vector."""
+    @property
+    def threshold(self) -> int:
+        """Shamir threshold."""
+    @property
+    def degree(self) -> Optional[int]:
+        """Harary graph degree, or ``None`` for the complete graph."""
+    @property
+    def graph_seed(self) -> bytes:
+        """The public seed of the Harary graph."""
+    @property
+    def session_id(self) -> bytes:
+        """The 32-byte session id (SHA-256 over every parameter and the context)."""
+    @property
+    def threat(self) -> Threat:
+        """``'semi-honest'`` or ``'malicious'``."""
+    @property
+    def quantizer(self) -> Quantizer:
+        """The float encoding used by clients and the server."""
+    def neighbors(self, id: int) -> List[int]:
+        """The neighbours of client ``id`` (sorted ids)."""
+    def to_dict(self) -> Dict[str, object]:
+        """Keyword arguments that rebuild this exact configuration: ``Config(**d)``."""
+
+class Client:
+    """One client of one session, driven by the framework's messaging.
+
+    The input (a float32/float64 array of ``config.dim`` elements) is quantized when the
+    client is created. :meth:`start` returns the first message to send; :meth:`handle`
+    turns each server message into the reply. Bytes that do not decode raise
+    :class:`EncodingError` and leave the client as it was; any other error aborts the
+    client for good. Heavy work releases the GIL.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        id: int,
+        x: FloatArray,
+        *,
+        weight: int = 1,
+        signing_key: Optional[bytes] = None,
+        seed: Optional[bytes] = None,
+    ) -> None: ...
+    def start(self) -> bytes:
+        """The round-0 message; calling it again returns the same bytes. A restored
+        client does not have it (:class:`MisuseError`, variant ``'Restored'``)."""
+    def to_bytes(self) -> bytes:
+        """The client's state, to store between messages (**a secret**: its keys, input
+        and the shares it holds). Store it after every :meth:`handle` before sending the
+        reply; never restore an older one. :class:`MisuseError` once aborted."""
+    @staticmethod
+    def from_bytes(config: Config, state: bytes, *, seed: Optional[bytes] = None) -> Client:
+        """Restores a client stored with :meth:`to_bytes` under the same config."""
+    def handle(self, message: bytes) -> bytes:
+        """Handles one server message and returns the reply to send."""
+    @property
+    def id(self) -> Optional[int]:
+        """The client's id (``None`` once completed or aborted)."""
+    @property
+    def state(self) -> str:
+        """``'KeysAdvertised'``, ``'SharesSent'``, ``'InputSent'``, ``'SurvivorsSigned'``,
+        ``'Completed'`` or ``'Aborted'``."""
+    @property
+    def completed(self) -> bool:
+        """Whether the client completed the session."""
+    @property
+    def error(self) -> Optional[str]:
+        """The message of the error that aborted the client, or ``None``."""
+    @property
+    def clipped(self) -> Optional[int]:
+        """How many input elements were clipped to ``[-clip, clip]`` (``None`` for a
+        restored client)."""
+
+class Server:
+    """The server of one session.
+
+    Feed it each client's bytes with :meth:`receive`; call :meth:`close_round` when the
+    round's deadline passed (whoever has not answered has dropped out). It returns the
+    message for each surviving client, and ``{}`` after the last round, when
+    :meth:`result` holds the float sum and the ids of the clients it contains.
+    """
+
+    def __init__(self, config: Config) -> None: ...
+    def to_bytes(self) -> bytes:
+        """The server's state, to store between rounds (public keys, sealed shares,
+        masked sums, revealed shares: nothing the server may not know)."""
+    @staticmethod
+    def from_bytes(config: Config, state: bytes) -> Server:
+        """Restores a server stored with :meth:`to_bytes` under the same config."""
+    def receive(self, client_id: int, message: bytes) -> None:
+        """Accepts one client's message for the current round; a rejected message
+        leaves the server as it was (treat that client as dropped out)."""
+    def close_round(self) -> Dict[int, bytes]:
+        """Closes the round: the next message per surviving client, ``{}`` when done.
+        Raises :class:`ThresholdError` when too few clients survive."""
+    def result(self) -> Aggregate:
+        """The decoded sum of the included clients (``included`` set).
+        Raises :class:`MisuseError` before the session completed."""
+    @property
+    def round(self) -> RoundName:
+        """The round being collected."""
+    @property
+    def awaited(self) -> List[int]:
+        """Clients whose message for the current round is still awaited."""
+    @property
+    def received(self) -> List[int]:
+        """Clients whose message for the current round arrived."""
+    @property
+    def completed(self) -> bool:
+        """Whether the session completed."""
+    @property
+    def error(self) -> Optional[str]:
+        """The message of the error that aborted the session, or ``None``."""
+    @property
+    def included(self) -> Optional[List[int]]:
+        """The included clients (sorted), once completed."""
+
+class RoundStats(TypedDict):
+    round: RoundName
+    active_clients: int
+    client_mean_s: float
+    client_max_s: float
+    server_s: float
+    client_messages: int
+    server_messages: int
+
+class Simulation:
+    """What :func:`simulate` returns."""
+
+    @property
+    def aggregate(self) -> Aggregate:
+        """The decoded float sum of the included clients, with ``included`` set."""
+    @property
+    def rounds(self) -> List[RoundStats]:
+        """Per-round figures measured inside Rust."""
+    @property
+    def client_aborts(self) -> List[Tuple[int, str]]:
+        """Clients that aborted on a server message (none with an honest server)."""
+    @property
+    def clipped(self) -> List[int]:
+        """Per client, how many input elements were clipped."""
+    @property
+    def client_total_s(self) -> float:
+        """Sum over rounds of the mean client handler time (seconds)."""
+    @property
+    def server_total_s(self) -> float:
+        """Server time over the whole session (seconds)."""
+
+def simulate(
+    config: Config,
+    inputs: Union[Sequence[FloatArray], FloatArray],
+    *,
+    weights: Optional[Sequence[int]] = None,
+    drop: Optional[Dict[int, Union[RoundName, int]]] = None,
+    signing_keys: Optional[Sequence[bytes]] = None,
+    seed: Optional[bytes] = None,
+    sequential: bool = False,
+) -> Simulation:
+    """Runs a whole session in process (clients in parallel, messages as values).
+
+    ``sequential=True`` runs each round's clients one after the other, each with every
+    core for its own mask expansion (the per-client times a device would see).
+    ``drop``: ``{id: round}``, the client goes silent from that round on.
+    ``signing_keys``: one 32-byte Ed25519 secret per client (malicious model).
+    ``seed``: makes keys, masks and rounding deterministic.
+    """
+
+def signing_keypair(seed: Optional[bytes] = None) -> Tuple[bytes, bytes]:
+    """A fresh Ed25519 key pair ``(signing_key, verifying_key)``, 32 bytes each."""
+
+def _drive_in_rust(config: Config, inputs: Sequence[FloatArray], seed: bytes) -> Dict[str, object]:
+    """Benchmark helper: the byte-level session loop, written in Rust, timed."""

@@ -1,0 +1,114 @@
+//! Rust errors as Python exceptions: one class per [`ErrorKind`], all under `SecAggError`.
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use secagg::{Error, ErrorKind};
+
+create_exception!(
+    secagg,
+    SecAggError,
+    PyException,
+    "Base class of every error raised by secagg's Rust core.\n\n\
+     Attributes: ``kind`` (the category: 'encoding', 'crypto', 'peer-misbehaved', \
+     'threshold' or 'misuse') and ``variant`` (the Rust error variant, e.g. \
+     'RingTooNarrow'). ``str(e)`` is the Rust error's message."
+);
+create_exception!(
+    secagg,
+    EncodingError,
+    SecAggError,
+    "Bytes from another party did not decode (length, version, canonical form)."
+);
+create_exception!(
+    secagg,
+    CryptoError,
+    SecAggError,
+    "A cryptographic check failed (authentication, non-contributory key agreement)."
+);
+create_exception!(
+    secagg,
+    PeerMisbehavedError,
+    SecAggError,
+    "Another party sent something well-formed that the protocol forbids."
+);
+create_exception!(
+    secagg,
+    ThresholdError,
+    SecAggError,
+    "Too few parties or shares remain for the threshold."
+);
+create_exception!(
+    secagg,
+    MisuseError,
+    SecAggError,
+    "The caller used the API in a way it does not allow (wrong state, bad configuration)."
+);
+
+/// The variant name of `e`: its `Debug` form up to the first field.
+fn variant_name(e: &Error) -> String {
+    let debug = format!("{e:?}");
+    let end = debug
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(debug.len());
+    debug[..end].to_owned()
+}
+
+/// Converts a Rust error into the Python exception of its kind, with `kind` and `variant`
+/// attributes set.
+pub fn to_py(e: Error) -> PyErr {
+    let kind = e.kind();
+    let msg = e.to_string();
+    let err = match kind {
+        ErrorKind::Encoding => EncodingError::new_err(msg),
+        ErrorKind::Crypto => CryptoError::new_err(msg),
+        ErrorKind::PeerMisbehaved => PeerMisbehavedError::new_err(msg),
+        ErrorKind::Threshold => ThresholdError::new_err(msg),
+        ErrorKind::Misuse => MisuseError::new_err(msg),
+        _ => SecAggError::new_err(msg),
+    };
+    Python::attach(|py| {
+        let value = err.value(py);
+        // Setting attributes on a fresh exception instance cannot fail in practice; if it
+        // did, the exception would still carry its class and message.
+        let _ = value.setattr("kind", kind.to_string());
+        let _ = value.setattr("variant", variant_name(&e));
+    });
+    err
+}
+
+/// A `MisuseError` raised by the bindings themselves (no Rust error behind it), with
+/// `kind = "misuse"` and the given `variant`.
+pub fn misuse(variant: &str, msg: String) -> PyErr {
+    let err = MisuseError::new_err(msg);
+    Python::attach(|py| {
+        let value = err.value(py);
+        let _ = value.setattr("kind", ErrorKind::Misuse.to_string());
+        let _ = value.setattr("variant", variant);
+    });
+    err
+}
+
+/// `?`-friendly conversion for results from the Rust core.
+pub trait IntoPy<T> {
+    /// Maps the error with [`to_py`].
+    fn py_err(self) -> PyResult<T>;
+}
+
+impl<T> IntoPy<T> for secagg::Result<T> {
+    fn py_err(self) -> PyResult<T> {
+        self.map_err(to_py)
+    }
+}
+
+/// Adds the exception classes to the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("SecAggError", py.get_type::<SecAggError>())?;
+    m.add("EncodingError", py.get_type::<EncodingError>())?;
+    m.add("CryptoError", py.get_type::<CryptoError>())?;
+    m.add("PeerMisbehavedError", py.get_type::<PeerMisbehavedError>())?;
+    m.add("ThresholdError", py.get_type::<ThresholdError>())?;
+    m.add("MisuseError", py.get_type::<MisuseError>())?;
+    Ok(())
+}

@@ -1,0 +1,532 @@
+//! One float secure-sum session, end to end: inputs, quantization, the protocol (through
+//! `secagg::sim`), dequantization and the checks against plaintext sums.
+//!
+//! Shared by `secagg` (no arguments), `secagg simulate` and `secagg bench variants`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use secagg::crypto::rng::{seeded_rng, Rng};
+use secagg::crypto::ClientId;
+use secagg::protocol::graph::GraphSpec;
+use secagg::protocol::params::{check_params, find_params, ParamQuery, Params};
+use secagg::protocol::{Config, Round};
+use secagg::quantize::{min_ring_bits, QuantConfig, QuantizeOutput, Quantizer, Rounding};
+use secagg::ring::{Ring, RingVec};
+use secagg::sim::{self, ClientExecution, DropSchedule, RoundStats};
+
+use crate::params::Threat;
+use crate::CliError;
+
+/// Which graph the session uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphKind {
+    /// Every client is every other client's neighbour (SecAgg).
+    Complete,
+    /// A random k-regular Harary graph (SecAgg+).
+    Sparse,
+}
+
+impl GraphKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            GraphKind::Complete => "complete",
+            GraphKind::Sparse => "sparse",
+        }
+    }
+}
+
+/// Before which round the dropping clients go silent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DropAt {
+    /// They never show up (silent from AdvertiseKeys on).
+    Advertise,
+    /// They advertised keys, then went silent (no shares sent).
+    Share,
+    /// They shared keys but never sent a masked input: the server must remove their
+    /// pairwise masks (the costliest case for it).
+    Masked,
+    /// They sent their masked input, then went silent (before the consistency check in
+    /// the malicious model, before unmasking in the semi-honest one).
+    Unmask,
+    /// Each dropping client picks one of the session's rounds uniformly at random.
+    Random,
+}
+
+impl DropAt {
+    pub fn name(self) -> &'static str {
+        match self {
+            DropAt::Advertise => "advertise",
+            DropAt::Share => "share",
+            DropAt::Masked => "masked",
+            DropAt::Unmask => "unmask",
+            DropAt::Random => "random",
+        }
+    }
+
+    /// The fixed round, or `None` for [`DropAt::Random`]. `Unmask` maps to
+    /// [`Round::ConsistencyCheck`], which in the semi-honest model (no round 3) means
+    /// silent in [`Round::Unmasking`].
+    fn round(self) -> Option<Round> {
+        match self {
+            DropAt::Advertise => Some(Round::AdvertiseKeys),
+            DropAt::Share => Some(Round::ShareKeys),
+            DropAt::Masked => Some(Round::MaskedInputCollection),
+            DropAt::Unmask => Some(Round::ConsistencyCheck),
+            DropAt::Random => None,
+        }
+    }
+}
+
+/// Everything that defines a session.
+#[derive(Clone, Debug)]
+pub struct SessionSpec {
+    pub clients: usize,
+    pub dim: usize,
+    /// Fraction of clients that drop: exactly `round(dropout * clients)` of them.
+    pub dropout: f64,
+    pub graph: GraphKind,
+    pub neighbors: Option<usize>,
+    pub threshold: Option<usize>,
+    pub threat: Threat,
+    pub drop_at: DropAt,
+    pub seed: u64,
+    /// Quantization bits q.
+    pub bits: u32,
+    /// Clipping bound c: inputs are clipped to [-c, c].
+    pub clip: f64,
+    /// Ring width b (default: the smallest that cannot wrap for `clients` clients).
+    pub ring_bits: Option<u32>,
+    pub rounding: Rounding,
+    /// What the parameter finder is asked (corrupt rate, sigma, eta).
+    pub corrupt: f64,
+    pub sigma: f64,
+    pub eta: f64,
+    /// The session context bound into the session id.
+    pub context: String,
+    /// Run a round's clients one after the other (each with the whole thread pool)
+    /// instead of all at once.
+    pub sequential: bool,
+}
+
+/// How the degree and threshold were chosen, and the bounds they meet.
+#[derive(Clone, Debug)]
+pub enum Choice {
+    /// By the parameter finder, or checked against its targets: the bounds.
+    Bounds(Params),
+    /// Given on the command line and outside the finder's targets: why.
+    Unchecked(String),
+}
+
+/// The parameters a session ran with.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub graph: GraphKind,
+    pub degree: usize,
+    pub threshold: usize,
+    pub ring_bits: u32,
+    pub choice: Choice,
+    pub query: ParamQuery,
+}
+
+/// What a session produced.
+#[derive(Clone, Debug)]
+pub struct SessionReport {
+    pub spec: SessionSpec,
+    pub setup: Setup,
+    /// `Ok` with the server's outcome, or the round and error it aborted with.
+    pub outcome: Result<Outcome, (Round, secagg::Error)>,
+    /// Clients scheduled to drop, by round.
+    pub dropped: Vec<(Round, usize)>,
+    /// Mean time to quantize one client's vector.
+    pub quantize: Duration,
+    /// Wall time of the protocol run (all clients and the server).
+    pub wall: Duration,
+}
+
+/// A session that completed.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub included: usize,
+    /// Whether the included set is exactly the clients that sent a masked input.
+    pub included_as_scheduled: bool,
+    /// Server output == plaintext ring sum of the included clients' encoded words.
+    pub exact: bool,
+    /// max |dequantized sum - f64 sum of included clients' clipped floats|.
+    pub max_abs_error: f64,
+    /// The documented bound on that error.
+    pub error_bound: f64,
+    /// Elements clipped, over all clients.
+    pub clipped: usize,
+    /// Time to dequantize the sum.
+    pub dequantize: Duration,
+    pub rounds: Vec<RoundStats>,
+    /// Clients that aborted on a server message (an honest server causes none).
+    pub client_aborts: usize,
+}
+
+impl Outcome {
+    /// Whether everything checked out.
+    pub fn ok(&self) -> bool {
+        self.exact
+            && self.included_as_scheduled
+            && self.client_aborts == 0
+            && self.max_abs_error <= self.error_bound
+    }
+}
+
+impl SessionReport {
+    pub fn ok(&self) -> bool {
+        self.outcome.as_ref().is_ok_and(Outcome::ok)
+    }
+}
+
+/// A 32-byte seed for `purpose`, derived from the user's `--seed`.
+pub fn derive_seed(seed: u64, purpose: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"secagg/cli/");
+    h.update(purpose.as_bytes());
+    h.update(seed.to_le_bytes());
+    h.finalize().into()
+}
+
+/// Smallest threshold in `2..=max` (or 1 when `max` is 1) that `check_params` accepts
+/// for `degree`, else the error for the smallest candidate.
+fn smallest_threshold(q: &ParamQuery, degree: usize) -> secagg::Result<Params> {
+    let max = degree.min(q.n.saturating_sub(1)).max(1);
+    let mut first_err = None;
+    for t in 2.min(max)..=max {
+        match check_params(q, degree, t) {
+            Ok(p) => return Ok(p),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.unwrap_or(secagg::Error::NoFeasibleParams { n: q.n }))
+}
+
+/// Chooses the degree and threshold for `s`: flags first, the finder for the rest.
+pub fn choose(s: &SessionSpec) -> secagg::Result<Setup> {
+    let n = s.clients;
+    let query = ParamQuery {
+        sigma: s.sigma,
+        eta: s.eta,
+        ..ParamQuery::new(n, s.dropout, s.corrupt, s.threat.model())
+    };
+    let complete_degree = n.saturating_sub(1);
+    let degree = match (s.graph, s.neighbors) {
+        (GraphKind::Complete, _) => Some(complete_degree),
+        (GraphKind::Sparse, k) => k,
+    };
+    let checked = |k: usize, t: usize| match check_params(&query, k, t) {
+        Ok(p) => Choice::Bounds(p),
+        Err(e) => Choice::Unchecked(e.to_string()),
+    };
+    let (degree, threshold, choice) = match (degree, s.threshold) {
+        // Both given: use them, with the bounds if they meet the finder's targets.
+        (Some(k), Some(t)) => (k, t, checked(k, t)),
+        (Some(k), None) => {
+            let p = smallest_threshold(&query, k)?;
+            (k, p.threshold, Choice::Bounds(p))
+        }
+        (None, None) => {
+            let p = find_params(&query)?;
+            (p.degree, p.threshold, Choice::Bounds(p))
+        }
+        (None, Some(t)) => {
+            let p = find_params(&query)?;
+            (p.degree, t, checked(p.degree, t))
+        }
+    };
+    let graph = if degree >= complete_degree {
+        GraphKind::Complete
+    } else {
+        GraphKind::Sparse
+    };
+    let ring_bits = match s.ring_bits {
+        Some(b) => b,
+        None => min_ring_bits(s.bits, n, 1)?,
+    };
+    Ok(Setup {
+        graph,
+        degree: degree.min(complete_degree),
+        threshold,
+        ring_bits,
+        choice,
+        query,
+    })
+}
+
+/// Exactly `round(dropout * n)` clients, chosen by a seeded shuffle, drop before
+/// `drop_at`'s round (or each before a random one of `rounds`).
+fn schedule(s: &SessionSpec, rounds: &[Round]) -> (DropSchedule, Vec<(Round, usize)>) {
+    let n = s.clients;
+    let mut rng = seeded_rng(derive_seed(s.seed, "drop-schedule"));
+    let count = ((s.dropout * n as f64).round() as usize).min(n);
+    let mut ids: Vec<ClientId> = (0..n as ClientId).collect();
+    // Partial Fisher–Yates: the first `count` entries are a uniform sample.
+    for i in 0..count {
+        let j = i + uniform_below(&mut rng, (n - i) as u64) as usize;
+        ids.swap(i, j);
+    }
+    let mut sched = DropSchedule::none(n);
+    let mut counts: Vec<(Round, usize)> = rounds.iter().map(|&r| (r, 0)).collect();
+    for &id in &ids[..count] {
+        let round = match s.drop_at.round() {
+            Some(r) => r,
+            None => rounds[uniform_below(&mut rng, rounds.len() as u64) as usize],
+        };
+        sched.set(id, Some(round));
+        // In the semi-honest model a client silent from round 3 is silent in round 4.
+        let shown = rounds
+            .iter()
+            .copied()
+            .find(|&r| r >= round)
+            .unwrap_or(round);
+        if let Some(c) = counts.iter_mut().find(|c| c.0 == shown) {
+            c.1 += 1;
+        }
+    }
+    counts.retain(|c| c.1 > 0);
+    (sched, counts)
+}
+
+/// Uniform in `0..bound` (`bound > 0`), by rejection.
+fn uniform_below<R: Rng + ?Sized>(rng: &mut R, bound: u64) -> u64 {
+    let zone = u64::MAX - u64::MAX % bound;
+    loop {
+        let x = rng.next_u64();
+        if x < zone {
+            return x % bound;
+        }
+    }
+}
+
+/// Client `i`'s float input: uniform in [-1, 1) from its own seeded stream.
+fn float_input(seed: u64, i: usize, dim: usize) -> Vec<f32> {
+    let mut s = derive_seed(seed, "inputs");
+    s[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    let mut rng = seeded_rng(s);
+    (0..dim)
+        .map(|_| {
+            // 24 random bits → [-1, 1) exactly representable in f32.
+            let u = (rng.next_u32() >> 8) as f32 / (1u32 << 23) as f32;
+            u - 1.0
+        })
+        .collect()
+}
+
+/// Phases reported to a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Inputs,
+    Session,
+    Check,
+}
+
+/// Runs a session. `progress` is told when each phase starts.
+pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, CliError> {
+    let setup = choose(s)?;
+    let n = s.clients;
+    let ring = Ring::pow2(setup.ring_bits)?;
+    let qz = Quantizer::new(
+        QuantConfig::new(s.clip, s.bits, setup.ring_bits, n).with_rounding(s.rounding),
+    )?;
+    let graph = match setup.graph {
+        GraphKind::Complete => GraphSpec::Complete,
+        GraphKind::Sparse => GraphSpec::Harary {
+            degree: setup.degree,
+            seed: derive_seed(s.seed, "graph"),
+        },
+    };
+    let mut builder = Config::builder(n, setup.threshold)
+        .graph(graph)
+        .vector("", s.dim, ring)
+        .context(s.context.as_bytes().to_vec());
+    let keys = match s.threat {
+        Threat::SemiHonest => None,
+        Threat::Malicious => {
+            let keys = sim::signing_keys(n, derive_seed(s.seed, "signing-keys"));
+            builder = builder.malicious(keys.iter().map(|k| k.verifying_key()).collect());
+            Some(keys)
+        }
+    };
+    let config = Arc::new(builder.build()?);
+    let (sched, dropped) = schedule(s, config.rounds());
+
+    // Each client's floats, clipped floats and encoded words.
+    // Each client's floats and encoded words. Nothing is kept but the words, which
+    // move into the simulator; the check regenerates the included clients' floats.
+    progress(Phase::Inputs);
+    let encode = |i: usize| -> secagg::Result<(Vec<f32>, QuantizeOutput, Duration)> {
+        let x = float_input(s.seed, i, s.dim);
+        let mut seed = derive_seed(s.seed, "rounding");
+        seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        let mut rng = seeded_rng(seed);
+        let t0 = Instant::now();
+        let q = qz.quantize(&x, &mut rng)?;
+        Ok((x, q, t0.elapsed()))
+    };
+    let encoded: Vec<(RingVec, usize, Duration)> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let (_, q, dt) = encode(i)?;
+            Ok((RingVec::from_u64s(&ring, q.words()), q.clipped(), dt))
+        })
+        .collect::<secagg::Result<_>>()?;
+    let quantize = encoded.iter().map(|e| e.2).sum::<Duration>() / n.max(1) as u32;
+    let clipped = encoded.iter().map(|e| e.1).sum();
+    let inputs: Vec<Vec<RingVec>> = encoded.into_iter().map(|e| vec![e.0]).collect();
+
+    progress(Phase::Session);
+    let t0 = Instant::now();
+    let execution = if s.sequential {
+        ClientExecution::Sequential
+    } else {
+        ClientExecution::Parallel
+    };
+    let result = sim::run_with(
+        Arc::clone(&config),
+        inputs,
+        keys,
+        &sched,
+        derive_seed(s.seed, "sim"),
+        execution,
+    );
+    let wall = t0.elapsed();
+
+    progress(Phase::Check);
+    let outcome = match result {
+        Err(a) => Err((a.round, a.error)),
+        Ok(r) => {
+            let included = &r.output.included;
+            // Exact check, independent of the ring code: integer sum of the words
+            // (no wrap: every word < 2^q and n * (2^q - 1) < 2^b), reduced mod 2^b.
+            let mask = if setup.ring_bits == 64 {
+                u64::MAX
+            } else {
+                (1u64 << setup.ring_bits) - 1
+            };
+            let zero = || (vec![0u64; s.dim], vec![0f64; s.dim]);
+            let (mut want, want_f) = included
+                .par_iter()
+                .map(|&u| encode(u as usize))
+                .try_fold(zero, |(mut w, mut f), e| {
+                    let (x, q, _) = e?;
+                    for (a, &v) in w.iter_mut().zip(q.words()) {
+                        *a = a.wrapping_add(v);
+                    }
+                    for (a, &v) in f.iter_mut().zip(&x) {
+                        *a += f64::from(v).clamp(-s.clip, s.clip);
+                    }
+                    Ok::<_, secagg::Error>((w, f))
+                })
+                .try_reduce(zero, |(mut w, mut f), (w2, f2)| {
+                    w.iter_mut()
+                        .zip(w2)
+                        .for_each(|(a, b)| *a = a.wrapping_add(b));
+                    f.iter_mut().zip(f2).for_each(|(a, b)| *a += b);
+                    Ok((w, f))
+                })?;
+            want.iter_mut().for_each(|w| *w &= mask);
+            let got = r
+                .output
+                .sums
+                .first()
+                .map(RingVec::to_u64s)
+                .unwrap_or_default();
+            let exact = got == want && r.is_correct();
+            let t1 = Instant::now();
+            let agg = qz.dequantize(&got, included.len())?;
+            let dequantize = t1.elapsed();
+            let max_abs_error = agg
+                .sum
+                .iter()
+                .zip(&want_f)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            let scheduled: Vec<ClientId> = (0..n as ClientId)
+                .filter(|&u| {
+                    sched
+                        .get(u)
+                        .is_none_or(|r| r > Round::MaskedInputCollection)
+                })
+                .collect();
+            Ok(Outcome {
+                included: included.len(),
+                included_as_scheduled: *included == scheduled,
+                exact,
+                max_abs_error,
+                error_bound: agg.error_bound,
+                clipped,
+                dequantize,
+                rounds: r.rounds,
+                client_aborts: r.client_aborts.len(),
+            })
+        }
+    };
+    Ok(SessionReport {
+        spec: s.clone(),
+        setup,
+        outcome,
+        dropped,
+        quantize,
+        wall,
+    })
+}
+
+/// Snake-case key for a round in JSON and CSV.
+pub fn round_key(r: Round) -> &'static str {
+    match r {
+        Round::AdvertiseKeys => "advertise_keys",
+        Round::ShareKeys => "share_keys",
+        Round::MaskedInputCollection => "masked_input",
+        Round::ConsistencyCheck => "consistency_check",
+        Round::Unmasking => "unmasking",
+    }
+}
+
+/// Bytes of one round on the wire. The server message that opens a round (sent when
+/// the previous round closed) counts in that round, as in docs/wire-format.md.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RoundBytes {
+    pub round: Round,
+    /// Mean size of one client's message in this round.
+    pub client_sent: f64,
+    /// Mean size of the server message that opened this round for one client.
+    pub client_received: f64,
+    /// Everything the server received in this round.
+    pub server_received: u64,
+    /// Everything the server sent to open this round.
+    pub server_sent: u64,
+}
+
+/// Per-round byte counts from the simulator's per-round figures.
+pub fn round_bytes(rounds: &[RoundStats]) -> Vec<RoundBytes> {
+    let per = |total: u64, count: usize| {
+        if count == 0 {
+            0.0
+        } else {
+            total as f64 / count as f64
+        }
+    };
+    let mut opened_by = (0u64, 0usize);
+    rounds
+        .iter()
+        .map(|st| {
+            let b = RoundBytes {
+                round: st.round,
+                client_sent: per(st.client_bytes, st.client_messages),
+                client_received: per(opened_by.0, opened_by.1),
+                server_received: st.client_bytes,
+                server_sent: opened_by.0,
+            };
+            opened_by = (st.server_bytes, st.server_messages);
+            b
+        })
+        .collect()
+}

@@ -1,0 +1,679 @@
+//! `secagg bench variants`: complete vs sparse graph and both threat models, swept over
+//! the number of clients, the vector length and the drop-out rate; CSV, SVG plots and a
+//! summary table.
+//!
+//! The default grid varies one axis at a time around a base point (not the full cross
+//! product), so it finishes in a few minutes on two cores; `--cross` and the list flags
+//! widen it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use secagg::protocol::params::ParamQuery;
+use secagg::protocol::Round;
+use secagg::quantize::Rounding;
+
+use crate::params::Threat;
+use crate::plot::{render_svg, Panel, Series};
+use crate::session::{self, round_key, DropAt, GraphKind, SessionReport, SessionSpec};
+use crate::simulate::with_threads;
+use crate::table::{bytes, ms, Table};
+use crate::CliError;
+
+/// The flags of `secagg bench variants`.
+#[derive(Args, Clone, Debug)]
+pub struct VariantsArgs {
+    /// Directory for variants.csv and the SVG plots (created if missing).
+    #[arg(long, default_value = "secagg-variants")]
+    pub out: PathBuf,
+    /// Numbers of clients swept (the other axes at their base values).
+    #[arg(long, value_delimiter = ',', default_value = "50,100,200,500,1000")]
+    pub clients: Vec<usize>,
+    /// Vector lengths swept.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1000,10000,100000,1000000"
+    )]
+    pub dims: Vec<usize>,
+    /// Drop-out rates swept.
+    #[arg(long, value_delimiter = ',', default_value = "0,0.1,0.2,0.3")]
+    pub dropouts: Vec<f64>,
+    /// Number of clients at the base point.
+    #[arg(long, default_value_t = 100)]
+    pub base_clients: usize,
+    /// Vector length at the base point.
+    #[arg(long, default_value_t = 10_000)]
+    pub base_dim: usize,
+    /// Drop-out rate at the base point.
+    #[arg(long, default_value_t = 0.1)]
+    pub base_dropout: f64,
+    /// Graphs compared.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "complete,sparse"
+    )]
+    pub graphs: Vec<GraphKind>,
+    /// Threat models compared.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "semi-honest,malicious"
+    )]
+    pub threats: Vec<Threat>,
+    /// The complete graph is skipped above this many clients (its cost grows as n^2).
+    #[arg(long, default_value_t = 200)]
+    pub complete_max_clients: usize,
+    /// Run the full cross product of the three lists instead of one axis at a time.
+    #[arg(long)]
+    pub cross: bool,
+    /// A tiny grid (seconds): for smoke tests.
+    #[arg(long)]
+    pub quick: bool,
+    /// Before which round the dropping clients go silent.
+    #[arg(long, value_enum, default_value_t = DropAt::Random)]
+    pub drop_at: DropAt,
+    /// Runs per point; the median of each time is reported.
+    #[arg(long, default_value_t = 1)]
+    pub repeats: usize,
+    /// Tolerated fraction of corrupt clients, for the parameter finder.
+    #[arg(long, default_value_t = 0.05)]
+    pub corrupt: f64,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads (0: one per CPU).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Run each round's clients all at once (faster sweep) instead of one after the
+    /// other with every thread each (per-client times as a device would see them).
+    #[arg(long)]
+    pub parallel_clients: bool,
+    /// No progress display on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The axis a point belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    Clients,
+    Dim,
+    Dropout,
+    /// A point of the full cross product.
+    Cross,
+}
+
+impl Axis {
+    fn name(self) -> &'static str {
+        match self {
+            Axis::Clients => "clients",
+            Axis::Dim => "dim",
+            Axis::Dropout => "dropout",
+            Axis::Cross => "cross",
+        }
+    }
+}
+
+/// One session to run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub axis: Axis,
+    pub graph: GraphKind,
+    pub threat: Threat,
+    pub clients: usize,
+    pub dim: usize,
+    pub dropout: f64,
+}
+
+impl Point {
+    fn variant(&self) -> String {
+        format!("{}/{}", self.graph.name(), self.threat.name())
+    }
+}
+
+/// The effective lists and base point (`--quick` replaces the defaults).
+struct Grid {
+    clients: Vec<usize>,
+    dims: Vec<usize>,
+    dropouts: Vec<f64>,
+    base: (usize, usize, f64),
+}
+
+fn grid(a: &VariantsArgs) -> Grid {
+    if a.quick {
+        Grid {
+            clients: vec![8, 16],
+            dims: vec![100, 1_000],
+            dropouts: vec![0.0, 0.25],
+            base: (8, 100, 0.25),
+        }
+    } else {
+        Grid {
+            clients: a.clients.clone(),
+            dims: a.dims.clone(),
+            dropouts: a.dropouts.clone(),
+            base: (a.base_clients, a.base_dim, a.base_dropout),
+        }
+    }
+}
+
+/// Every point of the sweep, in run order; the complete graph above
+/// `complete_max_clients` is left out.
+pub fn points(a: &VariantsArgs) -> Vec<Point> {
+    let g = grid(a);
+    let (n0, d0, f0) = g.base;
+    let mut pts = Vec::new();
+    for &graph in &a.graphs {
+        for &threat in &a.threats {
+            let p = |axis, clients, dim, dropout| Point {
+                axis,
+                graph,
+                threat,
+                clients,
+                dim,
+                dropout,
+            };
+            if a.cross {
+                for &n in &g.clients {
+                    for &d in &g.dims {
+                        for &f in &g.dropouts {
+                            pts.push(p(Axis::Cross, n, d, f));
+                        }
+                    }
+                }
+            } else {
+                pts.extend(g.clients.iter().map(|&n| p(Axis::Clients, n, d0, f0)));
+                pts.extend(g.dims.iter().map(|&d| p(Axis::Dim, n0, d, f0)));
+                pts.extend(g.dropouts.iter().map(|&f| p(Axis::Dropout, n0, d0, f)));
+            }
+        }
+    }
+    pts.retain(|p| p.graph != GraphKind::Complete || p.clients <= a.complete_max_clients);
+    pts
+}
+
+/// The figures of one point (medians over repeats).
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub point: Point,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub neighbors: usize,
+    pub threshold: usize,
+    pub included: Option<usize>,
+    pub max_abs_error: Option<f64>,
+    /// Mean client time per round, in ms, keyed by round.
+    pub client_ms: Vec<(Round, f64)>,
+    pub server_ms: Vec<(Round, f64)>,
+    pub client_total_ms: f64,
+    pub server_total_ms: f64,
+    /// Mean bytes one client sends and receives over the session (wire encoding).
+    pub client_bytes: f64,
+    /// Bytes the server receives and sends over the session.
+    pub server_bytes: f64,
+    pub wall_ms: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Runs one point `repeats` times.
+fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
+    let spec = SessionSpec {
+        clients: p.clients,
+        dim: p.dim,
+        dropout: p.dropout,
+        graph: p.graph,
+        neighbors: None,
+        threshold: None,
+        threat: p.threat,
+        drop_at: a.drop_at,
+        seed: a.seed,
+        bits: 16,
+        clip: 1.0,
+        ring_bits: None,
+        rounding: Rounding::Stochastic,
+        corrupt: a.corrupt,
+        sigma: ParamQuery::DEFAULT_SIGMA,
+        eta: ParamQuery::DEFAULT_ETA,
+        context: "secagg bench variants".into(),
+        sequential: !a.parallel_clients,
+    };
+    let reports: Vec<SessionReport> = (0..a.repeats.max(1))
+        .map(|_| session::run(&spec, &|_| {}))
+        .collect::<Result<_, _>>()?;
+    let first = &reports[0];
+    let mut row = Row {
+        point: *p,
+        ok: reports.iter().all(SessionReport::ok),
+        error: None,
+        neighbors: first.setup.degree,
+        threshold: first.setup.threshold,
+        included: None,
+        max_abs_error: None,
+        client_ms: Vec::new(),
+        server_ms: Vec::new(),
+        client_total_ms: f64::NAN,
+        server_total_ms: f64::NAN,
+        client_bytes: f64::NAN,
+        server_bytes: f64::NAN,
+        wall_ms: median(reports.iter().map(|r| millis(r.wall)).collect()),
+    };
+    let outcomes: Vec<_> = match reports
+        .iter()
+        .map(|r| r.outcome.as_ref())
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(o) => o,
+        Err((round, e)) => {
+            row.error = Some(format!("aborted in {}: {e}", round_key(*round)));
+            return Ok(row);
+        }
+    };
+    let o0 = outcomes[0];
+    row.included = Some(o0.included);
+    row.max_abs_error = Some(o0.max_abs_error);
+    for (i, st) in o0.rounds.iter().enumerate() {
+        let pick = |f: &dyn Fn(&secagg::sim::RoundStats) -> Duration| {
+            median(
+                outcomes
+                    .iter()
+                    .filter_map(|o| o.rounds.get(i).map(|s| millis(f(s))))
+                    .collect(),
+            )
+        };
+        row.client_ms.push((st.round, pick(&|s| s.client_mean)));
+        row.server_ms.push((st.round, pick(&|s| s.server)));
+    }
+    let total = |f: &dyn Fn(&secagg::sim::RoundStats) -> Duration| {
+        median(
+            outcomes
+                .iter()
+                .map(|o| millis(o.rounds.iter().map(f).sum()))
+                .collect(),
+        )
+    };
+    row.client_total_ms = total(&|s| s.client_mean);
+    row.server_total_ms = total(&|s| s.server);
+    // Byte counts do not depend on timing: the first run's.
+    let rb = session::round_bytes(&o0.rounds);
+    row.client_bytes = rb.iter().map(|b| b.client_sent + b.client_received).sum();
+    row.server_bytes = rb
+        .iter()
+        .map(|b| (b.server_received + b.server_sent) as f64)
+        .sum();
+    Ok(row)
+}
+
+const ROUND_COLUMNS: [Round; 5] = Round::ALL;
+
+/// All rows as CSV: one line per point; per-round columns are empty for rounds a
+/// variant does not have.
+pub fn csv(rows: &[Row]) -> String {
+    let mut header: Vec<String> = [
+        "axis",
+        "variant",
+        "graph",
+        "threat",
+        "clients",
+        "dim",
+        "dropout",
+        "neighbors",
+        "threshold",
+        "included",
+        "ok",
+        "max_abs_error",
+        "client_ms",
+        "server_ms",
+        "wall_ms",
+        "client_bytes",
+        "server_bytes",
+    ]
+    .map(String::from)
+    .to_vec();
+    for r in ROUND_COLUMNS {
+        header.push(format!("client_ms_{}", round_key(r)));
+    }
+    for r in ROUND_COLUMNS {
+        header.push(format!("server_ms_{}", round_key(r)));
+    }
+    header.push("error".into());
+    let mut t = Table::new(header);
+    let opt = |x: Option<String>| x.unwrap_or_default();
+    let count = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.0}")
+        } else {
+            String::new()
+        }
+    };
+    let num = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.4}")
+        } else {
+            String::new()
+        }
+    };
+    for r in rows {
+        let p = &r.point;
+        let mut cells = vec![
+            p.axis.name().to_string(),
+            p.variant(),
+            p.graph.name().to_string(),
+            p.threat.name().to_string(),
+            p.clients.to_string(),
+            p.dim.to_string(),
+            p.dropout.to_string(),
+            r.neighbors.to_string(),
+            r.threshold.to_string(),
+            opt(r.included.map(|x| x.to_string())),
+            r.ok.to_string(),
+            opt(r.max_abs_error.map(|x| format!("{x:e}"))),
+            num(r.client_total_ms),
+            num(r.server_total_ms),
+            num(r.wall_ms),
+            count(r.client_bytes),
+            count(r.server_bytes),
+        ];
+        for list in [&r.client_ms, &r.server_ms] {
+            for round in ROUND_COLUMNS {
+                let v = list.iter().find(|(rr, _)| *rr == round).map(|x| num(x.1));
+                cells.push(opt(v));
+            }
+        }
+        cells.push(opt(r.error.clone()));
+        t.row(cells);
+    }
+    t.to_csv()
+}
+
+/// The SVG for one axis: client time, server time and client bytes against it, one
+/// line per variant (all rounds summed).
+fn axis_svg(rows: &[Row], axis: Axis) -> Result<Option<String>, CliError> {
+    let rows: Vec<&Row> = rows.iter().filter(|r| r.point.axis == axis).collect();
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut variants: Vec<String> = Vec::new();
+    for r in &rows {
+        let v = r.point.variant();
+        if !variants.contains(&v) {
+            variants.push(v);
+        }
+    }
+    let (x_label, log_x, x_of): (&str, bool, fn(&Point) -> f64) = match axis {
+        Axis::Clients => ("clients n", true, |p| p.clients as f64),
+        Axis::Dim => ("vector length d", true, |p| p.dim as f64),
+        _ => ("drop-out rate", false, |p| p.dropout),
+    };
+    let series = |metric: fn(&Row) -> f64| -> Vec<Series> {
+        variants
+            .iter()
+            .map(|v| Series {
+                label: v.clone(),
+                points: rows
+                    .iter()
+                    .filter(|r| r.point.variant() == *v && r.error.is_none())
+                    .map(|r| (x_of(&r.point), metric(r)))
+                    .collect(),
+            })
+            .collect()
+    };
+    let panel = |title: &str, unit: &str, metric: fn(&Row) -> f64| Panel {
+        title: title.into(),
+        x_label: x_label.into(),
+        y_label: unit.into(),
+        log_x,
+        log_y: log_x,
+        series: series(metric),
+    };
+    let first = &rows[0].point;
+    let fixed = match axis {
+        Axis::Clients => format!("d = {}, drop-out {}", first.dim, first.dropout),
+        Axis::Dim => format!("n = {}, drop-out {}", first.clients, first.dropout),
+        _ => format!("n = {}, d = {}", first.clients, first.dim),
+    };
+    let svg = render_svg(
+        &format!("secagg variants against {x_label} ({fixed})"),
+        &[
+            panel("client time (mean per client)", "ms", |r| r.client_total_ms),
+            panel("server time", "ms", |r| r.server_total_ms),
+            panel("bytes per client (sent + received)", "bytes", |r| {
+                r.client_bytes
+            }),
+        ],
+    )?;
+    Ok(Some(svg))
+}
+
+fn write(path: &Path, contents: &str) -> Result<(), CliError> {
+    std::fs::write(path, contents).map_err(|e| CliError::Io(path.to_path_buf(), e))
+}
+
+/// The summary table printed at the end.
+fn summary(rows: &[Row]) -> String {
+    let mut t = Table::new([
+        "axis",
+        "variant",
+        "n",
+        "d",
+        "drop",
+        "k",
+        "t",
+        "incl",
+        "client ms",
+        "server ms",
+        "client bytes",
+        "wall ms",
+        "ok",
+    ]);
+    for r in rows {
+        let p = &r.point;
+        t.row([
+            p.axis.name().to_string(),
+            p.variant(),
+            p.clients.to_string(),
+            p.dim.to_string(),
+            format!("{:.0}%", p.dropout * 100.0),
+            r.neighbors.to_string(),
+            r.threshold.to_string(),
+            r.included.map(|x| x.to_string()).unwrap_or_default(),
+            ms(r.client_total_ms),
+            ms(r.server_total_ms),
+            if r.client_bytes.is_finite() {
+                bytes(r.client_bytes.round() as u64)
+            } else {
+                String::new()
+            },
+            ms(r.wall_ms),
+            match &r.error {
+                Some(e) => e.clone(),
+                None if r.ok => "ok".into(),
+                None => "FAILED".into(),
+            },
+        ]);
+    }
+    t.to_text()
+}
+
+/// Runs the sweep; `Ok((summary, every point verified))`.
+pub fn run(a: &VariantsArgs) -> Result<(String, bool), CliError> {
+    let pts = points(a);
+    std::fs::create_dir_all(&a.out).map_err(|e| CliError::Io(a.out.clone(), e))?;
+    let bar = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(pts.len() as u64);
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed}<{eta}] {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    };
+    let (rows, threads) = with_threads(a.threads, || {
+        // The base point lies on every axis: run it once per variant.
+        let mut done: Vec<Row> = Vec::new();
+        let mut rows = Vec::with_capacity(pts.len());
+        for p in &pts {
+            bar.set_message(format!(
+                "{} n={} d={} drop-out {}",
+                p.variant(),
+                p.clients,
+                p.dim,
+                p.dropout
+            ));
+            let same = |r: &&Row| {
+                let q = &r.point;
+                (q.graph, q.threat, q.clients, q.dim) == (p.graph, p.threat, p.clients, p.dim)
+                    && q.dropout.to_bits() == p.dropout.to_bits()
+            };
+            let row = match done.iter().find(same) {
+                Some(r) => Row {
+                    point: *p,
+                    ..r.clone()
+                },
+                None => match run_point(a, p) {
+                    Ok(r) => {
+                        done.push(r.clone());
+                        r
+                    }
+                    Err(e) => return (Err(e), rayon::current_num_threads()),
+                },
+            };
+            rows.push(row);
+            bar.inc(1);
+        }
+        (Ok(rows), rayon::current_num_threads())
+    })?;
+    bar.finish_and_clear();
+    let rows = rows?;
+
+    let mut files = vec![a.out.join("variants.csv")];
+    write(&files[0], &csv(&rows))?;
+    for axis in [Axis::Clients, Axis::Dim, Axis::Dropout] {
+        if let Some(svg) = axis_svg(&rows, axis)? {
+            let path = a.out.join(format!("variants-{}.svg", axis.name()));
+            write(&path, &svg)?;
+            files.push(path);
+        }
+    }
+    let all_ok = rows.iter().all(|r| r.ok);
+    let mut out = summary(&rows);
+    out.push_str(&format!(
+        "\n{} points, {threads} threads, clients {}, drop-outs before {} rounds; wrote {}\n",
+        rows.len(),
+        if a.parallel_clients {
+            "in parallel"
+        } else {
+            "one at a time"
+        },
+        a.drop_at.name(),
+        files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    if a.complete_max_clients < grid(a).clients.iter().copied().max().unwrap_or(0) {
+        out.push_str(&format!(
+            "complete graph skipped above n = {} (--complete-max-clients)\n",
+            a.complete_max_clients
+        ));
+    }
+    Ok((out, all_ok))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        a: VariantsArgs,
+    }
+
+    fn args(extra: &[&str]) -> VariantsArgs {
+        T::parse_from(std::iter::once("t").chain(extra.iter().copied())).a
+    }
+
+    #[test]
+    fn one_axis_at_a_time_around_the_base() {
+        let a = args(&[]);
+        let pts = points(&a);
+        // 4 variants x (5 n + 4 d + 4 rates), minus complete above 200 (2 n x 2 threats).
+        assert_eq!(pts.len(), 4 * (5 + 4 + 4) - 4);
+        for p in &pts {
+            match p.axis {
+                Axis::Clients => assert_eq!((p.dim, p.dropout), (10_000, 0.1)),
+                Axis::Dim => assert_eq!((p.clients, p.dropout), (100, 0.1)),
+                Axis::Dropout => assert_eq!((p.clients, p.dim), (100, 10_000)),
+                Axis::Cross => panic!("no cross points by default"),
+            }
+            assert!(p.graph == GraphKind::Sparse || p.clients <= 200);
+        }
+        let cross = points(&args(&[
+            "--cross",
+            "--graphs",
+            "sparse",
+            "--threats",
+            "malicious",
+        ]));
+        assert_eq!(cross.len(), 5 * 4 * 4);
+    }
+
+    #[test]
+    fn csv_has_one_line_per_row_and_fixed_columns() {
+        let p = Point {
+            axis: Axis::Dim,
+            graph: GraphKind::Sparse,
+            threat: Threat::SemiHonest,
+            clients: 10,
+            dim: 100,
+            dropout: 0.1,
+        };
+        let row = Row {
+            point: p,
+            ok: true,
+            error: None,
+            neighbors: 4,
+            threshold: 2,
+            included: Some(9),
+            max_abs_error: Some(1e-4),
+            client_ms: vec![(Round::AdvertiseKeys, 0.5), (Round::Unmasking, 1.0)],
+            server_ms: vec![(Round::Unmasking, 2.0)],
+            client_total_ms: 1.5,
+            server_total_ms: 2.0,
+            client_bytes: 1000.0,
+            server_bytes: 9000.0,
+            wall_ms: 3.0,
+        };
+        let text = csv(&[row.clone(), row]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let cols = lines[0].split(',').count();
+        assert_eq!(cols, 17 + 10 + 1);
+        assert!(lines.iter().all(|l| l.split(',').count() == cols));
+        assert!(lines[1]
+            .starts_with("dim,sparse/semi-honest,sparse,semi-honest,10,100,0.1,4,2,9,true,"));
+    }
+}
