@@ -86,7 +86,7 @@ impl DropAt {
 pub struct SessionSpec {
     pub clients: usize,
     pub dim: usize,
-    /// Fraction of clients that drop: exactly `round(dropout * clients)` of them.
+    /// Fraction of clients that drop: exactly `floor(dropout * clients)` of them.
     pub dropout: f64,
     pub graph: GraphKind,
     pub neighbors: Option<usize>,
@@ -151,8 +151,11 @@ pub struct SessionReport {
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub included: usize,
-    /// Whether the included set is exactly the clients that sent a masked input.
-    pub included_as_scheduled: bool,
+    /// Whether every included client is one the schedule let send its masked input.
+    pub included_valid: bool,
+    /// Clients the schedule kept alive through round 2 that the server left out:
+    /// the protocol drops a client left with fewer than `t` surviving neighbours.
+    pub excluded_alive: usize,
     /// Server output == plaintext ring sum of the included clients' encoded words.
     pub exact: bool,
     /// max |dequantized sum - f64 sum of included clients' clipped floats|.
@@ -172,7 +175,7 @@ impl Outcome {
     /// Whether everything checked out.
     pub fn ok(&self) -> bool {
         self.exact
-            && self.included_as_scheduled
+            && self.included_valid
             && self.client_aborts == 0
             && self.max_abs_error <= self.error_bound
     }
@@ -261,12 +264,14 @@ pub fn choose(s: &SessionSpec) -> secagg::Result<Setup> {
     })
 }
 
-/// Exactly `round(dropout * n)` clients, chosen by a seeded shuffle, drop before
-/// `drop_at`'s round (or each before a random one of `rounds`).
+/// Exactly `floor(dropout * n)` clients (the parameter finder's `D`), chosen by a
+/// seeded shuffle, drop before `drop_at`'s round (or each before a random one of
+/// `rounds`).
 fn schedule(s: &SessionSpec, rounds: &[Round]) -> (DropSchedule, Vec<(Round, usize)>) {
     let n = s.clients;
     let mut rng = seeded_rng(derive_seed(s.seed, "drop-schedule"));
-    let count = ((s.dropout * n as f64).round() as usize).min(n);
+    // The finder's slack, so that 0.1 * 100 is 10 despite binary rounding.
+    let count = (((s.dropout + 1e-12) * n as f64).floor() as usize).min(n);
     let mut ids: Vec<ClientId> = (0..n as ClientId).collect();
     // Partial Fisher–Yates: the first `count` entries are a uniform sample.
     for i in 0..count {
@@ -458,7 +463,8 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
                 .collect();
             Ok(Outcome {
                 included: included.len(),
-                included_as_scheduled: *included == scheduled,
+                included_valid: included.iter().all(|u| scheduled.binary_search(u).is_ok()),
+                excluded_alive: scheduled.len().saturating_sub(included.len()),
                 exact,
                 max_abs_error,
                 error_bound: agg.error_bound,

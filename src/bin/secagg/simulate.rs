@@ -36,7 +36,7 @@ pub struct SimulateArgs {
     /// Vector length d (floats per client).
     #[arg(long, default_value_t = 100_000)]
     pub dim: usize,
-    /// Fraction of clients that drop out: exactly round(dropout * n), chosen at random.
+    /// Fraction of clients that drop out: exactly floor(dropout * n), chosen at random.
     #[arg(long, default_value_t = 0.1)]
     pub dropout: f64,
     /// Neighbour graph: complete (SecAgg) or sparse (SecAgg+, Harary graph).
@@ -252,10 +252,8 @@ pub fn to_json(r: &SessionReport, threads: usize) -> Value {
             client_max.insert("total".into(), total(&|st| st.client_max));
             server.insert("total".into(), total(&|st| st.server));
             obj.insert("included".into(), json!(o.included));
-            obj.insert(
-                "included_as_scheduled".into(),
-                json!(o.included_as_scheduled),
-            );
+            obj.insert("included_valid".into(), json!(o.included_valid));
+            obj.insert("excluded_alive".into(), json!(o.excluded_alive));
             obj.insert("exact_match".into(), json!(o.exact));
             obj.insert("max_abs_error".into(), json!(o.max_abs_error));
             obj.insert("error_bound".into(), json!(o.error_bound));
@@ -432,6 +430,12 @@ pub fn to_text(r: &SessionReport, threads: usize) -> String {
         "max |dequantized sum - float sum| = {:.3e} (bound {:.3e}); {} values clipped\n",
         o.max_abs_error, o.error_bound, o.clipped
     ));
+    if o.excluded_alive > 0 {
+        out.push_str(&format!(
+            "{} clients that did not drop were left out (fewer than t surviving neighbours)\n",
+            o.excluded_alive
+        ));
+    }
     if o.ok() {
         out.push_str(&format!(
             "sum verified against the plaintext sum of {} included clients\n",
@@ -442,8 +446,8 @@ pub fn to_text(r: &SessionReport, threads: usize) -> String {
         if !o.exact {
             why.push("the ring sum differs from the plaintext ring sum".to_string());
         }
-        if !o.included_as_scheduled {
-            why.push("the included set is not the clients that sent a masked input".into());
+        if !o.included_valid {
+            why.push("the server included a client that sent no masked input".into());
         }
         if o.max_abs_error > o.error_bound {
             why.push("the float error exceeds its bound".into());

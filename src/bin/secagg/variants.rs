@@ -79,7 +79,8 @@ pub struct VariantsArgs {
     /// Before which round the dropping clients go silent.
     #[arg(long, value_enum, default_value_t = DropAt::Random)]
     pub drop_at: DropAt,
-    /// Runs per point; the median of each time is reported.
+    /// Passes over the whole grid; for each time the fastest of a point's runs is
+    /// reported (load from other processes only ever adds time).
     #[arg(long, default_value_t = 1)]
     pub repeats: usize,
     /// Tolerated fraction of corrupt clients, for the parameter finder.
@@ -199,7 +200,7 @@ pub fn points(a: &VariantsArgs) -> Vec<Point> {
     pts
 }
 
-/// The figures of one point (medians over repeats).
+/// The figures of one point (the fastest over repeats, for each time).
 #[derive(Clone, Debug)]
 pub struct Row {
     pub point: Point,
@@ -221,22 +222,19 @@ pub struct Row {
     pub wall_ms: f64,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
+fn fastest(v: Vec<f64>) -> f64 {
+    v.into_iter()
+        .filter(|x| x.is_finite())
+        .fold(f64::NAN, f64::min)
 }
 
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Runs one point `repeats` times.
-fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
-    let spec = SessionSpec {
+/// The session of one point.
+fn spec(a: &VariantsArgs, p: &Point) -> SessionSpec {
+    SessionSpec {
         clients: p.clients,
         dim: p.dim,
         dropout: p.dropout,
@@ -255,11 +253,29 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
         eta: ParamQuery::DEFAULT_ETA,
         context: "secagg bench variants".into(),
         sequential: !a.parallel_clients,
+    }
+}
+
+/// The row of point `p` from its runs (at least one).
+fn summarize(p: &Point, reports: &[SessionReport]) -> Row {
+    let Some(first) = reports.first() else {
+        return Row {
+            point: *p,
+            ok: false,
+            error: Some("not run".into()),
+            neighbors: 0,
+            threshold: 0,
+            included: None,
+            max_abs_error: None,
+            client_ms: Vec::new(),
+            server_ms: Vec::new(),
+            client_total_ms: f64::NAN,
+            server_total_ms: f64::NAN,
+            client_bytes: f64::NAN,
+            server_bytes: f64::NAN,
+            wall_ms: f64::NAN,
+        };
     };
-    let reports: Vec<SessionReport> = (0..a.repeats.max(1))
-        .map(|_| session::run(&spec, &|_| {}))
-        .collect::<Result<_, _>>()?;
-    let first = &reports[0];
     let mut row = Row {
         point: *p,
         ok: reports.iter().all(SessionReport::ok),
@@ -274,7 +290,7 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
         server_total_ms: f64::NAN,
         client_bytes: f64::NAN,
         server_bytes: f64::NAN,
-        wall_ms: median(reports.iter().map(|r| millis(r.wall)).collect()),
+        wall_ms: fastest(reports.iter().map(|r| millis(r.wall)).collect()),
     };
     let outcomes: Vec<_> = match reports
         .iter()
@@ -284,7 +300,7 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
         Ok(o) => o,
         Err((round, e)) => {
             row.error = Some(format!("aborted in {}: {e}", round_key(*round)));
-            return Ok(row);
+            return row;
         }
     };
     let o0 = outcomes[0];
@@ -292,7 +308,7 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
     row.max_abs_error = Some(o0.max_abs_error);
     for (i, st) in o0.rounds.iter().enumerate() {
         let pick = |f: &dyn Fn(&secagg::sim::RoundStats) -> Duration| {
-            median(
+            fastest(
                 outcomes
                     .iter()
                     .filter_map(|o| o.rounds.get(i).map(|s| millis(f(s))))
@@ -303,7 +319,7 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
         row.server_ms.push((st.round, pick(&|s| s.server)));
     }
     let total = |f: &dyn Fn(&secagg::sim::RoundStats) -> Duration| {
-        median(
+        fastest(
             outcomes
                 .iter()
                 .map(|o| millis(o.rounds.iter().map(f).sum()))
@@ -319,7 +335,7 @@ fn run_point(a: &VariantsArgs, p: &Point) -> Result<Row, CliError> {
         .iter()
         .map(|b| (b.server_received + b.server_sent) as f64)
         .sum();
-    Ok(row)
+    row
 }
 
 const ROUND_COLUMNS: [Round; 5] = Round::ALL;
@@ -528,43 +544,48 @@ pub fn run(a: &VariantsArgs) -> Result<(String, bool), CliError> {
         }
         bar
     };
-    let (rows, threads) = with_threads(a.threads, || {
-        // The base point lies on every axis: run it once per variant.
-        let mut done: Vec<Row> = Vec::new();
-        let mut rows = Vec::with_capacity(pts.len());
-        for p in &pts {
-            bar.set_message(format!(
-                "{} n={} d={} drop-out {}",
-                p.variant(),
-                p.clients,
-                p.dim,
-                p.dropout
-            ));
-            let same = |r: &&Row| {
-                let q = &r.point;
-                (q.graph, q.threat, q.clients, q.dim) == (p.graph, p.threat, p.clients, p.dim)
-                    && q.dropout.to_bits() == p.dropout.to_bits()
-            };
-            let row = match done.iter().find(same) {
-                Some(r) => Row {
-                    point: *p,
-                    ..r.clone()
-                },
-                None => match run_point(a, p) {
-                    Ok(r) => {
-                        done.push(r.clone());
-                        r
-                    }
-                    Err(e) => return (Err(e), rayon::current_num_threads()),
-                },
-            };
-            rows.push(row);
-            bar.inc(1);
+    // The base point lies on every axis: run each distinct session once per pass.
+    let key = |p: &Point| (p.graph, p.threat, p.clients, p.dim, p.dropout.to_bits());
+    let mut unique: Vec<Point> = Vec::new();
+    for p in &pts {
+        if !unique.iter().any(|q| key(q) == key(p)) {
+            unique.push(*p);
         }
-        (Ok(rows), rayon::current_num_threads())
+    }
+    let passes = a.repeats.max(1);
+    bar.set_length((unique.len() * passes) as u64);
+    // Whole passes over the grid, so that a burst of load from other processes
+    // spoils one run of several points rather than every run of one point.
+    let (reports, threads) = with_threads(a.threads, || {
+        let mut reports: Vec<Vec<SessionReport>> = vec![Vec::new(); unique.len()];
+        for pass in 0..passes {
+            for (p, out) in unique.iter().zip(reports.iter_mut()) {
+                bar.set_message(format!(
+                    "pass {}/{passes}: {} n={} d={} drop-out {}",
+                    pass + 1,
+                    p.variant(),
+                    p.clients,
+                    p.dim,
+                    p.dropout
+                ));
+                match session::run(&spec(a, p), &|_| {}) {
+                    Ok(r) => out.push(r),
+                    Err(e) => return (Err(e), rayon::current_num_threads()),
+                }
+                bar.inc(1);
+            }
+        }
+        (Ok(reports), rayon::current_num_threads())
     })?;
+    let reports = reports?;
+    let rows: Vec<Row> = pts
+        .iter()
+        .map(|p| {
+            let i = unique.iter().position(|q| key(q) == key(p));
+            summarize(p, i.and_then(|i| reports.get(i)).map_or(&[], Vec::as_slice))
+        })
+        .collect();
     bar.finish_and_clear();
-    let rows = rows?;
 
     let mut files = vec![a.out.join("variants.csv")];
     write(&files[0], &csv(&rows))?;
@@ -578,8 +599,10 @@ pub fn run(a: &VariantsArgs) -> Result<(String, bool), CliError> {
     let all_ok = rows.iter().all(|r| r.ok);
     let mut out = summary(&rows);
     out.push_str(&format!(
-        "\n{} points, {threads} threads, clients {}, drop-outs before {} rounds; wrote {}\n",
+        "\n{} points ({} sessions x {passes} passes), {threads} threads, clients {}, \
+         drop-outs before {} rounds; wrote {}\n",
         rows.len(),
+        unique.len(),
         if a.parallel_clients {
             "in parallel"
         } else {
