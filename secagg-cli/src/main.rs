@@ -1,0 +1,139 @@
+//! The `secagg` command line. The logic lives in the sibling modules; this file only
+//! parses arguments, dispatches and turns failures into an exit status.
+
+mod bench;
+mod mask;
+mod net;
+mod params;
+mod plot;
+mod session;
+mod simulate;
+mod table;
+mod variants;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Secure aggregation toolkit (SecAgg / SecAgg+).
+///
+/// Without a command, runs one secure-sum session in process (the flags of `simulate`
+/// apply): 100 clients, 100,000 floats each, SecAgg+ with the parameter finder's
+/// degree and threshold, 10% of clients dropping at random rounds; prints a per-round
+/// table and checks the sum against the plaintext sum.
+#[derive(Parser, Debug)]
+#[command(
+    name = "secagg",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Commands>,
+    #[command(flatten)]
+    session: simulate::SimulateArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Commands {
+    /// Run one secure-sum session in process (clients and server), with drop-outs,
+    /// and check the sum against the plaintext sum of the included clients.
+    Simulate(simulate::SimulateArgs),
+    /// The parameter finder's degree k and threshold t (Bell et al. 2020), and the
+    /// security and correctness bounds they meet.
+    Params(params::ParamsArgs),
+    /// Benchmarks: medians and ratios measured in one run, tables, CSV and plots.
+    Bench(BenchArgs),
+    /// Run the server of one networked session (TLS by default).
+    Serve(net::ServeArgs),
+    /// Run one client of a networked session.
+    Client(net::ClientArgs),
+    /// A server process and N in-process clients over loopback: load and memory.
+    Loadtest(net::loadtest::LoadtestArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Mask expansion (expand-and-add of AES-128-CTR masks) vs a straight VAES keystream.
+    Mask(mask::MaskArgs),
+    /// Complete vs sparse graph and both threat models, swept over the number of
+    /// clients, the vector length and the drop-out rate: CSV, SVG plots and a table.
+    Variants(variants::VariantsArgs),
+}
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// The library refused the parameters.
+    Secagg(secagg::Error),
+    /// A file could not be written.
+    Io(std::path::PathBuf, std::io::Error),
+    /// A plot could not be drawn.
+    Plot(plot::PlotError),
+    /// The thread pool could not be built.
+    Threads(String),
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Secagg(e) => write!(f, "{e}"),
+            CliError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            CliError::Plot(e) => write!(f, "{e}"),
+            CliError::Threads(e) => write!(f, "thread pool: {e}"),
+        }
+    }
+}
+
+impl From<secagg::Error> for CliError {
+    fn from(e: secagg::Error) -> Self {
+        CliError::Secagg(e)
+    }
+}
+
+impl From<plot::PlotError> for CliError {
+    fn from(e: plot::PlotError) -> Self {
+        CliError::Plot(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Ok((what to print, whether the command succeeded)).
+    let out: Result<(String, bool), CliError> = match cli.command {
+        None => simulate::run(&cli.session),
+        Some(Commands::Simulate(a)) => simulate::run(&a),
+        Some(Commands::Params(a)) => params::run(&a).map(|s| (s, true)).map_err(CliError::from),
+        Some(Commands::Bench(BenchArgs {
+            what: BenchCommand::Mask(a),
+        })) => mask::run(&a).map(|s| (s, true)).map_err(CliError::from),
+        Some(Commands::Bench(BenchArgs {
+            what: BenchCommand::Variants(a),
+        })) => variants::run(&a),
+        // The networked commands print their own output and choose their exit status.
+        Some(Commands::Serve(a)) => return net::run_serve(a),
+        Some(Commands::Client(a)) => return net::run_client_cmd(a),
+        Some(Commands::Loadtest(a)) => return net::loadtest::run_loadtest(a),
+    };
+    match out {
+        Ok((text, ok)) => {
+            println!("{}", text.trim_end());
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("secagg: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

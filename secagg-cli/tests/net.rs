@@ -1,0 +1,693 @@
+//! The networked server and client over loopback: full sessions with drop-outs (in-process
+//! clients and real `secagg client` processes killed with SIGKILL), TLS, and peers that
+//! misbehave at the transport level. Every wait is bounded; each session's sum is
+//! checked against the plaintext sum of exactly the included clients, computed here from
+//! the demo inputs.
+
+use std::time::Duration;
+
+use secagg::crypto::ClientId;
+use secagg::protocol::Output;
+use secagg::{Error, Result};
+use secagg_net::client::{run_client, ClientOptions, ClientReport};
+use secagg_net::frame::{encode_frame, kind, read_frame};
+use secagg_net::hello::{Done, Hello};
+use secagg_net::server::{serve, ServeReport, ServerOptions};
+use secagg_net::session::{Session, SessionParams};
+use secagg_net::tls::{acceptor, parse_certs, ClientTransport, Identity};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+fn session(n: usize, d: usize, degree: Option<usize>) -> Session {
+    Session::new(SessionParams {
+        degree,
+        ..SessionParams::new(n, d)
+    })
+    .unwrap()
+}
+
+fn options(session: &Session) -> ServerOptions {
+    ServerOptions {
+        round_deadline: Duration::from_secs(5),
+        join_deadline: Duration::from_secs(10),
+        handshake_timeout: Duration::from_secs(2),
+        ..ServerOptions::new(session.clone())
+    }
+}
+
+/// The sum of the included clients' demo words, computed without the protocol.
+fn expected_sum(session: &Session, included: &[ClientId]) -> Vec<u64> {
+    let b = session.quantizer.config().ring_bits;
+    let mask = if b == 64 { u64::MAX } else { (1u64 << b) - 1 };
+    let mut sum = vec![0u64; session.params.dim];
+    for &id in included {
+        let w = session.demo_words(id).unwrap();
+        for (s, x) in sum.iter_mut().zip(w.words()) {
+            *s = s.wrapping_add(*x) & mask;
+        }
+    }
+    sum
+}
+
+fn check_sum(session: &Session, out: &Output) {
+    assert_eq!(out.sums.len(), 1);
+    assert_eq!(out.sums[0].to_u64s(), expected_sum(session, &out.included));
+}
+
+async fn demo_client(
+    addr: String,
+    session: Session,
+    id: ClientId,
+    transport: ClientTransport,
+    quit_after: Option<usize>,
+) -> Result<ClientReport> {
+    let opts = ClientOptions {
+        transport,
+        quit_after,
+        read_timeout: Duration::from_secs(20),
+        ..ClientOptions::new(session.clone(), id)
+    };
+    let words = session.demo_words(id)?;
+    let input = session.ring_input(&words)?;
+    run_client(&addr, &opts, input, session.signing_key(id)).await
+}
+
+/// Runs a session with in-process clients; `quit[i]` is client i's `quit_after`.
+async fn run_session(
+    opts: ServerOptions,
+    quit: &[Option<usize>],
+    transport: ClientTransport,
+) -> (ServeReport, Vec<Result<ClientReport>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let session = opts.session.clone();
+    let server = tokio::spawn(serve(listener, opts));
+    let clients: Vec<_> = quit
+        .iter()
+        .enumerate()
+        .map(|(id, &q)| {
+            tokio::spawn(demo_client(
+                addr.clone(),
+                session.clone(),
+                id as ClientId,
+                transport.clone(),
+                q,
+            ))
+        })
+        .collect();
+    let report = tokio::time::timeout(Duration::from_secs(60), server)
+        .await
+        .expect("server finished in time")
+        .unwrap();
+    let mut results = Vec::new();
+    for c in clients {
+        results.push(
+            tokio::time::timeout(Duration::from_secs(30), c)
+                .await
+                .expect("client finished in time")
+                .unwrap(),
+        );
+    }
+    (report, results)
+}
+
+/// Which clients must be included when client i quits after `quit[i]` messages:
+/// those that sent their masked input (message 3) or never quit.
+fn must_include(quit: &[Option<usize>]) -> Vec<ClientId> {
+    (0..quit.len())
+        .filter(|&i| quit[i].is_none_or(|q| q >= 3))
+        .map(|i| i as ClientId)
+        .collect()
+}
+
+fn check_clients(quit: &[Option<usize>], results: &[Result<ClientReport>], out: &Output) {
+    for (i, r) in results.iter().enumerate() {
+        let r = r.as_ref().unwrap_or_else(|e| panic!("client {i}: {e}"));
+        match quit[i] {
+            Some(q) => assert_eq!((r.done, r.sent), (None, q), "client {i}"),
+            None => {
+                assert_eq!(r.done, Some(Done::Completed { included: true }));
+                assert!(out.included.contains(&(i as ClientId)));
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_clients_with_drop_outs_at_every_round_over_tls() {
+    let n = 60;
+    let s = session(n, 1000, None);
+    // 16 of 60 (27%) quit: after advertising keys (1), after sharing keys (2), after
+    // the masked input (3, so they are in the sum but do not help unmask).
+    let quit: Vec<Option<usize>> = (0..n)
+        .map(|i| match i % 15 {
+            1 => Some(1),
+            4 => Some(2),
+            7 | 11 => Some(3),
+            _ => None,
+        })
+        .collect();
+    let (identity, pem) = Identity::self_signed(&["localhost".to_string()]).unwrap();
+    let roots = parse_certs(pem.as_bytes()).unwrap();
+    let opts = ServerOptions {
+        tls: Some(acceptor(identity).unwrap()),
+        ..options(&s)
+    };
+    let transport = ClientTransport::tls(&roots, "localhost").unwrap();
+    let (report, results) = run_session(opts, &quit, transport).await;
+    let out = report.result.clone().unwrap();
+    assert_eq!(out.included, must_include(&quit));
+    check_sum(&s, &out);
+    check_clients(&quit, &results, &out);
+    assert_eq!(report.connected, n);
+    assert_eq!(report.rounds.len(), 4);
+    // Every round closed early: the quitters' connections closed, nobody was awaited.
+    assert!(report.rounds.iter().all(|r| r.early), "{:?}", report.rounds);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sparse_graph_plain_tcp_with_drop_outs() {
+    let n = 80;
+    let s = Session::new(SessionParams {
+        degree: Some(20),
+        threshold: Some(8),
+        ..SessionParams::new(n, 1000)
+    })
+    .unwrap();
+    // 12 of 80 (15%) quit.
+    let quit: Vec<Option<usize>> = (0..n)
+        .map(|i| match i % 20 {
+            3 => Some(1),
+            9 => Some(2),
+            15 => Some(3),
+            _ => None,
+        })
+        .collect();
+    let (report, results) = run_session(options(&s), &quit, ClientTransport::Plain).await;
+    let out = report.result.clone().unwrap();
+    assert_eq!(out.included, must_include(&quit));
+    check_sum(&s, &out);
+    check_clients(&quit, &results, &out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malicious_model_with_drop_outs() {
+    let n = 20;
+    let s = Session::new(SessionParams {
+        malicious: true,
+        ..SessionParams::new(n, 500)
+    })
+    .unwrap();
+    let quit: Vec<Option<usize>> = (0..n)
+        .map(|i| match i {
+            2 => Some(1),
+            5 => Some(3),
+            8 => Some(4),
+            _ => None,
+        })
+        .collect();
+    let (report, results) = run_session(options(&s), &quit, ClientTransport::Plain).await;
+    let out = report.result.clone().unwrap();
+    assert_eq!(out.included, must_include(&quit));
+    check_sum(&s, &out);
+    check_clients(&quit, &results, &out);
+    assert_eq!(report.rounds.len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_drop_outs_abort_and_clients_are_told() {
+    let n = 10;
+    let s = session(n, 100, None); // t = 7
+    let quit: Vec<Option<usize>> = (0..n).map(|i| (i < 5).then_some(1)).collect();
+    let (report, results) = run_session(options(&s), &quit, ClientTransport::Plain).await;
+    let err = report.result.clone().unwrap_err();
+    assert_eq!(err.kind(), secagg::ErrorKind::Threshold, "{err}");
+    for r in &results[5..] {
+        assert_eq!(
+            r.as_ref().unwrap().done,
+            Some(Done::Aborted(secagg::ErrorKind::Threshold))
+        );
+    }
+}
+
+/// Connects and sends a valid hello for `id`; returns the open stream.
+async fn hello(addr: &str, s: &Session, id: ClientId) -> TcpStream {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let h = Hello {
+        client: id,
+        session_id: *s.config.session_id(),
+    };
+    tcp.write_all(&encode_frame(kind::HELLO, &h.encode()).unwrap())
+        .await
+        .unwrap();
+    let answer = read_frame(&mut tcp, 64).await.unwrap();
+    assert_eq!(answer.kind, kind::WELCOME);
+    tcp
+}
+
+/// A session of `n` honest clients plus misbehaving peers driven by `attack`, which
+/// gets the address and returns after setting them up (keeping them open via the
+/// returned value).
+async fn with_attackers<F, Fut, T>(
+    n_honest: usize,
+    n_total: usize,
+    opts: impl FnOnce(&Session) -> ServerOptions,
+    attack: F,
+) -> (ServeReport, Session, T)
+where
+    F: FnOnce(String, Session) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let s = session(n_total, 200, None);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(serve(listener, opts(&s)));
+    let kept = attack(addr.clone(), s.clone()).await;
+    let clients: Vec<_> = (0..n_honest)
+        .map(|id| {
+            tokio::spawn(demo_client(
+                addr.clone(),
+                s.clone(),
+                id as ClientId,
+                ClientTransport::Plain,
+                None,
+            ))
+        })
+        .collect();
+    let report = tokio::time::timeout(Duration::from_secs(30), server)
+        .await
+        .expect("server finished in time")
+        .unwrap();
+    for c in clients {
+        let r = c.await.unwrap().unwrap();
+        assert_eq!(r.done, Some(Done::Completed { included: true }));
+    }
+    (report, s, kept)
+}
+
+fn short(s: &Session) -> ServerOptions {
+    ServerOptions {
+        join_deadline: Duration::from_secs(3),
+        round_deadline: Duration::from_secs(3),
+        handshake_timeout: Duration::from_millis(500),
+        ..ServerOptions::new(s.clone())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_oversized_and_silent_peers_are_dropped() {
+    // Clients 0..10 are honest; ids 10..14 belong to misbehaving peers.
+    let (report, s, _kept) = with_attackers(10, 14, short, |addr, s| async move {
+        let mut kept = Vec::new();
+        // 10: garbage in a protocol-message frame.
+        let mut t = hello(&addr, &s, 10).await;
+        t.write_all(&encode_frame(kind::MESSAGE, b"\x01\x00garbage").unwrap())
+            .await
+            .unwrap();
+        kept.push(t);
+        // 11: a frame announcing 2 GiB.
+        let mut t = hello(&addr, &s, 11).await;
+        t.write_all(&(2u32 << 30).to_be_bytes()).await.unwrap();
+        kept.push(t);
+        // 12: says hello, then never speaks.
+        kept.push(hello(&addr, &s, 12).await);
+        // 13: slow loris: announces a legal-size frame, sends 3 bytes, stalls.
+        let mut t = hello(&addr, &s, 13).await;
+        t.write_all(&100u32.to_be_bytes()).await.unwrap();
+        t.write_all(&[kind::MESSAGE, 1, 0]).await.unwrap();
+        kept.push(t);
+        // Peers without an id: random bytes, an oversized first frame, silence.
+        let mut t = TcpStream::connect(&addr).await.unwrap();
+        t.write_all(&[0x55; 300]).await.unwrap();
+        kept.push(t);
+        let mut t = TcpStream::connect(&addr).await.unwrap();
+        t.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+        kept.push(t);
+        kept.push(TcpStream::connect(&addr).await.unwrap());
+        kept
+    })
+    .await;
+    let out = report.result.clone().unwrap();
+    assert_eq!(out.included, (0..10).collect::<Vec<_>>());
+    check_sum(&s, &out);
+    let errors: std::collections::BTreeMap<ClientId, Error> =
+        report.disconnected.iter().cloned().collect();
+    assert!(
+        matches!(errors.get(&10), Some(e) if !matches!(e, Error::Timeout { .. })),
+        "{errors:?}"
+    );
+    assert!(matches!(
+        errors.get(&11),
+        Some(Error::FrameTooLarge { len, .. }) if *len == 2 << 30
+    ));
+    assert!(matches!(errors.get(&12), Some(Error::Timeout { .. })));
+    assert!(matches!(errors.get(&13), Some(Error::Timeout { .. })));
+    assert_eq!(report.refused, 3);
+    // Round 0 waited for the silent peers until its deadline; the others closed early.
+    assert!(!report.rounds[0].early);
+    assert!(report.rounds[1..].iter().all(|r| r.early));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hellos_that_do_not_fit_are_refused() {
+    let (report, _s, kept) = with_attackers(6, 6, short, |addr, s| async move {
+        let mut answers = Vec::new();
+        // Another session, an id out of range, and (below) a duplicate.
+        let other = session(6, 201, None);
+        for (sid, id) in [(*other.config.session_id(), 0), (*s.config.session_id(), 6)] {
+            let mut t = TcpStream::connect(&addr).await.unwrap();
+            let h = Hello {
+                client: id,
+                session_id: sid,
+            };
+            t.write_all(&encode_frame(kind::HELLO, &h.encode()).unwrap())
+                .await
+                .unwrap();
+            answers.push(read_frame(&mut t, 64).await.unwrap());
+        }
+        answers
+    })
+    .await;
+    assert!(report.result.is_ok());
+    assert_eq!(kept[0].kind, kind::REJECT);
+    assert_eq!(kept[0].body, [1]);
+    assert_eq!(kept[1].kind, kind::REJECT);
+    assert_eq!(kept[1].body, [2]);
+    assert_eq!(report.refused, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_id_is_refused_and_reported_to_the_client() {
+    let s = session(3, 50, None);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(serve(listener, short(&s)));
+    let _first = hello(&addr, &s, 1).await;
+    let second = demo_client(addr.clone(), s.clone(), 1, ClientTransport::Plain, None).await;
+    assert!(
+        matches!(second, Err(Error::Rejected { reason }) if reason.contains("already")),
+        "{second:?}"
+    );
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_flood_is_shed() {
+    // 200 connections that never speak, at most 8 in their handshake at a time, each
+    // closed after 100 ms: the honest clients queue behind them and still make it.
+    let opts = |s: &Session| ServerOptions {
+        max_handshakes: 8,
+        handshake_timeout: Duration::from_millis(100),
+        join_deadline: Duration::from_secs(8),
+        ..short(s)
+    };
+    let (report, s, _kept) = with_attackers(8, 8, opts, |addr, _s| async move {
+        let mut kept = Vec::new();
+        for _ in 0..200 {
+            kept.push(TcpStream::connect(&addr).await.unwrap());
+        }
+        kept
+    })
+    .await;
+    check_sum(&s, report.result.as_ref().unwrap());
+    // All but the last few (still in their handshake when round 0 closed early) were
+    // refused by the handshake timeout.
+    assert!((192..=200).contains(&report.refused), "{}", report.refused);
+    assert_eq!(report.connected, 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_whose_server_vanishes_fails_fast() {
+    let s = session(4, 50, None);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    // A fake server: welcomes, reads the first message, then closes.
+    let fake = tokio::spawn(async move {
+        let (mut t, _) = listener.accept().await.unwrap();
+        let _hello = read_frame(&mut t, 64).await.unwrap();
+        t.write_all(&encode_frame(kind::WELCOME, &[1]).unwrap())
+            .await
+            .unwrap();
+        let _msg = read_frame(&mut t, 1 << 20).await.unwrap();
+    });
+    let started = std::time::Instant::now();
+    let r = demo_client(addr, s, 0, ClientTransport::Plain, None).await;
+    fake.await.unwrap();
+    assert!(matches!(r, Err(Error::ConnectionClosed { .. })), "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Nobody listening at all: a clear connect error after the retry window.
+    let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = dead.local_addr().unwrap().to_string();
+    drop(dead);
+    let opts = ClientOptions {
+        connect_timeout: Duration::from_millis(300),
+        ..ClientOptions::new(session(4, 50, None), 0)
+    };
+    let r = run_client(&addr, &opts, Vec::new(), None).await;
+    assert!(matches!(r, Err(Error::Io { op: "connect", .. })), "{r:?}");
+}
+
+/// Real `secagg serve` and `secagg client` processes; 10 of 50 clients are killed with
+/// SIGKILL: before they connect, and right after sending their 1st, 2nd or 3rd message
+/// (the server closes rounds only at their deadlines here, so each kill lands before
+/// the next round opens). The sum must be the plaintext sum of exactly the clients that
+/// sent their masked input.
+
+#[test]
+fn real_processes_killed_at_every_round() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let exe = env!("CARGO_BIN_EXE_secagg");
+    let n = 50usize;
+    let d = 1000usize;
+    let dir = std::env::temp_dir().join(format!("secagg-net-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = dir.join("cert.pem");
+    let flags = ["--clients", "50", "--dim", "1000", "--seed", "kill-test"];
+    let mut server = Command::new(exe)
+        .args(["serve", "--listen", "127.0.0.1:0", "--json", "--demo-check"])
+        .args(flags)
+        .args([
+            "--join-ms",
+            "8000",
+            "--deadline-ms",
+            "2000",
+            "--no-early-close",
+        ])
+        .arg("--cert-out")
+        .arg(&cert)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("secagg serve: listening on ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+
+    // Client id -> number of messages after which it is killed (0: before connecting).
+    let kill_after = |id: usize| match id {
+        3 | 17 => Some(0),
+        8 | 21 => Some(1),
+        12 | 30 => Some(2),
+        25 | 33 | 41 | 47 => Some(3),
+        _ => None,
+    };
+    let mut handles = Vec::new();
+    for id in 0..n {
+        let mut child = Command::new(exe)
+            .args(["client", "--server", &addr, "--id", &id.to_string()])
+            .args(flags)
+            .args(["--demo-input", "--verbose", "--timeout-ms", "20000"])
+            .arg("--ca")
+            .arg(&cert)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        handles.push(std::thread::spawn(move || {
+            let k = kill_after(id);
+            if k == Some(0) {
+                child.kill().unwrap();
+            }
+            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+                if k.is_some_and(|k| line.ends_with(&format!("sent message {k} (round {})", k - 1)))
+                {
+                    child.kill().unwrap();
+                }
+            }
+            let out = child.wait_with_output().unwrap();
+            (out.status, String::from_utf8_lossy(&out.stdout).to_string())
+        }));
+    }
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let out = server.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let want: Vec<ClientId> = (0..n)
+        .filter(|&id| kill_after(id).is_none_or(|k| k >= 3))
+        .map(|id| id as ClientId)
+        .collect();
+    let included: Vec<ClientId> = serde_json::from_value(v["included"].clone()).unwrap();
+    assert_eq!(included, want);
+    assert_eq!(v["ok"], serde_json::json!(true), "{v}");
+    // The digest of the ring sum, recomputed here from the demo inputs.
+    let s = Session::new(SessionParams {
+        seed: "kill-test".into(),
+        ..SessionParams::new(n, d)
+    })
+    .unwrap();
+    let digest: String = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for w in expected_sum(&s, &want) {
+            h.update(w.to_le_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    };
+    assert_eq!(v["sum_sha256"], serde_json::json!(digest));
+    for (id, (status, stdout)) in results.iter().enumerate() {
+        match kill_after(id) {
+            Some(_) => assert!(!status.success(), "client {id} was killed"),
+            None => {
+                assert!(status.success(), "client {id}: {status} {stdout}");
+                assert!(stdout.contains("included in the sum"), "{stdout}");
+            }
+        }
+    }
+}
+
+/// A `secagg client` whose server is killed mid-session exits non-zero with a clear
+/// message, quickly.
+
+#[test]
+fn client_process_exits_when_the_server_is_killed() {
+    use std::process::{Command, Stdio};
+    let exe = env!("CARGO_BIN_EXE_secagg");
+    let flags = ["--clients", "3", "--dim", "10", "--plain"];
+    let mut server = Command::new(exe)
+        .args(["serve", "--listen", "127.0.0.1:0", "--join-ms", "20000"])
+        .args(flags)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stderr.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line.trim().rsplit(' ').next().unwrap().to_string();
+    // Client 0 joins and waits for the key list, which never comes: 2 of 3 are missing.
+    let mut client = Command::new(exe)
+        .args([
+            "client",
+            "--server",
+            &addr,
+            "--id",
+            "0",
+            "--demo-input",
+            "--verbose",
+        ])
+        .args(flags)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(client.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    assert!(line.contains("sent message 1"), "{line}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let started = std::time::Instant::now();
+    let status = client.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(status.code(), Some(2));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    assert!(rest.contains("connection closed by the peer"), "{rest}");
+}
+
+/// `secagg client --input` with a text file and a `.npy` file, and `serve --print-sum`:
+/// the printed sum is the float sum of the inputs within the reported error bound.
+
+#[test]
+fn file_inputs_and_printed_sum() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let exe = env!("CARGO_BIN_EXE_secagg");
+    let dir = std::env::temp_dir().join(format!("secagg-net-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = [0.5f64, -0.25, 0.125, 1.5]; // 1.5 is clipped to 1.0
+    let b = [0.1f32, 0.2, -0.3, -0.4];
+    let text = dir.join("a.txt");
+    std::fs::write(&text, "# client 0\n0.5\n-0.25\n\n0.125\n1.5\n").unwrap();
+    let npy = dir.join("b.npy");
+    let mut header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }".to_string();
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for x in b {
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::write(&npy, bytes).unwrap();
+
+    let flags = ["--clients", "2", "--dim", "4", "--plain", "--seed", "files"];
+    let mut server = Command::new(exe)
+        .args(["serve", "--listen", "127.0.0.1:0", "--json", "--print-sum"])
+        .args(flags)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit(' ').next().unwrap().to_string();
+    let clients: Vec<_> = [(0, &text), (1, &npy)]
+        .into_iter()
+        .map(|(id, path)| {
+            Command::new(exe)
+                .args(["client", "--server", &addr, "--id", &id.to_string()])
+                .args(flags)
+                .arg("--input")
+                .arg(path)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in clients {
+        assert!(c.wait().unwrap().success());
+    }
+    let out = server.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sum: Vec<f64> = serde_json::from_value(v["sum"].clone()).unwrap();
+    // Two clients, stochastic rounding, 16 bits over [-1, 1]: at most 2 steps of 2/65535.
+    let bound = 2.0 * 2.0 / 65535.0 + 1e-12;
+    for j in 0..4 {
+        let want = a[j].clamp(-1.0, 1.0) + f64::from(b[j]);
+        assert!((sum[j] - want).abs() <= bound, "{j}: {} vs {want}", sum[j]);
+    }
+}

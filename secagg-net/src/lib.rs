@@ -1,0 +1,47 @@
+//! A networked reference driver: the sans-IO [`protocol`](secagg::protocol) state machines
+//! over TCP or TLS, with round deadlines, using tokio. This module (feature `net`, on
+//! by default) is the only place in the crate with sockets, threads and clocks; turn the
+//! feature off to drop tokio, rustls, rcgen and clap.
+//!
+//! * [`frame`]: length-delimited frames, bounded before allocation.
+//! * [`hello`]: the transport's handshake and closing frames.
+//! * [`tls`]: rustls configuration and self-signed certificates.
+//! * [`session`]: the configuration built from the shared session flags, frame limits,
+//!   demo inputs.
+//! * [`server`] and [`client`]: the two drivers.
+//! * [`input`]: float inputs from text or `.npy` files.
+//! * [`cli`] and [`loadtest`]: the `serve`, `client` and `loadtest` subcommands.
+//!
+//! The framing, handshake, deadlines and limits are described in `docs/networking.md`.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use secagg_net::client::{run_client, ClientOptions};
+//! use secagg_net::server::{serve, ServerOptions};
+//! use secagg_net::session::{Session, SessionParams};
+//!
+//! # async fn demo() -> secagg::Result<()> {
+//! let session = Session::new(SessionParams::new(3, 10))?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//! let addr = listener.local_addr().unwrap().to_string();
+//! let server = tokio::spawn(serve(listener, ServerOptions::new(session.clone())));
+//! for id in 0..3 {
+//!     let (session, addr) = (session.clone(), addr.clone());
+//!     tokio::spawn(async move {
+//!         let input = session.ring_input(&session.demo_words(id)?)?;
+//!         run_client(&addr, &ClientOptions::new(session, id), input, None).await
+//!     });
+//! }
+//! let report = server.await.unwrap();
+//! println!("included: {:?}", report.result?.included);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod client;
+mod conn;
+pub mod frame;
+pub mod hello;
+pub mod server;
+pub mod session;
+pub mod tls;

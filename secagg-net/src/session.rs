@@ -1,0 +1,388 @@
+//! The session every party of a networked run builds from the same flags: the protocol
+//! [`Config`], the float encoding, the frame limits, and the demo inputs.
+//!
+//! A session is named by a *seed* string. The seed, the float encoding and every
+//! protocol parameter go into the config's context and therefore its session id, so a
+//! client started with any different flag is refused at the hello
+//! ([`secagg::Error::Rejected`]: "session ids differ").
+
+use std::sync::Arc;
+
+use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
+
+use secagg::crypto::aead::OVERHEAD;
+use secagg::crypto::keys::KEY_LEN;
+use secagg::crypto::rng::{seeded_rng, Rng};
+use secagg::crypto::ClientId;
+use secagg::error::{Error, Result};
+use secagg::protocol::client::SHARE_PLAINTEXT_LEN;
+use secagg::protocol::graph::GraphSpec;
+use secagg::protocol::messages::{ClientMessage, MaskedInput};
+use secagg::protocol::Config;
+use secagg::quantize::{min_ring_bits, QuantConfig, QuantizeOutput, Quantizer};
+use secagg::ring::{Ring, RingVec};
+use secagg::wire::fields::{id_set_len, ID_LEN, SIGNATURE_LEN};
+use secagg::wire::messages::{COUNT_LEN, HEADER_LEN, REVEALED_SHARE_LEN, SEALED_LEN_PREFIX};
+
+/// Domain-separation label of the context bytes.
+pub const CONTEXT_LABEL: &[u8] = b"secagg-net/1";
+
+/// Bytes added to every computed frame limit (the frame-type byte and headroom).
+pub const FRAME_SLACK: usize = 64;
+
+/// What every party must agree on (the command-line "session flags").
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionParams {
+    /// Number of clients `n` (ids `0..n`).
+    pub clients: usize,
+    /// Length `d` of each client's float vector.
+    pub dim: usize,
+    /// Threshold `t`; `None`: `floor(2·deg/3) + 1` with `deg` the graph's degree.
+    pub threshold: Option<usize>,
+    /// `Some(k)`: a SecAgg+ Harary graph of degree `k`; `None`: the complete graph.
+    pub degree: Option<usize>,
+    /// Quantization bits `q` per element.
+    pub quant_bits: u32,
+    /// Clipping bound `c`.
+    pub clip: f64,
+    /// Ring width `b`; `None`: the smallest that cannot wrap for `n` clients.
+    pub ring_bits: Option<u32>,
+    /// The malicious model, with Ed25519 keys derived from the seed (demo only: anyone
+    /// who knows the seed can sign for every client).
+    pub malicious: bool,
+    /// The session seed: names the session, seeds the graph and the demo inputs.
+    pub seed: String,
+}
+
+impl SessionParams {
+    /// `n` clients, `d` floats each, the complete graph, 16-bit quantization of
+    /// `[-1, 1]`, the smallest safe ring, the semi-honest model, seed `"secagg-demo"`.
+    pub fn new(clients: usize, dim: usize) -> Self {
+        Self {
+            clients,
+            dim,
+            threshold: None,
+            degree: None,
+            quant_bits: 16,
+            clip: 1.0,
+            ring_bits: None,
+            malicious: false,
+            seed: "secagg-demo".to_string(),
+        }
+    }
+}
+
+/// A built session.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The parameters it was built from.
+    pub params: SessionParams,
+    /// The protocol configuration (one unnamed vector of `d` ring words).
+    pub config: Arc<Config>,
+    /// The float encoding.
+    pub quantizer: Quantizer,
+}
+
+fn labelled(label: &[u8], seed: &str, extra: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(CONTEXT_LABEL);
+    h.update([0]);
+    h.update(label);
+    h.update([0]);
+    h.update((seed.len() as u64).to_be_bytes());
+    h.update(seed.as_bytes());
+    h.update(extra);
+    h.finalize().into()
+}
+
+impl Session {
+    /// Validates the parameters and builds the configuration.
+    ///
+    /// # Errors
+    /// The quantizer's and the configuration's errors (client count, degree, threshold,
+    /// ring width, dimension).
+    pub fn new(params: SessionParams) -> Result<Session> {
+        let n = params.clients;
+        let ring_bits = match params.ring_bits {
+            Some(b) => b,
+            None => min_ring_bits(params.quant_bits, n.max(1), 1)?,
+        };
+        let quantizer = Quantizer::new(QuantConfig::new(
+            params.clip,
+            params.quant_bits,
+            ring_bits,
+            n.max(1),
+        ))?;
+        let ring = Ring::pow2(ring_bits)?;
+        let graph = match params.degree {
+            Some(degree) => GraphSpec::Harary {
+                degree,
+                seed: labelled(b"graph", &params.seed, &[]),
+            },
+            None => GraphSpec::Complete,
+        };
+        let deg = match params.degree {
+            Some(k) => k.min(n.saturating_sub(1)),
+            None => n.saturating_sub(1),
+        };
+        let threshold = params.threshold.unwrap_or((2 * deg / 3 + 1).min(deg));
+        let mut context = Vec::with_capacity(64 + params.seed.len());
+        context.extend_from_slice(CONTEXT_LABEL);
+        context.push(0);
+        context.extend_from_slice(&(params.seed.len() as u64).to_be_bytes());
+        context.extend_from_slice(params.seed.as_bytes());
+        context.extend_from_slice(&params.clip.to_bits().to_be_bytes());
+        context.extend_from_slice(&params.quant_bits.to_be_bytes());
+        let mut builder = Config::builder(n, threshold)
+            .graph(graph)
+            .vector("", quantizer.encoded_len(params.dim), ring)
+            .context(context);
+        if params.malicious {
+            let keys = signing_keys(&params.seed, n);
+            builder = builder.malicious(keys.iter().map(SigningKey::verifying_key).collect());
+        }
+        let config = Arc::new(builder.build()?);
+        Ok(Session {
+            params,
+            config,
+            quantizer,
+        })
+    }
+
+    /// Client `id`'s Ed25519 signing key in the malicious model (derived from the seed;
+    /// demo only), `None` in the semi-honest model.
+    pub fn signing_key(&self, id: ClientId) -> Option<SigningKey> {
+        if !self.params.malicious {
+            return None;
+        }
+        let seed = labelled(b"signing-key", &self.params.seed, &id.to_be_bytes());
+        Some(SigningKey::from_bytes(&seed))
+    }
+
+    /// Largest frame (type byte included) a client may send in this session.
+    pub fn max_client_frame(&self) -> usize {
+        let config = &self.config;
+        let k = config.graph().max_degree();
+        let masked = ClientMessage::MaskedInput(MaskedInput {
+            vectors: Vec::new(),
+        })
+        .encoded_len(config)
+        .unwrap_or(usize::MAX);
+        let shares = HEADER_LEN
+            + COUNT_LEN
+            + k * (ID_LEN + SEALED_LEN_PREFIX + SHARE_PLAINTEXT_LEN + OVERHEAD);
+        let unmask = HEADER_LEN + COUNT_LEN + k * REVEALED_SHARE_LEN;
+        let small = HEADER_LEN + 2 * KEY_LEN + 2 * SIGNATURE_LEN;
+        masked
+            .max(shares)
+            .max(unmask)
+            .max(small)
+            .saturating_add(FRAME_SLACK)
+    }
+
+    /// Largest frame (type byte included) the server may send in this session.
+    pub fn max_server_frame(&self) -> usize {
+        let config = &self.config;
+        let k = config.graph().max_degree();
+        let keys = HEADER_LEN + COUNT_LEN + (k + 1) * (ID_LEN + 2 * KEY_LEN + SIGNATURE_LEN);
+        let routed = HEADER_LEN
+            + COUNT_LEN
+            + k * (ID_LEN + SEALED_LEN_PREFIX + SHARE_PLAINTEXT_LEN + OVERHEAD);
+        let request =
+            HEADER_LEN + id_set_len(config.n()) + COUNT_LEN + k * (ID_LEN + SIGNATURE_LEN);
+        keys.max(routed).max(request).saturating_add(FRAME_SLACK)
+    }
+
+    /// Client `id`'s demo vector: `d` floats uniform in `[-c, c]` from ChaCha20 seeded
+    /// with `SHA-256(label || seed || id)`, and the seed of the ChaCha20 stream that
+    /// rounds them (so the server can recompute the exact ring words).
+    pub fn demo_input(&self, id: ClientId) -> (Vec<f64>, [u8; 32]) {
+        let mut rng = seeded_rng(labelled(
+            b"demo-input",
+            &self.params.seed,
+            &id.to_be_bytes(),
+        ));
+        let c = self.params.clip;
+        let x = (0..self.params.dim)
+            .map(|_| {
+                let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                (2.0 * u - 1.0) * c
+            })
+            .collect();
+        let rounding = labelled(b"demo-rounding", &self.params.seed, &id.to_be_bytes());
+        (x, rounding)
+    }
+
+    /// Client `id`'s demo vector, quantized exactly as `secagg client --demo-input`
+    /// quantizes it.
+    ///
+    /// # Errors
+    /// None in practice (the demo floats are finite); the quantizer's errors.
+    pub fn demo_words(&self, id: ClientId) -> Result<QuantizeOutput> {
+        let (x, rounding) = self.demo_input(id);
+        self.quantizer.quantize(&x, &mut seeded_rng(rounding))
+    }
+
+    /// The protocol input for quantized words.
+    ///
+    /// # Errors
+    /// [`Error::VectorLengthMismatch`] when the words are not `d` long.
+    pub fn ring_input(&self, words: &QuantizeOutput) -> Result<Vec<RingVec>> {
+        let spec = self
+            .config
+            .vectors()
+            .first()
+            .ok_or(Error::InvalidVectorCount { count: 0 })?;
+        if words.words().len() != spec.dim {
+            return Err(Error::VectorLengthMismatch {
+                expected: spec.dim,
+                found: words.words().len(),
+            });
+        }
+        Ok(vec![RingVec::from_u64s(&spec.ring, words.words())])
+    }
+}
+
+fn signing_keys(seed: &str, n: usize) -> Vec<SigningKey> {
+    (0..n)
+        .map(|id| {
+            let id = id as ClientId;
+            SigningKey::from_bytes(&labelled(b"signing-key", seed, &id.to_be_bytes()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flag_changes_the_session_id() {
+        let base = SessionParams::new(10, 100);
+        let sid = |p: SessionParams| *Session::new(p).unwrap().config.session_id();
+        let s0 = sid(base.clone());
+        assert_eq!(s0, sid(base.clone()));
+        let variants = [
+            SessionParams {
+                clients: 11,
+                ..base.clone()
+            },
+            SessionParams {
+                dim: 101,
+                ..base.clone()
+            },
+            SessionParams {
+                threshold: Some(5),
+                ..base.clone()
+            },
+            SessionParams {
+                degree: Some(4),
+                ..base.clone()
+            },
+            SessionParams {
+                quant_bits: 15,
+                ..base.clone()
+            },
+            SessionParams {
+                clip: 2.0,
+                ..base.clone()
+            },
+            SessionParams {
+                ring_bits: Some(30),
+                ..base.clone()
+            },
+            SessionParams {
+                malicious: true,
+                ..base.clone()
+            },
+            SessionParams {
+                seed: "other".into(),
+                ..base.clone()
+            },
+        ];
+        for v in variants {
+            assert_ne!(sid(v.clone()), s0, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn demo_inputs_are_deterministic_per_id_and_in_range() {
+        let s = Session::new(SessionParams::new(5, 1000)).unwrap();
+        let (a, ra) = s.demo_input(3);
+        let (b, rb) = s.demo_input(3);
+        let (c, _) = s.demo_input(4);
+        assert_eq!((a.clone(), ra), (b, rb));
+        assert_ne!(a, c);
+        assert!(a.iter().all(|x| (-1.0..1.0).contains(x)));
+        let mean = a.iter().sum::<f64>() / a.len() as f64;
+        assert!(mean.abs() < 0.1, "{mean}");
+        assert_eq!(
+            s.demo_words(3).unwrap().words(),
+            s.demo_words(3).unwrap().words()
+        );
+    }
+
+    #[test]
+    fn defaults() {
+        let s = Session::new(SessionParams::new(10, 7)).unwrap();
+        assert_eq!(s.config.threshold(), 7); // floor(2*9/3)+1
+        assert_eq!(s.quantizer.config().ring_bits, 20); // 16 + ceil(log2 10)
+        let s = Session::new(SessionParams {
+            degree: Some(4),
+            ..SessionParams::new(10, 7)
+        })
+        .unwrap();
+        assert_eq!(s.config.threshold(), 3);
+        assert!(s.max_client_frame() > 7 * 20 / 8);
+    }
+
+    /// Every message of whole sessions (both models, both graph kinds) fits the frame
+    /// limits, and the limits are not loose by more than the slack plus the parts a
+    /// session did not use.
+    #[test]
+    fn frame_limits_hold_for_every_message() {
+        use secagg::crypto::rng::seeded_rng;
+        use secagg::protocol::{Client, Server};
+        for (malicious, degree) in [
+            (false, None),
+            (true, None),
+            (false, Some(4)),
+            (true, Some(6)),
+        ] {
+            let s = Session::new(SessionParams {
+                malicious,
+                degree,
+                ..SessionParams::new(9, 300)
+            })
+            .unwrap();
+            let cfg = s.config.clone();
+            let mut rng = seeded_rng([5; 32]);
+            let mut server = Server::new(cfg.clone());
+            let mut clients = Vec::new();
+            let (mut max_c, mut max_s) = (0, 0);
+            for id in 0..9 {
+                let input = s.ring_input(&s.demo_words(id).unwrap()).unwrap();
+                let (c, m) =
+                    Client::new(cfg.clone(), id, input, s.signing_key(id), &mut rng).unwrap();
+                max_c = max_c.max(m.encode(&cfg).unwrap().len() + 1);
+                server.receive(id, m).unwrap();
+                clients.push(c);
+            }
+            while server.output().is_none() {
+                for (id, msg) in server.close_round().unwrap() {
+                    max_s = max_s.max(msg.encode(&cfg).unwrap().len() + 1);
+                    let reply = clients[id as usize].handle(msg, &mut rng).unwrap();
+                    max_c = max_c.max(reply.encode(&cfg).unwrap().len() + 1);
+                    server.receive(id, reply).unwrap();
+                }
+            }
+            assert!(max_c <= s.max_client_frame(), "{malicious} {degree:?}");
+            assert!(max_s <= s.max_server_frame(), "{malicious} {degree:?}");
+            assert!(
+                s.max_client_frame() - max_c <= FRAME_SLACK + 64,
+                "{malicious} {degree:?}"
+            );
+        }
+    }
+}

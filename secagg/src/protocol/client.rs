@@ -1,0 +1,774 @@
+//! The client: a sans-IO state machine.
+//!
+//! Each state is a value; a transition consumes it and returns the next state and the
+//! message to send, or a typed error. [`Client`] wraps the states in one enum for
+//! drivers: [`Client::new`] yields the round-0 message, [`Client::handle`] turns each
+//! server message into the next client message. After any error the client is
+//! [`Client::Aborted`]; after the last round it is [`Client::Completed`]; both refuse
+//! every further message.
+//!
+//! ```text
+//! new ──AdvertiseKeys──▶ KeysAdvertised ──KeyList / ShareKeys──▶ SharesSent
+//!     ──RoutedShares / MaskedInput──▶ InputSent
+//!     ──(malicious) ConsistencyRequest / ConsistencySignature──▶ SurvivorsSigned
+//!     ──UnmaskRequest / UnmaskShares──▶ Completed
+//! ```
+//!
+//! The core privacy guarantee: for every neighbour `v`, a client reveals either its
+//! share of `v`'s self-mask secret (v survived) or its share of `v`'s masking key (v
+//! dropped), never both. It answers exactly one unmasking request: the state that
+//! answers is consumed, so a second request finds [`Client::Completed`].
+
+use std::sync::Arc;
+
+use crate::par::*;
+use ed25519_dalek::{Signer, SigningKey};
+
+use super::config::Config;
+use super::messages::{
+    AdvertiseKeys, ClientMessage, ConsistencyRequest, ConsistencySignature, KeyList, MaskedInput,
+    RevealedShare, Round, RoutedShares, SealedShares, ServerMessage, ShareKeys, ShareKind,
+    UnmaskRequest, UnmaskShares,
+};
+use super::transcript;
+use crate::crypto::aead::{self, AssociatedData};
+use crate::crypto::kdf::{self, MaskSeed, ShareKey};
+use crate::crypto::keys::SecretKey;
+use crate::crypto::prg::{self, Sign};
+use crate::crypto::rng::CryptoRng;
+use crate::crypto::shamir::{self, eval_point, SecretScalar, Share, SCALAR_LEN};
+use crate::crypto::ClientId;
+use crate::error::{Error, Result};
+use crate::ring::RingVec;
+
+/// Length of a share plaintext: sender, receiver, two scalars.
+pub const SHARE_PLAINTEXT_LEN: usize = 4 + 4 + 2 * SCALAR_LEN;
+
+/// Who the client is: shared by every state.
+struct Identity {
+    config: Arc<Config>,
+    id: ClientId,
+    signing_key: Option<SigningKey>,
+}
+
+impl Identity {
+    fn sign(&self, message: &[u8]) -> Result<ed25519_dalek::Signature> {
+        self.signing_key
+            .as_ref()
+            .map(|k| k.sign(message))
+            .ok_or(Error::SigningKeyMismatch { client: self.id })
+    }
+
+    fn threshold(&self) -> usize {
+        self.config.threshold()
+    }
+}
+
+/// Round 0 done: keys advertised, waiting for the [`KeyList`].
+pub struct KeysAdvertised {
+    me: Identity,
+    inputs: Vec<RingVec>,
+    enc_sk: SecretKey,
+    mask_sk: SecretKey,
+    self_secret: SecretScalar,
+    advertised: AdvertiseKeys,
+}
+
+/// What a client keeps about one neighbour from its key list.
+struct Neighbour {
+    id: ClientId,
+    /// Key of the shares this neighbour sealed to us.
+    key_in: ShareKey,
+    /// Pairwise mask seed with this neighbour, one per vector.
+    seeds: Vec<MaskSeed>,
+}
+
+/// Round 1 done: shares sent, waiting for [`RoutedShares`].
+pub struct SharesSent {
+    me: Identity,
+    inputs: Vec<RingVec>,
+    self_secret: SecretScalar,
+    neighbours: Vec<Neighbour>,
+}
+
+/// The two shares a neighbour entrusted to us.
+struct Held {
+    from: ClientId,
+    mask_key: Share,
+    self_mask: Share,
+}
+
+/// Round 2 done: masked input sent, waiting for a [`ConsistencyRequest`] (malicious
+/// model) or an [`UnmaskRequest`] (semi-honest model).
+pub struct InputSent {
+    me: Identity,
+    /// Sorted by `from`: the client's view of `U2 ∩ N(u)`.
+    held: Vec<Held>,
+}
+
+/// Round 3 done (malicious model): survivor set signed, waiting for the
+/// [`UnmaskRequest`].
+pub struct SurvivorsSigned {
+    me: Identity,
+    held: Vec<Held>,
+    /// The survivor set signed, sorted.
+    signed: Vec<ClientId>,
+}
+
+/// The session is over for this client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completed {
+    revealed: Vec<(ClientId, ShareKind)>,
+}
+
+impl Completed {
+    /// For each neighbour the client held shares from, which share it revealed.
+    pub fn revealed(&self) -> &[(ClientId, ShareKind)] {
+        &self.revealed
+    }
+}
+
+fn check_inputs(config: &Config, inputs: &[RingVec]) -> Result<()> {
+    let specs = config.vectors();
+    if inputs.len() != specs.len() {
+        return Err(Error::InputCount {
+            expected: specs.len(),
+            found: inputs.len(),
+        });
+    }
+    for (vector, (x, spec)) in inputs.iter().zip(specs).enumerate() {
+        if x.len() != spec.dim {
+            return Err(Error::InputLength {
+                vector,
+                expected: spec.dim,
+                found: x.len(),
+            });
+        }
+        if !x.fits(&spec.ring) {
+            return Err(Error::InputNotInRing { vector });
+        }
+    }
+    Ok(())
+}
+
+impl KeysAdvertised {
+    /// Starts client `id`: checks the inputs (one ring vector per configured vector)
+    /// and the signing key (required in the malicious model, refused otherwise),
+    /// generates the two X25519 key pairs and the self-mask secret, and returns the
+    /// round-0 message.
+    pub fn new<R: CryptoRng + ?Sized>(
+        config: Arc<Config>,
+        id: ClientId,
+        inputs: Vec<RingVec>,
+        signing_key: Option<SigningKey>,
+        rng: &mut R,
+    ) -> Result<(Self, AdvertiseKeys)> {
+        if !config.contains(id) {
+            return Err(Error::UnknownClient { client: id });
+        }
+        let key_ok = match (&signing_key, config.verifying_key(id)) {
+            (None, None) => true,
+            (Some(sk), Some(vk)) => sk.verifying_key() == *vk,
+            _ => false,
+        };
+        if !key_ok {
+            return Err(Error::SigningKeyMismatch { client: id });
+        }
+        check_inputs(&config, &inputs)?;
+        let enc_sk = SecretKey::random(rng);
+        let mask_sk = SecretKey::random(rng);
+        let self_secret = SecretScalar::random(rng);
+        let (enc_pk, mask_pk) = (enc_sk.public_key(), mask_sk.public_key());
+        let me = Identity {
+            config,
+            id,
+            signing_key,
+        };
+        let signature = if me.config.is_malicious() {
+            let t = transcript::advertise(me.config.session_id(), id, &enc_pk, &mask_pk);
+            Some(me.sign(&t)?)
+        } else {
+            None
+        };
+        let advertised = AdvertiseKeys {
+            enc_pk,
+            mask_pk,
+            signature,
+        };
+        let state = Self {
+            me,
+            inputs,
+            enc_sk,
+            mask_sk,
+            self_secret,
+            advertised,
+        };
+        Ok((state, advertised))
+    }
+
+    /// Round 1: checks the key list, seals one pair of shares (masking key, self-mask
+    /// secret; threshold `t`) to each neighbour listed, and derives the pairwise mask
+    /// seeds.
+    ///
+    /// # Errors
+    /// [`Error::UnknownClient`], [`Error::DuplicateEntry`], [`Error::NotANeighbor`],
+    /// [`Error::MissingOwnKey`], [`Error::OwnKeyMismatch`], [`Error::DuplicateKey`],
+    /// [`Error::MissingSignature`], [`Error::UnexpectedSignature`],
+    /// [`Error::BadSignature`], [`Error::TooFewNeighbors`], [`Error::NonContributory`]
+    /// (a low-order public key).
+    pub fn handle_key_list<R: CryptoRng + ?Sized>(
+        self,
+        msg: &KeyList,
+        rng: &mut R,
+    ) -> Result<(SharesSent, ShareKeys)> {
+        let config = &self.me.config;
+        let (u, sid) = (self.me.id, *config.session_id());
+        let graph = config.graph();
+        let mut ids: Vec<ClientId> = Vec::with_capacity(msg.entries.len());
+        let mut keys: Vec<([u8; 32], ClientId)> = Vec::with_capacity(2 * msg.entries.len());
+        let mut own = false;
+        for e in &msg.entries {
+            if !config.contains(e.id) {
+                return Err(Error::UnknownClient { client: e.id });
+            }
+            if e.id == u {
+                if own {
+                    return Err(Error::DuplicateEntry { client: u });
+                }
+                if e.keys != self.advertised {
+                    return Err(Error::OwnKeyMismatch);
+                }
+                own = true;
+            } else if !graph.are_neighbors(u, e.id) {
+                return Err(Error::NotANeighbor {
+                    client: u,
+                    other: e.id,
+                });
+            } else {
+                ids.push(e.id);
+            }
+            keys.push((e.keys.enc_pk.to_bytes(), e.id));
+            keys.push((e.keys.mask_pk.to_bytes(), e.id));
+        }
+        if !own {
+            return Err(Error::MissingOwnKey);
+        }
+        ids.sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::DuplicateEntry { client: w[0] });
+        }
+        keys.sort_unstable();
+        if let Some(w) = keys.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(Error::DuplicateKey {
+                first: w[0].1.min(w[1].1),
+                second: w[0].1.max(w[1].1),
+            });
+        }
+        for e in msg.entries.iter().filter(|e| e.id != u) {
+            match (config.is_malicious(), e.keys.signature) {
+                (false, None) => {}
+                (false, Some(_)) => return Err(Error::UnexpectedSignature { client: e.id }),
+                (true, None) => return Err(Error::MissingSignature { client: e.id }),
+                (true, Some(sig)) => {
+                    let t = transcript::advertise(&sid, e.id, &e.keys.enc_pk, &e.keys.mask_pk);
+                    let vk = config
+                        .verifying_key(e.id)
+                        .ok_or(Error::UnknownClient { client: e.id })?;
+                    vk.verify_strict(&t, &sig)
+                        .map_err(|_| Error::BadSignature { client: e.id })?;
+                }
+            }
+        }
+        let t = self.me.threshold();
+        if ids.len() < t {
+            return Err(Error::TooFewNeighbors {
+                round: Round::ShareKeys,
+                needed: t,
+                got: ids.len(),
+            });
+        }
+
+        let mut entries: Vec<_> = msg.entries.iter().filter(|e| e.id != u).collect();
+        entries.sort_unstable_by_key(|e| e.id);
+        let xs: Vec<u64> = ids.iter().map(|&v| eval_point(v)).collect();
+        let mask_shares = shamir::split(&self.mask_sk.to_scalar()?, t, &xs, rng)?;
+        let self_shares = shamir::split(&self.self_secret, t, &xs, rng)?;
+        // The key agreements dominate (two X25519 per neighbour): spread them over the
+        // rayon pool. Sealing needs the caller's rng, so it stays sequential.
+        let (enc_sk, mask_sk) = (&self.enc_sk, &self.mask_sk);
+        let derived: Vec<(ShareKey, Neighbour)> = entries
+            .par_iter()
+            .map(|e| -> Result<(ShareKey, Neighbour)> {
+                let v = e.id;
+                let enc_shared = enc_sk.agree(&e.keys.enc_pk)?;
+                let mask_shared = mask_sk.agree(&e.keys.mask_pk)?;
+                let seeds = config
+                    .vectors()
+                    .iter()
+                    .map(|spec| {
+                        kdf::pairwise_mask_seed(&mask_shared, &sid, u, v, spec.name.as_bytes())
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let neighbour = Neighbour {
+                    id: v,
+                    key_in: kdf::share_key(&enc_shared, &sid, v, u),
+                    seeds,
+                };
+                Ok((kdf::share_key(&enc_shared, &sid, u, v), neighbour))
+            })
+            .collect::<Result<_>>()?;
+        let mut sealed = Vec::with_capacity(entries.len());
+        let mut neighbours = Vec::with_capacity(entries.len());
+        for (((key_out, neighbour), ms), ss) in
+            derived.into_iter().zip(&mask_shares).zip(&self_shares)
+        {
+            let v = neighbour.id;
+            let mut pt = zeroize::Zeroizing::new([0u8; SHARE_PLAINTEXT_LEN]);
+            pt[..4].copy_from_slice(&u.to_be_bytes());
+            pt[4..8].copy_from_slice(&v.to_be_bytes());
+            pt[8..40].copy_from_slice(&*ms.y_bytes());
+            pt[40..].copy_from_slice(&*ss.y_bytes());
+            let ad = AssociatedData {
+                session_id: sid,
+                round: Round::ShareKeys.number(),
+                sender: u,
+                receiver: v,
+            };
+            sealed.push(SealedShares {
+                to: v,
+                ciphertext: aead::seal(&key_out, &ad, &pt[..], rng),
+            });
+            neighbours.push(neighbour);
+        }
+        let next = SharesSent {
+            me: self.me,
+            inputs: self.inputs,
+            self_secret: self.self_secret,
+            neighbours,
+        };
+        Ok((next, ShareKeys { shares: sealed }))
+    }
+}
+
+impl SharesSent {
+    /// Round 2: opens the shares routed to this client (their senders are its view of
+    /// `U2`) and masks the input: for each vector,
+    /// `y = x + PRG(self seed) + Σ_{v∈U2, v>u} PRG(s_uv) − Σ_{v∈U2, v<u} PRG(s_uv)`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownClient`], [`Error::NotANeighbor`], [`Error::AliveAfterDead`] (a
+    /// neighbour absent from the key list), [`Error::DuplicateEntry`],
+    /// [`Error::Decryption`] (includes reflected and replayed ciphertexts),
+    /// [`Error::InvalidLength`], [`Error::MisaddressedShares`],
+    /// [`Error::NonCanonicalScalar`], [`Error::TooFewNeighbors`].
+    pub fn handle_routed_shares(self, msg: &RoutedShares) -> Result<(InputSent, MaskedInput)> {
+        let config = &self.me.config;
+        let (u, sid) = (self.me.id, *config.session_id());
+        let mut held: Vec<(usize, Held)> = Vec::with_capacity(msg.shares.len());
+        for rc in &msg.shares {
+            let v = rc.from;
+            let idx = match self.neighbours.binary_search_by_key(&v, |n| n.id) {
+                Ok(i) => i,
+                Err(_) if !config.contains(v) => return Err(Error::UnknownClient { client: v }),
+                Err(_) if config.graph().are_neighbors(u, v) => {
+                    return Err(Error::AliveAfterDead { client: v })
+                }
+                Err(_) => {
+                    return Err(Error::NotANeighbor {
+                        client: u,
+                        other: v,
+                    })
+                }
+            };
+            if held.iter().any(|(i, _)| *i == idx) {
+                return Err(Error::DuplicateEntry { client: v });
+            }
+            let ad = AssociatedData {
+                session_id: sid,
+                round: Round::ShareKeys.number(),
+                sender: v,
+                receiver: u,
+            };
+            let pt = aead::open(&self.neighbours[idx].key_in, &ad, &rc.ciphertext)?;
+            let pt: &[u8; SHARE_PLAINTEXT_LEN] =
+                pt.as_slice().try_into().map_err(|_| Error::InvalidLength {
+                    what: "share plaintext",
+                    expected: SHARE_PLAINTEXT_LEN,
+                    found: pt.len(),
+                })?;
+            if pt[..4] != v.to_be_bytes() || pt[4..8] != u.to_be_bytes() {
+                return Err(Error::MisaddressedShares { from: v });
+            }
+            let y = |r: core::ops::Range<usize>| -> Result<[u8; SCALAR_LEN]> {
+                pt.get(r)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or(Error::InvalidLength {
+                        what: "share plaintext",
+                        expected: SHARE_PLAINTEXT_LEN,
+                        found: pt.len(),
+                    })
+            };
+            let mask_key = Share::from_bytes(eval_point(u), &zeroize::Zeroizing::new(y(8..40)?))?;
+            let self_mask = Share::from_bytes(eval_point(u), &zeroize::Zeroizing::new(y(40..72)?))?;
+            held.push((
+                idx,
+                Held {
+                    from: v,
+                    mask_key,
+                    self_mask,
+                },
+            ));
+        }
+        let t = self.me.threshold();
+        if held.len() < t {
+            return Err(Error::TooFewNeighbors {
+                round: Round::MaskedInputCollection,
+                needed: t,
+                got: held.len(),
+            });
+        }
+        held.sort_unstable_by_key(|(_, h)| h.from);
+
+        let mut vectors = Vec::with_capacity(self.inputs.len());
+        for (j, (mut y, spec)) in self.inputs.into_iter().zip(config.vectors()).enumerate() {
+            let self_seed = kdf::self_mask_seed(&self.self_secret, &sid, u, spec.name.as_bytes())?;
+            let mut masks: Vec<(&MaskSeed, Sign)> = Vec::with_capacity(held.len() + 1);
+            masks.push((&self_seed, Sign::Plus));
+            for (idx, h) in &held {
+                let seed = self.neighbours[*idx]
+                    .seeds
+                    .get(j)
+                    .ok_or(Error::InputCount {
+                        expected: config.vectors().len(),
+                        found: j,
+                    })?;
+                masks.push((seed, if h.from > u { Sign::Plus } else { Sign::Minus }));
+            }
+            prg::expand_add(&spec.ring, &masks, &mut y)?;
+            vectors.push(y);
+        }
+        let next = InputSent {
+            me: self.me,
+            held: held.into_iter().map(|(_, h)| h).collect(),
+        };
+        Ok((next, MaskedInput { vectors }))
+    }
+}
+
+/// Checks a survivor set against the client's view and returns it sorted.
+fn check_survivors(
+    me: &Identity,
+    held: &[Held],
+    survivors: &[ClientId],
+    round: Round,
+) -> Result<Vec<ClientId>> {
+    let config = &me.config;
+    let u = me.id;
+    let mut sorted = survivors.to_vec();
+    sorted.sort_unstable();
+    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::DuplicateEntry { client: w[0] });
+    }
+    if let Some(&bad) = sorted.iter().find(|&&v| !config.contains(v)) {
+        return Err(Error::UnknownClient { client: bad });
+    }
+    if sorted.binary_search(&u).is_err() {
+        return Err(Error::SelfListedDead);
+    }
+    let mut alive_neighbours = 0;
+    for &v in config.graph().neighbors(u) {
+        if sorted.binary_search(&v).is_ok() {
+            if held.binary_search_by_key(&v, |h| h.from).is_err() {
+                return Err(Error::AliveAfterDead { client: v });
+            }
+            alive_neighbours += 1;
+        }
+    }
+    let t = me.threshold();
+    if alive_neighbours < t {
+        return Err(Error::TooFewNeighbors {
+            round,
+            needed: t,
+            got: alive_neighbours,
+        });
+    }
+    Ok(sorted)
+}
+
+/// Reveals, for every neighbour held, exactly one share: of its self-mask secret if it
+/// survived, of its masking key if not.
+fn reveal(held: Vec<Held>, survivors: &[ClientId]) -> (Completed, UnmaskShares) {
+    let mut revealed = Vec::with_capacity(held.len());
+    let mut shares = Vec::with_capacity(held.len());
+    for h in held {
+        let (kind, share) = if survivors.binary_search(&h.from).is_ok() {
+            (ShareKind::SelfMask, h.self_mask.clone())
+        } else {
+            (ShareKind::MaskKey, h.mask_key.clone())
+        };
+        revealed.push((h.from, kind));
+        shares.push(RevealedShare {
+            owner: h.from,
+            kind,
+            share,
+        });
+    }
+    (Completed { revealed }, UnmaskShares { shares })
+}
+
+impl InputSent {
+    /// Round 3 (malicious model): checks the survivor set and signs it.
+    ///
+    /// # Errors
+    /// [`Error::UnexpectedMessage`] in the semi-honest model; [`Error::DuplicateEntry`],
+    /// [`Error::UnknownClient`], [`Error::SelfListedDead`], [`Error::AliveAfterDead`],
+    /// [`Error::TooFewNeighbors`].
+    pub fn handle_consistency_request(
+        self,
+        msg: &ConsistencyRequest,
+    ) -> Result<(SurvivorsSigned, ConsistencySignature)> {
+        if !self.me.config.is_malicious() {
+            return Err(Error::UnexpectedMessage {
+                expected: Round::Unmasking,
+                found: Round::ConsistencyCheck,
+            });
+        }
+        let signed = check_survivors(
+            &self.me,
+            &self.held,
+            &msg.survivors,
+            Round::ConsistencyCheck,
+        )?;
+        let t = transcript::consistency(self.me.config.session_id(), &signed);
+        let signature = self.me.sign(&t)?;
+        let next = SurvivorsSigned {
+            me: self.me,
+            held: self.held,
+            signed,
+        };
+        Ok((next, ConsistencySignature { signature }))
+    }
+
+    /// Round 4 (semi-honest model): checks the survivor set and reveals one share per
+    /// neighbour held.
+    ///
+    /// # Errors
+    /// [`Error::UnexpectedMessage`] in the malicious model (the consistency round comes
+    /// first); [`Error::UnexpectedSignature`]; those of the survivor check
+    /// ([`InputSent::handle_consistency_request`]).
+    pub fn handle_unmask_request(self, msg: &UnmaskRequest) -> Result<(Completed, UnmaskShares)> {
+        if self.me.config.is_malicious() {
+            return Err(Error::UnexpectedMessage {
+                expected: Round::ConsistencyCheck,
+                found: Round::Unmasking,
+            });
+        }
+        if let Some(s) = msg.signatures.first() {
+            return Err(Error::UnexpectedSignature { client: s.id });
+        }
+        let survivors = check_survivors(&self.me, &self.held, &msg.survivors, Round::Unmasking)?;
+        Ok(reveal(self.held, &survivors))
+    }
+}
+
+impl SurvivorsSigned {
+    /// Round 4 (malicious model): checks that the survivor set is the one signed and
+    /// that at least `t` neighbours signed it too, then reveals one share per neighbour
+    /// held.
+    ///
+    /// # Errors
+    /// [`Error::InconsistentSurvivors`] (another set than the one signed, or a signer
+    /// outside it), [`Error::UnknownClient`], [`Error::NotANeighbor`],
+    /// [`Error::DuplicateEntry`], [`Error::BadSignature`], [`Error::TooFewSignatures`].
+    pub fn handle_unmask_request(self, msg: &UnmaskRequest) -> Result<(Completed, UnmaskShares)> {
+        let config = &self.me.config;
+        let u = self.me.id;
+        let mut survivors = msg.survivors.clone();
+        survivors.sort_unstable();
+        if survivors != self.signed {
+            return Err(Error::InconsistentSurvivors);
+        }
+        let t = transcript::consistency(config.session_id(), &self.signed);
+        let mut signers: Vec<ClientId> = Vec::with_capacity(msg.signatures.len());
+        for s in &msg.signatures {
+            let vk = config
+                .verifying_key(s.id)
+                .ok_or(Error::UnknownClient { client: s.id })?;
+            if !config.graph().are_neighbors(u, s.id) {
+                return Err(Error::NotANeighbor {
+                    client: u,
+                    other: s.id,
+                });
+            }
+            if signers.contains(&s.id) {
+                return Err(Error::DuplicateEntry { client: s.id });
+            }
+            if self.signed.binary_search(&s.id).is_err() {
+                return Err(Error::InconsistentSurvivors);
+            }
+            vk.verify_strict(&t, &s.signature)
+                .map_err(|_| Error::BadSignature { client: s.id })?;
+            signers.push(s.id);
+        }
+        let needed = self.me.threshold();
+        if signers.len() < needed {
+            return Err(Error::TooFewSignatures {
+                needed,
+                got: signers.len(),
+            });
+        }
+        Ok(reveal(self.held, &self.signed))
+    }
+}
+
+/// A client of one session, in whichever state it is.
+pub enum Client {
+    /// Waiting for the key list.
+    KeysAdvertised(KeysAdvertised),
+    /// Waiting for the routed shares.
+    SharesSent(SharesSent),
+    /// Waiting for the consistency request (malicious) or the unmask request.
+    InputSent(InputSent),
+    /// Waiting for the unmask request (malicious).
+    SurvivorsSigned(SurvivorsSigned),
+    /// Done.
+    Completed(Completed),
+    /// Stopped by an error; refuses every further message.
+    Aborted(Error),
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Client::Aborted(e) => f.debug_tuple("Aborted").field(e).finish(),
+            Client::Completed(c) => f.debug_tuple("Completed").field(c).finish(),
+            other => f.debug_struct(other.state_name()).finish_non_exhaustive(),
+        }
+    }
+}
+
+impl Client {
+    /// Starts client `id`; returns it and its round-0 message. See
+    /// [`KeysAdvertised::new`].
+    pub fn new<R: CryptoRng + ?Sized>(
+        config: Arc<Config>,
+        id: ClientId,
+        inputs: Vec<RingVec>,
+        signing_key: Option<SigningKey>,
+        rng: &mut R,
+    ) -> Result<(Client, ClientMessage)> {
+        let (state, msg) = KeysAdvertised::new(config, id, inputs, signing_key, rng)?;
+        Ok((
+            Client::KeysAdvertised(state),
+            ClientMessage::AdvertiseKeys(msg),
+        ))
+    }
+
+    /// Feeds one server message; returns the message to send back. On any error the
+    /// client moves to [`Client::Aborted`] (and stays there); a message for the wrong
+    /// state is [`Error::UnexpectedMessage`]; after completion or abort every message is
+    /// [`Error::AlreadyCompleted`] or [`Error::AlreadyAborted`].
+    pub fn handle<R: CryptoRng + ?Sized>(
+        &mut self,
+        msg: ServerMessage,
+        rng: &mut R,
+    ) -> Result<ClientMessage> {
+        match self {
+            Client::Completed(_) => return Err(Error::AlreadyCompleted),
+            Client::Aborted(_) => return Err(Error::AlreadyAborted),
+            _ => {}
+        }
+        let state = core::mem::replace(self, Client::Aborted(Error::AlreadyAborted));
+        let (next, result) = match step(state, &msg, rng) {
+            Ok((next, out)) => (next, Ok(out)),
+            Err(e) => (Client::Aborted(e.clone()), Err(e)),
+        };
+        *self = next;
+        result
+    }
+
+    /// The client's id, unless it aborted.
+    pub fn id(&self) -> Option<ClientId> {
+        match self {
+            Client::KeysAdvertised(s) => Some(s.me.id),
+            Client::SharesSent(s) => Some(s.me.id),
+            Client::InputSent(s) => Some(s.me.id),
+            Client::SurvivorsSigned(s) => Some(s.me.id),
+            Client::Completed(_) | Client::Aborted(_) => None,
+        }
+    }
+
+    /// The name of the current state.
+    pub fn state_name(&self) -> &'static str {
+        match self {
+            Client::KeysAdvertised(_) => "KeysAdvertised",
+            Client::SharesSent(_) => "SharesSent",
+            Client::InputSent(_) => "InputSent",
+            Client::SurvivorsSigned(_) => "SurvivorsSigned",
+            Client::Completed(_) => "Completed",
+            Client::Aborted(_) => "Aborted",
+        }
+    }
+
+    /// Whether the client completed the session.
+    pub fn is_completed(&self) -> bool {
+        matches!(self, Client::Completed(_))
+    }
+
+    /// The error that aborted the client, if it aborted.
+    pub fn error(&self) -> Option<&Error> {
+        match self {
+            Client::Aborted(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+fn step<R: CryptoRng + ?Sized>(
+    state: Client,
+    msg: &ServerMessage,
+    rng: &mut R,
+) -> Result<(Client, ClientMessage)> {
+    match (state, msg) {
+        (Client::KeysAdvertised(s), ServerMessage::KeyList(m)) => {
+            let (next, out) = s.handle_key_list(m, rng)?;
+            Ok((Client::SharesSent(next), ClientMessage::ShareKeys(out)))
+        }
+        (Client::SharesSent(s), ServerMessage::RoutedShares(m)) => {
+            let (next, out) = s.handle_routed_shares(m)?;
+            Ok((Client::InputSent(next), ClientMessage::MaskedInput(out)))
+        }
+        (Client::InputSent(s), ServerMessage::ConsistencyRequest(m)) => {
+            let (next, out) = s.handle_consistency_request(m)?;
+            Ok((
+                Client::SurvivorsSigned(next),
+                ClientMessage::ConsistencySignature(out),
+            ))
+        }
+        (Client::InputSent(s), ServerMessage::UnmaskRequest(m)) => {
+            let (next, out) = s.handle_unmask_request(m)?;
+            Ok((Client::Completed(next), ClientMessage::UnmaskShares(out)))
+        }
+        (Client::SurvivorsSigned(s), ServerMessage::UnmaskRequest(m)) => {
+            let (next, out) = s.handle_unmask_request(m)?;
+            Ok((Client::Completed(next), ClientMessage::UnmaskShares(out)))
+        }
+        (state, msg) => {
+            let expected = match &state {
+                Client::KeysAdvertised(_) => Round::ShareKeys,
+                Client::SharesSent(_) => Round::MaskedInputCollection,
+                Client::InputSent(s) if s.me.config.is_malicious() => Round::ConsistencyCheck,
+                Client::InputSent(_) | Client::SurvivorsSigned(_) => Round::Unmasking,
+                Client::Completed(_) => return Err(Error::AlreadyCompleted),
+                Client::Aborted(_) => return Err(Error::AlreadyAborted),
+            };
+            Err(Error::UnexpectedMessage {
+                expected,
+                found: msg.round(),
+            })
+        }
+    }
+}
+
+// Storing the state between rounds (the encoding is the wire format's).
+mod state;

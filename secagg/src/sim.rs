@@ -1,0 +1,415 @@
+//! An in-process simulator: `n` clients and the server in one process, with a
+//! drop-out schedule, used by tests, benches and the command line.
+//!
+//! Within a round the clients run in parallel (rayon); the server ingests their messages
+//! in id order and closes the round. Everything is deterministic given the simulation
+//! seed: client `i` draws from its own ChaCha20 stream derived from the seed and `i`.
+//! Timings are wall-clock per client handler and per server round (receive + close).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::par::*;
+use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
+
+use crate::crypto::rng::{seeded_rng, Rng};
+use crate::crypto::ClientId;
+use crate::error::{Error, Result};
+use crate::protocol::client::Client;
+use crate::protocol::config::Config;
+use crate::protocol::messages::{ClientMessage, Round, ServerMessage};
+use crate::protocol::server::{Output, Server};
+use crate::ring::RingVec;
+
+/// When each client goes silent: `Some(r)` means the client sends nothing from round
+/// `r` on (`Some(Round::AdvertiseKeys)`: it never shows up); `None`: it never drops.
+/// In the semi-honest model, which has no round 3, dropping before
+/// [`Round::ConsistencyCheck`] is dropping before [`Round::Unmasking`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DropSchedule {
+    drop_before: Vec<Option<Round>>,
+}
+
+impl DropSchedule {
+    /// Nobody drops.
+    pub fn none(n: usize) -> Self {
+        Self {
+            drop_before: vec![None; n],
+        }
+    }
+
+    /// One entry per client.
+    pub fn new(drop_before: Vec<Option<Round>>) -> Self {
+        Self { drop_before }
+    }
+
+    /// Each client independently drops with probability `rate`, before a round chosen
+    /// uniformly from `rounds`.
+    pub fn random<R: Rng + ?Sized>(n: usize, rate: f64, rounds: &[Round], rng: &mut R) -> Self {
+        let drop_before = (0..n)
+            .map(|_| {
+                let coin = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                if coin < rate && !rounds.is_empty() {
+                    let k = (rng.next_u64() % rounds.len() as u64) as usize;
+                    rounds.get(k).copied()
+                } else {
+                    None
+                }
+            })
+            .collect();
+        Self { drop_before }
+    }
+
+    /// Makes client `id` drop before `round` (or never, with `None`).
+    pub fn set(&mut self, id: ClientId, round: Option<Round>) {
+        if let Some(slot) = self.drop_before.get_mut(id as usize) {
+            *slot = round;
+        }
+    }
+
+    /// The round before which `id` drops, if any.
+    pub fn get(&self, id: ClientId) -> Option<Round> {
+        self.drop_before.get(id as usize).copied().flatten()
+    }
+
+    /// Whether `id` is silent in `round`.
+    pub fn is_silent(&self, id: ClientId, round: Round) -> bool {
+        self.get(id).is_some_and(|r| r <= round)
+    }
+}
+
+/// Figures for one round.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundStats {
+    /// The round.
+    pub round: Round,
+    /// Clients that computed their message for this round.
+    pub active_clients: usize,
+    /// Mean wall time of one client's handler.
+    pub client_mean: Duration,
+    /// Slowest client handler.
+    pub client_max: Duration,
+    /// Server wall time: ingesting this round's messages and closing the round.
+    pub server: Duration,
+    /// Messages clients sent in this round.
+    pub client_messages: usize,
+    /// Messages the server sent when closing this round.
+    pub server_messages: usize,
+    /// Bytes of the clients' messages of this round, in the wire encoding
+    /// (`ClientMessage::encoded_len`), summed over clients.
+    pub client_bytes: u64,
+    /// Bytes of the messages the server sent when closing this round (they open the
+    /// next round), in the wire encoding, summed over recipients.
+    pub server_bytes: u64,
+}
+
+/// What a simulation produced.
+#[derive(Clone, Debug)]
+pub struct SimReport {
+    /// The server's output.
+    pub output: Output,
+    /// The plaintext sum of the included clients' inputs, computed directly.
+    pub expected: Vec<RingVec>,
+    /// Per-round figures, in round order.
+    pub rounds: Vec<RoundStats>,
+    /// Clients that aborted on a server message (none when the server is honest).
+    pub client_aborts: Vec<(ClientId, Error)>,
+}
+
+impl SimReport {
+    /// Whether the server's sums equal the plaintext sums.
+    pub fn is_correct(&self) -> bool {
+        self.output.sums == self.expected
+    }
+
+    /// Mean client time over the whole session: the sum over rounds of each round's
+    /// mean client handler time.
+    pub fn client_total_mean(&self) -> Duration {
+        self.rounds.iter().map(|r| r.client_mean).sum()
+    }
+}
+
+/// A simulation error: the server aborted (or rejected an honest message) in a round.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimAbort {
+    /// The round in which it happened.
+    pub round: Round,
+    /// The error.
+    pub error: Error,
+}
+
+impl core::fmt::Display for SimAbort {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "session aborted in round {}: {}", self.round, self.error)
+    }
+}
+
+impl std::error::Error for SimAbort {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// One stream per client, derived from the simulation seed.
+fn client_seed(seed: &[u8; 32], id: ClientId) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"secagg/sim/client");
+    h.update(seed);
+    h.update(id.to_be_bytes());
+    h.finalize().into()
+}
+
+/// Deterministic Ed25519 signing keys for `n` clients (simulations and tests only).
+pub fn signing_keys(n: usize, seed: [u8; 32]) -> Vec<SigningKey> {
+    let mut rng = seeded_rng(seed);
+    (0..n).map(|_| SigningKey::generate(&mut rng)).collect()
+}
+
+/// Uniformly random inputs for every client, one ring vector per configured vector.
+pub fn random_inputs<R: Rng + ?Sized>(config: &Config, rng: &mut R) -> Vec<Vec<RingVec>> {
+    (0..config.n())
+        .map(|_| {
+            config
+                .vectors()
+                .iter()
+                .map(|spec| {
+                    let words: Vec<u64> = (0..spec.dim).map(|_| rng.next_u64()).collect();
+                    RingVec::from_u64s(&spec.ring, &words)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The plaintext sum of `inputs[i]` over `included`.
+pub fn plaintext_sum(
+    config: &Config,
+    inputs: &[Vec<RingVec>],
+    included: &[ClientId],
+) -> Result<Vec<RingVec>> {
+    let mut sums: Vec<RingVec> = config
+        .vectors()
+        .iter()
+        .map(|v| RingVec::zeros(&v.ring, v.dim))
+        .collect();
+    for &u in included {
+        let x = inputs
+            .get(u as usize)
+            .ok_or(Error::UnknownClient { client: u })?;
+        for ((acc, xj), spec) in sums.iter_mut().zip(x).zip(config.vectors()) {
+            acc.add_assign(&spec.ring, xj)?;
+        }
+    }
+    Ok(sums)
+}
+
+/// How the simulator runs the clients of one round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientExecution {
+    /// All clients of a round at once, spread over the rayon pool (fastest session).
+    Parallel,
+    /// One client after the other, each free to use the whole pool for its own mask
+    /// expansion (the per-client times a real client device would see).
+    Sequential,
+}
+
+/// Runs one session with the clients of each round in parallel; see [`run_with`].
+///
+/// # Errors
+/// As [`run_with`].
+pub fn run(
+    config: Arc<Config>,
+    inputs: Vec<Vec<RingVec>>,
+    signing_keys: Option<Vec<SigningKey>>,
+    schedule: &DropSchedule,
+    seed: [u8; 32],
+) -> core::result::Result<SimReport, SimAbort> {
+    run_with(
+        config,
+        inputs,
+        signing_keys,
+        schedule,
+        seed,
+        ClientExecution::Parallel,
+    )
+}
+
+/// Runs one session. `inputs[i]` is client `i`'s input; `signing_keys` is required in
+/// the malicious model (one per client, matching the configuration).
+///
+/// # Errors
+/// A [`SimAbort`] with the round and the server's error when the server aborts (or, which
+/// would be a bug, rejects an honest client's message); client start-up errors
+/// (bad inputs or keys) are reported in round 0.
+pub fn run_with(
+    config: Arc<Config>,
+    inputs: Vec<Vec<RingVec>>,
+    signing_keys: Option<Vec<SigningKey>>,
+    schedule: &DropSchedule,
+    seed: [u8; 32],
+    execution: ClientExecution,
+) -> core::result::Result<SimReport, SimAbort> {
+    let n = config.n();
+    let abort = |round: Round| move |error: Error| SimAbort { round, error };
+    if inputs.len() != n {
+        return Err(abort(Round::AdvertiseKeys)(Error::InputCount {
+            expected: n,
+            found: inputs.len(),
+        }));
+    }
+    let mut keys: Vec<Option<SigningKey>> = match signing_keys {
+        Some(k) => k.into_iter().map(Some).collect(),
+        None => (0..n).map(|_| None).collect(),
+    };
+    keys.resize_with(n, || None);
+    let mut rngs: Vec<_> = (0..n as ClientId)
+        .map(|i| seeded_rng(client_seed(&seed, i)))
+        .collect();
+    let mut server = Server::new(Arc::clone(&config));
+    let mut stats = Vec::new();
+    let mut client_aborts = Vec::new();
+
+    // Round 0: clients start.
+    let items: Vec<_> = inputs
+        .iter()
+        .zip(keys.iter_mut())
+        .zip(rngs.iter_mut())
+        .collect();
+    let started = each_client(execution, items, |i, ((x, key), rng)| {
+        let id = i as ClientId;
+        if schedule.is_silent(id, Round::AdvertiseKeys) {
+            return Ok((None, None, Duration::ZERO));
+        }
+        let t0 = Instant::now();
+        let (c, m) = Client::new(Arc::clone(&config), id, x.clone(), key.take(), rng)?;
+        Ok((Some(c), Some(m), t0.elapsed()))
+    });
+    let started: Vec<_> = started
+        .into_iter()
+        .collect::<Result<_>>()
+        .map_err(abort(Round::AdvertiseKeys))?;
+    let mut clients: Vec<Option<Client>> = Vec::with_capacity(n);
+    let mut outgoing: Vec<Option<ClientMessage>> = Vec::with_capacity(n);
+    let mut times = Vec::with_capacity(n);
+    for (c, m, t) in started {
+        if m.is_some() {
+            times.push(t);
+        }
+        clients.push(c);
+        outgoing.push(m);
+    }
+
+    let mut round = Round::AdvertiseKeys;
+    loop {
+        // The server ingests this round's messages and closes it.
+        let client_messages = outgoing.iter().filter(|m| m.is_some()).count();
+        let client_bytes = wire_bytes(outgoing.iter().flatten().map(|m| m.encoded_len(&config)))
+            .map_err(abort(round))?;
+        let t0 = Instant::now();
+        for (i, m) in outgoing.iter_mut().enumerate() {
+            if let Some(m) = m.take() {
+                server.receive(i as ClientId, m).map_err(abort(round))?;
+            }
+        }
+        let replies = server.close_round().map_err(abort(round))?;
+        let server_time = t0.elapsed();
+        let server_bytes = wire_bytes(replies.iter().map(|(_, m)| m.encoded_len(&config)))
+            .map_err(abort(round))?;
+        stats.push(RoundStats {
+            round,
+            active_clients: times.len(),
+            client_mean: mean(&times),
+            client_max: times.iter().copied().max().unwrap_or_default(),
+            server: server_time,
+            client_messages,
+            server_messages: replies.len(),
+            client_bytes,
+            server_bytes,
+        });
+        if replies.is_empty() {
+            break;
+        }
+
+        // Clients answer, in parallel.
+        let mut inbox: Vec<Option<ServerMessage>> = (0..n).map(|_| None).collect();
+        for (id, msg) in replies {
+            if let Some(slot) = inbox.get_mut(id as usize) {
+                round = msg.round();
+                *slot = Some(msg);
+            }
+        }
+        let items: Vec<_> = clients.iter_mut().zip(rngs.iter_mut()).zip(inbox).collect();
+        let results = each_client(execution, items, |i, ((client, rng), msg)| {
+            let (Some(c), Some(msg)) = (client.as_mut(), msg) else {
+                return (None, None, None);
+            };
+            if schedule.is_silent(i as ClientId, msg.round()) {
+                *client = None;
+                return (None, None, None);
+            }
+            let t0 = Instant::now();
+            let r = c.handle(msg, rng);
+            let dt = t0.elapsed();
+            match r {
+                Ok(m) => (Some(m), None, Some(dt)),
+                Err(e) => (None, Some(e), Some(dt)),
+            }
+        });
+        times.clear();
+        for (i, (m, e, t)) in results.into_iter().enumerate() {
+            if let Some(t) = t {
+                times.push(t);
+            }
+            if let Some(e) = e {
+                client_aborts.push((i as ClientId, e));
+            }
+            outgoing[i] = m;
+        }
+    }
+
+    let output = server
+        .output()
+        .cloned()
+        .ok_or(Error::AlreadyAborted)
+        .map_err(abort(round))?;
+    let expected = plaintext_sum(&config, &inputs, &output.included).map_err(abort(round))?;
+    Ok(SimReport {
+        output,
+        expected,
+        rounds: stats,
+        client_aborts,
+    })
+}
+
+/// Applies `f` to every client's items, in parallel or one after the other.
+fn each_client<I: Send, O: Send>(
+    execution: ClientExecution,
+    items: Vec<I>,
+    f: impl Fn(usize, I) -> O + Sync + Send,
+) -> Vec<O> {
+    match execution {
+        ClientExecution::Parallel => items
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, x)| f(i, x))
+            .collect(),
+        ClientExecution::Sequential => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| f(i, x))
+            .collect(),
+    }
+}
+
+/// The sum of encoded message lengths.
+fn wire_bytes(lens: impl Iterator<Item = Result<usize>>) -> Result<u64> {
+    lens.map(|l| l.map(|l| l as u64)).sum()
+}
+
+fn mean(times: &[Duration]) -> Duration {
+    if times.is_empty() {
+        return Duration::ZERO;
+    }
+    times.iter().sum::<Duration>() / times.len() as u32
+}
