@@ -17,5 +17,5 @@ pub mod transcript;
 
 pub use client::Client;
 pub use config::{Config, ConfigBuilder, VectorSpec};
-pub use messages::{ClientMessage, Round, ServerMessage};
+pub use messages::{ClientMessage, MessageLimits, ServerMessage};
 pub use server::{Output, Server};
