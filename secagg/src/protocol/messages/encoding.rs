@@ -18,7 +18,7 @@
 //! decoder takes `(config, from)`); their inherent `encode`, `encoded_len` and `decode`
 //! are the same functions. The length of each message body is one function here, used
 //! by `encoded_len` and by the session's largest messages
-//! ([`MessageLimits`](super::limits::MessageLimits)).
+//! ([`MessageLimits`](super::MessageLimits)).
 
 use super::{
     AdvertiseKeys, ClientMessage, ConsistencyRequest, ConsistencySignature, KeyEntry, KeyList,
