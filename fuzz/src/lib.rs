@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use ed25519_dalek::SigningKey;
 use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::seeded_rng;
-use secagg::{ClientId, Round};
 use secagg::protocol::client::Client;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::ServerMessage;
@@ -17,6 +16,7 @@ use secagg::protocol::server::Server;
 use secagg::protocol::Config;
 use secagg::ring::{Ring, RingVec};
 use secagg::sim;
+use secagg::{ClientId, Round};
 
 /// One message as an honest session sent it.
 pub struct Record {
