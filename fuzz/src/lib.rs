@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use ed25519_dalek::SigningKey;
 use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::seeded_rng;
-use secagg::crypto::ClientId;
 use secagg::protocol::client::Client;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{Round, ServerMessage};
+use secagg::protocol::messages::ServerMessage;
 use secagg::protocol::server::Server;
 use secagg::protocol::Config;
 use secagg::ring::{Ring, RingVec};
 use secagg::sim;
+use secagg::{ClientId, Round};
 
 /// One message as an honest session sent it.
 pub struct Record {

@@ -9,8 +9,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use secagg::crypto::rng::seeded_rng;
-use secagg::crypto::ClientId;
 use secagg::protocol::{self as proto, ClientMessage, ServerMessage};
+use secagg::ClientId;
 
 use crate::arrays::{self, Floats};
 use crate::config::Config;

@@ -9,12 +9,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::{os_rng, seeded_rng, Rng};
-use secagg::crypto::ClientId;
 use secagg::protocol as proto;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::params::{self as sparams, ParamQuery, ThreatModel};
 use secagg::quantize;
 use secagg::ring::{Ring, RingVec};
+use secagg::{ClientId, Round};
 
 use crate::arrays::Floats;
 use crate::errors::IntoPy;
@@ -365,24 +365,24 @@ pub(crate) fn decode_output(
 }
 
 /// The Rust name of a round.
-pub fn round_name(r: proto::Round) -> &'static str {
+pub fn round_name(r: Round) -> &'static str {
     match r {
-        proto::Round::AdvertiseKeys => "AdvertiseKeys",
-        proto::Round::ShareKeys => "ShareKeys",
-        proto::Round::MaskedInputCollection => "MaskedInputCollection",
-        proto::Round::ConsistencyCheck => "ConsistencyCheck",
-        proto::Round::Unmasking => "Unmasking",
+        Round::AdvertiseKeys => "AdvertiseKeys",
+        Round::ShareKeys => "ShareKeys",
+        Round::MaskedInputCollection => "MaskedInputCollection",
+        Round::ConsistencyCheck => "ConsistencyCheck",
+        Round::Unmasking => "Unmasking",
     }
 }
 
 /// A round from its name or number.
-pub fn parse_round(obj: &Bound<'_, PyAny>) -> PyResult<proto::Round> {
+pub fn parse_round(obj: &Bound<'_, PyAny>) -> PyResult<Round> {
     if let Ok(n) = obj.extract::<u8>() {
-        return proto::Round::from_number(n)
+        return Round::from_number(n)
             .ok_or_else(|| PyValueError::new_err(format!("no round number {n}")));
     }
     let name: String = obj.extract()?;
-    proto::Round::ALL
+    Round::ALL
         .into_iter()
         .find(|r| round_name(*r) == name)
         .ok_or_else(|| PyValueError::new_err(format!("no round named {name:?}")))

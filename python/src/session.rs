@@ -7,9 +7,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::seeded_rng;
-use secagg::crypto::ClientId;
 use secagg::protocol::{self as proto, ClientMessage, ServerMessage};
 use secagg::quantize;
+use secagg::ClientId;
 
 use crate::arrays;
 use crate::config::{decode_output, os_seed, parse_signing_key, round_name, Config};

@@ -8,9 +8,9 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use secagg::crypto::rng::{seeded_rng, Rng};
-use secagg::crypto::ClientId;
 use secagg::ring::RingVec;
 use secagg::sim::{self, ClientExecution, DropSchedule};
+use secagg::ClientId;
 
 use crate::arrays::{self, Floats};
 use crate::config::{key32, os_seed, parse_round, round_name, Config};

@@ -10,13 +10,13 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use secagg::crypto::rng::{seeded_rng, Rng};
-use secagg::crypto::ClientId;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::params::{check_params, find_params, ParamQuery, Params};
-use secagg::protocol::{Config, Round};
+use secagg::protocol::Config;
 use secagg::quantize::{min_ring_bits, QuantConfig, QuantizeOutput, Quantizer, Rounding};
 use secagg::ring::{Ring, RingVec};
 use secagg::sim::{self, ClientExecution, DropSchedule, RoundStats};
+use secagg::{ClientId, Round};
 
 use crate::params::Threat;
 use crate::CliError;

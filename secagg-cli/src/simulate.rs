@@ -8,8 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
 use secagg::protocol::params::ParamQuery;
-use secagg::protocol::Round;
 use secagg::quantize::Rounding;
+use secagg::Round;
 
 use crate::params::{threat_name, Threat};
 use crate::session::{

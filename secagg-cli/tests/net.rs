@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use secagg::crypto::ClientId;
 use secagg::protocol::Output;
+use secagg::ClientId;
 use secagg::{Error, Result};
 use secagg_net::client::{run_client, ClientOptions, ClientReport};
 use secagg_net::frame::{encode_frame, kind, read_frame};

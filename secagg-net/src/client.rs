@@ -13,11 +13,11 @@ use super::hello::{Done, Hello, Reject, MAX_HANDSHAKE_FRAME, TRANSPORT_VERSION};
 use super::session::Session;
 use super::tls::{BoxStream, ClientTransport};
 use secagg::crypto::rng::os_rng;
-use secagg::crypto::ClientId;
 use secagg::error::{Error, Result};
 use secagg::protocol::messages::ServerMessage;
 use secagg::protocol::Client;
 use secagg::ring::RingVec;
+use secagg::ClientId;
 
 /// How a client runs.
 #[derive(Clone, Debug)]

@@ -19,9 +19,9 @@ use super::hello::{Hello, Reject, MAX_HANDSHAKE_FRAME, TRANSPORT_VERSION};
 use super::server::{ServerOptions, WRITE_QUEUE};
 use super::session::Session;
 use super::tls::BoxStream;
-use secagg::crypto::ClientId;
 use secagg::error::{Error, Result};
 use secagg::protocol::messages::ClientMessage;
+use secagg::ClientId;
 
 pub(super) struct Conn {
     pub(super) tx: mpsc::Sender<Vec<u8>>,

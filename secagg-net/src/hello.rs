@@ -1,8 +1,8 @@
 //! The transport's own frames: the client's hello, the server's answer to it, and the
 //! server's closing frame. Their layouts are in `docs/networking.md`.
 
-use secagg::crypto::{ClientId, SessionId};
 use secagg::error::{Error, ErrorKind, Result};
+use secagg::{ClientId, SessionId};
 
 /// Version of the transport framing and handshake (independent of the wire format's
 /// own version byte).

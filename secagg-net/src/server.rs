@@ -32,10 +32,9 @@ use super::conn::{accept_loop, spawn_connection, Admission, Conn, Event};
 use super::frame::{encode_frame, kind};
 use super::hello::Done;
 use super::session::Session;
-use secagg::crypto::ClientId;
 use secagg::error::{Error, Result};
-use secagg::protocol::messages::Round;
 use secagg::protocol::{Output, Server};
+use secagg::{ClientId, Round};
 
 /// Capacity of the queue from connection readers to the driver.
 pub const EVENT_QUEUE: usize = 256;

@@ -11,19 +11,13 @@ use std::sync::Arc;
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 
-use secagg::crypto::aead::OVERHEAD;
-use secagg::crypto::keys::KEY_LEN;
 use secagg::crypto::rng::{seeded_rng, Rng};
-use secagg::crypto::ClientId;
 use secagg::error::{Error, Result};
-use secagg::protocol::client::SHARE_PLAINTEXT_LEN;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{ClientMessage, MaskedInput};
-use secagg::protocol::Config;
+use secagg::protocol::{Config, MessageLimits};
 use secagg::quantize::{min_ring_bits, QuantConfig, QuantizeOutput, Quantizer};
 use secagg::ring::{Ring, RingVec};
-use secagg::wire::fields::{id_set_len, ID_LEN, SIGNATURE_LEN};
-use secagg::wire::messages::{COUNT_LEN, HEADER_LEN, REVEALED_SHARE_LEN, SEALED_LEN_PREFIX};
+use secagg::ClientId;
 
 /// Domain-separation label of the context bytes.
 pub const CONTEXT_LABEL: &[u8] = b"secagg-net/1";
@@ -160,38 +154,20 @@ impl Session {
         Some(SigningKey::from_bytes(&seed))
     }
 
-    /// Largest frame (type byte included) a client may send in this session.
+    /// Largest frame (type byte included) a client may send in this session: the
+    /// largest client message of the protocol's [`MessageLimits`], plus [`FRAME_SLACK`].
     pub fn max_client_frame(&self) -> usize {
-        let config = &self.config;
-        let k = config.graph().max_degree();
-        let masked = ClientMessage::MaskedInput(MaskedInput {
-            vectors: Vec::new(),
-        })
-        .encoded_len(config)
-        .unwrap_or(usize::MAX);
-        let shares = HEADER_LEN
-            + COUNT_LEN
-            + k * (ID_LEN + SEALED_LEN_PREFIX + SHARE_PLAINTEXT_LEN + OVERHEAD);
-        let unmask = HEADER_LEN + COUNT_LEN + k * REVEALED_SHARE_LEN;
-        let small = HEADER_LEN + 2 * KEY_LEN + 2 * SIGNATURE_LEN;
-        masked
-            .max(shares)
-            .max(unmask)
-            .max(small)
+        MessageLimits::new(&self.config)
+            .map_or(usize::MAX, |l| l.max_client())
             .saturating_add(FRAME_SLACK)
     }
 
-    /// Largest frame (type byte included) the server may send in this session.
+    /// Largest frame (type byte included) the server may send in this session: the
+    /// largest server message of the protocol's [`MessageLimits`], plus [`FRAME_SLACK`].
     pub fn max_server_frame(&self) -> usize {
-        let config = &self.config;
-        let k = config.graph().max_degree();
-        let keys = HEADER_LEN + COUNT_LEN + (k + 1) * (ID_LEN + 2 * KEY_LEN + SIGNATURE_LEN);
-        let routed = HEADER_LEN
-            + COUNT_LEN
-            + k * (ID_LEN + SEALED_LEN_PREFIX + SHARE_PLAINTEXT_LEN + OVERHEAD);
-        let request =
-            HEADER_LEN + id_set_len(config.n()) + COUNT_LEN + k * (ID_LEN + SIGNATURE_LEN);
-        keys.max(routed).max(request).saturating_add(FRAME_SLACK)
+        MessageLimits::new(&self.config)
+            .map_or(usize::MAX, |l| l.max_server())
+            .saturating_add(FRAME_SLACK)
     }
 
     /// Client `id`'s demo vector: `d` floats uniform in `[-c, c]` from ChaCha20 seeded

@@ -24,14 +24,14 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::{seeded_rng, Rng};
-use secagg::crypto::ClientId;
 use secagg::protocol::client::Client;
 use secagg::protocol::config::Config;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{ClientMessage, Round, ServerMessage};
+use secagg::protocol::messages::{ClientMessage, ServerMessage};
 use secagg::protocol::server::Server;
 use secagg::ring::{Ring, RingVec};
 use secagg::sim::{self, DropSchedule};
+use secagg::{ClientId, Round};
 
 const N: usize = 100;
 const D: usize = 100_000;

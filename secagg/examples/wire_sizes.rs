@@ -10,18 +10,18 @@
 use ed25519_dalek::Signature;
 use secagg::crypto::keys::PublicKey;
 use secagg::crypto::shamir::{eval_point, Share};
-use secagg::crypto::ClientId;
 use secagg::protocol::graph::GraphSpec;
+use secagg::protocol::messages::SEALED_SHARES_LEN;
 use secagg::protocol::messages::{
     AdvertiseKeys, ClientMessage, ConsistencyRequest, ConsistencySignature, KeyEntry, KeyList,
-    MaskedInput, RevealedShare, Round, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage,
+    MaskedInput, RevealedShare, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage,
     ShareKeys, ShareKind, SurvivorSignature, UnmaskRequest, UnmaskShares,
 };
 use secagg::protocol::params::{find_params, ParamQuery, ThreatModel};
-use secagg::protocol::server::SEALED_SHARES_LEN;
 use secagg::protocol::Config;
 use secagg::ring::{Ring, RingVec};
 use secagg::sim;
+use secagg::{ClientId, Round};
 
 struct Row {
     round: Round,

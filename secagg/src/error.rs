@@ -6,8 +6,7 @@
 
 use core::fmt;
 
-use crate::crypto::ClientId;
-use crate::protocol::messages::Round;
+use crate::ids::{ClientId, Round};
 
 /// Which party or layer is at fault, for callers that branch on categories
 /// (the Python bindings map these to exception classes).
@@ -235,7 +234,7 @@ pub enum Error {
     ThreadPool,
 
     // ---- graph and parameters -------------------------------------------------------
-    /// A client count of zero, or more clients than a [`crate::crypto::ClientId`] can
+    /// A client count of zero, or more clients than a [`crate::ids::ClientId`] can
     /// number (ids are `0..n`, so `n <= 2^32`).
     #[error("invalid number of clients {n}: need 1 <= n <= 2^32")]
     InvalidClientCount {

@@ -4,6 +4,7 @@
 
 pub mod crypto;
 pub mod error;
+pub mod ids;
 mod par;
 pub mod protocol;
 pub mod quantize;
@@ -12,3 +13,4 @@ pub mod sim;
 pub mod wire;
 
 pub use error::{Error, ErrorKind, Result};
+pub use ids::{ClientId, Round, SessionId, PROTOCOL_VERSION, SESSION_ID_LEN};

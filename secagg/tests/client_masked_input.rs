@@ -5,11 +5,10 @@ mod common;
 
 use common::protocol::*;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{
-    ClientMessage, ConsistencyRequest, Round, ServerMessage, UnmaskRequest,
-};
+use secagg::protocol::messages::{ClientMessage, ConsistencyRequest, ServerMessage, UnmaskRequest};
 use secagg::protocol::transcript;
 use secagg::Error;
+use secagg::Round;
 
 fn mal(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::Malicious)

@@ -10,10 +10,11 @@ use secagg::crypto::keys::SecretKey;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{
-    AdvertiseKeys, ClientMessage, KeyList, Round, RoutedCiphertext, RoutedShares, SealedShares,
+    AdvertiseKeys, ClientMessage, KeyList, RoutedCiphertext, RoutedShares, SealedShares,
     ServerMessage, ShareKeys,
 };
 use secagg::Error;
+use secagg::Round;
 
 fn semi(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::SemiHonest)

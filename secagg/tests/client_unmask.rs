@@ -12,11 +12,12 @@ use secagg::crypto::rng::{seeded_rng, Rng};
 use secagg::protocol::client::Client;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{
-    ClientMessage, ConsistencyRequest, Round, ServerMessage, ShareKind, SurvivorSignature,
-    UnmaskRequest, UnmaskShares,
+    ClientMessage, ConsistencyRequest, ServerMessage, ShareKind, SurvivorSignature, UnmaskRequest,
+    UnmaskShares,
 };
 use secagg::protocol::transcript;
 use secagg::Error;
+use secagg::Round;
 
 fn semi(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::SemiHonest)

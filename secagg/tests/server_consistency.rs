@@ -7,10 +7,11 @@ use common::protocol::*;
 use ed25519_dalek::Signer;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{
-    ClientMessage, ConsistencySignature, Round, ServerMessage, SurvivorSignature,
+    ClientMessage, ConsistencySignature, ServerMessage, SurvivorSignature,
 };
 use secagg::protocol::transcript;
 use secagg::Error;
+use secagg::Round;
 
 /// A malicious-model session in round 3 with the signatures in the outbox; `dropped`
 /// drop before round 2.

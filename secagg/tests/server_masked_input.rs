@@ -6,10 +6,11 @@ mod common;
 use common::protocol::*;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{
-    ClientMessage, ConsistencyRequest, MaskedInput, Round, ServerMessage, UnmaskRequest,
+    ClientMessage, ConsistencyRequest, MaskedInput, ServerMessage, UnmaskRequest,
 };
 use secagg::ring::RingVec;
 use secagg::Error;
+use secagg::Round;
 
 /// A session in round 2 with the masked inputs in the outbox; `dropped` drop before
 /// round 1.

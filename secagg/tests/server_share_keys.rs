@@ -5,9 +5,10 @@ mod common;
 
 use common::protocol::*;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{ClientMessage, Round, ServerMessage, ShareKeys};
-use secagg::protocol::server::SEALED_SHARES_LEN;
+use secagg::protocol::messages::SEALED_SHARES_LEN;
+use secagg::protocol::messages::{ClientMessage, ServerMessage, ShareKeys};
 use secagg::Error;
+use secagg::Round;
 
 fn share_keys(m: &Option<ClientMessage>) -> ShareKeys {
     match m {

@@ -6,8 +6,9 @@ mod common;
 use common::protocol::*;
 use secagg::crypto::shamir::Share;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{ClientMessage, Round, ShareKind, UnmaskShares};
+use secagg::protocol::messages::{ClientMessage, ShareKind, UnmaskShares};
 use secagg::Error;
+use secagg::Round;
 
 /// A session in round 4 with the unmask responses in the outbox; `dropped_r1` drop
 /// before round 1, `dropped_r2` before round 2.

@@ -103,8 +103,8 @@ fn random_multi_round_schedules_n7() {
 /// masks but the same sum.
 #[test]
 fn deterministic_and_independent_of_execution() {
-    use secagg::protocol::messages::Round;
     use secagg::sim::{self, ClientExecution};
+    use secagg::Round;
     use std::sync::Arc;
     let spec = Spec::new(9, 2, harary(4), Model::SemiHonest);
     let (config, _) = spec.build();

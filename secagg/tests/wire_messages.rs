@@ -4,16 +4,16 @@
 
 mod wire_common;
 
-use secagg::crypto::ClientId;
 use secagg::protocol::graph::GraphSpec;
+use secagg::protocol::messages::encoding::msg_type;
+use secagg::protocol::messages::SEALED_SHARES_LEN;
 use secagg::protocol::messages::{
-    AdvertiseKeys, ClientMessage, ConsistencyRequest, MaskedInput, Round, RoutedCiphertext,
-    RoutedShares, SealedShares, ServerMessage, ShareKeys, UnmaskRequest,
+    AdvertiseKeys, ClientMessage, ConsistencyRequest, MaskedInput, RoutedCiphertext, RoutedShares,
+    SealedShares, ServerMessage, ShareKeys, UnmaskRequest,
 };
-use secagg::protocol::server::SEALED_SHARES_LEN;
 use secagg::ring::{Ring, RingVec};
 use secagg::sim;
-use secagg::wire::messages::msg_type;
+use secagg::{ClientId, Round};
 use secagg::{Error, ErrorKind};
 use wire_common::{config, run, Dir};
 

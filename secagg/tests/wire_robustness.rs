@@ -8,12 +8,12 @@ mod wire_common;
 
 use rand_core::Rng;
 use secagg::crypto::rng::seeded_rng;
-use secagg::crypto::ClientId;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{ClientMessage, Round, ServerMessage};
+use secagg::protocol::messages::{ClientMessage, ServerMessage};
 use secagg::protocol::Config;
 use secagg::ring::Ring;
 use secagg::ErrorKind;
+use secagg::{ClientId, Round};
 use wire_common::{config, run, Dir, Record};
 
 /// Decodes `bytes` both ways; checks the error kind, or that a success re-encodes to

@@ -2,12 +2,17 @@
 //! every client of sessions without drop-outs, bytes sent and received equal
 //! `80 + 143k + P` and `82 + 174k + ceil(n/8)` (semi-honest) or `210 + 143k + P` and
 //! `152 + 306k + 2 ceil(n/8)` (malicious), with `k` neighbours and `P` the packed
-//! vector bytes.
+//! vector bytes. And the protocol's [`MessageLimits`] against the same bytes: every
+//! message of such a session is exactly as long as its limit (its lists are as full as
+//! they can be), and one byte more, or one list entry more, is refused.
 
 mod wire_common;
 
 use secagg::protocol::graph::GraphSpec;
+use secagg::protocol::messages::encoding::msg_type;
+use secagg::protocol::{ClientMessage, Config, MessageLimits, ServerMessage};
 use secagg::ring::Ring;
+use secagg::{Error, Round};
 use wire_common::{config, run, Dir};
 
 fn packed(vectors: &[(&str, usize, Ring)]) -> usize {
@@ -65,5 +70,172 @@ fn per_client_totals_match_the_formulas() {
                 "n={n} malicious={malicious} id={id}"
             );
         }
+    }
+}
+
+/// The limit of the message whose encoding is `bytes` (by its type byte), and where its
+/// list's count and entries lie: `(limit, Some((count offset, entry length)))`.
+fn limit_of(cfg: &Config, limits: &MessageLimits, bytes: &[u8]) -> (usize, Option<(usize, usize)>) {
+    let advertised = if cfg.is_malicious() { 128 } else { 64 };
+    let sealed_entry = 4 + 2 + secagg::protocol::messages::SEALED_SHARES_LEN;
+    match bytes[1] {
+        msg_type::ADVERTISE_KEYS => (limits.advertise_keys, None),
+        msg_type::SHARE_KEYS => (limits.share_keys, Some((2, sealed_entry))),
+        msg_type::MASKED_INPUT => (limits.masked_input, None),
+        msg_type::CONSISTENCY_SIGNATURE => (limits.consistency_signature, None),
+        msg_type::UNMASK_SHARES => (limits.unmask_shares, Some((2, 4 + 1 + 32))),
+        msg_type::KEY_LIST => (limits.key_list, Some((2, 4 + advertised))),
+        msg_type::ROUTED_SHARES => (limits.routed_shares, Some((2, sealed_entry))),
+        msg_type::CONSISTENCY_REQUEST => (limits.consistency_request, None),
+        msg_type::UNMASK_REQUEST => {
+            let list = cfg
+                .is_malicious()
+                .then_some((2 + cfg.n().div_ceil(8), 4 + 64));
+            (limits.unmask_request, list)
+        }
+        other => panic!("unexpected message type {other:#04x}"),
+    }
+}
+
+fn decode(cfg: &Config, dir: Dir, id: u32, bytes: &[u8]) -> Result<(), Error> {
+    match dir {
+        Dir::FromClient => ClientMessage::decode(cfg, id, bytes).map(drop),
+        Dir::ToClient => ServerMessage::decode(cfg, bytes).map(drop),
+    }
+}
+
+#[test]
+fn limits_are_the_largest_real_messages_and_one_more_is_refused() {
+    let vectors = [
+        ("a", 37, Ring::pow2(20).unwrap()),
+        ("b", 5, Ring::modulus(1_000_003).unwrap()),
+    ];
+    let harary = |degree| GraphSpec::Harary {
+        degree,
+        seed: [2; 32],
+    };
+    // Without drop-outs every client of these graphs has the largest degree, so every
+    // list is full: each message must be exactly as long as its limit.
+    for (n, t, graph, malicious) in [
+        (6, 3, GraphSpec::Complete, false),
+        (6, 3, GraphSpec::Complete, true),
+        (12, 3, harary(4), false),
+        (12, 4, harary(6), true),
+    ] {
+        let (cfg, keys) = config(n, t, graph, malicious, &vectors);
+        let limits = MessageLimits::new(&cfg).unwrap();
+        let w = run(&cfg, keys, &vec![None; n], 4);
+        assert_eq!(w.output.unwrap().included.len(), n);
+        let mut seen = std::collections::BTreeSet::new();
+        for r in &w.records {
+            let ctx = format!("n={n} malicious={malicious} type={:#04x}", r.bytes[1]);
+            seen.insert(r.bytes[1]);
+            let (limit, list) = limit_of(&cfg, &limits, &r.bytes);
+            assert_eq!(r.bytes.len(), limit, "{ctx}");
+            // The per-round view agrees with the per-message one.
+            let round = Round::from_number(r.bytes[1] & 0x7f).unwrap();
+            match r.dir {
+                Dir::FromClient => assert_eq!(limits.client(round), limit, "{ctx}"),
+                Dir::ToClient => assert_eq!(limits.server(round), Some(limit), "{ctx}"),
+            }
+            assert!(
+                limit <= limits.max_client().max(limits.max_server()),
+                "{ctx}"
+            );
+            decode(&cfg, r.dir, r.id, &r.bytes).unwrap();
+            // One byte over: refused.
+            let mut over = r.bytes.clone();
+            over.push(0);
+            assert_eq!(
+                decode(&cfg, r.dir, r.id, &over),
+                Err(Error::TrailingBytes { count: 1 }),
+                "{ctx}"
+            );
+            // One list entry over (the last entry again, the count one higher): refused
+            // on the count, before anything is allocated.
+            if let Some((at, entry)) = list {
+                let count = u32::from_be_bytes(r.bytes[at..at + 4].try_into().unwrap());
+                let mut over = r.bytes.clone();
+                over[at..at + 4].copy_from_slice(&(count + 1).to_be_bytes());
+                over.extend_from_slice(&r.bytes[r.bytes.len() - entry..]);
+                assert_eq!(over.len(), limit + entry, "{ctx}");
+                assert!(
+                    matches!(
+                        decode(&cfg, r.dir, r.id, &over),
+                        Err(Error::LengthTooLarge { max, found, .. })
+                            if found == max + 1 && max == u64::from(count)
+                    ),
+                    "{ctx}"
+                );
+            }
+        }
+        // Every message type of the threat model was checked.
+        let expected = if malicious { 9 } else { 7 };
+        assert_eq!(seen.len(), expected, "n={n} malicious={malicious}");
+        assert_eq!(
+            limits.max_client(),
+            Round::ALL.iter().map(|&r| limits.client(r)).max().unwrap()
+        );
+        assert_eq!(limits.server(Round::AdvertiseKeys), None);
+    }
+}
+
+/// The limits follow the documented sizes (docs/wire-format.md) for any degree,
+/// whether or not a session reaches them.
+#[test]
+fn limits_follow_the_documented_sizes() {
+    let ring = Ring::pow2(16).unwrap();
+    for (n, t, graph, malicious) in [
+        (1000, 667, GraphSpec::Complete, false),
+        (1000, 667, GraphSpec::Complete, true),
+        (
+            1000,
+            27,
+            GraphSpec::Harary {
+                degree: 40,
+                seed: [3; 32],
+            },
+            true,
+        ),
+    ] {
+        let (cfg, _) = config(n, t, graph, malicious, &[("", 1001, ring)]);
+        let l = MessageLimits::new(&cfg).unwrap();
+        let k = cfg.graph().max_degree();
+        let sig = if malicious { 64 } else { 0 };
+        let nb = n.div_ceil(8);
+        assert_eq!(l.advertise_keys, 2 + 64 + sig);
+        assert_eq!(l.share_keys, 2 + 4 + 106 * k);
+        assert_eq!(l.masked_input, 2 + (1001 * 16usize).div_ceil(8));
+        assert_eq!(l.consistency_signature, 2 + 64);
+        assert_eq!(l.unmask_shares, 2 + 4 + 37 * k);
+        assert_eq!(l.key_list, 2 + 4 + (k + 1).min(n) * (4 + 64 + sig));
+        assert_eq!(l.routed_shares, l.share_keys);
+        assert_eq!(l.consistency_request, 2 + nb);
+        let sigs = if malicious { 4 + 68 * k } else { 0 };
+        assert_eq!(l.unmask_request, 2 + nb + sigs);
+        assert_eq!(
+            l.max_client(),
+            [
+                l.advertise_keys,
+                l.share_keys,
+                l.masked_input,
+                l.unmask_shares
+            ]
+            .into_iter()
+            .max()
+            .unwrap()
+        );
+        assert_eq!(
+            l.max_server(),
+            [
+                l.key_list,
+                l.routed_shares,
+                l.consistency_request,
+                l.unmask_request
+            ]
+            .into_iter()
+            .max()
+            .unwrap()
+        );
     }
 }

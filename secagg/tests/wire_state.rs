@@ -10,14 +10,14 @@ use std::sync::Arc;
 
 use rand_core::Rng;
 use secagg::crypto::rng::seeded_rng;
-use secagg::crypto::ClientId;
 use secagg::protocol::client::Client;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{ClientMessage, Round, ServerMessage};
+use secagg::protocol::messages::{ClientMessage, ServerMessage};
 use secagg::protocol::server::Server;
 use secagg::protocol::Config;
 use secagg::ring::Ring;
 use secagg::{sim, Error, ErrorKind};
+use secagg::{ClientId, Round};
 use wire_common::config;
 
 fn restore_client(cfg: &Arc<Config>, c: &Client) -> Client {

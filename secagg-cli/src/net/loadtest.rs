@@ -15,8 +15,8 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::{fail, ms, peak_rss_kib, runtime, SessionArgs};
-use secagg::crypto::ClientId;
 use secagg::error::{Error, Result};
+use secagg::ClientId;
 use secagg_net::client::{run_client, ClientOptions};
 use secagg_net::hello::Done;
 use secagg_net::tls::ClientTransport;

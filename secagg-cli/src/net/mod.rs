@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use input::read_floats;
-use secagg::crypto::ClientId;
 use secagg::error::{Error, Result};
 use secagg::protocol::Output;
+use secagg::ClientId;
 use secagg_net::client::{run_client, ClientOptions};
 use secagg_net::hello::Done;
 use secagg_net::server::{serve, ServeReport, ServerOptions};

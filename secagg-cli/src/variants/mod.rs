@@ -15,8 +15,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use secagg::protocol::params::ParamQuery;
-use secagg::protocol::Round;
 use secagg::quantize::Rounding;
+use secagg::Round;
 
 use crate::params::Threat;
 use crate::session::{self, round_key, DropAt, GraphKind, SessionReport, SessionSpec};

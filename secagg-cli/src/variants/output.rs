@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use secagg::protocol::Round;
+use secagg::Round;
 
 use super::{Axis, Point, Row};
 use crate::plot::{render_svg, Panel, Series};

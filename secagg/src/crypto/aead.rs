@@ -14,8 +14,8 @@ use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use super::kdf::ShareKey;
 use super::rng::CryptoRng;
-use super::{ClientId, SessionId, PROTOCOL_VERSION};
 use crate::error::{Error, Result};
+use crate::ids::{ClientId, SessionId, PROTOCOL_VERSION};
 
 /// Nonce length in bytes.
 pub const NONCE_LEN: usize = 12;

@@ -24,8 +24,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::keys::SharedSecret;
 use super::shamir::SecretScalar;
-use super::{ClientId, SessionId, PROTOCOL_VERSION};
 use crate::error::{Error, Result};
+use crate::ids::{ClientId, SessionId, PROTOCOL_VERSION};
 
 /// The purpose of a derived key; each has its own label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

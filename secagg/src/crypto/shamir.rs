@@ -15,8 +15,8 @@ use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::rng::CryptoRng;
-use super::ClientId;
 use crate::error::{Error, Result};
+use crate::ids::ClientId;
 
 /// Length of an encoded scalar.
 pub const SCALAR_LEN: usize = 32;

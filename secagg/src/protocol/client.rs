@@ -27,8 +27,8 @@ use ed25519_dalek::{Signer, SigningKey};
 use super::config::Config;
 use super::messages::{
     AdvertiseKeys, ClientMessage, ConsistencyRequest, ConsistencySignature, KeyList, MaskedInput,
-    RevealedShare, Round, RoutedShares, SealedShares, ServerMessage, ShareKeys, ShareKind,
-    UnmaskRequest, UnmaskShares,
+    RevealedShare, RoutedShares, SealedShares, ServerMessage, ShareKeys, ShareKind, UnmaskRequest,
+    UnmaskShares, SHARE_PLAINTEXT_LEN,
 };
 use super::transcript;
 use crate::crypto::aead::{self, AssociatedData};
@@ -37,12 +37,9 @@ use crate::crypto::keys::SecretKey;
 use crate::crypto::prg::{self, Sign};
 use crate::crypto::rng::CryptoRng;
 use crate::crypto::shamir::{self, eval_point, SecretScalar, Share, SCALAR_LEN};
-use crate::crypto::ClientId;
 use crate::error::{Error, Result};
+use crate::ids::{ClientId, Round};
 use crate::ring::RingVec;
-
-/// Length of a share plaintext: sender, receiver, two scalars.
-pub const SHARE_PLAINTEXT_LEN: usize = 4 + 4 + 2 * SCALAR_LEN;
 
 /// Who the client is: shared by every state.
 struct Identity {

@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 
 use super::graph::{Graph, GraphSpec};
 use super::params::ThreatModel;
-use crate::crypto::{ClientId, SessionId, PROTOCOL_VERSION};
 use crate::error::{Error, Result};
+use crate::ids::{ClientId, Round, SessionId, PROTOCOL_VERSION};
 use crate::ring::Ring;
 
 /// Domain-separation label of the session-id hash.
@@ -262,8 +262,7 @@ impl Config {
     }
 
     /// The rounds played in this threat model, in order.
-    pub fn rounds(&self) -> &'static [super::messages::Round] {
-        use super::messages::Round;
+    pub fn rounds(&self) -> &'static [Round] {
         if self.is_malicious() {
             &Round::ALL
         } else {

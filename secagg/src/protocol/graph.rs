@@ -43,7 +43,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
-use crate::crypto::{ClientId, PROTOCOL_VERSION};
+use crate::ids::{ClientId, PROTOCOL_VERSION};
 use crate::{Error, Result};
 
 /// Domain-separation label of the shuffle key derivation.

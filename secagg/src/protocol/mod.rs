@@ -3,7 +3,9 @@
 //! [`graph`]: who shares keys and pairwise masks with whom. [`params`]: how many
 //! neighbours and which threshold meet a security and a correctness target.
 //! [`config`]: the agreed parameters and the session id.
-//! [`messages`]: every message of a session as plain data.
+//! [`messages`]: every message of a session as plain data, its byte encoding beside it
+//! ([`messages::encoding`]) and the largest encoding a configuration allows
+//! ([`MessageLimits`]).
 //! [`client`] and [`server`]: the two state machines.
 //! [`transcript`]: the byte strings signed in the malicious model.
 
@@ -17,5 +19,5 @@ pub mod transcript;
 
 pub use client::Client;
 pub use config::{Config, ConfigBuilder, VectorSpec};
-pub use messages::{ClientMessage, Round, ServerMessage};
+pub use messages::{ClientMessage, MessageLimits, ServerMessage};
 pub use server::{Output, Server};

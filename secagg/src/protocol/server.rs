@@ -26,25 +26,20 @@ use std::sync::Arc;
 use crate::par::*;
 use ed25519_dalek::Signature;
 
-use super::client::SHARE_PLAINTEXT_LEN;
 use super::config::Config;
 use super::messages::{
     AdvertiseKeys, ClientMessage, ConsistencyRequest, KeyEntry, KeyList, MaskedInput,
-    RevealedShare, Round, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage, ShareKind,
-    SurvivorSignature, UnmaskRequest, UnmaskShares,
+    RevealedShare, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage, ShareKind,
+    SurvivorSignature, UnmaskRequest, UnmaskShares, SEALED_SHARES_LEN,
 };
 use super::transcript;
-use crate::crypto::aead::OVERHEAD;
 use crate::crypto::kdf::{self, MaskSeed};
 use crate::crypto::keys::SecretKey;
 use crate::crypto::prg::{self, Sign};
 use crate::crypto::shamir::{eval_point, LagrangeAtZero, SecretScalar, Share};
-use crate::crypto::ClientId;
 use crate::error::{Error, Result};
+use crate::ids::{ClientId, Round};
 use crate::ring::RingVec;
-
-/// Length of one sealed pair of shares on the wire.
-pub const SEALED_SHARES_LEN: usize = SHARE_PLAINTEXT_LEN + OVERHEAD;
 
 /// What the server learns: the sum of the included clients' inputs, and exactly who
 /// they are.

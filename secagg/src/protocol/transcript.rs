@@ -3,9 +3,8 @@
 //! version, then the session id and the round number, so a signature for one purpose,
 //! session or round never verifies for another.
 
-use super::messages::Round;
 use crate::crypto::keys::PublicKey;
-use crate::crypto::{ClientId, SessionId, PROTOCOL_VERSION};
+use crate::ids::{ClientId, Round, SessionId, PROTOCOL_VERSION};
 
 /// Label of the key-advertisement signature.
 pub const ADVERTISE_LABEL: &[u8] = b"secagg/advertise-keys";

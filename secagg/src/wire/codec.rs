@@ -1,4 +1,5 @@
-//! A byte [`Writer`] and a bounds-checked [`Reader`].
+//! A byte [`Writer`], a bounds-checked [`Reader`], and the pair of traits a value with
+//! an encoding implements ([`ParameterizedEncode`], [`ParameterizedDecode`]).
 //!
 //! Integers are fixed-width big-endian. The reader never reads past its slice, never
 //! allocates, and reports every shortfall as [`Error::Truncated`]; callers check a
@@ -243,6 +244,61 @@ impl<'a> Reader<'a> {
             0 => Ok(()),
             count => Err(Error::TrailingBytes { count }),
         }
+    }
+}
+
+/// A value whose encoding depends on a parameter `P`: what fields are present and how
+/// long each is (for protocol messages, `P` is the session configuration). libprio's
+/// `Encode`, with the parameter that its `ParameterizedDecode` takes on both sides, so
+/// that encoding can check a value against the limits decoding will enforce: whatever
+/// encodes under `param` also decodes under it.
+pub trait ParameterizedEncode<P: ?Sized> {
+    /// Appends the encoding of `self` under `param` to `w`.
+    ///
+    /// # Errors
+    /// A value that `param` cannot carry (the implementation names the variants); `w`
+    /// may then hold part of the encoding.
+    fn encode_into(&self, param: &P, w: &mut Writer) -> Result<()>;
+
+    /// The length of the encoding under `param`, computed without encoding.
+    ///
+    /// # Errors
+    /// A length that does not fit in a `usize` ([`Error::LengthTooLarge`]).
+    fn encoded_len(&self, param: &P) -> Result<usize>;
+
+    /// The encoding under `param`, in a buffer allocated once at its exact length.
+    ///
+    /// # Errors
+    /// Those of [`encoded_len`](Self::encoded_len) and
+    /// [`encode_into`](Self::encode_into).
+    fn encode_with_param(&self, param: &P) -> Result<Vec<u8>> {
+        let mut w = Writer::with_capacity(self.encoded_len(param)?);
+        self.encode_into(param, &mut w)?;
+        Ok(w.into_bytes())
+    }
+}
+
+/// A value decoded under a parameter `P` (libprio's `ParameterizedDecode`): the limits
+/// `param` implies bound every length and count before anything sized by it is
+/// allocated.
+pub trait ParameterizedDecode<P: ?Sized>: Sized {
+    /// Reads one value from `r`, leaving whatever follows it.
+    ///
+    /// # Errors
+    /// Errors of kind [`ErrorKind::Encoding`](crate::ErrorKind::Encoding) for bytes that
+    /// are not an encoding under `param` (the implementation names the variants).
+    fn decode_from(param: &P, r: &mut Reader<'_>) -> Result<Self>;
+
+    /// Decodes `bytes`, which must hold exactly one value ([`Error::TrailingBytes`]
+    /// otherwise).
+    ///
+    /// # Errors
+    /// Those of [`decode_from`](Self::decode_from) and [`Error::TrailingBytes`].
+    fn decode_with_param(param: &P, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes);
+        let value = Self::decode_from(param, &mut r)?;
+        r.finish()?;
+        Ok(value)
     }
 }
 

@@ -10,8 +10,8 @@ use super::codec::{Reader, Writer};
 use crate::crypto::aead::OVERHEAD;
 use crate::crypto::keys::{PublicKey, KEY_LEN};
 use crate::crypto::shamir::{eval_point, Share, SCALAR_LEN};
-use crate::crypto::ClientId;
 use crate::error::{Error, Result};
+use crate::ids::ClientId;
 
 /// Length of an encoded Ed25519 signature (`R || s`).
 pub const SIGNATURE_LEN: usize = 64;

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use ed25519_dalek::SigningKey;
 use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::seeded_rng;
-use secagg::crypto::ClientId;
 use secagg::protocol::client::Client;
 use secagg::protocol::config::Config;
 use secagg::protocol::graph::{Graph, GraphSpec};
-use secagg::protocol::messages::{ClientMessage, Round, ServerMessage};
+use secagg::protocol::messages::{ClientMessage, ServerMessage};
 use secagg::protocol::server::{Output, Server};
 use secagg::ring::{Ring, RingVec};
 use secagg::sim::{self, DropSchedule};
+use secagg::{ClientId, Round};
 
 /// Threat model shorthand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

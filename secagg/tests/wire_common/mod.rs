@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
 use secagg::crypto::rng::seeded_rng;
-use secagg::crypto::ClientId;
 use secagg::protocol::client::Client;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{ClientMessage, Round, ServerMessage};
+use secagg::protocol::messages::{ClientMessage, ServerMessage};
 use secagg::protocol::server::{Output, Server};
 use secagg::protocol::Config;
 use secagg::ring::{Ring, RingVec};
 use secagg::sim;
+use secagg::{ClientId, Round};
 
 /// A session configuration for the tests: `vectors` as (name, dim, ring).
 pub fn config(

@@ -23,6 +23,7 @@
 
 mod portable;
 mod stream;
+mod word;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -33,7 +34,8 @@ use crate::par::*;
 use crate::crypto::kdf::MaskSeed;
 use crate::error::{Error, Result};
 use crate::ring::{Ring, RingVec};
-use stream::{SeedKey, Word};
+use stream::SeedKey;
+use word::Word;
 
 /// Elements per independent substream chunk of a general-modulus ring (2^16).
 pub const MODULUS_CHUNK: usize = 1 << 16;
@@ -209,7 +211,7 @@ fn run<W: Word>(ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
                     for (i, key) in keys.iter().enumerate() {
                         let from = (i * slice).min(ahead.len());
                         let to = (from + slice).min(ahead.len());
-                        stream::prefetch(&ahead[from..to]);
+                        word::prefetch(&ahead[from..to]);
                         key.add_words(start, tile, mask);
                     }
                     start += tile.len() as u64;

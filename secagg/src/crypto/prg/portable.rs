@@ -5,7 +5,7 @@
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use aes::{Aes128, Block};
 
-use super::stream::{combine, Word};
+use super::word::{combine, Word};
 
 /// Blocks encrypted per call into the cipher (4 KiB, stays in L1).
 const BUF_BLOCKS: usize = 256;

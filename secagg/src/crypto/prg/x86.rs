@@ -11,7 +11,7 @@ use core::arch::x86_64::*;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::stream::{combine, Word};
+use super::word::{combine, Word};
 
 /// What a kernel does with the keystream.
 pub(crate) const STORE: u8 = 0;

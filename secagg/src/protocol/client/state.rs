@@ -22,12 +22,12 @@ use super::{
 use crate::crypto::kdf::{MaskSeed, ShareKey};
 use crate::crypto::keys::SecretKey;
 use crate::crypto::shamir::{SecretScalar, SCALAR_LEN};
-use crate::crypto::ClientId;
 use crate::error::{Error, Result};
+use crate::ids::ClientId;
 use crate::protocol::config::Config;
+use crate::protocol::messages::encoding::{self as m, msg_type};
 use crate::ring::RingVec;
 use crate::wire::fields::{self, ID_LEN};
-use crate::wire::messages::{self as m, msg_type};
 use crate::wire::{pack, Reader, Writer};
 
 const KEYS_ADVERTISED: u8 = 0;

@@ -8,14 +8,13 @@ use std::sync::Arc;
 
 use super::{ids, Config, Output, Server, Status};
 use crate::crypto::aead::OVERHEAD;
-use crate::crypto::ClientId;
 use crate::error::{Error, Result};
-use crate::protocol::messages::{RevealedShare, Round, SealedShares};
-use crate::protocol::server::SEALED_SHARES_LEN;
+use crate::ids::{ClientId, Round};
+use crate::protocol::messages::encoding::{self as m, msg_type};
+use crate::protocol::messages::{RevealedShare, SealedShares, SEALED_SHARES_LEN};
 use crate::protocol::transcript;
 use crate::ring::RingVec;
 use crate::wire::fields::{self, ID_LEN};
-use crate::wire::messages::{self as m, msg_type};
 use crate::wire::{pack, Reader, Writer};
 
 impl Server {

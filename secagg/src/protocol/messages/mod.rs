@@ -4,69 +4,35 @@
 //! client with a [`ServerMessage`] when it closes a round. Every message belongs to one
 //! [`Round`]: a client message to the round in which it is sent, a server message to the
 //! round whose client message it asks for (a [`KeyList`] opens round
-//! [`Round::ShareKeys`]). Byte encodings live in the wire-format layer; these types hold
-//! nothing that is not meant for their recipient (shares travel sealed, except in the
-//! unmasking round whose whole point is to reveal them to the server).
-
-use core::fmt;
+//! [`Round::ShareKeys`]). These types hold nothing that is not meant for their recipient
+//! (shares travel sealed, except in the unmasking round whose whole point is to reveal
+//! them to the server).
+//!
+//! Their byte encodings sit beside them in [`encoding`] (`docs/wire-format.md`), written
+//! with the protocol-free codec of [`crate::wire`]; [`MessageLimits`] gives the largest
+//! encoding of each message a session's configuration allows, which a transport uses to
+//! bound its frames.
 
 use ed25519_dalek::Signature;
 use subtle::ConstantTimeEq;
 
+use crate::crypto::aead::OVERHEAD;
 use crate::crypto::keys::PublicKey;
-use crate::crypto::shamir::Share;
-use crate::crypto::ClientId;
+use crate::crypto::shamir::{Share, SCALAR_LEN};
+use crate::ids::{ClientId, Round};
 use crate::ring::RingVec;
 
-/// The rounds of a session, numbered as on the wire and in associated data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(u8)]
-pub enum Round {
-    /// Round 0: clients advertise two X25519 public keys.
-    AdvertiseKeys = 0,
-    /// Round 1: clients send sealed Shamir shares to their neighbours.
-    ShareKeys = 1,
-    /// Round 2: clients send their masked inputs.
-    MaskedInputCollection = 2,
-    /// Round 3 (malicious model only): clients sign the survivor set.
-    ConsistencyCheck = 3,
-    /// Round 4: clients reveal the shares the server needs to unmask the sum.
-    Unmasking = 4,
-}
+pub mod encoding;
+mod limits;
 
-impl Round {
-    /// Every round, in order.
-    pub const ALL: [Round; 5] = [
-        Round::AdvertiseKeys,
-        Round::ShareKeys,
-        Round::MaskedInputCollection,
-        Round::ConsistencyCheck,
-        Round::Unmasking,
-    ];
+pub use limits::MessageLimits;
 
-    /// The round number (used on the wire, in associated data and in signatures).
-    pub const fn number(self) -> u8 {
-        self as u8
-    }
+/// Length of a share plaintext: sender, receiver, two scalars.
+pub const SHARE_PLAINTEXT_LEN: usize = 4 + 4 + 2 * SCALAR_LEN;
 
-    /// The round with this number, if any.
-    pub fn from_number(n: u8) -> Option<Round> {
-        Round::ALL.get(usize::from(n)).copied()
-    }
-}
-
-impl fmt::Display for Round {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Round::AdvertiseKeys => "AdvertiseKeys",
-            Round::ShareKeys => "ShareKeys",
-            Round::MaskedInputCollection => "MaskedInputCollection",
-            Round::ConsistencyCheck => "ConsistencyCheck",
-            Round::Unmasking => "Unmasking",
-        };
-        write!(f, "{} ({name})", self.number())
-    }
-}
+/// Length of one sealed pair of shares on the wire ([`SealedShares::ciphertext`]): the
+/// share plaintext sealed with AES-256-GCM (nonce and tag added).
+pub const SEALED_SHARES_LEN: usize = SHARE_PLAINTEXT_LEN + OVERHEAD;
 
 // ---- client → server --------------------------------------------------------------
 
@@ -265,20 +231,5 @@ impl ServerMessage {
             ServerMessage::ConsistencyRequest(_) => Round::ConsistencyCheck,
             ServerMessage::UnmaskRequest(_) => Round::Unmasking,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_numbers_round_trip() {
-        for (i, r) in Round::ALL.iter().enumerate() {
-            assert_eq!(usize::from(r.number()), i);
-            assert_eq!(Round::from_number(r.number()), Some(*r));
-        }
-        assert_eq!(Round::from_number(5), None);
-        assert_eq!(Round::Unmasking.to_string(), "4 (Unmasking)");
     }
 }

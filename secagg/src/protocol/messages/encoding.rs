@@ -1,4 +1,5 @@
-//! Byte encodings of every [`ClientMessage`] and [`ServerMessage`].
+//! Byte encodings of every [`ClientMessage`] and [`ServerMessage`], beside their types
+//! (the codec they are written with, [`crate::wire`], knows nothing of the protocol).
 //!
 //! Every message starts with the protocol version ([`PROTOCOL_VERSION`]) and a
 //! message-type byte ([`msg_type`]): a client message's type is the number of the round
@@ -11,22 +12,27 @@
 //!
 //! A client message does not name its sender: the transport knows it, and the decoder
 //! takes it (`from`) to give revealed shares their evaluation point `from + 1`.
+//!
+//! Both message enums implement the codec's [`ParameterizedEncode`] and
+//! [`ParameterizedDecode`] with the configuration as parameter (the client message's
+//! decoder takes `(config, from)`); their inherent `encode`, `encoded_len` and `decode`
+//! are the same functions. The length of each message body is one function here, used
+//! by `encoded_len` and by the session's largest messages
+//! ([`MessageLimits`](super::MessageLimits)).
 
-use super::codec::{Reader, Writer};
-use super::fields::{self, ID_LEN, SIGNATURE_LEN};
-use super::pack;
+use super::{
+    AdvertiseKeys, ClientMessage, ConsistencyRequest, ConsistencySignature, KeyEntry, KeyList,
+    MaskedInput, RevealedShare, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage,
+    ShareKeys, ShareKind, SurvivorSignature, UnmaskRequest, UnmaskShares, SEALED_SHARES_LEN,
+};
 use crate::crypto::aead::OVERHEAD;
 use crate::crypto::keys::KEY_LEN;
 use crate::crypto::shamir::SCALAR_LEN;
-use crate::crypto::{ClientId, PROTOCOL_VERSION};
 use crate::error::{Error, Result};
-use crate::protocol::messages::{
-    AdvertiseKeys, ClientMessage, ConsistencyRequest, ConsistencySignature, KeyEntry, KeyList,
-    MaskedInput, RevealedShare, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage,
-    ShareKeys, ShareKind, SurvivorSignature, UnmaskRequest, UnmaskShares,
-};
-use crate::protocol::server::SEALED_SHARES_LEN;
-use crate::protocol::Config;
+use crate::ids::{ClientId, PROTOCOL_VERSION};
+use crate::protocol::config::Config;
+use crate::wire::fields::{self, ID_LEN, SIGNATURE_LEN};
+use crate::wire::{pack, ParameterizedDecode, ParameterizedEncode, Reader, Writer};
 
 /// The message-type bytes.
 pub mod msg_type {
@@ -95,12 +101,12 @@ pub(crate) fn read_share_kind(r: &mut Reader<'_>) -> Result<ShareKind> {
 
 /// The largest number of neighbours any client has: the bound on every per-neighbour
 /// list.
-fn max_neighbours(config: &Config) -> usize {
+pub(super) fn max_neighbours(config: &Config) -> usize {
     config.graph().max_degree()
 }
 
 /// The bound on a key list: the receiving client's neighbours and itself.
-fn max_key_entries(config: &Config) -> usize {
+pub(super) fn max_key_entries(config: &Config) -> usize {
     config.n().min(max_neighbours(config).saturating_add(1))
 }
 
@@ -153,84 +159,12 @@ impl ClientMessage {
     /// wrong size, [`Error::InputCount`], [`Error::InputLength`],
     /// [`Error::InputNotInRing`].
     pub fn encode(&self, config: &Config) -> Result<Vec<u8>> {
-        let mut w = Writer::with_capacity(self.encoded_len(config)?);
-        match self {
-            ClientMessage::AdvertiseKeys(m) => {
-                header(&mut w, msg_type::ADVERTISE_KEYS);
-                write_advertise(&mut w, config, m)?;
-            }
-            ClientMessage::ShareKeys(m) => {
-                header(&mut w, msg_type::SHARE_KEYS);
-                let what = "share keys entries";
-                check_count(what, max_neighbours(config), m.shares.len())?;
-                fields::check_ascending(what, m.shares.iter().map(|s| s.to))?;
-                w.length_u32(what, m.shares.len())?;
-                for s in &m.shares {
-                    fields::check_id(what, s.to, config.n())?;
-                    fields::write_id(&mut w, s.to);
-                    fields::write_sealed(
-                        &mut w,
-                        "sealed shares",
-                        SEALED_SHARES_LEN,
-                        &s.ciphertext,
-                    )?;
-                }
-            }
-            ClientMessage::MaskedInput(m) => {
-                header(&mut w, msg_type::MASKED_INPUT);
-                let specs = config.vectors();
-                if m.vectors.len() != specs.len() {
-                    return Err(Error::InputCount {
-                        expected: specs.len(),
-                        found: m.vectors.len(),
-                    });
-                }
-                for (vector, (v, spec)) in m.vectors.iter().zip(specs).enumerate() {
-                    pack::pack(&mut w, &spec.ring, spec.dim, v).map_err(|e| match e {
-                        Error::VectorLengthMismatch { expected, found } => Error::InputLength {
-                            vector,
-                            expected,
-                            found,
-                        },
-                        Error::RingMismatch => Error::InputNotInRing { vector },
-                        other => other,
-                    })?;
-                }
-            }
-            ClientMessage::ConsistencySignature(m) => {
-                header(&mut w, msg_type::CONSISTENCY_SIGNATURE);
-                fields::write_signature(&mut w, &m.signature);
-            }
-            ClientMessage::UnmaskShares(m) => {
-                header(&mut w, msg_type::UNMASK_SHARES);
-                let what = "revealed shares";
-                check_count(what, max_neighbours(config), m.shares.len())?;
-                fields::check_ascending(what, m.shares.iter().map(|s| s.owner))?;
-                w.length_u32(what, m.shares.len())?;
-                for s in &m.shares {
-                    fields::check_id(what, s.owner, config.n())?;
-                    fields::write_id(&mut w, s.owner);
-                    write_share_kind(&mut w, s.kind);
-                    fields::write_share_value(&mut w, &s.share);
-                }
-            }
-        }
-        Ok(w.into_bytes())
+        self.encode_with_param(config)
     }
 
     /// The length of [`ClientMessage::encode`]'s output, computed without encoding.
     pub fn encoded_len(&self, config: &Config) -> Result<usize> {
-        let body = match self {
-            ClientMessage::AdvertiseKeys(_) => advertise_len(config),
-            ClientMessage::ShareKeys(m) => {
-                let blobs: usize = m.shares.iter().map(|s| s.ciphertext.len()).sum();
-                COUNT_LEN + m.shares.len() * (ID_LEN + SEALED_LEN_PREFIX) + blobs
-            }
-            ClientMessage::MaskedInput(_) => masked_input_body_len(config)?,
-            ClientMessage::ConsistencySignature(_) => SIGNATURE_LEN,
-            ClientMessage::UnmaskShares(m) => COUNT_LEN + m.shares.len() * REVEALED_SHARE_LEN,
-        };
-        Ok(HEADER_LEN + body)
+        ParameterizedEncode::encoded_len(self, config)
     }
 
     /// Decodes a message that client `from` sent in a session with `config`.
@@ -246,12 +180,92 @@ impl ClientMessage {
     /// [`Error::NonCanonicalScalar`] (signatures and share values),
     /// [`Error::InvalidTag`], [`Error::NonZeroPadding`], [`Error::WordOutOfRange`].
     pub fn decode(config: &Config, from: ClientId, bytes: &[u8]) -> Result<ClientMessage> {
-        fields::check_id("sender", from, config.n())?;
-        let mut r = Reader::new(bytes);
-        let msg = match read_header(&mut r)? {
-            msg_type::ADVERTISE_KEYS => {
-                ClientMessage::AdvertiseKeys(read_advertise(&mut r, config)?)
+        Self::decode_with_param(&(config, from), bytes)
+    }
+}
+
+impl ParameterizedEncode<Config> for ClientMessage {
+    fn encode_into(&self, config: &Config, w: &mut Writer) -> Result<()> {
+        match self {
+            ClientMessage::AdvertiseKeys(m) => {
+                header(w, msg_type::ADVERTISE_KEYS);
+                write_advertise(w, config, m)?;
             }
+            ClientMessage::ShareKeys(m) => {
+                header(w, msg_type::SHARE_KEYS);
+                let what = "share keys entries";
+                check_count(what, max_neighbours(config), m.shares.len())?;
+                fields::check_ascending(what, m.shares.iter().map(|s| s.to))?;
+                w.length_u32(what, m.shares.len())?;
+                for s in &m.shares {
+                    fields::check_id(what, s.to, config.n())?;
+                    fields::write_id(w, s.to);
+                    fields::write_sealed(w, "sealed shares", SEALED_SHARES_LEN, &s.ciphertext)?;
+                }
+            }
+            ClientMessage::MaskedInput(m) => {
+                header(w, msg_type::MASKED_INPUT);
+                let specs = config.vectors();
+                if m.vectors.len() != specs.len() {
+                    return Err(Error::InputCount {
+                        expected: specs.len(),
+                        found: m.vectors.len(),
+                    });
+                }
+                for (vector, (v, spec)) in m.vectors.iter().zip(specs).enumerate() {
+                    pack::pack(w, &spec.ring, spec.dim, v).map_err(|e| match e {
+                        Error::VectorLengthMismatch { expected, found } => Error::InputLength {
+                            vector,
+                            expected,
+                            found,
+                        },
+                        Error::RingMismatch => Error::InputNotInRing { vector },
+                        other => other,
+                    })?;
+                }
+            }
+            ClientMessage::ConsistencySignature(m) => {
+                header(w, msg_type::CONSISTENCY_SIGNATURE);
+                fields::write_signature(w, &m.signature);
+            }
+            ClientMessage::UnmaskShares(m) => {
+                header(w, msg_type::UNMASK_SHARES);
+                let what = "revealed shares";
+                check_count(what, max_neighbours(config), m.shares.len())?;
+                fields::check_ascending(what, m.shares.iter().map(|s| s.owner))?;
+                w.length_u32(what, m.shares.len())?;
+                for s in &m.shares {
+                    fields::check_id(what, s.owner, config.n())?;
+                    fields::write_id(w, s.owner);
+                    write_share_kind(w, s.kind);
+                    fields::write_share_value(w, &s.share);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn encoded_len(&self, config: &Config) -> Result<usize> {
+        let body = match self {
+            ClientMessage::AdvertiseKeys(_) => advertise_len(config),
+            ClientMessage::ShareKeys(m) => sealed_list_len(
+                m.shares.len(),
+                m.shares.iter().map(|s| s.ciphertext.len()).sum(),
+            ),
+            ClientMessage::MaskedInput(_) => masked_input_body_len(config)?,
+            ClientMessage::ConsistencySignature(_) => SIGNATURE_LEN,
+            ClientMessage::UnmaskShares(m) => revealed_list_len(m.shares.len()),
+        };
+        Ok(HEADER_LEN + body)
+    }
+}
+
+/// The parameter is the session's configuration and the sender's id.
+impl ParameterizedDecode<(&Config, ClientId)> for ClientMessage {
+    fn decode_from(&(config, from): &(&Config, ClientId), r: &mut Reader<'_>) -> Result<Self> {
+        fields::check_id("sender", from, config.n())?;
+        let msg = match read_header(r)? {
+            msg_type::ADVERTISE_KEYS => ClientMessage::AdvertiseKeys(read_advertise(r, config)?),
             msg_type::SHARE_KEYS => {
                 let what = "share keys entries";
                 let count = r.count(
@@ -262,10 +276,9 @@ impl ClientMessage {
                 let mut shares = Vec::with_capacity(count);
                 let mut prev: Option<ClientId> = None;
                 for index in 0..count {
-                    let to = fields::read_id(&mut r, what, config.n())?;
+                    let to = fields::read_id(r, what, config.n())?;
                     ascending(what, &mut prev, to, index)?;
-                    let ciphertext =
-                        fields::read_sealed(&mut r, "sealed shares", SEALED_SHARES_LEN)?;
+                    let ciphertext = fields::read_sealed(r, "sealed shares", SEALED_SHARES_LEN)?;
                     shares.push(SealedShares { to, ciphertext });
                 }
                 ClientMessage::ShareKeys(ShareKeys { shares })
@@ -282,13 +295,13 @@ impl ClientMessage {
                 }
                 let mut vectors = Vec::with_capacity(config.vectors().len());
                 for spec in config.vectors() {
-                    vectors.push(pack::unpack(&mut r, &spec.ring, spec.dim)?);
+                    vectors.push(pack::unpack(r, &spec.ring, spec.dim)?);
                 }
                 ClientMessage::MaskedInput(MaskedInput { vectors })
             }
             msg_type::CONSISTENCY_SIGNATURE => {
                 ClientMessage::ConsistencySignature(ConsistencySignature {
-                    signature: fields::read_signature(&mut r)?,
+                    signature: fields::read_signature(r)?,
                 })
             }
             msg_type::UNMASK_SHARES => {
@@ -297,17 +310,16 @@ impl ClientMessage {
                 let mut shares = Vec::with_capacity(count);
                 let mut prev: Option<ClientId> = None;
                 for index in 0..count {
-                    let owner = fields::read_id(&mut r, what, config.n())?;
+                    let owner = fields::read_id(r, what, config.n())?;
                     ascending(what, &mut prev, owner, index)?;
-                    let kind = read_share_kind(&mut r)?;
-                    let share = fields::read_share_value(&mut r, from)?;
+                    let kind = read_share_kind(r)?;
+                    let share = fields::read_share_value(r, from)?;
                     shares.push(RevealedShare { owner, kind, share });
                 }
                 ClientMessage::UnmaskShares(UnmaskShares { shares })
             }
             found => return Err(Error::UnknownMessageType { found }),
         };
-        r.finish()?;
         Ok(msg)
     }
 }
@@ -321,86 +333,12 @@ impl ServerMessage {
     /// [`Error::ClientIdOutOfRange`], [`Error::UnsortedIds`], sealed blobs of the wrong
     /// size.
     pub fn encode(&self, config: &Config) -> Result<Vec<u8>> {
-        let mut w = Writer::with_capacity(self.encoded_len(config)?);
-        let n = config.n();
-        match self {
-            ServerMessage::KeyList(m) => {
-                header(&mut w, msg_type::KEY_LIST);
-                let what = "key list entries";
-                check_count(what, max_key_entries(config), m.entries.len())?;
-                fields::check_ascending(what, m.entries.iter().map(|e| e.id))?;
-                w.length_u32(what, m.entries.len())?;
-                for e in &m.entries {
-                    fields::check_id(what, e.id, n)?;
-                    fields::write_id(&mut w, e.id);
-                    write_advertise(&mut w, config, &e.keys)?;
-                }
-            }
-            ServerMessage::RoutedShares(m) => {
-                header(&mut w, msg_type::ROUTED_SHARES);
-                let what = "routed shares entries";
-                check_count(what, max_neighbours(config), m.shares.len())?;
-                fields::check_ascending(what, m.shares.iter().map(|s| s.from))?;
-                w.length_u32(what, m.shares.len())?;
-                for s in &m.shares {
-                    fields::check_id(what, s.from, n)?;
-                    fields::write_id(&mut w, s.from);
-                    fields::write_sealed(
-                        &mut w,
-                        "sealed shares",
-                        SEALED_SHARES_LEN,
-                        &s.ciphertext,
-                    )?;
-                }
-            }
-            ServerMessage::ConsistencyRequest(m) => {
-                header(&mut w, msg_type::CONSISTENCY_REQUEST);
-                fields::write_id_set(&mut w, "survivors", n, &m.survivors)?;
-            }
-            ServerMessage::UnmaskRequest(m) => {
-                header(&mut w, msg_type::UNMASK_REQUEST);
-                fields::write_id_set(&mut w, "survivors", n, &m.survivors)?;
-                if config.is_malicious() {
-                    let what = "consistency signatures";
-                    check_count(what, max_neighbours(config), m.signatures.len())?;
-                    fields::check_ascending(what, m.signatures.iter().map(|s| s.id))?;
-                    w.length_u32(what, m.signatures.len())?;
-                    for s in &m.signatures {
-                        fields::check_id(what, s.id, n)?;
-                        fields::write_id(&mut w, s.id);
-                        fields::write_signature(&mut w, &s.signature);
-                    }
-                } else if !m.signatures.is_empty() {
-                    return Err(Error::ModelMismatch {
-                        what: "consistency signatures",
-                    });
-                }
-            }
-        }
-        Ok(w.into_bytes())
+        self.encode_with_param(config)
     }
 
     /// The length of [`ServerMessage::encode`]'s output, computed without encoding.
     pub fn encoded_len(&self, config: &Config) -> Result<usize> {
-        let body = match self {
-            ServerMessage::KeyList(m) => {
-                COUNT_LEN + m.entries.len() * (ID_LEN + advertise_len(config))
-            }
-            ServerMessage::RoutedShares(m) => {
-                let blobs: usize = m.shares.iter().map(|s| s.ciphertext.len()).sum();
-                COUNT_LEN + m.shares.len() * (ID_LEN + SEALED_LEN_PREFIX) + blobs
-            }
-            ServerMessage::ConsistencyRequest(_) => fields::id_set_len(config.n()),
-            ServerMessage::UnmaskRequest(m) => {
-                fields::id_set_len(config.n())
-                    + if config.is_malicious() {
-                        COUNT_LEN + m.signatures.len() * (ID_LEN + SIGNATURE_LEN)
-                    } else {
-                        0
-                    }
-            }
-        };
-        Ok(HEADER_LEN + body)
+        ParameterizedEncode::encoded_len(self, config)
     }
 
     /// Decodes a message the server sent in a session with `config`.
@@ -410,9 +348,83 @@ impl ServerMessage {
     /// [`ClientMessage::decode`]; every client type is an
     /// [`Error::UnknownMessageType`] here.
     pub fn decode(config: &Config, bytes: &[u8]) -> Result<ServerMessage> {
+        Self::decode_with_param(config, bytes)
+    }
+}
+
+impl ParameterizedEncode<Config> for ServerMessage {
+    fn encode_into(&self, config: &Config, w: &mut Writer) -> Result<()> {
         let n = config.n();
-        let mut r = Reader::new(bytes);
-        let msg = match read_header(&mut r)? {
+        match self {
+            ServerMessage::KeyList(m) => {
+                header(w, msg_type::KEY_LIST);
+                let what = "key list entries";
+                check_count(what, max_key_entries(config), m.entries.len())?;
+                fields::check_ascending(what, m.entries.iter().map(|e| e.id))?;
+                w.length_u32(what, m.entries.len())?;
+                for e in &m.entries {
+                    fields::check_id(what, e.id, n)?;
+                    fields::write_id(w, e.id);
+                    write_advertise(w, config, &e.keys)?;
+                }
+            }
+            ServerMessage::RoutedShares(m) => {
+                header(w, msg_type::ROUTED_SHARES);
+                let what = "routed shares entries";
+                check_count(what, max_neighbours(config), m.shares.len())?;
+                fields::check_ascending(what, m.shares.iter().map(|s| s.from))?;
+                w.length_u32(what, m.shares.len())?;
+                for s in &m.shares {
+                    fields::check_id(what, s.from, n)?;
+                    fields::write_id(w, s.from);
+                    fields::write_sealed(w, "sealed shares", SEALED_SHARES_LEN, &s.ciphertext)?;
+                }
+            }
+            ServerMessage::ConsistencyRequest(m) => {
+                header(w, msg_type::CONSISTENCY_REQUEST);
+                fields::write_id_set(w, "survivors", n, &m.survivors)?;
+            }
+            ServerMessage::UnmaskRequest(m) => {
+                header(w, msg_type::UNMASK_REQUEST);
+                fields::write_id_set(w, "survivors", n, &m.survivors)?;
+                if config.is_malicious() {
+                    let what = "consistency signatures";
+                    check_count(what, max_neighbours(config), m.signatures.len())?;
+                    fields::check_ascending(what, m.signatures.iter().map(|s| s.id))?;
+                    w.length_u32(what, m.signatures.len())?;
+                    for s in &m.signatures {
+                        fields::check_id(what, s.id, n)?;
+                        fields::write_id(w, s.id);
+                        fields::write_signature(w, &s.signature);
+                    }
+                } else if !m.signatures.is_empty() {
+                    return Err(Error::ModelMismatch {
+                        what: "consistency signatures",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn encoded_len(&self, config: &Config) -> Result<usize> {
+        let body = match self {
+            ServerMessage::KeyList(m) => key_list_len(config, m.entries.len()),
+            ServerMessage::RoutedShares(m) => sealed_list_len(
+                m.shares.len(),
+                m.shares.iter().map(|s| s.ciphertext.len()).sum(),
+            ),
+            ServerMessage::ConsistencyRequest(_) => fields::id_set_len(config.n()),
+            ServerMessage::UnmaskRequest(m) => unmask_request_len(config, m.signatures.len()),
+        };
+        Ok(HEADER_LEN + body)
+    }
+}
+
+impl ParameterizedDecode<Config> for ServerMessage {
+    fn decode_from(config: &Config, r: &mut Reader<'_>) -> Result<Self> {
+        let n = config.n();
+        let msg = match read_header(r)? {
             msg_type::KEY_LIST => {
                 let what = "key list entries";
                 let count = r.count(
@@ -423,9 +435,9 @@ impl ServerMessage {
                 let mut entries = Vec::with_capacity(count);
                 let mut prev: Option<ClientId> = None;
                 for index in 0..count {
-                    let id = fields::read_id(&mut r, what, n)?;
+                    let id = fields::read_id(r, what, n)?;
                     ascending(what, &mut prev, id, index)?;
-                    let keys = read_advertise(&mut r, config)?;
+                    let keys = read_advertise(r, config)?;
                     entries.push(KeyEntry { id, keys });
                 }
                 ServerMessage::KeyList(KeyList { entries })
@@ -440,21 +452,20 @@ impl ServerMessage {
                 let mut shares = Vec::with_capacity(count);
                 let mut prev: Option<ClientId> = None;
                 for index in 0..count {
-                    let from = fields::read_id(&mut r, what, n)?;
+                    let from = fields::read_id(r, what, n)?;
                     ascending(what, &mut prev, from, index)?;
-                    let ciphertext =
-                        fields::read_sealed(&mut r, "sealed shares", SEALED_SHARES_LEN)?;
+                    let ciphertext = fields::read_sealed(r, "sealed shares", SEALED_SHARES_LEN)?;
                     shares.push(RoutedCiphertext { from, ciphertext });
                 }
                 ServerMessage::RoutedShares(RoutedShares { shares })
             }
             msg_type::CONSISTENCY_REQUEST => {
                 ServerMessage::ConsistencyRequest(ConsistencyRequest {
-                    survivors: fields::read_id_set(&mut r, "survivors", n)?,
+                    survivors: fields::read_id_set(r, "survivors", n)?,
                 })
             }
             msg_type::UNMASK_REQUEST => {
-                let survivors = fields::read_id_set(&mut r, "survivors", n)?;
+                let survivors = fields::read_id_set(r, "survivors", n)?;
                 let mut signatures = Vec::new();
                 if config.is_malicious() {
                     let what = "consistency signatures";
@@ -462,9 +473,9 @@ impl ServerMessage {
                     signatures.reserve_exact(count);
                     let mut prev: Option<ClientId> = None;
                     for index in 0..count {
-                        let id = fields::read_id(&mut r, what, n)?;
+                        let id = fields::read_id(r, what, n)?;
                         ascending(what, &mut prev, id, index)?;
-                        let signature = fields::read_signature(&mut r)?;
+                        let signature = fields::read_signature(r)?;
                         signatures.push(SurvivorSignature { id, signature });
                     }
                 }
@@ -475,7 +486,6 @@ impl ServerMessage {
             }
             found => return Err(Error::UnknownMessageType { found }),
         };
-        r.finish()?;
         Ok(msg)
     }
 }
@@ -492,6 +502,37 @@ pub(crate) fn ascending(
     }
     *prev = Some(id);
     Ok(())
+}
+
+// ---- body lengths: one function per layout, used by `encoded_len` and by the limits --
+
+/// Bytes of a list of `entries` sealed-shares entries (share keys, routed shares) whose
+/// blobs hold `blob_bytes` bytes together: the count, then per entry an id, the blob's
+/// length prefix and the blob.
+pub(super) fn sealed_list_len(entries: usize, blob_bytes: usize) -> usize {
+    COUNT_LEN + entries * (ID_LEN + SEALED_LEN_PREFIX) + blob_bytes
+}
+
+/// Bytes of a list of `entries` revealed shares.
+pub(super) fn revealed_list_len(entries: usize) -> usize {
+    COUNT_LEN + entries * REVEALED_SHARE_LEN
+}
+
+/// Bytes of a key list of `entries` entries: the count, then per entry an id and the
+/// advertised keys.
+pub(super) fn key_list_len(config: &Config, entries: usize) -> usize {
+    COUNT_LEN + entries * (ID_LEN + advertise_len(config))
+}
+
+/// Bytes of an unmask request with `signatures` relayed signatures: the survivor set,
+/// then (malicious model only) the count and per signature an id and the signature.
+pub(super) fn unmask_request_len(config: &Config, signatures: usize) -> usize {
+    fields::id_set_len(config.n())
+        + if config.is_malicious() {
+            COUNT_LEN + signatures * (ID_LEN + SIGNATURE_LEN)
+        } else {
+            0
+        }
 }
 
 /// Bytes of advertised keys: two public keys, plus a signature in the malicious model.
@@ -527,6 +568,25 @@ pub(crate) fn read_advertise(r: &mut Reader<'_>, config: &Config) -> Result<Adve
         mask_pk,
         signature,
     })
+}
+
+/// Advertised keys as they travel in an [`AdvertiseKeys`] message and in each
+/// [`KeyEntry`] of a key list: two public keys, then the signature in the malicious
+/// model.
+impl ParameterizedEncode<Config> for AdvertiseKeys {
+    fn encode_into(&self, config: &Config, w: &mut Writer) -> Result<()> {
+        write_advertise(w, config, self)
+    }
+
+    fn encoded_len(&self, config: &Config) -> Result<usize> {
+        Ok(advertise_len(config))
+    }
+}
+
+impl ParameterizedDecode<Config> for AdvertiseKeys {
+    fn decode_from(config: &Config, r: &mut Reader<'_>) -> Result<Self> {
+        read_advertise(r, config)
+    }
 }
 
 /// Bytes of a masked input's body: every configured vector, packed.
