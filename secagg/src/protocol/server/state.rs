@@ -443,6 +443,57 @@ mod tests {
         x
     }
 
+    /// Runs a whole semi-honest session without drop-outs; returns the server, the
+    /// stored state after each close, and who was included.
+    fn completed() -> (Arc<Config>, Server, Vec<Vec<u8>>) {
+        use crate::crypto::rng::seeded_rng;
+        use crate::protocol::client::Client;
+        let cfg = config();
+        let mut rng = seeded_rng([3; 32]);
+        let mut clients = Vec::new();
+        let mut srv = Server::new(Arc::clone(&cfg));
+        for id in 0..4 {
+            let x = vec![RingVec::zeros(&cfg.vectors()[0].ring, 3)];
+            let (c, m) = Client::new(Arc::clone(&cfg), id, x, None, &mut rng).unwrap();
+            srv.receive(id, m).unwrap();
+            clients.push(c);
+        }
+        let mut stored = Vec::new();
+        loop {
+            let msgs = srv.close_round().unwrap();
+            stored.push(srv.to_bytes().unwrap());
+            if msgs.is_empty() {
+                return (cfg, srv, stored);
+            }
+            for (id, msg) in msgs {
+                let answer = clients[id as usize].handle(msg, &mut rng).unwrap();
+                srv.receive(id, answer).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_completed_state_keeps_its_sets_and_awaits_nobody() {
+        let (cfg, srv, stored) = completed();
+        assert_eq!(srv.output().unwrap().included, vec![0, 1, 2, 3]);
+        assert!(srv.awaited().is_empty() && srv.received().is_empty());
+        let done = stored.last().unwrap();
+        // Round 4, completed; asked U3, received nobody, S2, U3 (4 clients: one byte
+        // per set, most significant bit first).
+        assert_eq!(&done[34..40], &[4, 1, 0xf0, 0x00, 0xf0, 0xf0]);
+        let back = Server::from_bytes(Arc::clone(&cfg), done).unwrap();
+        assert_eq!(back.output(), srv.output());
+        assert_eq!(&back.to_bytes().unwrap(), done);
+        // Someone received after the close, U3 not inside S2, or another round: no
+        // completed server holds these.
+        for (at, byte) in [(37, 0x80), (38, 0x70), (34, 2)] {
+            let mut x = done.clone();
+            x[at] = byte;
+            let e = Server::from_bytes(Arc::clone(&cfg), &x).unwrap_err();
+            assert!(matches!(e, Error::InvalidTag { .. }), "{e:?}");
+        }
+    }
+
     #[test]
     fn sets_that_no_round_0_server_holds_are_refused() {
         let cfg = config();
