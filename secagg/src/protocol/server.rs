@@ -1,4 +1,4 @@
-//! The server: a sans-IO state machine.
+//! The server: a sans-IO state machine, one phase per round.
 //!
 //! The driver feeds it client messages with [`Server::receive`] and, when a round's
 //! deadline passes, calls [`Server::close_round`], which returns the messages for the
@@ -7,6 +7,29 @@
 //! client, or malformed is rejected with a typed error and changes nothing: the server
 //! carries on. A round that leaves too few survivors aborts the session; after that, or
 //! after the output is computed, every call fails.
+//!
+//! Inside, [`Server`] is the configuration and one phase, like the client's states:
+//! each phase is a value that holds only what its round needs, collects that round's
+//! answers (`receive` checks a message against the phase and records it), and is
+//! consumed by closing the round, which builds the next phase — the survivor sets, the
+//! data carried on — and the messages to send. Nothing is cleared by hand: what a phase
+//! no longer needs is dropped with it.
+//!
+//! ```text
+//! new ─▶ CollectingKeys ──close: S1 = t-core, KeyList──▶ CollectingShares
+//!     ──close: S2 = t-core, RoutedShares──▶ CollectingInputs
+//!     ──close: U3 = senders, needed secrets checked
+//!         ├─ malicious: ConsistencyRequest──▶ CollectingSignatures
+//!         │      ──close: U4 = signers, checked, UnmaskRequest──▶ CollectingReveals
+//!         └─ semi-honest: UnmaskRequest──▶ CollectingReveals
+//!     ──close: responders checked, reconstruct, unmask──▶ Completed (the Output)
+//! a close that fails ─▶ Aborted (the error)
+//! ```
+//!
+//! What moves from phase to phase: the advertised keys of `S1` (rounds 1–4), the
+//! running sums (rounds 2–4), and from round 2 on the survivors: `S2`, `U3`, and the
+//! secrets the server needs, decided by one function (`needed_secret`, the only
+//! statement of that rule) when `U3` is fixed.
 //!
 //! Where the threshold `t` bites (the full rules are in `docs/protocol.md`):
 //! * after rounds 0 and 1 the server keeps the largest set of survivors in which every
@@ -17,8 +40,8 @@
 //!   key of each dropped `v` with a neighbour in `U3` — must keep `t` share holders
 //!   among the clients still answering, else [`Error::CannotReconstruct`].
 //!
-//! The state is plain data (keys, ciphertexts, sums, flags) so that a driver can store
-//! it between rounds once the wire-format layer gives it an encoding.
+//! The state is plain data (keys, ciphertexts, sums, id sets) and can be stored
+//! between rounds ([`Server::to_bytes`], `docs/wire-format.md`, "Stored state").
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +50,7 @@ use crate::par::*;
 use ed25519_dalek::Signature;
 
 use super::config::Config;
+use super::graph::Graph;
 use super::messages::{
     AdvertiseKeys, ClientMessage, ConsistencyRequest, KeyEntry, KeyList, MaskedInput,
     RevealedShare, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage, ShareKind,
@@ -41,6 +65,8 @@ use crate::error::{Error, Result};
 use crate::ids::{ClientId, Round};
 use crate::ring::RingVec;
 
+use sets::{Answers, IdSet};
+
 /// What the server learns: the sum of the included clients' inputs, and exactly who
 /// they are.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,81 +77,204 @@ pub struct Output {
     pub included: Vec<ClientId>,
 }
 
-#[derive(Clone, Debug)]
-enum Status {
-    Running,
-    Completed(Output),
-    Aborted(Error),
-}
-
 /// The server of one session.
 #[derive(Clone, Debug)]
 pub struct Server {
     config: Arc<Config>,
-    round: Round,
-    status: Status,
-    /// Clients whose message for `round` is awaited (survivors so far).
-    expected: Vec<bool>,
-    /// Clients whose message for `round` arrived.
-    received: Vec<bool>,
-    /// Round 0: advertised keys; after round 0 only the survivors' are kept.
-    keys: Vec<Option<AdvertiseKeys>>,
-    /// Round 0: every public key seen, to refuse a key advertised twice.
+    phase: Phase,
+}
+
+/// One value per round being collected, then the end.
+#[derive(Clone, Debug)]
+enum Phase {
+    CollectingKeys(CollectingKeys),
+    CollectingShares(CollectingShares),
+    CollectingInputs(CollectingInputs),
+    CollectingSignatures(CollectingSignatures),
+    CollectingReveals(CollectingReveals),
+    Completed(Completed),
+    Aborted(Aborted),
+}
+
+/// Round 0: every client is asked for its keys.
+#[derive(Clone, Debug)]
+struct CollectingKeys {
+    /// The keys accepted so far; who answered.
+    keys: Answers<AdvertiseKeys>,
+    /// Every public key accepted so far, to refuse a key advertised twice.
     key_owner: HashMap<[u8; 32], ClientId>,
-    /// Round 1: sealed shares per sender, sorted by recipient.
-    sealed: Vec<Vec<SealedShares>>,
-    /// Survivors of round 1 (`S2`): the clients whose shares were routed.
-    shared: Vec<bool>,
-    /// Round 2: running sums of the masked inputs.
+}
+
+/// Round 1: `S1` (the clients whose keys were listed) is asked for sealed shares.
+#[derive(Clone, Debug)]
+struct CollectingShares {
+    /// The advertised keys of `S1`, exactly: its members are the clients asked.
+    keys: Answers<AdvertiseKeys>,
+    /// Sealed shares per sender, sorted by recipient.
+    sealed: Answers<Vec<SealedShares>>,
+}
+
+/// Round 2: `S2` (the clients whose shares were routed) is asked for masked inputs.
+#[derive(Clone, Debug)]
+struct CollectingInputs {
+    /// The advertised keys of `S1`.
+    keys: Answers<AdvertiseKeys>,
+    /// `S2`: the clients asked.
+    shared: IdSet,
+    /// The running sums of the masked inputs accepted.
     sums: Vec<RingVec>,
-    /// Survivors of round 2 (`U3`): the included clients.
-    included: Vec<bool>,
-    /// Round 3: the transcript every survivor signs (malicious model).
-    survivor_transcript: Vec<u8>,
-    /// Round 3: consistency signatures.
-    signatures: Vec<Option<Signature>>,
-    /// Round 4: revealed shares per responder.
-    revealed: Vec<Vec<RevealedShare>>,
+    /// Whose masked input was added.
+    received: Answers<()>,
 }
 
-fn ids(flags: &[bool]) -> Vec<ClientId> {
-    flags
-        .iter()
-        .enumerate()
-        .filter(|(_, &f)| f)
-        .map(|(i, _)| i as ClientId)
-        .collect()
+/// The survivor sets fixed when round 2 closes, and the secrets they make the server
+/// need.
+#[derive(Clone, Debug)]
+struct Survivors {
+    /// `S2`: the clients whose shares were routed (their neighbours hold shares of them).
+    shared: IdSet,
+    /// `U3`: the included clients, whose masked inputs are in the sums.
+    included: IdSet,
+    /// Every secret the server needs, ascending by owner: [`needed_secret`] of each
+    /// client, computed once.
+    needed: Vec<(ClientId, ShareKind)>,
 }
 
-fn member(flags: &[bool], id: ClientId) -> bool {
-    flags.get(id as usize).copied().unwrap_or(false)
+/// What rounds 3 and 4 carry: the keys, the survivors and the sums.
+#[derive(Clone, Debug)]
+struct Included {
+    /// The advertised keys of `S1`.
+    keys: Answers<AdvertiseKeys>,
+    survivors: Survivors,
+    sums: Vec<RingVec>,
 }
+
+/// Round 3 (malicious model): `U3` is asked to sign `U3`.
+#[derive(Clone, Debug)]
+struct CollectingSignatures {
+    included: Included,
+    /// The transcript every survivor signs.
+    transcript: Vec<u8>,
+    /// The consistency signatures accepted.
+    signatures: Answers<Signature>,
+}
+
+/// Round 4: the clients asked (`U3`, or the signers `U4` in the malicious model)
+/// reveal their shares.
+#[derive(Clone, Debug)]
+struct CollectingReveals {
+    included: Included,
+    /// `U3` or `U4`: the clients asked.
+    asked: IdSet,
+    /// Revealed shares per responder, sorted by owner.
+    revealed: Answers<Vec<RevealedShare>>,
+}
+
+/// The session is over; the output is known.
+#[derive(Clone, Debug)]
+struct Completed {
+    /// The clients that were asked for their shares in round 4 (kept for the stored
+    /// state, which records them).
+    asked: IdSet,
+    /// `S2` (likewise).
+    shared: IdSet,
+    output: Output,
+}
+
+/// Stopped by an error; everything else was released.
+#[derive(Clone, Debug)]
+struct Aborted {
+    /// The round whose close failed.
+    round: Round,
+    error: Error,
+}
+
+/// **Which secret of whom the server needs** to remove the masks from the sum: the one
+/// statement of the rule (`docs/protocol.md`, "Round 4: Unmasking"). It decides which
+/// share a responder must reveal of each neighbour ([`CollectingReveals`]'s check),
+/// which secrets must keep `t` holders when rounds 2, 3 and 4 close
+/// ([`Survivors::check_reconstructible`]), and what the server reconstructs.
+///
+/// * `owner ∈ U3` (its masked input is in the sum): its self-mask secret `b_u`,
+///   [`ShareKind::SelfMask`];
+/// * `owner ∈ S2 \ U3` with a neighbour in `U3` (it dropped after its shares were
+///   routed, and its included neighbours added pairwise masks towards it): its masking
+///   key, [`ShareKind::MaskKey`];
+/// * anyone else: nothing (no mask of it, or towards it, is in the sum).
+fn needed_secret(
+    graph: &Graph,
+    shared: &IdSet,
+    included: &IdSet,
+    owner: ClientId,
+) -> Option<ShareKind> {
+    if included.contains(owner) {
+        Some(ShareKind::SelfMask)
+    } else if shared.contains(owner) && graph.neighbors(owner).iter().any(|&w| included.contains(w))
+    {
+        Some(ShareKind::MaskKey)
+    } else {
+        None
+    }
+}
+
+impl Survivors {
+    fn new(config: &Config, shared: IdSet, included: IdSet) -> Self {
+        let graph = config.graph();
+        let needed = (0..config.n())
+            .filter_map(|i| ClientId::try_from(i).ok())
+            .filter_map(|u| needed_secret(graph, &shared, &included, u).map(|kind| (u, kind)))
+            .collect();
+        Self {
+            shared,
+            included,
+            needed,
+        }
+    }
+
+    /// The secret of `owner` the server needs ([`needed_secret`]).
+    fn needed(&self, owner: ClientId) -> Option<ShareKind> {
+        self.needed
+            .binary_search_by_key(&owner, |&(u, _)| u)
+            .ok()
+            .and_then(|k| self.needed.get(k))
+            .map(|&(_, kind)| kind)
+    }
+
+    /// Every secret the server needs keeps `t` share holders among `holders` (the
+    /// clients still answering after `round`).
+    fn check_reconstructible(&self, config: &Config, holders: &IdSet, round: Round) -> Result<()> {
+        let graph = config.graph();
+        let t = config.threshold();
+        for &(u, _) in &self.needed {
+            let got = graph
+                .neighbors(u)
+                .iter()
+                .filter(|&&w| holders.contains(w))
+                .count();
+            if got < t {
+                return Err(Error::CannotReconstruct {
+                    round,
+                    client: u,
+                    needed: t,
+                    got,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The messages a close returns.
+type Outbox = Vec<(ClientId, ServerMessage)>;
 
 impl Server {
     /// A server for one session, waiting for round-0 messages from every client.
     pub fn new(config: Arc<Config>) -> Self {
-        let n = config.n();
-        let sums = config
-            .vectors()
-            .iter()
-            .map(|v| RingVec::zeros(&v.ring, v.dim))
-            .collect();
-        Self {
-            round: Round::AdvertiseKeys,
-            status: Status::Running,
-            expected: vec![true; n],
-            received: vec![false; n],
-            keys: vec![None; n],
+        let phase = Phase::CollectingKeys(CollectingKeys {
+            keys: Answers::new(config.n()),
             key_owner: HashMap::new(),
-            sealed: vec![Vec::new(); n],
-            shared: vec![false; n],
-            sums,
-            included: vec![false; n],
-            survivor_transcript: Vec::new(),
-            signatures: vec![None; n],
-            revealed: vec![Vec::new(); n],
-            config,
-        }
+        });
+        Self { config, phase }
     }
 
     /// The configuration.
@@ -133,45 +282,51 @@ impl Server {
         &self.config
     }
 
-    /// The round being collected.
+    /// The round being collected (after the session ended: the round whose close
+    /// completed or aborted it).
     pub fn round(&self) -> Round {
-        self.round
+        self.phase.round()
     }
 
-    /// The clients whose message for the current round is still awaited.
+    /// The clients whose message for the current round is still awaited (none once
+    /// the session ended).
     pub fn awaited(&self) -> Vec<ClientId> {
         (0..self.config.n())
-            .filter(|&i| self.expected[i] && !self.received[i])
-            .map(|i| i as ClientId)
+            .filter_map(|i| ClientId::try_from(i).ok())
+            .filter(|&u| self.phase.asked(u) && !self.phase.answered(u))
             .collect()
     }
 
-    /// The clients whose message for the current round arrived.
+    /// The clients whose message for the current round arrived (none once the session
+    /// ended).
     pub fn received(&self) -> Vec<ClientId> {
-        ids(&self.received)
+        (0..self.config.n())
+            .filter_map(|i| ClientId::try_from(i).ok())
+            .filter(|&u| self.phase.answered(u))
+            .collect()
     }
 
     /// The output, once the session completed.
     pub fn output(&self) -> Option<&Output> {
-        match &self.status {
-            Status::Completed(o) => Some(o),
+        match &self.phase {
+            Phase::Completed(c) => Some(&c.output),
             _ => None,
         }
     }
 
     /// The error that aborted the session, if it aborted.
     pub fn error(&self) -> Option<&Error> {
-        match &self.status {
-            Status::Aborted(e) => Some(e),
+        match &self.phase {
+            Phase::Aborted(a) => Some(&a.error),
             _ => None,
         }
     }
 
     fn check_running(&self) -> Result<()> {
-        match &self.status {
-            Status::Running => Ok(()),
-            Status::Completed(_) => Err(Error::AlreadyCompleted),
-            Status::Aborted(_) => Err(Error::AlreadyAborted),
+        match &self.phase {
+            Phase::Completed(_) => Err(Error::AlreadyCompleted),
+            Phase::Aborted(_) => Err(Error::AlreadyAborted),
+            _ => Ok(()),
         }
     }
 
@@ -186,69 +341,211 @@ impl Server {
     /// repeated keys, recipients of sealed shares, vector shapes, revealed shares).
     pub fn receive(&mut self, from: ClientId, msg: ClientMessage) -> Result<()> {
         self.check_running()?;
-        if !self.config.contains(from) {
+        let config = &*self.config;
+        if !config.contains(from) {
             return Err(Error::UnknownClient { client: from });
         }
+        let round = self.phase.round();
         let r = msg.round();
-        if r > self.round || !self.config.rounds().contains(&r) {
+        if r > round || !config.rounds().contains(&r) {
             return Err(Error::UnexpectedMessage {
-                expected: self.round,
+                expected: round,
                 found: r,
             });
         }
-        if r < self.round {
+        if r < round {
             return Err(Error::RoundClosed { round: r });
         }
-        if !member(&self.expected, from) {
+        if !self.phase.asked(from) {
             return Err(Error::DroppedClient { client: from });
         }
-        if member(&self.received, from) {
+        if self.phase.answered(from) {
             return Err(Error::DuplicateMessage {
                 client: from,
                 round: r,
             });
         }
-        let i = from as usize;
-        match msg {
-            ClientMessage::AdvertiseKeys(m) => {
-                self.check_advertise(from, &m)?;
-                self.key_owner.insert(m.enc_pk.to_bytes(), from);
-                self.key_owner.insert(m.mask_pk.to_bytes(), from);
-                self.keys[i] = Some(m);
+        match (&mut self.phase, msg) {
+            (Phase::CollectingKeys(p), ClientMessage::AdvertiseKeys(m)) => {
+                p.receive(config, from, m)
             }
-            ClientMessage::ShareKeys(m) => {
-                self.check_share_keys(from, &m.shares)?;
-                let mut shares = m.shares;
-                shares.sort_unstable_by_key(|s| s.to);
-                self.sealed[i] = shares;
+            (Phase::CollectingShares(p), ClientMessage::ShareKeys(m)) => {
+                p.receive(config, from, m.shares)
             }
-            ClientMessage::MaskedInput(m) => self.add_masked_input(from, m)?,
-            ClientMessage::ConsistencySignature(m) => {
-                let vk = self
-                    .config
-                    .verifying_key(from)
-                    .ok_or(Error::UnknownClient { client: from })?;
-                vk.verify_strict(&self.survivor_transcript, &m.signature)
-                    .map_err(|_| Error::BadSignature { client: from })?;
-                self.signatures[i] = Some(m.signature);
+            (Phase::CollectingInputs(p), ClientMessage::MaskedInput(m)) => {
+                p.receive(config, from, m)
             }
-            ClientMessage::UnmaskShares(m) => {
-                let shares = self.check_unmask_shares(from, m)?;
-                self.revealed[i] = shares;
+            (Phase::CollectingSignatures(p), ClientMessage::ConsistencySignature(m)) => {
+                p.receive(config, from, m.signature)
+            }
+            (Phase::CollectingReveals(p), ClientMessage::UnmaskShares(m)) => {
+                p.receive(config, from, m)
+            }
+            // The round matched above, so the message is the phase's; kept total.
+            (_, msg) => Err(Error::UnexpectedMessage {
+                expected: round,
+                found: msg.round(),
+            }),
+        }
+    }
+
+    /// Closes the current round: whoever has not answered dropped out. Returns the
+    /// messages for the clients that go on (empty after the last round, when
+    /// [`Server::output`] becomes available).
+    ///
+    /// # Errors
+    /// [`Error::TooFewSurvivors`] or [`Error::CannotReconstruct`] (the session aborts),
+    /// [`Error::ReconstructionMismatch`] (a neighbour revealed a bad share; aborts),
+    /// [`Error::AlreadyCompleted`], [`Error::AlreadyAborted`].
+    pub fn close_round(&mut self) -> Result<Outbox> {
+        self.check_running()?;
+        let round = self.phase.round();
+        let placeholder = Phase::Aborted(Aborted {
+            round,
+            error: Error::AlreadyAborted,
+        });
+        let config = &*self.config;
+        let closed = match core::mem::replace(&mut self.phase, placeholder) {
+            Phase::CollectingKeys(p) => p.close(config),
+            Phase::CollectingShares(p) => p.close(config),
+            Phase::CollectingInputs(p) => p.close(config),
+            Phase::CollectingSignatures(p) => p.close(config),
+            Phase::CollectingReveals(p) => p.close(config),
+            // `check_running` refused these above; put back as they were.
+            finished @ (Phase::Completed(_) | Phase::Aborted(_)) => {
+                self.phase = finished;
+                return self.check_running().map(|()| Vec::new());
+            }
+        };
+        match closed {
+            Ok((next, out)) => {
+                self.phase = next;
+                Ok(out)
+            }
+            Err(error) => {
+                self.phase = Phase::Aborted(Aborted {
+                    round,
+                    error: error.clone(),
+                });
+                Err(error)
             }
         }
-        self.received[i] = true;
+    }
+}
+
+impl Phase {
+    fn round(&self) -> Round {
+        match self {
+            Phase::CollectingKeys(_) => Round::AdvertiseKeys,
+            Phase::CollectingShares(_) => Round::ShareKeys,
+            Phase::CollectingInputs(_) => Round::MaskedInputCollection,
+            Phase::CollectingSignatures(_) => Round::ConsistencyCheck,
+            Phase::CollectingReveals(_) | Phase::Completed(_) => Round::Unmasking,
+            Phase::Aborted(a) => a.round,
+        }
+    }
+
+    /// Whether `u`'s message for this round is asked for (`u < n`).
+    fn asked(&self, u: ClientId) -> bool {
+        match self {
+            Phase::CollectingKeys(_) => true,
+            Phase::CollectingShares(p) => p.keys.contains(u),
+            Phase::CollectingInputs(p) => p.shared.contains(u),
+            Phase::CollectingSignatures(p) => p.included.survivors.included.contains(u),
+            Phase::CollectingReveals(p) => p.asked.contains(u),
+            Phase::Completed(_) | Phase::Aborted(_) => false,
+        }
+    }
+
+    /// Whether `u`'s message for this round was accepted.
+    fn answered(&self, u: ClientId) -> bool {
+        match self {
+            Phase::CollectingKeys(p) => p.keys.contains(u),
+            Phase::CollectingShares(p) => p.sealed.contains(u),
+            Phase::CollectingInputs(p) => p.received.contains(u),
+            Phase::CollectingSignatures(p) => p.signatures.contains(u),
+            Phase::CollectingReveals(p) => p.revealed.contains(u),
+            Phase::Completed(_) | Phase::Aborted(_) => false,
+        }
+    }
+}
+
+/// The largest subset of `alive` in which every member has at least `t` members among
+/// its neighbours (the `t`-core); an empty one aborts the session after `round`.
+fn t_core(config: &Config, alive: &IdSet, round: Round) -> Result<IdSet> {
+    let graph = config.graph();
+    let t = config.threshold();
+    let n = config.n();
+    let mut core: Vec<bool> = (0..n)
+        .map(|u| ClientId::try_from(u).is_ok_and(|u| alive.contains(u)))
+        .collect();
+    let is_in = |core: &[bool], v: ClientId| core.get(v as usize).copied().unwrap_or(false);
+    let mut count: Vec<usize> = (0..n)
+        .map(|u| {
+            graph
+                .neighbors(u as ClientId)
+                .iter()
+                .filter(|&&v| is_in(&core, v))
+                .count()
+        })
+        .collect();
+    let mut stack: Vec<usize> = (0..n).filter(|&u| core[u] && count[u] < t).collect();
+    while let Some(u) = stack.pop() {
+        if !core[u] {
+            continue;
+        }
+        core[u] = false;
+        for &v in graph.neighbors(u as ClientId) {
+            let v = v as usize;
+            if core[v] {
+                count[v] -= 1;
+                if count[v] + 1 == t {
+                    stack.push(v);
+                }
+            }
+        }
+    }
+    let core = IdSet::new(
+        n,
+        core.iter()
+            .enumerate()
+            .filter(|(_, &c)| c)
+            .filter_map(|(u, _)| ClientId::try_from(u).ok()),
+    );
+    if core.is_empty() {
+        return Err(Error::TooFewSurvivors {
+            round,
+            threshold: t,
+            survivors: alive.len(),
+        });
+    }
+    Ok(core)
+}
+
+fn zero_sums(config: &Config) -> Vec<RingVec> {
+    config
+        .vectors()
+        .iter()
+        .map(|v| RingVec::zeros(&v.ring, v.dim))
+        .collect()
+}
+
+impl CollectingKeys {
+    fn receive(&mut self, config: &Config, from: ClientId, m: AdvertiseKeys) -> Result<()> {
+        self.check(config, from, &m)?;
+        self.key_owner.insert(m.enc_pk.to_bytes(), from);
+        self.key_owner.insert(m.mask_pk.to_bytes(), from);
+        self.keys.insert(from, m);
         Ok(())
     }
 
-    fn check_advertise(&self, from: ClientId, m: &AdvertiseKeys) -> Result<()> {
-        match (self.config.verifying_key(from), m.signature) {
+    fn check(&self, config: &Config, from: ClientId, m: &AdvertiseKeys) -> Result<()> {
+        match (config.verifying_key(from), m.signature) {
             (None, None) => {}
             (None, Some(_)) => return Err(Error::UnexpectedSignature { client: from }),
             (Some(_), None) => return Err(Error::MissingSignature { client: from }),
             (Some(vk), Some(sig)) => {
-                let t =
-                    transcript::advertise(self.config.session_id(), from, &m.enc_pk, &m.mask_pk);
+                let t = transcript::advertise(config.session_id(), from, &m.enc_pk, &m.mask_pk);
                 vk.verify_strict(&t, &sig)
                     .map_err(|_| Error::BadSignature { client: from })?;
             }
@@ -270,13 +567,60 @@ impl Server {
         Ok(())
     }
 
-    /// The sealed shares must go to exactly the sender's key list: its neighbours that
-    /// survived round 0.
-    fn check_share_keys(&self, from: ClientId, shares: &[SealedShares]) -> Result<()> {
-        let graph = self.config.graph();
+    /// `S1` = the `t`-core of the clients whose keys were accepted; each member gets
+    /// the keys of itself and its neighbours in `S1`.
+    fn close(self, config: &Config) -> Result<(Phase, Outbox)> {
+        let s1 = t_core(config, &self.keys.ids(), Round::AdvertiseKeys)?;
+        let keys = self.keys.restricted_to(&s1);
+        let graph = config.graph();
+        let out = s1
+            .iter()
+            .map(|u| {
+                let mut list: Vec<ClientId> = graph
+                    .neighbors(u)
+                    .iter()
+                    .copied()
+                    .filter(|&v| s1.contains(v))
+                    .collect();
+                list.push(u);
+                list.sort_unstable();
+                let entries = list
+                    .into_iter()
+                    .filter_map(|id| keys.get(id).map(|&keys| KeyEntry { id, keys }))
+                    .collect();
+                (u, ServerMessage::KeyList(KeyList { entries }))
+            })
+            .collect();
+        let sealed = Answers::new(config.n());
+        Ok((
+            Phase::CollectingShares(CollectingShares { keys, sealed }),
+            out,
+        ))
+    }
+}
+
+impl CollectingShares {
+    fn receive(
+        &mut self,
+        config: &Config,
+        from: ClientId,
+        shares: Vec<SealedShares>,
+    ) -> Result<()> {
+        self.check(config, from, &shares)?;
+        let mut shares = shares;
+        shares.sort_unstable_by_key(|s| s.to);
+        self.sealed.insert(from, shares);
+        Ok(())
+    }
+
+    /// The sealed shares must go to exactly the sender's key list: its neighbours in
+    /// `S1`.
+    fn check(&self, config: &Config, from: ClientId, shares: &[SealedShares]) -> Result<()> {
+        let graph = config.graph();
+        let s1 = &self.keys;
         let mut seen: Vec<ClientId> = Vec::with_capacity(shares.len());
         for s in shares {
-            if !self.config.contains(s.to) {
+            if !config.contains(s.to) {
                 return Err(Error::UnknownClient { client: s.to });
             }
             if !graph.are_neighbors(from, s.to) {
@@ -285,7 +629,7 @@ impl Server {
                     other: s.to,
                 });
             }
-            if !member(&self.expected, s.to) {
+            if !s1.contains(s.to) {
                 return Err(Error::AliveAfterDead { client: s.to });
             }
             if s.ciphertext.len() != SEALED_SHARES_LEN {
@@ -302,15 +646,53 @@ impl Server {
             return Err(Error::DuplicateEntry { client: w[0] });
         }
         for &v in graph.neighbors(from) {
-            if member(&self.expected, v) && seen.binary_search(&v).is_err() {
+            if s1.contains(v) && seen.binary_search(&v).is_err() {
                 return Err(Error::MissingEntry { client: v });
             }
         }
         Ok(())
     }
 
-    fn add_masked_input(&mut self, from: ClientId, m: MaskedInput) -> Result<()> {
-        let specs = self.config.vectors();
+    /// `S2` = the `t`-core of the senders; each member gets the ciphertexts its
+    /// neighbours in `S2` sealed to it.
+    fn close(self, config: &Config) -> Result<(Phase, Outbox)> {
+        let s2 = t_core(config, &self.sealed.ids(), Round::ShareKeys)?;
+        let mut sealed = self.sealed;
+        let graph = config.graph();
+        let mut out = Vec::with_capacity(s2.len());
+        for u in s2.iter() {
+            let mut shares = Vec::new();
+            for &v in graph.neighbors(u) {
+                if !s2.contains(v) {
+                    continue;
+                }
+                let Some(from_v) = sealed.get_mut(v) else {
+                    continue;
+                };
+                if let Ok(k) = from_v.binary_search_by_key(&u, |s| s.to) {
+                    if let Some(s) = from_v.get_mut(k) {
+                        shares.push(RoutedCiphertext {
+                            from: v,
+                            ciphertext: core::mem::take(&mut s.ciphertext),
+                        });
+                    }
+                }
+            }
+            out.push((u, ServerMessage::RoutedShares(RoutedShares { shares })));
+        }
+        let next = CollectingInputs {
+            keys: self.keys,
+            shared: s2,
+            sums: zero_sums(config),
+            received: Answers::new(config.n()),
+        };
+        Ok((Phase::CollectingInputs(next), out))
+    }
+}
+
+impl CollectingInputs {
+    fn receive(&mut self, config: &Config, from: ClientId, m: MaskedInput) -> Result<()> {
+        let specs = config.vectors();
         if m.vectors.len() != specs.len() {
             return Err(Error::MaskedInputMismatch {
                 client: from,
@@ -329,16 +711,133 @@ impl Server {
         for ((acc, y), spec) in self.sums.iter_mut().zip(&m.vectors).zip(specs) {
             acc.add_assign(&spec.ring, y)?;
         }
+        self.received.insert(from, ());
+        Ok(())
+    }
+
+    /// `U3` = the senders, fixed from here on; every secret the server needs must keep
+    /// `t` holders in `U3`. Malicious: `U3` is asked to sign `U3`; semi-honest: to
+    /// reveal its shares.
+    fn close(self, config: &Config) -> Result<(Phase, Outbox)> {
+        let round = Round::MaskedInputCollection;
+        if self.received.is_empty() {
+            return Err(Error::TooFewSurvivors {
+                round,
+                threshold: config.threshold(),
+                survivors: 0,
+            });
+        }
+        let u3 = self.received.ids();
+        let survivors = Survivors::new(config, self.shared, u3);
+        survivors.check_reconstructible(config, &survivors.included, round)?;
+        let list = survivors.included.to_vec();
+        let out = list
+            .iter()
+            .map(|&u| {
+                let msg = if config.is_malicious() {
+                    ServerMessage::ConsistencyRequest(ConsistencyRequest {
+                        survivors: list.clone(),
+                    })
+                } else {
+                    ServerMessage::UnmaskRequest(UnmaskRequest {
+                        survivors: list.clone(),
+                        signatures: Vec::new(),
+                    })
+                };
+                (u, msg)
+            })
+            .collect();
+        let asked = survivors.included.clone();
+        let included = Included {
+            keys: self.keys,
+            survivors,
+            sums: self.sums,
+        };
+        let next = if config.is_malicious() {
+            Phase::CollectingSignatures(CollectingSignatures {
+                included,
+                transcript: transcript::consistency(config.session_id(), &list),
+                signatures: Answers::new(config.n()),
+            })
+        } else {
+            Phase::CollectingReveals(CollectingReveals {
+                included,
+                asked,
+                revealed: Answers::new(config.n()),
+            })
+        };
+        Ok((next, out))
+    }
+}
+
+impl CollectingSignatures {
+    fn receive(&mut self, config: &Config, from: ClientId, signature: Signature) -> Result<()> {
+        let vk = config
+            .verifying_key(from)
+            .ok_or(Error::UnknownClient { client: from })?;
+        vk.verify_strict(&self.transcript, &signature)
+            .map_err(|_| Error::BadSignature { client: from })?;
+        self.signatures.insert(from, signature);
+        Ok(())
+    }
+
+    /// `U4` = the signers; every needed secret must keep `t` holders in `U4` before
+    /// anyone reveals a share. Each signer gets `U3` and its neighbours' signatures.
+    fn close(self, config: &Config) -> Result<(Phase, Outbox)> {
+        let u4 = self.signatures.ids();
+        let survivors = &self.included.survivors;
+        survivors.check_reconstructible(config, &u4, Round::ConsistencyCheck)?;
+        let list = survivors.included.to_vec();
+        let graph = config.graph();
+        let out = u4
+            .iter()
+            .map(|u| {
+                let signatures = graph
+                    .neighbors(u)
+                    .iter()
+                    .filter_map(|&v| {
+                        self.signatures
+                            .get(v)
+                            .map(|&signature| SurvivorSignature { id: v, signature })
+                    })
+                    .collect();
+                let msg = ServerMessage::UnmaskRequest(UnmaskRequest {
+                    survivors: list.clone(),
+                    signatures,
+                });
+                (u, msg)
+            })
+            .collect();
+        let next = CollectingReveals {
+            included: self.included,
+            asked: u4,
+            revealed: Answers::new(config.n()),
+        };
+        Ok((Phase::CollectingReveals(next), out))
+    }
+}
+
+impl CollectingReveals {
+    fn receive(&mut self, config: &Config, from: ClientId, m: UnmaskShares) -> Result<()> {
+        let shares = self.check(config, from, m)?;
+        self.revealed.insert(from, shares);
         Ok(())
     }
 
     /// A responder must reveal exactly one share per neighbour whose shares it holds
-    /// (its neighbours in `S2`): of `b_v` if `v ∈ U3`, of the masking key otherwise.
-    fn check_unmask_shares(&self, from: ClientId, m: UnmaskShares) -> Result<Vec<RevealedShare>> {
-        let graph = self.config.graph();
+    /// (its neighbours in `S2`), of the kind [`needed_secret`] says: of `b_v` if
+    /// `v ∈ U3`, of the masking key otherwise.
+    fn check(
+        &self,
+        config: &Config,
+        from: ClientId,
+        m: UnmaskShares,
+    ) -> Result<Vec<RevealedShare>> {
+        let graph = config.graph();
+        let survivors = &self.included.survivors;
         let mut shares = m.shares;
         for s in &shares {
-            if !self.config.contains(s.owner) {
+            if !config.contains(s.owner) {
                 return Err(Error::UnknownClient { client: s.owner });
             }
             if !graph.are_neighbors(from, s.owner) {
@@ -347,15 +846,10 @@ impl Server {
                     other: s.owner,
                 });
             }
-            if !member(&self.shared, s.owner) {
+            if !survivors.shared.contains(s.owner) {
                 return Err(Error::AliveAfterDead { client: s.owner });
             }
-            let kind = if member(&self.included, s.owner) {
-                ShareKind::SelfMask
-            } else {
-                ShareKind::MaskKey
-            };
-            if s.kind != kind {
+            if survivors.needed(s.owner) != Some(s.kind) {
                 return Err(Error::WrongShareKind {
                     client: from,
                     owner: s.owner,
@@ -370,273 +864,24 @@ impl Server {
             return Err(Error::DuplicateEntry { client: w[0].owner });
         }
         for &v in graph.neighbors(from) {
-            if member(&self.shared, v) && shares.binary_search_by_key(&v, |s| s.owner).is_err() {
+            if survivors.shared.contains(v) && shares.binary_search_by_key(&v, |s| s.owner).is_err()
+            {
                 return Err(Error::MissingEntry { client: v });
             }
         }
         Ok(shares)
     }
 
-    /// Closes the current round: whoever has not answered dropped out. Returns the
-    /// messages for the clients that go on (empty after the last round, when
-    /// [`Server::output`] becomes available).
-    ///
-    /// # Errors
-    /// [`Error::TooFewSurvivors`] or [`Error::CannotReconstruct`] (the session aborts),
-    /// [`Error::ReconstructionMismatch`] (a neighbour revealed a bad share; aborts),
-    /// [`Error::AlreadyCompleted`], [`Error::AlreadyAborted`].
-    pub fn close_round(&mut self) -> Result<Vec<(ClientId, ServerMessage)>> {
-        self.check_running()?;
-        let result = match self.round {
-            Round::AdvertiseKeys => self.close_advertise(),
-            Round::ShareKeys => self.close_share_keys(),
-            Round::MaskedInputCollection => self.close_masked_input(),
-            Round::ConsistencyCheck => self.close_consistency(),
-            Round::Unmasking => self.close_unmasking().map(|o| {
-                self.status = Status::Completed(o);
-                Vec::new()
-            }),
-        };
-        match result {
-            Ok(msgs) => {
-                self.received = vec![false; self.config.n()];
-                Ok(msgs)
-            }
-            Err(e) => {
-                self.status = Status::Aborted(e.clone());
-                self.release();
-                Err(e)
-            }
-        }
-    }
-
-    /// Frees everything but the status.
-    fn release(&mut self) {
-        self.keys = Vec::new();
-        self.key_owner = HashMap::new();
-        self.sealed = Vec::new();
-        self.sums = Vec::new();
-        self.survivor_transcript = Vec::new();
-        self.signatures = Vec::new();
-        self.revealed = Vec::new();
-    }
-
-    /// The largest subset of `alive` in which every member has at least `t` members
-    /// among its neighbours.
-    fn t_core(&self, alive: &[bool]) -> Vec<bool> {
-        let graph = self.config.graph();
-        let t = self.config.threshold();
-        let mut core = alive.to_vec();
-        let mut count: Vec<usize> = (0..core.len())
-            .map(|u| {
-                graph
-                    .neighbors(u as ClientId)
-                    .iter()
-                    .filter(|&&v| member(&core, v))
-                    .count()
-            })
-            .collect();
-        let mut stack: Vec<usize> = (0..core.len())
-            .filter(|&u| core[u] && count[u] < t)
-            .collect();
-        while let Some(u) = stack.pop() {
-            if !core[u] {
-                continue;
-            }
-            core[u] = false;
-            for &v in graph.neighbors(u as ClientId) {
-                let v = v as usize;
-                if core[v] {
-                    count[v] -= 1;
-                    if count[v] + 1 == t {
-                        stack.push(v);
-                    }
-                }
-            }
-        }
-        core
-    }
-
-    fn survivors_or_abort(&self, core: &[bool]) -> Result<()> {
-        if core.iter().any(|&c| c) {
-            Ok(())
-        } else {
-            Err(Error::TooFewSurvivors {
-                round: self.round,
-                threshold: self.config.threshold(),
-                survivors: self.received.iter().filter(|&&r| r).count(),
-            })
-        }
-    }
-
-    fn close_advertise(&mut self) -> Result<Vec<(ClientId, ServerMessage)>> {
-        let core = self.t_core(&self.received);
-        self.survivors_or_abort(&core)?;
-        for (k, &c) in self.keys.iter_mut().zip(&core) {
-            if !c {
-                *k = None;
-            }
-        }
-        self.key_owner = HashMap::new();
-        let graph = self.config.graph();
-        let mut out = Vec::new();
-        for u in ids(&core) {
-            let mut list: Vec<ClientId> = graph
-                .neighbors(u)
-                .iter()
-                .copied()
-                .filter(|&v| member(&core, v))
-                .collect();
-            list.push(u);
-            list.sort_unstable();
-            let entries = list
-                .into_iter()
-                .filter_map(|id| self.keys[id as usize].map(|keys| KeyEntry { id, keys }))
-                .collect();
-            out.push((u, ServerMessage::KeyList(KeyList { entries })));
-        }
-        self.expected = core;
-        self.round = Round::ShareKeys;
-        Ok(out)
-    }
-
-    fn close_share_keys(&mut self) -> Result<Vec<(ClientId, ServerMessage)>> {
-        let core = self.t_core(&self.received);
-        self.survivors_or_abort(&core)?;
-        let graph = self.config.graph();
-        let mut out = Vec::new();
-        for u in ids(&core) {
-            let mut shares = Vec::new();
-            for &v in graph.neighbors(u) {
-                if !member(&core, v) {
-                    continue;
-                }
-                let from_v = &mut self.sealed[v as usize];
-                if let Ok(k) = from_v.binary_search_by_key(&u, |s| s.to) {
-                    shares.push(RoutedCiphertext {
-                        from: v,
-                        ciphertext: core::mem::take(&mut from_v[k].ciphertext),
-                    });
-                }
-            }
-            out.push((u, ServerMessage::RoutedShares(RoutedShares { shares })));
-        }
-        self.sealed = Vec::new();
-        self.shared = core.clone();
-        self.expected = core;
-        self.round = Round::MaskedInputCollection;
-        Ok(out)
-    }
-
-    /// Every secret the server will need keeps `t` share holders among `holders`.
-    fn check_reconstructible(&self, holders: &[bool]) -> Result<()> {
-        let graph = self.config.graph();
-        let t = self.config.threshold();
-        let count = |u: ClientId| {
-            graph
-                .neighbors(u)
-                .iter()
-                .filter(|&&w| member(holders, w))
-                .count()
-        };
-        for u in 0..self.config.n() as ClientId {
-            let needed = if member(&self.included, u) {
-                true
-            } else {
-                member(&self.shared, u)
-                    && graph
-                        .neighbors(u)
-                        .iter()
-                        .any(|&w| member(&self.included, w))
-            };
-            if needed {
-                let got = count(u);
-                if got < t {
-                    return Err(Error::CannotReconstruct {
-                        round: self.round,
-                        client: u,
-                        needed: t,
-                        got,
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn close_masked_input(&mut self) -> Result<Vec<(ClientId, ServerMessage)>> {
-        if !self.received.iter().any(|&r| r) {
-            return Err(Error::TooFewSurvivors {
-                round: self.round,
-                threshold: self.config.threshold(),
-                survivors: 0,
-            });
-        }
-        self.included = self.received.clone();
-        self.check_reconstructible(&self.included)?;
-        let survivors = ids(&self.included);
-        let out = survivors
-            .iter()
-            .map(|&u| {
-                let msg = if self.config.is_malicious() {
-                    ServerMessage::ConsistencyRequest(ConsistencyRequest {
-                        survivors: survivors.clone(),
-                    })
-                } else {
-                    ServerMessage::UnmaskRequest(UnmaskRequest {
-                        survivors: survivors.clone(),
-                        signatures: Vec::new(),
-                    })
-                };
-                (u, msg)
-            })
-            .collect();
-        if self.config.is_malicious() {
-            self.survivor_transcript =
-                transcript::consistency(self.config.session_id(), &survivors);
-        }
-        self.expected = self.included.clone();
-        self.round = if self.config.is_malicious() {
-            Round::ConsistencyCheck
-        } else {
-            Round::Unmasking
-        };
-        Ok(out)
-    }
-
-    fn close_consistency(&mut self) -> Result<Vec<(ClientId, ServerMessage)>> {
-        self.check_reconstructible(&self.received)?;
-        let survivors = ids(&self.included);
-        let graph = self.config.graph();
-        let mut out = Vec::new();
-        for u in ids(&self.received) {
-            let signatures = graph
-                .neighbors(u)
-                .iter()
-                .filter_map(|&v| {
-                    self.signatures[v as usize]
-                        .map(|signature| SurvivorSignature { id: v, signature })
-                })
-                .collect();
-            out.push((
-                u,
-                ServerMessage::UnmaskRequest(UnmaskRequest {
-                    survivors: survivors.clone(),
-                    signatures,
-                }),
-            ));
-        }
-        self.signatures = Vec::new();
-        self.survivor_transcript = Vec::new();
-        self.expected = self.received.clone();
-        self.round = Round::Unmasking;
-        Ok(out)
-    }
-
-    /// Reconstructs the secrets, regenerates the masks and removes them from the sum.
-    fn close_unmasking(&mut self) -> Result<Output> {
-        self.check_reconstructible(&self.received)?;
-        let config = Arc::clone(&self.config);
+    /// `U5` = the responders; every needed secret must keep `t` holders in `U5`. Then
+    /// reconstructs the secrets, regenerates the masks and removes them from the sum.
+    fn close(self, config: &Config) -> Result<(Phase, Outbox)> {
+        let u5 = self.revealed.ids();
+        let Included {
+            keys,
+            survivors,
+            mut sums,
+        } = self.included;
+        survivors.check_reconstructible(config, &u5, Round::Unmasking)?;
         let graph = config.graph();
         let t = config.threshold();
         let sid = *config.session_id();
@@ -647,33 +892,21 @@ impl Server {
             kind: ShareKind,
             holders: Vec<ClientId>,
         }
-        let mut jobs = Vec::new();
-        for owner in 0..config.n() as ClientId {
-            let kind = if member(&self.included, owner) {
-                ShareKind::SelfMask
-            } else if member(&self.shared, owner)
-                && graph
-                    .neighbors(owner)
-                    .iter()
-                    .any(|&w| member(&self.included, w))
-            {
-                ShareKind::MaskKey
-            } else {
-                continue;
-            };
-            let holders: Vec<ClientId> = graph
-                .neighbors(owner)
-                .iter()
-                .copied()
-                .filter(|&w| member(&self.received, w))
-                .take(t)
-                .collect();
-            jobs.push(Job {
+        let jobs: Vec<Job> = survivors
+            .needed
+            .iter()
+            .map(|&(owner, kind)| Job {
                 owner,
                 kind,
-                holders,
-            });
-        }
+                holders: graph
+                    .neighbors(owner)
+                    .iter()
+                    .copied()
+                    .filter(|&w| u5.contains(w))
+                    .take(t)
+                    .collect(),
+            })
+            .collect();
         let mut lagrange: HashMap<Vec<ClientId>, LagrangeAtZero> = HashMap::new();
         for job in &jobs {
             if !lagrange.contains_key(&job.holders) {
@@ -685,8 +918,8 @@ impl Server {
         // Reconstruct and derive every seed, in parallel over owners.
         let names: Vec<&[u8]> = config.vectors().iter().map(|v| v.name.as_bytes()).collect();
         let revealed = &self.revealed;
-        let keys = &self.keys;
-        let included = &self.included;
+        let keys = &keys;
+        let included = &survivors.included;
         let per_owner: Vec<Vec<(Vec<MaskSeed>, Sign)>> = jobs
             .par_iter()
             .map(|job| -> Result<Vec<(Vec<MaskSeed>, Sign)>> {
@@ -694,10 +927,11 @@ impl Server {
                     .holders
                     .iter()
                     .map(|&w| {
-                        revealed[w as usize]
+                        let from_w = revealed.get(w).map(Vec::as_slice).unwrap_or_default();
+                        from_w
                             .binary_search_by_key(&job.owner, |s| s.owner)
                             .ok()
-                            .and_then(|k| revealed[w as usize].get(k))
+                            .and_then(|k| from_w.get(k))
                             .map(|s| &s.share)
                             .ok_or(Error::MissingEntry { client: job.owner })
                     })
@@ -717,21 +951,17 @@ impl Server {
                     ShareKind::MaskKey => {
                         let v = job.owner;
                         let sk = SecretKey::from_scalar(&secret);
-                        let advertised = keys
-                            .get(v as usize)
-                            .and_then(|k| k.as_ref())
-                            .ok_or(Error::MissingEntry { client: v })?;
+                        let advertised = keys.get(v).ok_or(Error::MissingEntry { client: v })?;
                         if sk.public_key() != advertised.mask_pk {
                             return Err(Error::ReconstructionMismatch { client: v });
                         }
                         let mut out = Vec::new();
                         for &u in graph.neighbors(v) {
-                            if !member(included, u) {
+                            if !included.contains(u) {
                                 continue;
                             }
                             let pk = keys
-                                .get(u as usize)
-                                .and_then(|k| k.as_ref())
+                                .get(u)
                                 .ok_or(Error::MissingEntry { client: u })?
                                 .mask_pk;
                             let shared = sk.agree(&pk)?;
@@ -748,7 +978,6 @@ impl Server {
             })
             .collect::<Result<_>>()?;
 
-        let mut sums = core::mem::take(&mut self.sums);
         for (j, (acc, spec)) in sums.iter_mut().zip(config.vectors()).enumerate() {
             let masks: Vec<(&MaskSeed, Sign)> = per_owner
                 .iter()
@@ -759,12 +988,17 @@ impl Server {
         }
         let output = Output {
             sums,
-            included: ids(&self.included),
+            included: survivors.included.to_vec(),
         };
-        self.release();
-        Ok(output)
+        let done = Completed {
+            asked: self.asked,
+            shared: survivors.shared,
+            output,
+        };
+        Ok((Phase::Completed(done), Vec::new()))
     }
 }
 
+mod sets;
 // Storing the state between rounds (the encoding is the wire format's).
 mod state;

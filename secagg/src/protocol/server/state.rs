@@ -1,89 +1,162 @@
 //! The server's state as bytes, so that a driver can store it between rounds
 //! (`docs/wire-format.md`, "Stored state"). It lives here, as a child of the server
-//! module, because it reads the server's private fields; the field encodings are the
+//! module, because it reads the phases' private fields; the field encodings are the
 //! wire format's.
+//!
+//! The layout predates the phases: every state starts with the round, the status and
+//! four id sets (`expected`, `received`, `shared`, `included`), then what the round
+//! holds. Each phase writes the sets it implies (the clients it asks, those that
+//! answered, `S2` and `U3` once they exist, empty before), and decoding refuses sets
+//! that no server in that round could hold, so that every state that decodes is one
+//! phase and re-encodes to the same bytes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{ids, Config, Output, Server, Status};
+use super::sets::{Answers, IdSet};
+use super::{
+    CollectingInputs, CollectingKeys, CollectingReveals, CollectingShares, CollectingSignatures,
+    Completed, Config, Included, Output, Phase, Server, Survivors,
+};
 use crate::crypto::aead::OVERHEAD;
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, Round};
 use crate::protocol::messages::encoding::{self as m, msg_type};
-use crate::protocol::messages::{RevealedShare, SealedShares, SEALED_SHARES_LEN};
+use crate::protocol::messages::{AdvertiseKeys, RevealedShare, SealedShares, SEALED_SHARES_LEN};
 use crate::protocol::transcript;
 use crate::ring::RingVec;
 use crate::wire::fields::{self, ID_LEN};
 use crate::wire::{pack, Reader, Writer};
 
+/// The four id sets of the layout, in order: `expected`, `received`, `shared`,
+/// `included`.
+type Sets = [Vec<ClientId>; 4];
+
+impl Phase {
+    /// The id sets this phase writes (see the module docs); `None` when aborted.
+    fn id_sets(&self, n: usize) -> Option<Sets> {
+        let all = || IdSet::all(n).to_vec();
+        Some(match self {
+            Phase::CollectingKeys(p) => [all(), p.keys.ids().to_vec(), vec![], vec![]],
+            Phase::CollectingShares(p) => [
+                p.keys.ids().to_vec(),
+                p.sealed.ids().to_vec(),
+                vec![],
+                vec![],
+            ],
+            Phase::CollectingInputs(p) => [
+                p.shared.to_vec(),
+                p.received.ids().to_vec(),
+                p.shared.to_vec(),
+                vec![],
+            ],
+            Phase::CollectingSignatures(p) => {
+                let s = &p.included.survivors;
+                [
+                    s.included.to_vec(),
+                    p.signatures.ids().to_vec(),
+                    s.shared.to_vec(),
+                    s.included.to_vec(),
+                ]
+            }
+            Phase::CollectingReveals(p) => {
+                let s = &p.included.survivors;
+                [
+                    p.asked.to_vec(),
+                    p.revealed.ids().to_vec(),
+                    s.shared.to_vec(),
+                    s.included.to_vec(),
+                ]
+            }
+            // A completed server records who was asked in round 4, nobody received
+            // (the round closed), S2 and U3.
+            Phase::Completed(c) => [
+                c.asked.to_vec(),
+                vec![],
+                c.shared.to_vec(),
+                c.output.included.clone(),
+            ],
+            Phase::Aborted(_) => return None,
+        })
+    }
+
+    /// The advertised keys the phase keeps.
+    fn keys(&self) -> Option<&Answers<AdvertiseKeys>> {
+        match self {
+            Phase::CollectingKeys(p) => Some(&p.keys),
+            Phase::CollectingShares(p) => Some(&p.keys),
+            Phase::CollectingInputs(p) => Some(&p.keys),
+            Phase::CollectingSignatures(p) => Some(&p.included.keys),
+            Phase::CollectingReveals(p) => Some(&p.included.keys),
+            Phase::Completed(_) | Phase::Aborted(_) => None,
+        }
+    }
+
+    /// The running sums (rounds 2–4).
+    fn sums(&self) -> Option<&[RingVec]> {
+        match self {
+            Phase::CollectingInputs(p) => Some(&p.sums),
+            Phase::CollectingSignatures(p) => Some(&p.included.sums),
+            Phase::CollectingReveals(p) => Some(&p.included.sums),
+            _ => None,
+        }
+    }
+}
+
 impl Server {
     /// The server's state as bytes: `01 f1`, the session id, the round and status, the
-    /// per-client flags, and whatever the current round still needs (advertised keys,
-    /// sealed shares awaiting routing, the running sums, consistency signatures,
-    /// revealed shares), or the output once completed. Restore it with
-    /// [`Server::from_bytes`] and the same configuration.
+    /// four id sets (the clients asked this round, those that answered, `S2`, `U3`),
+    /// and whatever the current round still needs (advertised keys, sealed shares
+    /// awaiting routing, the running sums, consistency signatures, revealed shares), or
+    /// the output once completed. Restore it with [`Server::from_bytes`] and the same
+    /// configuration.
     ///
     /// # Errors
     /// [`Error::AlreadyAborted`]: an aborted server has nothing worth storing.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let cfg = &*self.config;
         let n = cfg.n();
+        let sets = self.phase.id_sets(n).ok_or(Error::AlreadyAborted)?;
         let mut w = Writer::new();
         m::header(&mut w, msg_type::SERVER_STATE);
         w.bytes(cfg.session_id());
-        w.u8(self.round.number());
-        let output = match &self.status {
-            Status::Running => None,
-            Status::Completed(o) => Some(o),
-            Status::Aborted(_) => return Err(Error::AlreadyAborted),
-        };
-        w.u8(u8::from(output.is_some()));
-        for (what, flags) in [
-            ("expected", &self.expected),
-            ("received", &self.received),
-            ("shared", &self.shared),
-            ("included", &self.included),
-        ] {
-            fields::write_id_set(&mut w, what, n, &ids(flags))?;
+        w.u8(self.phase.round().number());
+        w.u8(u8::from(matches!(self.phase, Phase::Completed(_))));
+        for (what, set) in ["expected", "received", "shared", "included"]
+            .into_iter()
+            .zip(&sets)
+        {
+            fields::write_id_set(&mut w, what, n, set)?;
         }
-        if let Some(o) = output {
-            fields::write_id_set(&mut w, "output included", n, &o.included)?;
-            write_sums(&mut w, cfg, &o.sums)?;
+        if let Phase::Completed(c) = &self.phase {
+            fields::write_id_set(&mut w, "output included", n, &c.output.included)?;
+            write_sums(&mut w, cfg, &c.output.sums)?;
             return Ok(w.into_bytes());
         }
         // Advertised keys of the clients still holding some.
-        let with_keys: Vec<ClientId> = (0..n as ClientId)
-            .filter(|&i| self.keys.get(i as usize).is_some_and(Option::is_some))
-            .collect();
-        fields::write_id_set(&mut w, "keys", n, &with_keys)?;
-        for &i in &with_keys {
-            if let Some(Some(k)) = self.keys.get(i as usize) {
+        if let Some(keys) = self.phase.keys() {
+            fields::write_id_set(&mut w, "keys", n, &keys.ids().to_vec())?;
+            for (_, k) in keys.iter() {
                 m::write_advertise(&mut w, cfg, k)?;
             }
         }
-        if self.round == Round::ShareKeys {
-            write_lists(&mut w, n, &self.sealed, |w, s: &SealedShares| {
+        if let Phase::CollectingShares(p) = &self.phase {
+            write_lists(&mut w, n, &p.sealed, |w, s: &SealedShares| {
                 fields::write_id(w, s.to);
                 fields::write_sealed(w, "sealed shares", SEALED_SHARES_LEN, &s.ciphertext)
             })?;
         }
-        if self.round >= Round::MaskedInputCollection {
-            write_sums(&mut w, cfg, &self.sums)?;
+        if let Some(sums) = self.phase.sums() {
+            write_sums(&mut w, cfg, sums)?;
         }
-        if self.round == Round::ConsistencyCheck {
-            let signed: Vec<ClientId> = (0..n as ClientId)
-                .filter(|&i| self.signatures.get(i as usize).is_some_and(Option::is_some))
-                .collect();
-            fields::write_id_set(&mut w, "signatures", n, &signed)?;
-            for &i in &signed {
-                if let Some(Some(sig)) = self.signatures.get(i as usize) {
-                    fields::write_signature(&mut w, sig);
-                }
+        if let Phase::CollectingSignatures(p) = &self.phase {
+            fields::write_id_set(&mut w, "signatures", n, &p.signatures.ids().to_vec())?;
+            for (_, sig) in p.signatures.iter() {
+                fields::write_signature(&mut w, sig);
             }
         }
-        if self.round == Round::Unmasking {
-            write_lists(&mut w, n, &self.revealed, |w, s: &RevealedShare| {
+        if let Phase::CollectingReveals(p) = &self.phase {
+            write_lists(&mut w, n, &p.revealed, |w, s: &RevealedShare| {
                 fields::write_id(w, s.owner);
                 m::write_share_kind(w, s.kind);
                 fields::write_share_value(w, &s.share);
@@ -100,7 +173,8 @@ impl Server {
     /// errors of the wire format (kind [`ErrorKind::Encoding`](crate::ErrorKind)) for
     /// bytes that are not a stored server state: truncated, trailing, unknown version,
     /// type, round or status, out-of-range or unsorted ids, non-canonical values,
-    /// lists longer than the largest neighbourhood.
+    /// lists longer than the largest neighbourhood, and id sets that no server in the
+    /// stored round holds ([`Error::InvalidTag`] for the round).
     pub fn from_bytes(config: Arc<Config>, bytes: &[u8]) -> Result<Server> {
         let cfg = &*config;
         let n = cfg.n();
@@ -131,112 +205,134 @@ impl Server {
                 })
             }
         };
-        let mut flags = || -> Result<Vec<bool>> {
-            let set = fields::read_id_set(&mut r, "client flags", n)?;
-            let mut f = vec![false; n];
-            for id in set {
-                if let Some(x) = f.get_mut(id as usize) {
-                    *x = true;
-                }
+        let mut set = || -> Result<IdSet> {
+            Ok(IdSet::new(
+                n,
+                fields::read_id_set(&mut r, "client flags", n)?,
+            ))
+        };
+        let expected = set()?;
+        let received = set()?;
+        let shared = set()?;
+        let included = set()?;
+        // The sets must be those of a server in `round`.
+        let fits = |ok: bool| {
+            if ok {
+                Ok(())
+            } else {
+                Err(Error::InvalidTag {
+                    what: "server state round (for its id sets)",
+                    found: round_byte,
+                })
             }
-            Ok(f)
         };
-        let expected = flags()?;
-        let received = flags()?;
-        let shared = flags()?;
-        let included = flags()?;
-        let mut server = Server {
-            round,
-            status: Status::Running,
-            expected,
-            received,
-            keys: vec![None; n],
-            key_owner: HashMap::new(),
-            sealed: vec![Vec::new(); n],
-            shared,
-            sums: zero_sums(cfg),
-            included,
-            survivor_transcript: Vec::new(),
-            signatures: vec![None; n],
-            revealed: vec![Vec::new(); n],
-            config: Arc::clone(&config),
-        };
+        let nested = expected.is_subset(&included) && included.is_subset(&shared);
         if completed {
-            let included = fields::read_id_set(&mut r, "output included", n)?;
+            fits(round == Round::Unmasking && received.is_empty() && nested)?;
+            let output_included = fields::read_id_set(&mut r, "output included", n)?;
+            fits(output_included == included.to_vec())?;
             let sums = read_sums(&mut r, cfg)?;
             r.finish()?;
-            server.status = Status::Completed(Output { sums, included });
-            server.release();
-            return Ok(server);
+            let phase = Phase::Completed(Completed {
+                asked: expected,
+                shared,
+                output: Output {
+                    sums,
+                    included: output_included,
+                },
+            });
+            return Ok(Server { config, phase });
         }
+        let none = shared.is_empty() && included.is_empty();
+        fits(match round {
+            Round::AdvertiseKeys => expected == IdSet::all(n) && none,
+            Round::ShareKeys => none,
+            Round::MaskedInputCollection => expected == shared && included.is_empty(),
+            Round::ConsistencyCheck => expected == included && nested,
+            Round::Unmasking => nested,
+        })?;
+        let mut keys = Answers::new(n);
         for id in fields::read_id_set(&mut r, "keys", n)? {
-            let keys = m::read_advertise(&mut r, cfg)?;
-            if round == Round::AdvertiseKeys {
-                server.key_owner.insert(keys.enc_pk.to_bytes(), id);
-                server.key_owner.insert(keys.mask_pk.to_bytes(), id);
-            }
-            if let Some(slot) = server.keys.get_mut(id as usize) {
-                *slot = Some(keys);
-            }
+            keys.insert(id, m::read_advertise(&mut r, cfg)?);
         }
-        if round == Round::ShareKeys {
-            let min = ID_LEN + 2 + OVERHEAD;
-            read_lists(
-                &mut r,
-                n,
-                k,
-                min,
-                &mut server.sealed,
-                |r, _, index, prev| {
+        let phase = match round {
+            Round::AdvertiseKeys => {
+                fits(keys.ids() == received)?;
+                let mut key_owner = HashMap::new();
+                for (id, k) in keys.iter() {
+                    key_owner.insert(k.enc_pk.to_bytes(), id);
+                    key_owner.insert(k.mask_pk.to_bytes(), id);
+                }
+                Phase::CollectingKeys(CollectingKeys { keys, key_owner })
+            }
+            Round::ShareKeys => {
+                fits(keys.ids() == expected)?;
+                let min = ID_LEN + 2 + OVERHEAD;
+                let sealed = read_lists(&mut r, n, k, min, |r, _, index, prev| {
                     let to = fields::read_id(r, "sealed shares entries", n)?;
                     m::ascending("sealed shares entries", prev, to, index)?;
                     let ciphertext = fields::read_sealed(r, "sealed shares", SEALED_SHARES_LEN)?;
                     Ok(SealedShares { to, ciphertext })
-                },
-            )?;
-        }
-        if round >= Round::MaskedInputCollection {
-            server.sums = read_sums(&mut r, cfg)?;
-        }
-        if round == Round::ConsistencyCheck {
-            for id in fields::read_id_set(&mut r, "signatures", n)? {
-                let sig = fields::read_signature(&mut r)?;
-                if let Some(slot) = server.signatures.get_mut(id as usize) {
-                    *slot = Some(sig);
+                })?;
+                fits(sealed.ids() == received)?;
+                Phase::CollectingShares(CollectingShares { keys, sealed })
+            }
+            Round::MaskedInputCollection => {
+                let sums = read_sums(&mut r, cfg)?;
+                let mut answered = Answers::new(n);
+                for id in received.iter() {
+                    answered.insert(id, ());
                 }
+                Phase::CollectingInputs(CollectingInputs {
+                    keys,
+                    shared,
+                    sums,
+                    received: answered,
+                })
             }
-            if cfg.is_malicious() {
-                server.survivor_transcript =
-                    transcript::consistency(cfg.session_id(), &ids(&server.included));
+            Round::ConsistencyCheck => {
+                let sums = read_sums(&mut r, cfg)?;
+                let mut signatures = Answers::new(n);
+                for id in fields::read_id_set(&mut r, "signatures", n)? {
+                    signatures.insert(id, fields::read_signature(&mut r)?);
+                }
+                fits(signatures.ids() == received)?;
+                let transcript = transcript::consistency(cfg.session_id(), &included.to_vec());
+                Phase::CollectingSignatures(CollectingSignatures {
+                    included: Included {
+                        keys,
+                        survivors: Survivors::new(cfg, shared, included),
+                        sums,
+                    },
+                    transcript,
+                    signatures,
+                })
             }
-        }
-        if round == Round::Unmasking {
-            let min = ID_LEN + 1 + 32;
-            read_lists(
-                &mut r,
-                n,
-                k,
-                min,
-                &mut server.revealed,
-                |r, from, index, prev| {
+            Round::Unmasking => {
+                let sums = read_sums(&mut r, cfg)?;
+                let min = ID_LEN + 1 + 32;
+                let revealed = read_lists(&mut r, n, k, min, |r, from, index, prev| {
                     let owner = fields::read_id(r, "revealed shares", n)?;
                     m::ascending("revealed shares", prev, owner, index)?;
                     let kind = m::read_share_kind(r)?;
                     let share = fields::read_share_value(r, from)?;
                     Ok(RevealedShare { owner, kind, share })
-                },
-            )?;
-        }
+                })?;
+                fits(revealed.ids() == received)?;
+                Phase::CollectingReveals(CollectingReveals {
+                    included: Included {
+                        keys,
+                        survivors: Survivors::new(cfg, shared, included),
+                        sums,
+                    },
+                    asked: expected,
+                    revealed,
+                })
+            }
+        };
         r.finish()?;
-        Ok(server)
+        Ok(Server { config, phase })
     }
-}
-
-fn zero_sums(cfg: &Config) -> Vec<RingVec> {
-    cfg.vectors()
-        .iter()
-        .map(|v| RingVec::zeros(&v.ring, v.dim))
-        .collect()
 }
 
 fn write_sums(w: &mut Writer, cfg: &Config, sums: &[RingVec]) -> Result<()> {
@@ -272,15 +368,16 @@ fn read_sums(r: &mut Reader<'_>, cfg: &Config) -> Result<Vec<RingVec>> {
 fn write_lists<T>(
     w: &mut Writer,
     n: usize,
-    lists: &[Vec<T>],
+    lists: &Answers<Vec<T>>,
     mut entry: impl FnMut(&mut Writer, &T) -> Result<()>,
 ) -> Result<()> {
-    let owners: Vec<ClientId> = (0..n as ClientId)
-        .filter(|&i| lists.get(i as usize).is_some_and(|l| !l.is_empty()))
+    let owners: Vec<ClientId> = lists
+        .iter()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(i, _)| i)
         .collect();
     fields::write_id_set(w, "list owners", n, &owners)?;
-    for &i in &owners {
-        let list = lists.get(i as usize).map(Vec::as_slice).unwrap_or_default();
+    for (_, list) in lists.iter().filter(|(_, l)| !l.is_empty()) {
         w.length_u32("list entries", list.len())?;
         for e in list {
             entry(w, e)?;
@@ -289,16 +386,16 @@ fn write_lists<T>(
     Ok(())
 }
 
-/// Reads what [`write_lists`] wrote into `lists` (one slot per client); `entry` gets
-/// the list's owner, the entry's index and the previous id of the list.
+/// Reads what [`write_lists`] wrote; `entry` gets the list's owner, the entry's index
+/// and the previous id of the list.
 fn read_lists<T>(
     r: &mut Reader<'_>,
     n: usize,
     max: usize,
     min_entry: usize,
-    lists: &mut [Vec<T>],
     mut entry: impl FnMut(&mut Reader<'_>, ClientId, usize, &mut Option<ClientId>) -> Result<T>,
-) -> Result<()> {
+) -> Result<Answers<Vec<T>>> {
+    let mut lists = Answers::new(n);
     for owner in fields::read_id_set(r, "list owners", n)? {
         let count = r.count("list entries", max, min_entry)?;
         if count == 0 {
@@ -313,9 +410,97 @@ fn read_lists<T>(
         for index in 0..count {
             out.push(entry(r, owner, index, &mut prev)?);
         }
-        if let Some(slot) = lists.get_mut(owner as usize) {
-            *slot = out;
+        lists.insert(owner, out);
+    }
+    Ok(lists)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::config::Config;
+    use crate::ring::Ring;
+
+    fn config() -> Arc<Config> {
+        Arc::new(
+            Config::builder(4, 2)
+                .vector("", 3, Ring::pow2(8).unwrap())
+                .build()
+                .unwrap(),
+        )
+    }
+
+    /// The fresh server's bytes with the id set at `index` (0..4) replaced.
+    fn with_set(cfg: &Arc<Config>, index: usize, ids: &[ClientId]) -> Vec<u8> {
+        let b = Server::new(Arc::clone(cfg)).to_bytes().unwrap();
+        let len = fields::id_set_len(cfg.n());
+        let at = 2 + 32 + 2 + index * len;
+        let mut w = Writer::new();
+        fields::write_id_set(&mut w, "set", cfg.n(), ids).unwrap();
+        let mut x = b;
+        x[at..at + len].copy_from_slice(&w.into_bytes());
+        x
+    }
+
+    /// Runs a whole semi-honest session without drop-outs; returns the server, the
+    /// stored state after each close, and who was included.
+    fn completed() -> (Arc<Config>, Server, Vec<Vec<u8>>) {
+        use crate::crypto::rng::seeded_rng;
+        use crate::protocol::client::Client;
+        let cfg = config();
+        let mut rng = seeded_rng([3; 32]);
+        let mut clients = Vec::new();
+        let mut srv = Server::new(Arc::clone(&cfg));
+        for id in 0..4 {
+            let x = vec![RingVec::zeros(&cfg.vectors()[0].ring, 3)];
+            let (c, m) = Client::new(Arc::clone(&cfg), id, x, None, &mut rng).unwrap();
+            srv.receive(id, m).unwrap();
+            clients.push(c);
+        }
+        let mut stored = Vec::new();
+        loop {
+            let msgs = srv.close_round().unwrap();
+            stored.push(srv.to_bytes().unwrap());
+            if msgs.is_empty() {
+                return (cfg, srv, stored);
+            }
+            for (id, msg) in msgs {
+                let answer = clients[id as usize].handle(msg, &mut rng).unwrap();
+                srv.receive(id, answer).unwrap();
+            }
         }
     }
-    Ok(())
+
+    #[test]
+    fn a_completed_state_keeps_its_sets_and_awaits_nobody() {
+        let (cfg, srv, stored) = completed();
+        assert_eq!(srv.output().unwrap().included, vec![0, 1, 2, 3]);
+        assert!(srv.awaited().is_empty() && srv.received().is_empty());
+        let done = stored.last().unwrap();
+        // Round 4, completed; asked U3, received nobody, S2, U3 (4 clients: one byte
+        // per set, most significant bit first).
+        assert_eq!(&done[34..40], &[4, 1, 0xf0, 0x00, 0xf0, 0xf0]);
+        let back = Server::from_bytes(Arc::clone(&cfg), done).unwrap();
+        assert_eq!(back.output(), srv.output());
+        assert_eq!(&back.to_bytes().unwrap(), done);
+        // Someone received after the close, U3 not inside S2, or another round: no
+        // completed server holds these.
+        for (at, byte) in [(37, 0x80), (38, 0x70), (34, 2)] {
+            let mut x = done.clone();
+            x[at] = byte;
+            let e = Server::from_bytes(Arc::clone(&cfg), &x).unwrap_err();
+            assert!(matches!(e, Error::InvalidTag { .. }), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn sets_that_no_round_0_server_holds_are_refused() {
+        let cfg = config();
+        let fresh = Server::new(Arc::clone(&cfg)).to_bytes().unwrap();
+        assert_eq!(with_set(&cfg, 0, &[0, 1, 2, 3]), fresh);
+        for (index, ids) in [(0, &[0, 1, 2][..]), (1, &[1]), (2, &[0]), (3, &[2])] {
+            let e = Server::from_bytes(Arc::clone(&cfg), &with_set(&cfg, index, ids)).unwrap_err();
+            assert!(matches!(e, Error::InvalidTag { found: 0, .. }), "{e:?}");
+        }
+    }
 }
