@@ -45,17 +45,8 @@ create_exception!(
     "The caller used the API in a way it does not allow (wrong state, bad configuration)."
 );
 
-/// The variant name of `e`: its `Debug` form up to the first field.
-fn variant_name(e: &Error) -> String {
-    let debug = format!("{e:?}");
-    let end = debug
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(debug.len());
-    debug[..end].to_owned()
-}
-
-/// Converts a Rust error into the Python exception of its kind, with `kind` and `variant`
-/// attributes set.
+/// Converts a Rust error into the Python exception of its kind, with `kind` (from
+/// [`Error::kind`]) and `variant` (from [`Error::name`]) attributes set.
 pub fn to_py(e: Error) -> PyErr {
     let kind = e.kind();
     let msg = e.to_string();
@@ -72,7 +63,7 @@ pub fn to_py(e: Error) -> PyErr {
         // Setting attributes on a fresh exception instance cannot fail in practice; if it
         // did, the exception would still carry its class and message.
         let _ = value.setattr("kind", kind.to_string());
-        let _ = value.setattr("variant", variant_name(&e));
+        let _ = value.setattr("variant", e.name());
     });
     err
 }

@@ -4,7 +4,7 @@
 //! A session is named by a *seed* string. The seed, the float encoding and every
 //! protocol parameter go into the config's context and therefore its session id, so a
 //! client started with any different flag is refused at the hello
-//! ([`secagg::Error::Rejected`]: "session ids differ").
+//! ([`TransportError::Rejected`](crate::error::TransportError::Rejected): "session ids differ").
 
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use secagg::crypto::aead::OVERHEAD;
 use secagg::crypto::keys::KEY_LEN;
 use secagg::crypto::rng::{seeded_rng, Rng};
 use secagg::crypto::ClientId;
-use secagg::error::{Error, Result};
+use secagg::error::{Error, Misuse, Result};
 use secagg::protocol::client::SHARE_PLAINTEXT_LEN;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{ClientMessage, MaskedInput};
@@ -227,18 +227,18 @@ impl Session {
     /// The protocol input for quantized words.
     ///
     /// # Errors
-    /// [`Error::VectorLengthMismatch`] when the words are not `d` long.
+    /// [`Misuse::VectorLengthMismatch`] when the words are not `d` long.
     pub fn ring_input(&self, words: &QuantizeOutput) -> Result<Vec<RingVec>> {
         let spec = self
             .config
             .vectors()
             .first()
-            .ok_or(Error::InvalidVectorCount { count: 0 })?;
+            .ok_or(Error::Misuse(Misuse::InvalidVectorCount { count: 0 }))?;
         if words.words().len() != spec.dim {
-            return Err(Error::VectorLengthMismatch {
+            return Err(Error::Misuse(Misuse::VectorLengthMismatch {
                 expected: spec.dim,
                 found: words.words().len(),
-            });
+            }));
         }
         Ok(vec![RingVec::from_u64s(&spec.ring, words.words())])
     }

@@ -11,4 +11,6 @@ pub mod ring;
 pub mod sim;
 pub mod wire;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{
+    CryptoError, EncodingError, Error, ErrorKind, Misuse, PeerMisbehaved, Result, ThresholdError,
+};

@@ -11,11 +11,11 @@
 //! Where the threshold `t` bites (the full rules are in `docs/protocol.md`):
 //! * after rounds 0 and 1 the server keeps the largest set of survivors in which every
 //!   member has at least `t` surviving neighbours (the `t`-core; the others are dropped
-//!   too) and aborts with [`Error::TooFewSurvivors`] if that set is empty;
+//!   too) and aborts with [`ThresholdError::TooFewSurvivors`] if that set is empty;
 //! * from round 2 on the included set `U3` is fixed (masked inputs are summed as they
 //!   arrive), and every secret the server will need — `b_u` for `u ∈ U3`, the masking
 //!   key of each dropped `v` with a neighbour in `U3` — must keep `t` share holders
-//!   among the clients still answering, else [`Error::CannotReconstruct`].
+//!   among the clients still answering, else [`ThresholdError::CannotReconstruct`].
 //!
 //! The state is plain data (keys, ciphertexts, sums, flags) so that a driver can store
 //! it between rounds once the wire-format layer gives it an encoding.
@@ -40,7 +40,9 @@ use crate::crypto::keys::SecretKey;
 use crate::crypto::prg::{self, Sign};
 use crate::crypto::shamir::{eval_point, LagrangeAtZero, SecretScalar, Share};
 use crate::crypto::ClientId;
-use crate::error::{Error, Result};
+use crate::error::{
+    CryptoError, EncodingError, Error, Misuse, PeerMisbehaved, Result, ThresholdError,
+};
 use crate::ring::RingVec;
 
 /// Length of one sealed pair of shares on the wire.
@@ -175,43 +177,49 @@ impl Server {
     fn check_running(&self) -> Result<()> {
         match &self.status {
             Status::Running => Ok(()),
-            Status::Completed(_) => Err(Error::AlreadyCompleted),
-            Status::Aborted(_) => Err(Error::AlreadyAborted),
+            Status::Completed(_) => Err(Error::Misuse(Misuse::AlreadyCompleted)),
+            Status::Aborted(_) => Err(Error::Misuse(Misuse::AlreadyAborted)),
         }
     }
 
     /// Accepts one client message for the current round. A rejected message leaves the
     /// server exactly as it was.
     ///
-    /// # Errors
-    /// [`Error::AlreadyCompleted`], [`Error::AlreadyAborted`], [`Error::UnknownClient`],
-    /// [`Error::RoundClosed`] (late), [`Error::UnexpectedMessage`] (a later round, or
-    /// one this threat model does not have), [`Error::DroppedClient`],
-    /// [`Error::DuplicateMessage`], and the content checks of each round (signatures,
-    /// repeated keys, recipients of sealed shares, vector shapes, revealed shares).
+    /// # Errors [`Misuse::AlreadyCompleted`], [`Misuse::AlreadyAborted`],
+    /// [`PeerMisbehaved::UnknownClient`], [`PeerMisbehaved::RoundClosed`] (late),
+    /// [`PeerMisbehaved::UnexpectedMessage`] (a later round, or one this threat model does
+    /// not have), [`PeerMisbehaved::DroppedClient`], [`PeerMisbehaved::DuplicateMessage`],
+    /// and the content checks of each round (signatures, repeated keys, recipients of
+    /// sealed shares, vector shapes, revealed shares).
     pub fn receive(&mut self, from: ClientId, msg: ClientMessage) -> Result<()> {
         self.check_running()?;
         if !self.config.contains(from) {
-            return Err(Error::UnknownClient { client: from });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                client: from,
+            }));
         }
         let r = msg.round();
         if r > self.round || !self.config.rounds().contains(&r) {
-            return Err(Error::UnexpectedMessage {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
                 expected: self.round,
                 found: r,
-            });
+            }));
         }
         if r < self.round {
-            return Err(Error::RoundClosed { round: r });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::RoundClosed {
+                round: r,
+            }));
         }
         if !member(&self.expected, from) {
-            return Err(Error::DroppedClient { client: from });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DroppedClient {
+                client: from,
+            }));
         }
         if member(&self.received, from) {
-            return Err(Error::DuplicateMessage {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateMessage {
                 client: from,
                 round: r,
-            });
+            }));
         }
         let i = from as usize;
         match msg {
@@ -232,9 +240,11 @@ impl Server {
                 let vk = self
                     .config
                     .verifying_key(from)
-                    .ok_or(Error::UnknownClient { client: from })?;
+                    .ok_or(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                        client: from,
+                    }))?;
                 vk.verify_strict(&self.survivor_transcript, &m.signature)
-                    .map_err(|_| Error::BadSignature { client: from })?;
+                    .map_err(|_| Error::Crypto(CryptoError::BadSignature { client: from }))?;
                 self.signatures[i] = Some(m.signature);
             }
             ClientMessage::UnmaskShares(m) => {
@@ -249,27 +259,35 @@ impl Server {
     fn check_advertise(&self, from: ClientId, m: &AdvertiseKeys) -> Result<()> {
         match (self.config.verifying_key(from), m.signature) {
             (None, None) => {}
-            (None, Some(_)) => return Err(Error::UnexpectedSignature { client: from }),
-            (Some(_), None) => return Err(Error::MissingSignature { client: from }),
+            (None, Some(_)) => {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedSignature {
+                    client: from,
+                }))
+            }
+            (Some(_), None) => {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MissingSignature {
+                    client: from,
+                }))
+            }
             (Some(vk), Some(sig)) => {
                 let t =
                     transcript::advertise(self.config.session_id(), from, &m.enc_pk, &m.mask_pk);
                 vk.verify_strict(&t, &sig)
-                    .map_err(|_| Error::BadSignature { client: from })?;
+                    .map_err(|_| Error::Crypto(CryptoError::BadSignature { client: from }))?;
             }
         }
         if m.enc_pk == m.mask_pk {
-            return Err(Error::DuplicateKey {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
                 first: from,
                 second: from,
-            });
+            }));
         }
         for k in [&m.enc_pk, &m.mask_pk] {
             if let Some(&other) = self.key_owner.get(k.as_bytes()) {
-                return Err(Error::DuplicateKey {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
                     first: other,
                     second: from,
-                });
+                }));
             }
         }
         Ok(())
@@ -282,33 +300,41 @@ impl Server {
         let mut seen: Vec<ClientId> = Vec::with_capacity(shares.len());
         for s in shares {
             if !self.config.contains(s.to) {
-                return Err(Error::UnknownClient { client: s.to });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                    client: s.to,
+                }));
             }
             if !graph.are_neighbors(from, s.to) {
-                return Err(Error::NotANeighbor {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
                     client: from,
                     other: s.to,
-                });
+                }));
             }
             if !member(&self.expected, s.to) {
-                return Err(Error::AliveAfterDead { client: s.to });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+                    client: s.to,
+                }));
             }
             if s.ciphertext.len() != SEALED_SHARES_LEN {
-                return Err(Error::InvalidLength {
+                return Err(Error::Encoding(EncodingError::InvalidLength {
                     what: "sealed shares",
                     expected: SEALED_SHARES_LEN,
                     found: s.ciphertext.len(),
-                });
+                }));
             }
             seen.push(s.to);
         }
         seen.sort_unstable();
         if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
-            return Err(Error::DuplicateEntry { client: w[0] });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                client: w[0],
+            }));
         }
         for &v in graph.neighbors(from) {
             if member(&self.expected, v) && seen.binary_search(&v).is_err() {
-                return Err(Error::MissingEntry { client: v });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
+                    client: v,
+                }));
             }
         }
         Ok(())
@@ -317,17 +343,17 @@ impl Server {
     fn add_masked_input(&mut self, from: ClientId, m: MaskedInput) -> Result<()> {
         let specs = self.config.vectors();
         if m.vectors.len() != specs.len() {
-            return Err(Error::MaskedInputMismatch {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::MaskedInputMismatch {
                 client: from,
                 vector: m.vectors.len().min(specs.len()),
-            });
+            }));
         }
         for (j, (y, spec)) in m.vectors.iter().zip(specs).enumerate() {
             if y.len() != spec.dim || !y.fits(&spec.ring) {
-                return Err(Error::MaskedInputMismatch {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MaskedInputMismatch {
                     client: from,
                     vector: j,
-                });
+                }));
             }
         }
         // Shapes were checked above, so no add can fail half-way.
@@ -344,16 +370,20 @@ impl Server {
         let mut shares = m.shares;
         for s in &shares {
             if !self.config.contains(s.owner) {
-                return Err(Error::UnknownClient { client: s.owner });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                    client: s.owner,
+                }));
             }
             if !graph.are_neighbors(from, s.owner) {
-                return Err(Error::NotANeighbor {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
                     client: from,
                     other: s.owner,
-                });
+                }));
             }
             if !member(&self.shared, s.owner) {
-                return Err(Error::AliveAfterDead { client: s.owner });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+                    client: s.owner,
+                }));
             }
             let kind = if member(&self.included, s.owner) {
                 ShareKind::SelfMask
@@ -361,22 +391,28 @@ impl Server {
                 ShareKind::MaskKey
             };
             if s.kind != kind {
-                return Err(Error::WrongShareKind {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::WrongShareKind {
                     client: from,
                     owner: s.owner,
-                });
+                }));
             }
             if s.share.x() != eval_point(from) {
-                return Err(Error::MisaddressedShares { from });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MisaddressedShares {
+                    from,
+                }));
             }
         }
         shares.sort_unstable_by_key(|s| s.owner);
         if let Some(w) = shares.windows(2).find(|w| w[0].owner == w[1].owner) {
-            return Err(Error::DuplicateEntry { client: w[0].owner });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                client: w[0].owner,
+            }));
         }
         for &v in graph.neighbors(from) {
             if member(&self.shared, v) && shares.binary_search_by_key(&v, |s| s.owner).is_err() {
-                return Err(Error::MissingEntry { client: v });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
+                    client: v,
+                }));
             }
         }
         Ok(shares)
@@ -386,10 +422,10 @@ impl Server {
     /// messages for the clients that go on (empty after the last round, when
     /// [`Server::output`] becomes available).
     ///
-    /// # Errors
-    /// [`Error::TooFewSurvivors`] or [`Error::CannotReconstruct`] (the session aborts),
-    /// [`Error::ReconstructionMismatch`] (a neighbour revealed a bad share; aborts),
-    /// [`Error::AlreadyCompleted`], [`Error::AlreadyAborted`].
+    /// # Errors [`ThresholdError::TooFewSurvivors`] or
+    /// [`ThresholdError::CannotReconstruct`] (the session aborts),
+    /// [`PeerMisbehaved::ReconstructionMismatch`] (a neighbour revealed a bad share;
+    /// aborts), [`Misuse::AlreadyCompleted`], [`Misuse::AlreadyAborted`].
     pub fn close_round(&mut self) -> Result<Vec<(ClientId, ServerMessage)>> {
         self.check_running()?;
         let result = match self.round {
@@ -466,11 +502,11 @@ impl Server {
         if core.iter().any(|&c| c) {
             Ok(())
         } else {
-            Err(Error::TooFewSurvivors {
+            Err(Error::Threshold(ThresholdError::TooFewSurvivors {
                 round: self.round,
                 threshold: self.config.threshold(),
                 survivors: self.received.iter().filter(|&&r| r).count(),
-            })
+            }))
         }
     }
 
@@ -557,12 +593,12 @@ impl Server {
             if needed {
                 let got = count(u);
                 if got < t {
-                    return Err(Error::CannotReconstruct {
+                    return Err(Error::Threshold(ThresholdError::CannotReconstruct {
                         round: self.round,
                         client: u,
                         needed: t,
                         got,
-                    });
+                    }));
                 }
             }
         }
@@ -571,11 +607,11 @@ impl Server {
 
     fn close_masked_input(&mut self) -> Result<Vec<(ClientId, ServerMessage)>> {
         if !self.received.iter().any(|&r| r) {
-            return Err(Error::TooFewSurvivors {
+            return Err(Error::Threshold(ThresholdError::TooFewSurvivors {
                 round: self.round,
                 threshold: self.config.threshold(),
                 survivors: 0,
-            });
+            }));
         }
         self.included = self.received.clone();
         self.check_reconstructible(&self.included)?;
@@ -704,12 +740,14 @@ impl Server {
                             .ok()
                             .and_then(|k| revealed[w as usize].get(k))
                             .map(|s| &s.share)
-                            .ok_or(Error::MissingEntry { client: job.owner })
+                            .ok_or(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
+                                client: job.owner,
+                            }))
                     })
                     .collect::<Result<_>>()?;
-                let coeffs = lagrange
-                    .get(&job.holders)
-                    .ok_or(Error::NotEnoughShares { needed: t, got: 0 })?;
+                let coeffs = lagrange.get(&job.holders).ok_or(Error::Threshold(
+                    ThresholdError::NotEnoughShares { needed: t, got: 0 },
+                ))?;
                 let secret: SecretScalar = coeffs.combine(&shares)?;
                 match job.kind {
                     ShareKind::SelfMask => {
@@ -722,12 +760,13 @@ impl Server {
                     ShareKind::MaskKey => {
                         let v = job.owner;
                         let sk = SecretKey::from_scalar(&secret);
-                        let advertised = keys
-                            .get(v as usize)
-                            .and_then(|k| k.as_ref())
-                            .ok_or(Error::MissingEntry { client: v })?;
+                        let advertised = keys.get(v as usize).and_then(|k| k.as_ref()).ok_or(
+                            Error::PeerMisbehaved(PeerMisbehaved::MissingEntry { client: v }),
+                        )?;
                         if sk.public_key() != advertised.mask_pk {
-                            return Err(Error::ReconstructionMismatch { client: v });
+                            return Err(Error::PeerMisbehaved(
+                                PeerMisbehaved::ReconstructionMismatch { client: v },
+                            ));
                         }
                         let mut out = Vec::new();
                         for &u in graph.neighbors(v) {
@@ -737,7 +776,9 @@ impl Server {
                             let pk = keys
                                 .get(u as usize)
                                 .and_then(|k| k.as_ref())
-                                .ok_or(Error::MissingEntry { client: u })?
+                                .ok_or(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
+                                    client: u,
+                                }))?
                                 .mask_pk;
                             let shared = sk.agree(&pk)?;
                             let seeds = names

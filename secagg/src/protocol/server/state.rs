@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::{ids, Config, Output, Server, Status};
 use crate::crypto::aead::OVERHEAD;
 use crate::crypto::ClientId;
-use crate::error::{Error, Result};
+use crate::error::{EncodingError, Error, Misuse, Result};
 use crate::protocol::messages::{RevealedShare, Round, SealedShares};
 use crate::protocol::server::SEALED_SHARES_LEN;
 use crate::protocol::transcript;
@@ -26,7 +26,7 @@ impl Server {
     /// [`Server::from_bytes`] and the same configuration.
     ///
     /// # Errors
-    /// [`Error::AlreadyAborted`]: an aborted server has nothing worth storing.
+    /// [`Misuse::AlreadyAborted`]: an aborted server has nothing worth storing.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let cfg = &*self.config;
         let n = cfg.n();
@@ -37,7 +37,7 @@ impl Server {
         let output = match &self.status {
             Status::Running => None,
             Status::Completed(o) => Some(o),
-            Status::Aborted(_) => return Err(Error::AlreadyAborted),
+            Status::Aborted(_) => return Err(Error::Misuse(Misuse::AlreadyAborted)),
         };
         w.u8(u8::from(output.is_some()));
         for (what, flags) in [
@@ -97,7 +97,7 @@ impl Server {
     /// Restores a server stored with [`Server::to_bytes`] under `config`.
     ///
     /// # Errors
-    /// [`Error::StateSessionMismatch`] for a state of another session; the decoding
+    /// [`Misuse::StateSessionMismatch`] for a state of another session; the decoding
     /// errors of the wire format (kind [`ErrorKind::Encoding`](crate::ErrorKind)) for
     /// bytes that are not a stored server state: truncated, trailing, unknown version,
     /// type, round or status, out-of-range or unsorted ids, non-canonical values,
@@ -109,27 +109,27 @@ impl Server {
         let mut r = Reader::new(bytes);
         match m::read_header(&mut r)? {
             msg_type::SERVER_STATE => {}
-            found => return Err(Error::UnknownMessageType { found }),
+            found => return Err(Error::Encoding(EncodingError::UnknownMessageType { found })),
         }
         let sid: [u8; 32] = r.array("session id")?;
         if &sid != cfg.session_id() {
-            return Err(Error::StateSessionMismatch);
+            return Err(Error::Misuse(Misuse::StateSessionMismatch));
         }
         let round_byte = r.u8("round")?;
         let round = Round::from_number(round_byte)
             .filter(|r| cfg.rounds().contains(r))
-            .ok_or(Error::InvalidTag {
+            .ok_or(Error::Encoding(EncodingError::InvalidTag {
                 what: "round",
                 found: round_byte,
-            })?;
+            }))?;
         let completed = match r.u8("status")? {
             0 => false,
             1 => true,
             found => {
-                return Err(Error::InvalidTag {
+                return Err(Error::Encoding(EncodingError::InvalidTag {
                     what: "status",
                     found,
-                })
+                }))
             }
         };
         let mut flags = || -> Result<Vec<bool>> {
@@ -242,10 +242,10 @@ fn zero_sums(cfg: &Config) -> Vec<RingVec> {
 
 fn write_sums(w: &mut Writer, cfg: &Config, sums: &[RingVec]) -> Result<()> {
     if sums.len() != cfg.vectors().len() {
-        return Err(Error::InputCount {
+        return Err(Error::Misuse(Misuse::InputCount {
             expected: cfg.vectors().len(),
             found: sums.len(),
-        });
+        }));
     }
     for (v, spec) in sums.iter().zip(cfg.vectors()) {
         pack::pack(w, &spec.ring, spec.dim, v)?;
@@ -256,11 +256,11 @@ fn write_sums(w: &mut Writer, cfg: &Config, sums: &[RingVec]) -> Result<()> {
 fn read_sums(r: &mut Reader<'_>, cfg: &Config) -> Result<Vec<RingVec>> {
     let need = m::masked_input_body_len(cfg)?;
     if r.remaining() < need {
-        return Err(Error::Truncated {
+        return Err(Error::Encoding(EncodingError::Truncated {
             what: "sums",
             needed: need,
             remaining: r.remaining(),
-        });
+        }));
     }
     cfg.vectors()
         .iter()
@@ -303,11 +303,11 @@ fn read_lists<T>(
     for owner in fields::read_id_set(r, "list owners", n)? {
         let count = r.count("list entries", max, min_entry)?;
         if count == 0 {
-            return Err(Error::LengthTooSmall {
+            return Err(Error::Encoding(EncodingError::LengthTooSmall {
                 what: "list entries",
                 min: 1,
                 found: 0,
-            });
+            }));
         }
         let mut out = Vec::with_capacity(count);
         let mut prev = None;
