@@ -21,6 +21,8 @@ class SecAggError(Exception):
     """The error's category."""
     variant: str
     """The Rust error variant, e.g. ``'RingTooNarrow'``."""
+    name: str
+    """The error's stable name (``secagg::Error::name``), the same as ``variant``."""
 
 class EncodingError(SecAggError):
     """Bytes from another party did not decode (length, version, canonical form)."""

@@ -306,10 +306,12 @@ impl Config {
         rng: &mut ChaCha20Rng,
     ) -> secagg::Result<(RingVec, usize)> {
         if x.len() != self.dim {
-            return Err(secagg::Error::VectorLengthMismatch {
-                expected: self.dim,
-                found: x.len(),
-            });
+            return Err(secagg::Error::Misuse(
+                secagg::Misuse::VectorLengthMismatch {
+                    expected: self.dim,
+                    found: x.len(),
+                },
+            ));
         }
         let out = match x {
             Floats::F32(v) => self.quantizer.quantize_weighted(v, weight, rng)?,

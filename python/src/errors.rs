@@ -11,8 +11,9 @@ create_exception!(
     PyException,
     "Base class of every error raised by secagg's Rust core.\n\n\
      Attributes: ``kind`` (the category: 'encoding', 'crypto', 'peer-misbehaved', \
-     'threshold' or 'misuse') and ``variant`` (the Rust error variant, e.g. \
-     'RingTooNarrow'). ``str(e)`` is the Rust error's message."
+     'threshold' or 'misuse'), ``variant`` (the Rust error variant, e.g. \
+     'RingTooNarrow') and ``name`` (the same stable name). ``str(e)`` is the Rust \
+     error's message."
 );
 create_exception!(
     secagg,
@@ -45,17 +46,8 @@ create_exception!(
     "The caller used the API in a way it does not allow (wrong state, bad configuration)."
 );
 
-/// The variant name of `e`: its `Debug` form up to the first field.
-fn variant_name(e: &Error) -> String {
-    let debug = format!("{e:?}");
-    let end = debug
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(debug.len());
-    debug[..end].to_owned()
-}
-
-/// Converts a Rust error into the Python exception of its kind, with `kind` and `variant`
-/// attributes set.
+/// Converts a Rust error into the Python exception of its kind, with `kind` (from
+/// [`Error::kind`]) and `variant` and `name` (both [`Error::name`]) attributes set.
 pub fn to_py(e: Error) -> PyErr {
     let kind = e.kind();
     let msg = e.to_string();
@@ -72,19 +64,21 @@ pub fn to_py(e: Error) -> PyErr {
         // Setting attributes on a fresh exception instance cannot fail in practice; if it
         // did, the exception would still carry its class and message.
         let _ = value.setattr("kind", kind.to_string());
-        let _ = value.setattr("variant", variant_name(&e));
+        let _ = value.setattr("variant", e.name());
+        let _ = value.setattr("name", e.name());
     });
     err
 }
 
 /// A `MisuseError` raised by the bindings themselves (no Rust error behind it), with
-/// `kind = "misuse"` and the given `variant`.
+/// `kind = "misuse"` and the given `variant` (also its `name`).
 pub fn misuse(variant: &str, msg: String) -> PyErr {
     let err = MisuseError::new_err(msg);
     Python::attach(|py| {
         let value = err.value(py);
         let _ = value.setattr("kind", ErrorKind::Misuse.to_string());
         let _ = value.setattr("variant", variant);
+        let _ = value.setattr("name", variant);
     });
     err
 }

@@ -88,6 +88,7 @@ def test_errors_are_typed():
     with pytest.raises(secagg.MisuseError) as e:
         secagg.Quantizer(1.0, 16, 10, ring_bits=19)
     assert e.value.kind == "misuse" and e.value.variant == "RingTooNarrow"
+    assert e.value.name == "RingTooNarrow"
     assert isinstance(e.value, secagg.SecAggError)
     assert "20 bits" in str(e.value)
     q = secagg.Quantizer(1.0, 8, 2)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use secagg::crypto::kdf::MaskSeed;
 use secagg::crypto::prg::{expand_add_with, straight_keystream, Backend, Keystream, Sign};
-use secagg::error::{Error, Result};
+use secagg::error::{Error, Misuse, Result};
 use secagg::ring::{Ring, RingVec};
 
 /// The result of [`bench_mask_with`].
@@ -121,7 +121,7 @@ pub fn bench_mask_with(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|_| Error::ThreadPool)?;
+        .map_err(|_| Error::Misuse(Misuse::ThreadPool))?;
     let threads = pool.current_num_threads();
     let seed_list: Vec<MaskSeed> = (0..seeds)
         .map(|i| {

@@ -73,6 +73,10 @@ enum BenchCommand {
 pub enum CliError {
     /// The library refused the parameters.
     Secagg(secagg::Error),
+    /// A networked command failed (the transport, or the core behind it).
+    Net(secagg_net::Error),
+    /// A client's input file could not be read.
+    Input(net::input::InputError),
     /// A file could not be written.
     Io(std::path::PathBuf, std::io::Error),
     /// A plot could not be drawn.
@@ -85,6 +89,8 @@ impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CliError::Secagg(e) => write!(f, "{e}"),
+            CliError::Net(e) => write!(f, "{e}"),
+            CliError::Input(e) => write!(f, "{e}"),
             CliError::Io(p, e) => write!(f, "{}: {e}", p.display()),
             CliError::Plot(e) => write!(f, "{e}"),
             CliError::Threads(e) => write!(f, "thread pool: {e}"),
@@ -95,6 +101,24 @@ impl std::fmt::Display for CliError {
 impl From<secagg::Error> for CliError {
     fn from(e: secagg::Error) -> Self {
         CliError::Secagg(e)
+    }
+}
+
+impl From<secagg_net::Error> for CliError {
+    fn from(e: secagg_net::Error) -> Self {
+        CliError::Net(e)
+    }
+}
+
+impl From<secagg_net::TransportError> for CliError {
+    fn from(e: secagg_net::TransportError) -> Self {
+        CliError::Net(e.into())
+    }
+}
+
+impl From<net::input::InputError> for CliError {
+    fn from(e: net::input::InputError) -> Self {
+        CliError::Input(e)
     }
 }
 

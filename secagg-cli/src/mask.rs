@@ -38,7 +38,9 @@ pub fn run(a: &MaskArgs) -> secagg::Result<String> {
             .iter()
             .copied()
             .find(|b| b.name() == name)
-            .ok_or(secagg::Error::UnsupportedBackend { name: "unknown" })?,
+            .ok_or(secagg::Error::Misuse(secagg::Misuse::UnsupportedBackend {
+                name: "unknown",
+            }))?,
     };
     let r = crate::bench::bench_mask_with(b, a.dim, a.seeds, a.threads, a.bits, a.runs)?;
     Ok(if a.json { r.to_json() } else { r.to_text() })

@@ -209,7 +209,11 @@ fn smallest_threshold(q: &ParamQuery, degree: usize) -> secagg::Result<Params> {
             }
         }
     }
-    Err(first_err.unwrap_or(secagg::Error::NoFeasibleParams { n: q.n }))
+    Err(
+        first_err.unwrap_or(secagg::Error::Misuse(secagg::Misuse::NoFeasibleParams {
+            n: q.n,
+        })),
+    )
 }
 
 /// Chooses the degree and threshold for `s`: flags first, the finder for the rest.

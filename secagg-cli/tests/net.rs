@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use secagg::protocol::Output;
 use secagg::ClientId;
-use secagg::{Error, Result};
 use secagg_net::client::{run_client, ClientOptions, ClientReport};
 use secagg_net::frame::{encode_frame, kind, read_frame};
 use secagg_net::hello::{Done, Hello};
 use secagg_net::server::{serve, ServeReport, ServerOptions};
 use secagg_net::session::{Session, SessionParams};
 use secagg_net::tls::{acceptor, parse_certs, ClientTransport, Identity};
+use secagg_net::{Error, Result, TransportError};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -333,15 +333,22 @@ async fn garbage_oversized_and_silent_peers_are_dropped() {
     let errors: std::collections::BTreeMap<ClientId, Error> =
         report.disconnected.iter().cloned().collect();
     assert!(
-        matches!(errors.get(&10), Some(e) if !matches!(e, Error::Timeout { .. })),
+        matches!(errors.get(&10), Some(e)
+            if !matches!(e, Error::Transport(TransportError::Timeout { .. }))),
         "{errors:?}"
     );
     assert!(matches!(
         errors.get(&11),
-        Some(Error::FrameTooLarge { len, .. }) if *len == 2 << 30
+        Some(Error::Transport(TransportError::FrameTooLarge { len, .. })) if *len == 2 << 30
     ));
-    assert!(matches!(errors.get(&12), Some(Error::Timeout { .. })));
-    assert!(matches!(errors.get(&13), Some(Error::Timeout { .. })));
+    assert!(matches!(
+        errors.get(&12),
+        Some(Error::Transport(TransportError::Timeout { .. }))
+    ));
+    assert!(matches!(
+        errors.get(&13),
+        Some(Error::Transport(TransportError::Timeout { .. }))
+    ));
     assert_eq!(report.refused, 3);
     // Round 0 waited for the silent peers until its deadline; the others closed early.
     assert!(!report.rounds[0].early);
@@ -385,7 +392,8 @@ async fn duplicate_id_is_refused_and_reported_to_the_client() {
     let _first = hello(&addr, &s, 1).await;
     let second = demo_client(addr.clone(), s.clone(), 1, ClientTransport::Plain, None).await;
     assert!(
-        matches!(second, Err(Error::Rejected { reason }) if reason.contains("already")),
+        matches!(second, Err(Error::Transport(TransportError::Rejected { reason }))
+            if reason.contains("already")),
         "{second:?}"
     );
     server.abort();
@@ -433,7 +441,13 @@ async fn a_client_whose_server_vanishes_fails_fast() {
     let started = std::time::Instant::now();
     let r = demo_client(addr, s, 0, ClientTransport::Plain, None).await;
     fake.await.unwrap();
-    assert!(matches!(r, Err(Error::ConnectionClosed { .. })), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(Error::Transport(TransportError::ConnectionClosed { .. }))
+        ),
+        "{r:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
     // Nobody listening at all: a clear connect error after the retry window.
     let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -444,7 +458,13 @@ async fn a_client_whose_server_vanishes_fails_fast() {
         ..ClientOptions::new(session(4, 50, None), 0)
     };
     let r = run_client(&addr, &opts, Vec::new(), None).await;
-    assert!(matches!(r, Err(Error::Io { op: "connect", .. })), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(Error::Transport(TransportError::Io { op: "connect", .. }))
+        ),
+        "{r:?}"
+    );
 }
 
 /// Real `secagg serve` and `secagg client` processes; 10 of 50 clients are killed with

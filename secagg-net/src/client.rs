@@ -12,8 +12,8 @@ use super::frame::{encode_frame, kind, read_frame, write_raw, Frame};
 use super::hello::{Done, Hello, Reject, MAX_HANDSHAKE_FRAME, TRANSPORT_VERSION};
 use super::session::Session;
 use super::tls::{BoxStream, ClientTransport};
+use crate::error::{Error, Result, TransportError};
 use secagg::crypto::rng::os_rng;
-use secagg::error::{Error, Result};
 use secagg::protocol::messages::ServerMessage;
 use secagg::protocol::Client;
 use secagg::ring::RingVec;
@@ -81,19 +81,19 @@ async fn connect(addr: &str, limit: Duration) -> Result<TcpStream> {
             }
             Err(e) if start.elapsed() + pause < limit => {
                 if e.kind() == std::io::ErrorKind::InvalidInput {
-                    return Err(Error::Io {
+                    return Err(Error::Transport(TransportError::Io {
                         op: "connect",
                         kind: e.kind(),
-                    });
+                    }));
                 }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(500));
             }
             Err(e) => {
-                return Err(Error::Io {
+                return Err(Error::Transport(TransportError::Io {
                     op: "connect",
                     kind: e.kind(),
-                })
+                }))
             }
         }
     }
@@ -107,16 +107,17 @@ async fn read(
 ) -> Result<Frame> {
     timeout(limit, read_frame(stream, max))
         .await
-        .map_err(|_| Error::Timeout { what })?
+        .map_err(|_| Error::Transport(TransportError::Timeout { what }))?
 }
 
 /// Runs client `opts.id` with protocol input `inputs` against the server at `addr`.
 ///
-/// # Errors
-/// [`Error::Io`] (cannot connect), [`Error::Tls`], [`Error::Rejected`] (the hello was
-/// refused), [`Error::ConnectionClosed`] (the server went away), [`Error::Timeout`],
-/// [`Error::UnexpectedFrame`], [`Error::FrameTooLarge`], a decoding error, or the
-/// protocol client's error (it aborts on anything a server must not send).
+/// # Errors [`TransportError::Io`] (cannot connect), [`TransportError::Tls`],
+/// [`TransportError::Rejected`] (the hello was refused),
+/// [`TransportError::ConnectionClosed`] (the server went away),
+/// [`TransportError::Timeout`], [`TransportError::UnexpectedFrame`],
+/// [`TransportError::FrameTooLarge`], a decoding error, or the protocol client's error (it
+/// aborts on anything a server must not send).
 pub async fn run_client(
     addr: &str,
     opts: &ClientOptions,
@@ -127,13 +128,17 @@ pub async fn run_client(
     let config = opts.session.config.clone();
     let tcp = timeout(opts.connect_timeout, connect(addr, opts.connect_timeout))
         .await
-        .map_err(|_| Error::Timeout {
-            what: "the connection",
+        .map_err(|_| {
+            Error::Transport(TransportError::Timeout {
+                what: "the connection",
+            })
         })??;
     let mut stream = timeout(opts.connect_timeout, opts.transport.wrap(tcp))
         .await
-        .map_err(|_| Error::Timeout {
-            what: "the TLS handshake",
+        .map_err(|_| {
+            Error::Transport(TransportError::Timeout {
+                what: "the TLS handshake",
+            })
         })??;
     let hello = Hello {
         client: opts.id,
@@ -151,18 +156,18 @@ pub async fn run_client(
         kind::WELCOME => {
             let version = answer.body.first().copied().unwrap_or(0);
             if version != TRANSPORT_VERSION {
-                return Err(Error::TransportVersion {
+                return Err(Error::Transport(TransportError::TransportVersion {
                     found: version,
                     supported: TRANSPORT_VERSION,
-                });
+                }));
             }
         }
         kind::REJECT => return Err(Reject::decode_error(&answer.body)),
         other => {
-            return Err(Error::UnexpectedFrame {
+            return Err(Error::Transport(TransportError::UnexpectedFrame {
                 expected: "welcome",
                 found: other,
-            })
+            }))
         }
     }
 
@@ -225,10 +230,10 @@ pub async fn run_client(
                 });
             }
             other => {
-                return Err(Error::UnexpectedFrame {
+                return Err(Error::Transport(TransportError::UnexpectedFrame {
                     expected: "a protocol message or the closing frame",
                     found: other,
-                })
+                }))
             }
         }
     }
@@ -236,10 +241,10 @@ pub async fn run_client(
 
 /// Runs CPU-heavy protocol work (mask expansion) off the I/O threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| Error::Io {
+    tokio::task::spawn_blocking(f).await.map_err(|_| {
+        Error::Transport(TransportError::Io {
             op: "client computation",
             kind: std::io::ErrorKind::Other,
-        })?
+        })
+    })?
 }

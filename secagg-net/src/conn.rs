@@ -19,7 +19,7 @@ use super::hello::{Hello, Reject, MAX_HANDSHAKE_FRAME, TRANSPORT_VERSION};
 use super::server::{ServerOptions, WRITE_QUEUE};
 use super::session::Session;
 use super::tls::BoxStream;
-use secagg::error::{Error, Result};
+use crate::error::{Error, Result, TransportError};
 use secagg::protocol::messages::ClientMessage;
 use secagg::ClientId;
 
@@ -112,7 +112,10 @@ pub(super) async fn accept_loop(
                     let _ = events.send(Event::Joined { id, stream }).await;
                 }
                 Ok(Err(e)) => admission.refuse(addr, &e),
-                Err(_) => admission.refuse(addr, &Error::Timeout { what: "the hello" }),
+                Err(_) => admission.refuse(
+                    addr,
+                    &Error::Transport(TransportError::Timeout { what: "the hello" }),
+                ),
             }
         });
     }
@@ -127,16 +130,18 @@ async fn handshake(
     let _ = tcp.set_nodelay(true);
     let mut stream: BoxStream = match &opts.tls {
         None => Box::new(tcp),
-        Some(acceptor) => Box::new(acceptor.accept(tcp).await.map_err(|_| Error::Tls {
-            what: "handshake with the client failed",
+        Some(acceptor) => Box::new(acceptor.accept(tcp).await.map_err(|_| {
+            Error::Transport(TransportError::Tls {
+                what: "handshake with the client failed",
+            })
         })?),
     };
     let Frame { kind: k, body } = read_frame(&mut stream, MAX_HANDSHAKE_FRAME).await?;
     if k != kind::HELLO {
-        return Err(Error::UnexpectedFrame {
+        return Err(Error::Transport(TransportError::UnexpectedFrame {
             expected: "hello",
             found: k,
-        });
+        }));
     }
     let hello = match Hello::decode(&body) {
         Ok(h) => h,
@@ -147,7 +152,9 @@ async fn handshake(
     };
     if let Err(r) = admission.admit(&hello) {
         let _ = reject(&mut stream, r).await;
-        return Err(Error::Rejected { reason: r.reason() });
+        return Err(Error::Transport(TransportError::Rejected {
+            reason: r.reason(),
+        }));
     }
     write_raw(
         &mut stream,
@@ -181,10 +188,10 @@ pub(super) fn spawn_connection(
                 Err(e) => break e,
             };
             if frame.kind != kind::MESSAGE {
-                break Error::UnexpectedFrame {
+                break Error::Transport(TransportError::UnexpectedFrame {
                     expected: "a protocol message",
                     found: frame.kind,
-                };
+                });
             }
             match ClientMessage::decode(&config, id, &frame.body) {
                 Ok(msg) => {
@@ -192,7 +199,7 @@ pub(super) fn spawn_connection(
                         return;
                     }
                 }
-                Err(e) => break e,
+                Err(e) => break e.into(),
             }
         };
         let _ = events.send(Event::Gone { id, error }).await;
@@ -203,9 +210,9 @@ pub(super) fn spawn_connection(
             let deadline = tokio::time::Instant::now() + write_limit;
             let result = match timeout_at(deadline, write_raw(&mut wr, &frame)).await {
                 Ok(r) => r,
-                Err(_) => Err(Error::Timeout {
+                Err(_) => Err(Error::Transport(TransportError::Timeout {
                     what: "the client to read its messages",
-                }),
+                })),
             };
             if let Err(error) = result {
                 let _ = gone.send(Event::Gone { id, error }).await;

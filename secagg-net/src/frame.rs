@@ -11,7 +11,9 @@ use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use secagg::error::{Error, Result};
+use secagg::error::EncodingError;
+
+use crate::error::{Error, Result, TransportError};
 
 /// Bytes of the length prefix.
 pub const HEADER_LEN: usize = 4;
@@ -50,8 +52,10 @@ pub(crate) fn io_error(op: &'static str, e: &io::Error) -> Error {
         io::ErrorKind::UnexpectedEof
         | io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe => Error::ConnectionClosed { during: op },
-        kind => Error::Io { op, kind },
+        | io::ErrorKind::BrokenPipe => {
+            Error::Transport(TransportError::ConnectionClosed { during: op })
+        }
+        kind => Error::Transport(TransportError::Io { op, kind }),
     }
 }
 
@@ -63,10 +67,10 @@ fn grow_by(received: usize, len: usize) -> usize {
 
 /// Reads one frame whose length (type byte included) is at most `max`.
 ///
-/// # Errors
-/// [`Error::ConnectionClosed`] when the peer closes (before or inside a frame),
-/// [`Error::FrameTooLarge`] when the announced length exceeds `max` (nothing more is
-/// read), [`Error::InvalidLength`] for a zero length (no type byte), [`Error::Io`].
+/// # Errors [`TransportError::ConnectionClosed`] when the peer closes (before or inside a
+/// frame), [`TransportError::FrameTooLarge`] when the announced length exceeds `max`
+/// (nothing more is read), [`EncodingError::InvalidLength`] for a zero length (no type
+/// byte), [`TransportError::Io`].
 pub async fn read_frame<R: AsyncRead + Unpin + ?Sized>(r: &mut R, max: usize) -> Result<Frame> {
     let mut header = [0u8; HEADER_LEN];
     r.read_exact(&mut header)
@@ -74,18 +78,19 @@ pub async fn read_frame<R: AsyncRead + Unpin + ?Sized>(r: &mut R, max: usize) ->
         .map_err(|e| io_error("frame header", &e))?;
     let len = u32::from_be_bytes(header);
     if u64::from(len) > max as u64 {
-        return Err(Error::FrameTooLarge {
+        return Err(Error::Transport(TransportError::FrameTooLarge {
             len: u64::from(len),
             max,
-        });
+        }));
     }
     let len = len as usize;
     if len == 0 {
-        return Err(Error::InvalidLength {
+        return Err(EncodingError::InvalidLength {
             what: "frame",
             expected: 1,
             found: 0,
-        });
+        }
+        .into());
     }
     let mut buf: Vec<u8> = Vec::with_capacity(len.min(CHUNK));
     while buf.len() < len {
@@ -100,9 +105,9 @@ pub async fn read_frame<R: AsyncRead + Unpin + ?Sized>(r: &mut R, max: usize) ->
             .await
             .map_err(|e| io_error("frame body", &e))?;
         if n == 0 {
-            return Err(Error::ConnectionClosed {
+            return Err(Error::Transport(TransportError::ConnectionClosed {
                 during: "frame body",
-            });
+            }));
         }
     }
     let kind = buf.remove(0);
@@ -112,12 +117,14 @@ pub async fn read_frame<R: AsyncRead + Unpin + ?Sized>(r: &mut R, max: usize) ->
 /// The bytes of one frame: the length prefix, `kind`, `body`.
 ///
 /// # Errors
-/// [`Error::FrameTooLarge`] when `1 + body.len()` does not fit the `u32` prefix.
+/// [`TransportError::FrameTooLarge`] when `1 + body.len()` does not fit the `u32` prefix.
 pub fn encode_frame(kind: u8, body: &[u8]) -> Result<Vec<u8>> {
     let len = body.len() + 1;
-    let prefix = u32::try_from(len).map_err(|_| Error::FrameTooLarge {
-        len: len as u64,
-        max: MAX_FRAME_LEN,
+    let prefix = u32::try_from(len).map_err(|_| {
+        Error::Transport(TransportError::FrameTooLarge {
+            len: len as u64,
+            max: MAX_FRAME_LEN,
+        })
     })?;
     let mut out = Vec::with_capacity(HEADER_LEN + len);
     out.extend_from_slice(&prefix.to_be_bytes());
@@ -129,7 +136,7 @@ pub fn encode_frame(kind: u8, body: &[u8]) -> Result<Vec<u8>> {
 /// Writes already-encoded frame bytes (from [`encode_frame`]) and flushes.
 ///
 /// # Errors
-/// [`Error::ConnectionClosed`], [`Error::Io`].
+/// [`TransportError::ConnectionClosed`], [`TransportError::Io`].
 pub async fn write_raw<W: AsyncWrite + Unpin + ?Sized>(w: &mut W, frame: &[u8]) -> Result<()> {
     w.write_all(frame)
         .await
@@ -179,9 +186,9 @@ mod tests {
             assert!(f.body.iter().all(|&b| b == 7));
             assert_eq!(
                 read_frame(&mut r, 10).await,
-                Err(Error::ConnectionClosed {
+                Err(Error::Transport(TransportError::ConnectionClosed {
                     during: "frame header"
-                })
+                }))
             );
         });
     }
@@ -194,17 +201,20 @@ mod tests {
             let mut r = &bytes[..];
             assert_eq!(
                 read_frame(&mut r, 1 << 20).await,
-                Err(Error::FrameTooLarge {
+                Err(Error::Transport(TransportError::FrameTooLarge {
                     len: u64::from(u32::MAX),
                     max: 1 << 20
-                })
+                }))
             );
             // Exactly at the limit is fine, one above is not.
             let ok = encode_frame(1, &[0; 9]).unwrap();
             assert!(read_frame(&mut &ok[..], 10).await.is_ok());
             assert!(matches!(
                 read_frame(&mut &ok[..], 9).await,
-                Err(Error::FrameTooLarge { len: 10, max: 9 })
+                Err(Error::Transport(TransportError::FrameTooLarge {
+                    len: 10,
+                    max: 9
+                }))
             ));
         });
     }
@@ -216,17 +226,19 @@ mod tests {
             bytes.truncate(6);
             assert_eq!(
                 read_frame(&mut &bytes[..], 100).await,
-                Err(Error::ConnectionClosed {
+                Err(Error::Transport(TransportError::ConnectionClosed {
                     during: "frame body"
-                })
+                }))
             );
             assert!(matches!(
                 read_frame(&mut &[0u8, 0, 0][..], 100).await,
-                Err(Error::ConnectionClosed { .. })
+                Err(Error::Transport(TransportError::ConnectionClosed { .. }))
             ));
             assert!(matches!(
                 read_frame(&mut &[0u8, 0, 0, 0][..], 100).await,
-                Err(Error::InvalidLength { found: 0, .. })
+                Err(Error::Core(secagg::Error::Encoding(
+                    EncodingError::InvalidLength { found: 0, .. }
+                )))
             ));
         });
     }

@@ -1,7 +1,8 @@
 //! The transport's own frames: the client's hello, the server's answer to it, and the
 //! server's closing frame. Their layouts are in `docs/networking.md`.
 
-use secagg::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result, TransportError};
+use secagg::error::{EncodingError, ErrorKind};
 use secagg::{ClientId, SessionId};
 
 /// Version of the transport framing and handshake (independent of the wire format's
@@ -39,23 +40,24 @@ impl Hello {
     /// Decodes a hello body.
     ///
     /// # Errors
-    /// [`Error::InvalidLength`], [`Error::TransportVersion`].
+    /// [`EncodingError::InvalidLength`], [`TransportError::TransportVersion`].
     pub fn decode(body: &[u8]) -> Result<Hello> {
-        let bytes: &[u8; HELLO_LEN] = body.try_into().map_err(|_| Error::InvalidLength {
-            what: "hello",
-            expected: HELLO_LEN,
-            found: body.len(),
-        })?;
-        let (version, rest) = bytes.split_first().ok_or(Error::InvalidLength {
+        let bytes: &[u8; HELLO_LEN] =
+            body.try_into().map_err(|_| EncodingError::InvalidLength {
+                what: "hello",
+                expected: HELLO_LEN,
+                found: body.len(),
+            })?;
+        let (version, rest) = bytes.split_first().ok_or(EncodingError::InvalidLength {
             what: "hello",
             expected: HELLO_LEN,
             found: 0,
         })?;
         if *version != TRANSPORT_VERSION {
-            return Err(Error::TransportVersion {
+            return Err(Error::Transport(TransportError::TransportVersion {
                 found: *version,
                 supported: TRANSPORT_VERSION,
-            });
+            }));
         }
         let (id, sid) = rest.split_at(4);
         let mut client = [0u8; 4];
@@ -107,7 +109,7 @@ impl Reject {
             Some(5) => Reject::Version.reason(),
             _ => "unspecified",
         };
-        Error::Rejected { reason }
+        Error::Transport(TransportError::Rejected { reason })
     }
 }
 
@@ -148,9 +150,8 @@ impl Done {
 
     /// Decodes a `DONE` body.
     ///
-    /// # Errors
-    /// [`Error::InvalidLength`] for a body that is not 2 bytes, [`Error::UnexpectedFrame`]
-    /// for an unknown status byte.
+    /// # Errors [`EncodingError::InvalidLength`] for a body that is not 2 bytes,
+    /// [`TransportError::UnexpectedFrame`] for an unknown status byte.
     pub fn decode(body: &[u8]) -> Result<Done> {
         match *body {
             [0, included] => Ok(Done::Completed {
@@ -162,15 +163,16 @@ impl Done {
                     .copied()
                     .unwrap_or(ErrorKind::Transport),
             )),
-            [status, _] => Err(Error::UnexpectedFrame {
+            [status, _] => Err(Error::Transport(TransportError::UnexpectedFrame {
                 expected: "a known session status",
                 found: status,
-            }),
-            _ => Err(Error::InvalidLength {
+            })),
+            _ => Err(EncodingError::InvalidLength {
                 what: "done frame",
                 expected: 2,
                 found: body.len(),
-            }),
+            }
+            .into()),
         }
     }
 }
@@ -191,16 +193,18 @@ mod tests {
         assert_eq!(Hello::decode(&bytes), Ok(h));
         assert!(matches!(
             Hello::decode(&bytes[..36]),
-            Err(Error::InvalidLength { found: 36, .. })
+            Err(Error::Core(secagg::Error::Encoding(
+                EncodingError::InvalidLength { found: 36, .. }
+            )))
         ));
         let mut v2 = bytes;
         v2[0] = 2;
         assert_eq!(
             Hello::decode(&v2),
-            Err(Error::TransportVersion {
+            Err(Error::Transport(TransportError::TransportVersion {
                 found: 2,
                 supported: 1
-            })
+            }))
         );
     }
 
@@ -230,14 +234,14 @@ mod tests {
         ] {
             assert_eq!(
                 Reject::decode_error(&[r as u8]),
-                Error::Rejected { reason: r.reason() }
+                Error::Transport(TransportError::Rejected { reason: r.reason() })
             );
         }
         assert_eq!(
             Reject::decode_error(&[]),
-            Error::Rejected {
+            Error::Transport(TransportError::Rejected {
                 reason: "unspecified"
-            }
+            })
         );
     }
 }

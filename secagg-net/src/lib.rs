@@ -3,6 +3,7 @@
 //! by default) is the only place in the crate with sockets, threads and clocks; turn the
 //! feature off to drop tokio, rustls, rcgen and clap.
 //!
+//! * [`error`]: the transport's errors and the core's, wrapped ([`Error`]).
 //! * [`frame`]: length-delimited frames, bounded before allocation.
 //! * [`hello`]: the transport's handshake and closing frames.
 //! * [`tls`]: rustls configuration and self-signed certificates.
@@ -20,7 +21,7 @@
 //! use secagg_net::server::{serve, ServerOptions};
 //! use secagg_net::session::{Session, SessionParams};
 //!
-//! # async fn demo() -> secagg::Result<()> {
+//! # async fn demo() -> secagg_net::Result<()> {
 //! let session = Session::new(SessionParams::new(3, 10))?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 //! let addr = listener.local_addr().unwrap().to_string();
@@ -40,8 +41,11 @@
 
 pub mod client;
 mod conn;
+pub mod error;
 pub mod frame;
 pub mod hello;
 pub mod server;
 pub mod session;
 pub mod tls;
+
+pub use error::{Error, Result, TransportError};

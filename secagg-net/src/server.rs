@@ -1,23 +1,24 @@
 //! The networked server: accepts up to `n` clients, then drives the sans-IO
 //! [`Server`] round by round with a deadline per round.
 //!
-//! One task accepts connections; each connection gets a short-lived handshake task (TLS
-//! and the hello, under [`ServerOptions::handshake_timeout`]), then a reader task
-//! (frames → decoded [`ClientMessage`](secagg::protocol::ClientMessage)s) and a writer task (a channel of at most
-//! [`WRITE_QUEUE`] encoded frames). The driver owns the protocol state: it feeds every
-//! decoded message to [`Server::receive`] and closes the round at its deadline, or as
-//! soon as every awaited client either answered or lost its connection. Whoever has not
-//! answered by then is a drop-out and is disconnected.
+//! One task accepts connections; each connection gets a short-lived handshake task (TLS and
+//! the hello, under [`ServerOptions::handshake_timeout`]), then a reader task (frames →
+//! decoded [`ClientMessage`](secagg::protocol::ClientMessage)s) and a writer task (a
+//! channel of at most [`WRITE_QUEUE`] encoded frames). The driver owns the protocol state:
+//! it feeds every decoded message to [`Server::receive`] and closes the round at its
+//! deadline, or as soon as every awaited client either answered or lost its connection.
+//! Whoever has not answered by then is a drop-out and is disconnected.
 //!
 //! Bounds: at most `n` admitted connections plus [`ServerOptions::max_handshakes`]
-//! connections in their handshake (further connections wait in the kernel's listen
-//! backlog until a handshake slot frees, at the latest after the handshake timeout); before its
-//! hello is accepted a connection may send at most [`MAX_HANDSHAKE_FRAME`](super::hello::MAX_HANDSHAKE_FRAME) bytes per
-//! frame, afterwards [`Session::max_client_frame`]; a frame being received holds only
-//! the bytes that arrived; each reader holds at most one decoded message while the
-//! driver's queue ([`EVENT_QUEUE`] entries) is full. A peer that stalls, sends garbage,
-//! an oversized frame, a second message in a round or a message the protocol rejects
-//! loses its connection; the driver never waits on any one peer past the deadline.
+//! connections in their handshake (further connections wait in the kernel's listen backlog
+//! until a handshake slot frees, at the latest after the handshake timeout); before its
+//! hello is accepted a connection may send at most
+//! [`MAX_HANDSHAKE_FRAME`](super::hello::MAX_HANDSHAKE_FRAME) bytes per frame, afterwards
+//! [`Session::max_client_frame`]; a frame being received holds only the bytes that arrived;
+//! each reader holds at most one decoded message while the driver's queue ([`EVENT_QUEUE`]
+//! entries) is full. A peer that stalls, sends garbage, an oversized frame, a second
+//! message in a round or a message the protocol rejects loses its connection; the driver
+//! never waits on any one peer past the deadline.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,7 +33,8 @@ use super::conn::{accept_loop, spawn_connection, Admission, Conn, Event};
 use super::frame::{encode_frame, kind};
 use super::hello::Done;
 use super::session::Session;
-use secagg::error::{Error, Result};
+use crate::error::{Error, Result, TransportError};
+use secagg::error::Misuse;
 use secagg::protocol::{Output, Server};
 use secagg::{ClientId, Round};
 
@@ -236,11 +238,11 @@ async fn close_and_encode(
     session: &Session,
 ) -> (Option<Server>, Result<Vec<(ClientId, Vec<u8>)>>) {
     let Some(mut server) = server else {
-        return (None, Err(Error::AlreadyAborted));
+        return (None, Err(Misuse::AlreadyAborted.into()));
     };
     let config = session.config.clone();
     let joined = tokio::task::spawn_blocking(move || {
-        let result = server.close_round().and_then(|msgs| {
+        let result = server.close_round().map_err(Error::from).and_then(|msgs| {
             use rayon::prelude::*;
             msgs.into_par_iter()
                 .map(|(id, m)| Ok((id, encode_frame(kind::MESSAGE, &m.encode(&config)?)?)))
@@ -255,10 +257,10 @@ async fn close_and_encode(
         // an aborted session rather than propagated.
         Err(_) => (
             None,
-            Err(Error::Io {
+            Err(Error::Transport(TransportError::Io {
                 op: "close round",
                 kind: std::io::ErrorKind::Other,
-            }),
+            })),
         ),
     }
 }
@@ -335,7 +337,7 @@ impl Driver {
                         self.received += 1;
                         self.settle(id);
                     }
-                    Err(e) => self.drop_client(id, e),
+                    Err(e) => self.drop_client(id, e.into()),
                 }
             }
             Event::Gone { id, error } => self.drop_client(id, error),
@@ -358,9 +360,9 @@ impl Driver {
                 }
                 Err(_) => self.drop_client(
                     id,
-                    Error::Timeout {
+                    Error::Transport(TransportError::Timeout {
                         what: "the client to read its messages",
-                    },
+                    }),
                 ),
             }
         }
@@ -375,9 +377,9 @@ impl Driver {
             for id in stale {
                 self.drop_client(
                     id,
-                    Error::Timeout {
+                    Error::Transport(TransportError::Timeout {
                         what: "the client's message before the deadline",
-                    },
+                    }),
                 );
             }
         }

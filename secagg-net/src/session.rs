@@ -4,7 +4,7 @@
 //! A session is named by a *seed* string. The seed, the float encoding and every
 //! protocol parameter go into the config's context and therefore its session id, so a
 //! client started with any different flag is refused at the hello
-//! ([`secagg::Error::Rejected`]: "session ids differ").
+//! ([`TransportError::Rejected`](crate::error::TransportError::Rejected): "session ids differ").
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 
 use secagg::crypto::rng::{seeded_rng, Rng};
-use secagg::error::{Error, Result};
+use secagg::error::{Error, Misuse, Result};
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::{Config, MessageLimits};
 use secagg::quantize::{min_ring_bits, QuantConfig, QuantizeOutput, Quantizer};
@@ -203,18 +203,18 @@ impl Session {
     /// The protocol input for quantized words.
     ///
     /// # Errors
-    /// [`Error::VectorLengthMismatch`] when the words are not `d` long.
+    /// [`Misuse::VectorLengthMismatch`] when the words are not `d` long.
     pub fn ring_input(&self, words: &QuantizeOutput) -> Result<Vec<RingVec>> {
         let spec = self
             .config
             .vectors()
             .first()
-            .ok_or(Error::InvalidVectorCount { count: 0 })?;
+            .ok_or(Error::Misuse(Misuse::InvalidVectorCount { count: 0 }))?;
         if words.words().len() != spec.dim {
-            return Err(Error::VectorLengthMismatch {
+            return Err(Error::Misuse(Misuse::VectorLengthMismatch {
                 expected: spec.dim,
                 found: words.words().len(),
-            });
+            }));
         }
         Ok(vec![RingVec::from_u64s(&spec.ring, words.words())])
     }

@@ -16,7 +16,7 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use secagg::error::{Error, Result};
+use crate::error::{Error, Result, TransportError};
 
 /// A byte stream the transport can run over: plain TCP or TLS over TCP.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
@@ -47,10 +47,12 @@ impl Identity {
     /// the certificate as PEM for clients to trust.
     ///
     /// # Errors
-    /// [`Error::Tls`] when rcgen refuses a name or fails to generate a key.
+    /// [`TransportError::Tls`] when rcgen refuses a name or fails to generate a key.
     pub fn self_signed(names: &[String]) -> Result<(Identity, String)> {
-        let ck = rcgen::generate_simple_self_signed(names.to_vec()).map_err(|_| Error::Tls {
-            what: "cannot generate a self-signed certificate for these names",
+        let ck = rcgen::generate_simple_self_signed(names.to_vec()).map_err(|_| {
+            Error::Transport(TransportError::Tls {
+                what: "cannot generate a self-signed certificate for these names",
+            })
         })?;
         let identity = Identity {
             chain: vec![ck.cert.der().clone()],
@@ -62,11 +64,13 @@ impl Identity {
     /// Reads a PEM certificate chain and a PEM private key.
     ///
     /// # Errors
-    /// [`Error::Tls`] for an unreadable file or one without a certificate or key.
+    /// [`TransportError::Tls`] for an unreadable file or one without a certificate or key.
     pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Identity> {
         let chain = read_certs(cert)?;
-        let key = PrivateKeyDer::from_pem_file(key).map_err(|_| Error::Tls {
-            what: "cannot read a PEM private key from the key file",
+        let key = PrivateKeyDer::from_pem_file(key).map_err(|_| {
+            Error::Transport(TransportError::Tls {
+                what: "cannot read a PEM private key from the key file",
+            })
         })?;
         Ok(Identity { chain, key })
     }
@@ -75,11 +79,11 @@ impl Identity {
 /// Parses every certificate of a PEM document.
 ///
 /// # Errors
-/// [`Error::Tls`] for malformed PEM or no certificate.
+/// [`TransportError::Tls`] for malformed PEM or no certificate.
 pub fn parse_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
-    let bad = Error::Tls {
+    let bad = Error::Transport(TransportError::Tls {
         what: "cannot parse PEM certificates",
-    };
+    });
     let certs: Vec<_> = CertificateDer::pem_slice_iter(pem)
         .collect::<core::result::Result<_, _>>()
         .map_err(|_| bad.clone())?;
@@ -92,11 +96,11 @@ pub fn parse_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
 /// Reads every certificate of a PEM file.
 ///
 /// # Errors
-/// [`Error::Tls`] for an unreadable file or one without certificates.
+/// [`TransportError::Tls`] for an unreadable file or one without certificates.
 pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
-    let bad = Error::Tls {
+    let bad = Error::Transport(TransportError::Tls {
         what: "cannot read PEM certificates from the certificate file",
-    };
+    });
     let certs: Vec<_> = CertificateDer::pem_file_iter(path)
         .map_err(|_| bad.clone())?
         .collect::<core::result::Result<_, _>>()
@@ -114,17 +118,21 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// A TLS acceptor presenting `identity`.
 ///
 /// # Errors
-/// [`Error::Tls`] when rustls refuses the certificate or key.
+/// [`TransportError::Tls`] when rustls refuses the certificate or key.
 pub fn acceptor(identity: Identity) -> Result<tokio_rustls::TlsAcceptor> {
     let config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|_| Error::Tls {
-            what: "no usable protocol versions",
+        .map_err(|_| {
+            Error::Transport(TransportError::Tls {
+                what: "no usable protocol versions",
+            })
         })?
         .with_no_client_auth()
         .with_single_cert(identity.chain, identity.key)
-        .map_err(|_| Error::Tls {
-            what: "the certificate and key do not form a usable identity",
+        .map_err(|_| {
+            Error::Transport(TransportError::Tls {
+                what: "the certificate and key do not form a usable identity",
+            })
         })?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
@@ -132,19 +140,21 @@ pub fn acceptor(identity: Identity) -> Result<tokio_rustls::TlsAcceptor> {
 /// A TLS connector that trusts exactly `roots`.
 ///
 /// # Errors
-/// [`Error::Tls`] when no root certificate is usable.
+/// [`TransportError::Tls`] when no root certificate is usable.
 pub fn connector(roots: &[CertificateDer<'static>]) -> Result<tokio_rustls::TlsConnector> {
     let mut store = RootCertStore::empty();
     let (added, _ignored) = store.add_parsable_certificates(roots.iter().cloned());
     if added == 0 {
-        return Err(Error::Tls {
+        return Err(Error::Transport(TransportError::Tls {
             what: "no usable CA certificate",
-        });
+        }));
     }
     let config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|_| Error::Tls {
-            what: "no usable protocol versions",
+        .map_err(|_| {
+            Error::Transport(TransportError::Tls {
+                what: "no usable protocol versions",
+            })
         })?
         .with_root_certificates(store)
         .with_no_client_auth();
@@ -181,7 +191,7 @@ impl ClientTransport {
     /// TLS trusting the certificates in the PEM file `ca`, expecting `server_name`.
     ///
     /// # Errors
-    /// [`Error::Tls`] for an unreadable file or an invalid name.
+    /// [`TransportError::Tls`] for an unreadable file or an invalid name.
     pub fn tls_from_ca_file(ca: &Path, server_name: &str) -> Result<ClientTransport> {
         let roots = read_certs(ca)?;
         Self::tls(&roots, server_name)
@@ -190,12 +200,13 @@ impl ClientTransport {
     /// TLS trusting `roots`, expecting `server_name`.
     ///
     /// # Errors
-    /// [`Error::Tls`] for no usable root or an invalid name.
+    /// [`TransportError::Tls`] for no usable root or an invalid name.
     pub fn tls(roots: &[CertificateDer<'static>], server_name: &str) -> Result<ClientTransport> {
-        let server_name =
-            ServerName::try_from(server_name.to_string()).map_err(|_| Error::Tls {
+        let server_name = ServerName::try_from(server_name.to_string()).map_err(|_| {
+            Error::Transport(TransportError::Tls {
                 what: "invalid server name",
-            })?;
+            })
+        })?;
         Ok(ClientTransport::Tls {
             connector: connector(roots)?,
             server_name,
@@ -205,7 +216,7 @@ impl ClientTransport {
     /// Wraps a connected socket.
     ///
     /// # Errors
-    /// [`Error::Tls`] when the handshake fails (bad certificate, wrong name, not TLS).
+    /// [`TransportError::Tls`] when the handshake fails (bad certificate, wrong name, not TLS).
     pub async fn wrap(&self, tcp: TcpStream) -> Result<BoxStream> {
         match self {
             ClientTransport::Plain => Ok(Box::new(tcp)),
@@ -216,8 +227,10 @@ impl ClientTransport {
                 let s = connector
                     .connect(server_name.clone(), tcp)
                     .await
-                    .map_err(|_| Error::Tls {
-                        what: "handshake with the server failed",
+                    .map_err(|_| {
+                        Error::Transport(TransportError::Tls {
+                            what: "handshake with the server failed",
+                        })
                     })?;
                 Ok(Box::new(s))
             }

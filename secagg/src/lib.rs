@@ -12,5 +12,7 @@ pub mod ring;
 pub mod sim;
 pub mod wire;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{
+    CryptoError, EncodingError, Error, ErrorKind, Misuse, PeerMisbehaved, Result, ThresholdError,
+};
 pub use ids::{ClientId, Round, SessionId, PROTOCOL_VERSION, SESSION_ID_LEN};

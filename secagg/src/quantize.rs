@@ -51,12 +51,12 @@
 //! Unlike Flower's SecAgg+ (defaults: quantization range 2^22 in a 2^32 modulus,
 //! `max_weight` 1000), whose sum — and weight channel — silently wraps once about 1,024
 //! clients take part, a configuration here that could wrap for *any* accepted number of
-//! clients is a typed error ([`Error::RingTooNarrow`]) at construction.
+//! clients is a typed error ([`Misuse::RingTooNarrow`]) at construction.
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::crypto::rng::CryptoRng;
-use crate::{Error, Result};
+use crate::{Error, Misuse, PeerMisbehaved, Result};
 
 /// Largest number of quantization bits `q`: an `f64` carries 53 significant bits, so a
 /// finer grid would carry no more information, and `2^q - 1` stays exact in `f64`.
@@ -161,10 +161,10 @@ fn check_bits(bits: u32) -> Result<()> {
     if (1..=MAX_QUANT_BITS).contains(&bits) {
         Ok(())
     } else {
-        Err(Error::InvalidQuantParam {
+        Err(Error::Misuse(Misuse::InvalidQuantParam {
             param: "bits",
             allowed: "1..=53",
-        })
+        }))
     }
 }
 
@@ -172,25 +172,25 @@ fn check_ring_bits(ring_bits: u32) -> Result<()> {
     if (1..=MAX_RING_BITS).contains(&ring_bits) {
         Ok(())
     } else {
-        Err(Error::InvalidQuantParam {
+        Err(Error::Misuse(Misuse::InvalidQuantParam {
             param: "ring_bits",
             allowed: "1..=64",
-        })
+        }))
     }
 }
 
 fn check_clients_weight(max_clients: usize, max_weight: u64) -> Result<()> {
     if max_clients == 0 {
-        return Err(Error::InvalidQuantParam {
+        return Err(Error::Misuse(Misuse::InvalidQuantParam {
             param: "max_clients",
             allowed: "at least 1",
-        });
+        }));
     }
     if max_weight == 0 {
-        return Err(Error::InvalidQuantParam {
+        return Err(Error::Misuse(Misuse::InvalidQuantParam {
             param: "max_weight",
             allowed: "at least 1",
-        });
+        }));
     }
     Ok(())
 }
@@ -211,20 +211,20 @@ fn needed_bits(bits: u32, max_clients: usize, max_weight: u64) -> u32 {
 /// checked rather than that rounded-up sufficient condition.
 ///
 /// # Errors
-/// [`Error::InvalidQuantParam`] for `q` outside `1..=53`, `n == 0` or `W == 0`;
-/// [`Error::RingTooNarrow`] when even a 64-bit ring is too narrow.
+/// [`Misuse::InvalidQuantParam`] for `q` outside `1..=53`, `n == 0` or `W == 0`;
+/// [`Misuse::RingTooNarrow`] when even a 64-bit ring is too narrow.
 pub fn min_ring_bits(quant_bits: u32, max_clients: usize, max_weight: u64) -> Result<u32> {
     check_bits(quant_bits)?;
     check_clients_weight(max_clients, max_weight)?;
     let needed = needed_bits(quant_bits, max_clients, max_weight);
     if needed > MAX_RING_BITS {
-        return Err(Error::RingTooNarrow {
+        return Err(Error::Misuse(Misuse::RingTooNarrow {
             ring_bits: MAX_RING_BITS,
             needed_bits: needed,
             quant_bits,
             max_clients,
             max_weight,
-        });
+        }));
     }
     Ok(needed)
 }
@@ -234,21 +234,21 @@ pub fn min_ring_bits(quant_bits: u32, max_clients: usize, max_weight: u64) -> Re
 /// `ring_bits`-bit ring: the largest `q` with `n * W * (2^q - 1) <= 2^b - 1`.
 ///
 /// # Errors
-/// [`Error::InvalidQuantParam`] for `b` outside `1..=64`, `n == 0` or `W == 0`;
-/// [`Error::RingTooNarrow`] when not even `q = 1` fits (`n * W > 2^b - 1`).
+/// [`Misuse::InvalidQuantParam`] for `b` outside `1..=64`, `n == 0` or `W == 0`;
+/// [`Misuse::RingTooNarrow`] when not even `q = 1` fits (`n * W > 2^b - 1`).
 pub fn max_quant_bits(ring_bits: u32, max_clients: usize, max_weight: u64) -> Result<u32> {
     check_ring_bits(ring_bits)?;
     check_clients_weight(max_clients, max_weight)?;
     let cap = u128::from(u64::MAX >> (MAX_RING_BITS - ring_bits));
     let nw = (max_clients as u128) * u128::from(max_weight);
     if nw > cap {
-        return Err(Error::RingTooNarrow {
+        return Err(Error::Misuse(Misuse::RingTooNarrow {
             ring_bits,
             needed_bits: bit_len_product(nw, 1),
             quant_bits: 1,
             max_clients,
             max_weight,
-        });
+        }));
     }
     // 2^q - 1 <= floor(cap / nw)  <=>  q <= floor(log2(floor(cap / nw) + 1)).
     let levels_plus_one = cap / nw + 1;
@@ -372,18 +372,18 @@ impl Quantizer {
     /// Validates `cfg`.
     ///
     /// # Errors
-    /// [`Error::InvalidQuantParam`] for a clip bound that is not finite or outside
+    /// [`Misuse::InvalidQuantParam`] for a clip bound that is not finite or outside
     /// `[MIN_CLIP, MAX_CLIP]`, `bits` outside `1..=53`, `ring_bits` outside `1..=64`,
-    /// `max_clients == 0` or `max_weight == Some(0)`; [`Error::RingTooNarrow`] when
+    /// `max_clients == 0` or `max_weight == Some(0)`; [`Misuse::RingTooNarrow`] when
     /// `max_clients * W * (2^bits - 1) > 2^ring_bits - 1` (`W = 1` when unweighted), i.e.
     /// when the sum could wrap.
     pub fn new(cfg: QuantConfig) -> Result<Self> {
         // Written so that NaN fails too.
         if !(cfg.clip >= MIN_CLIP && cfg.clip <= MAX_CLIP) {
-            return Err(Error::InvalidQuantParam {
+            return Err(Error::Misuse(Misuse::InvalidQuantParam {
                 param: "clip",
                 allowed: "finite, in [2^-512, 2^512]",
-            });
+            }));
         }
         check_bits(cfg.bits)?;
         check_ring_bits(cfg.ring_bits)?;
@@ -391,13 +391,13 @@ impl Quantizer {
         check_clients_weight(cfg.max_clients, max_weight)?;
         let needed = needed_bits(cfg.bits, cfg.max_clients, max_weight);
         if needed > cfg.ring_bits {
-            return Err(Error::RingTooNarrow {
+            return Err(Error::Misuse(Misuse::RingTooNarrow {
                 ring_bits: cfg.ring_bits,
                 needed_bits: needed,
                 quant_bits: cfg.bits,
                 max_clients: cfg.max_clients,
                 max_weight,
-            });
+            }));
         }
         let levels = (1u64 << cfg.bits) - 1;
         Ok(Self {
@@ -442,7 +442,7 @@ impl Quantizer {
     /// Encodes `x` with weight 1 (see [`Quantizer::quantize_weighted`]).
     ///
     /// # Errors
-    /// [`Error::NonFiniteInput`] for a NaN or infinite element.
+    /// [`Misuse::NonFiniteInput`] for a NaN or infinite element.
     pub fn quantize<T: Sample, R: CryptoRng + ?Sized>(
         &self,
         x: &[T],
@@ -462,8 +462,8 @@ impl Quantizer {
     /// `seeded_rng` per client in simulations), never derived from mask seeds.
     ///
     /// # Errors
-    /// [`Error::WeightOutOfRange`] unless `1 <= weight <= max_weight` (1 when
-    /// unweighted); [`Error::NonFiniteInput`] for a NaN or infinite element.
+    /// [`Misuse::WeightOutOfRange`] unless `1 <= weight <= max_weight` (1 when
+    /// unweighted); [`Misuse::NonFiniteInput`] for a NaN or infinite element.
     pub fn quantize_weighted<T: Sample, R: CryptoRng + ?Sized>(
         &self,
         x: &[T],
@@ -472,7 +472,7 @@ impl Quantizer {
     ) -> Result<QuantizeOutput> {
         let max = self.max_weight();
         if weight == 0 || weight > max {
-            return Err(Error::WeightOutOfRange { weight, max });
+            return Err(Error::Misuse(Misuse::WeightOutOfRange { weight, max }));
         }
         let c = self.cfg.clip;
         let top = self.levels as f64;
@@ -483,7 +483,7 @@ impl Quantizer {
         for (index, &xi) in x.iter().enumerate() {
             let xi = xi.to_f64();
             if !xi.is_finite() {
-                return Err(Error::NonFiniteInput { index });
+                return Err(Error::Misuse(Misuse::NonFiniteInput { index }));
             }
             let xc = if xi < -c {
                 out.clipped += 1;
@@ -540,30 +540,32 @@ impl Quantizer {
     /// (`= S·Δ − W_tot·c`), computed with the integer `2S − W_tot·M` exact.
     ///
     /// # Errors
-    /// [`Error::TooManyIncluded`] when `clients > max_clients`;
-    /// [`Error::MissingWeightWord`] for an empty weighted `sum`;
-    /// [`Error::AggregateOutOfRange`] when the weight word is outside
+    /// [`Misuse::TooManyIncluded`] when `clients > max_clients`;
+    /// [`PeerMisbehaved::MissingWeightWord`] for an empty weighted `sum`;
+    /// [`PeerMisbehaved::AggregateOutOfRange`] when the weight word is outside
     /// `clients..=clients·W`, or a value word exceeds `W_tot·M` — a sum that the included
     /// clients cannot have produced with in-range inputs.
     pub fn dequantize(&self, sum: &[u64], clients: usize) -> Result<Aggregate> {
         if clients > self.cfg.max_clients {
-            return Err(Error::TooManyIncluded {
+            return Err(Error::Misuse(Misuse::TooManyIncluded {
                 included: clients,
                 max: self.cfg.max_clients,
-            });
+            }));
         }
         // clients <= n, and n * W * M < 2^64 with M >= 1, so none of these overflow.
         let clients_u64 = clients as u64;
         let (values, total_weight) = if self.is_weighted() {
-            let (&w, values) = sum.split_last().ok_or(Error::MissingWeightWord)?;
+            let (&w, values) = sum
+                .split_last()
+                .ok_or(Error::PeerMisbehaved(PeerMisbehaved::MissingWeightWord))?;
             let (min, max) = (clients_u64, clients_u64 * self.max_weight());
             if w < min || w > max {
-                return Err(Error::AggregateOutOfRange {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::AggregateOutOfRange {
                     index: values.len(),
                     word: w,
                     min,
                     max,
-                });
+                }));
             }
             (values, w)
         } else {
@@ -575,12 +577,12 @@ impl Quantizer {
         let mut out = Vec::with_capacity(values.len());
         for (index, &s) in values.iter().enumerate() {
             if s > top {
-                return Err(Error::AggregateOutOfRange {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::AggregateOutOfRange {
                     index,
                     word: s,
                     min: 0,
                     max: top,
-                });
+                }));
             }
             // |2S − W_tot·M| <= W_tot·M < 2^64: exact in i128.
             let d = 2 * i128::from(s) - i128::from(top);
@@ -673,7 +675,9 @@ mod tests {
             (ok.weighted(0), "max_weight"),
         ] {
             match Quantizer::new(cfg) {
-                Err(Error::InvalidQuantParam { param: p, .. }) => assert_eq!(p, param),
+                Err(Error::Misuse(Misuse::InvalidQuantParam { param: p, .. })) => {
+                    assert_eq!(p, param)
+                }
                 other => panic!("{cfg:?}: {other:?}"),
             }
         }
@@ -695,13 +699,13 @@ mod tests {
         let err = Quantizer::new(QuantConfig::new(1.0, 16, 35, 1000).weighted(1000));
         assert_eq!(
             err,
-            Err(Error::RingTooNarrow {
+            Err(Error::Misuse(Misuse::RingTooNarrow {
                 ring_bits: 35,
                 needed_bits: 36,
                 quant_bits: 16,
                 max_clients: 1000,
                 max_weight: 1000,
-            })
+            }))
         );
         assert!(Quantizer::new(QuantConfig::new(1.0, 16, 36, 1000).weighted(1000)).is_ok());
     }
@@ -737,7 +741,8 @@ mod tests {
                 };
                 assert!(matches!(
                     Quantizer::new(narrow),
-                    Err(Error::RingTooNarrow { needed_bits, .. }) if needed_bits == b
+                    Err(Error::Misuse(Misuse::RingTooNarrow { needed_bits, .. }))
+                        if needed_bits == b
                 ));
             }
             let qmax = max_quant_bits(b, n, w).unwrap();
@@ -763,11 +768,11 @@ mod tests {
         assert_eq!(max_quant_bits(3, 7, 1), Ok(1));
         assert!(matches!(
             max_quant_bits(3, 8, 1),
-            Err(Error::RingTooNarrow {
+            Err(Error::Misuse(Misuse::RingTooNarrow {
                 needed_bits: 4,
                 quant_bits: 1,
                 ..
-            })
+            }))
         ));
         assert!(max_quant_bits(0, 1, 1).is_err());
         assert!(max_quant_bits(65, 1, 1).is_err());
@@ -775,10 +780,10 @@ mod tests {
         assert!(max_quant_bits(8, 1, 0).is_err());
         assert!(matches!(
             min_ring_bits(53, 1 << 12, 1),
-            Err(Error::RingTooNarrow {
+            Err(Error::Misuse(Misuse::RingTooNarrow {
                 needed_bits: 65,
                 ..
-            })
+            }))
         ));
     }
 
@@ -848,12 +853,12 @@ mod tests {
         ] {
             assert_eq!(
                 qz.quantize(&x, &mut rng).unwrap_err(),
-                Error::NonFiniteInput { index }
+                Error::Misuse(Misuse::NonFiniteInput { index })
             );
         }
         assert_eq!(
             qz.quantize(&[1.0f32, f32::NAN], &mut rng).unwrap_err(),
-            Error::NonFiniteInput { index: 1 }
+            Error::Misuse(Misuse::NonFiniteInput { index: 1 })
         );
         // Large but finite values are clipped, not rejected.
         let out = qz.quantize(&[f64::MAX, f64::MIN, 0.5], &mut rng).unwrap();
@@ -869,7 +874,7 @@ mod tests {
             unweighted
                 .quantize_weighted(&[0.0f64], 2, &mut rng)
                 .unwrap_err(),
-            Error::WeightOutOfRange { weight: 2, max: 1 }
+            Error::Misuse(Misuse::WeightOutOfRange { weight: 2, max: 1 })
         );
         let weighted = q(QuantConfig::new(1.0, 8, 16, 1)
             .weighted(100)
@@ -880,10 +885,10 @@ mod tests {
                 weighted
                     .quantize_weighted(&[0.0f64], w, &mut rng)
                     .unwrap_err(),
-                Error::WeightOutOfRange {
+                Error::Misuse(Misuse::WeightOutOfRange {
                     weight: w,
                     max: 100
-                }
+                })
             );
         }
         let out = weighted
@@ -913,19 +918,19 @@ mod tests {
         // 10 clients x 255 = 2550 is the largest possible sum.
         assert_eq!(
             qz.dequantize(&[0], 11),
-            Err(Error::TooManyIncluded {
+            Err(Error::Misuse(Misuse::TooManyIncluded {
                 included: 11,
                 max: 10
-            })
+            }))
         );
         assert_eq!(
             qz.dequantize(&[0, 2551], 10),
-            Err(Error::AggregateOutOfRange {
+            Err(Error::PeerMisbehaved(PeerMisbehaved::AggregateOutOfRange {
                 index: 1,
                 word: 2551,
                 min: 0,
                 max: 2550
-            })
+            }))
         );
         let agg = qz.dequantize(&[0, 2550, 1275], 10).unwrap();
         assert_eq!(agg.sum, vec![-10.0, 10.0, 0.0]);
@@ -939,16 +944,19 @@ mod tests {
         assert!(qz.dequantize(&[1], 0).is_err());
 
         let wq = q(QuantConfig::new(1.0, 8, 20, 10).weighted(7));
-        assert_eq!(wq.dequantize(&[], 3), Err(Error::MissingWeightWord));
+        assert_eq!(
+            wq.dequantize(&[], 3),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::MissingWeightWord))
+        );
         for w in [2, 22] {
             assert_eq!(
                 wq.dequantize(&[0, w], 3),
-                Err(Error::AggregateOutOfRange {
+                Err(Error::PeerMisbehaved(PeerMisbehaved::AggregateOutOfRange {
                     index: 1,
                     word: w,
                     min: 3,
                     max: 21
-                })
+                }))
             );
         }
         // Total weight 5: value words up to 5 * 255.

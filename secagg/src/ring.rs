@@ -15,7 +15,7 @@
 //! # Ok::<(), secagg::Error>(())
 //! ```
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Misuse, Result};
 
 /// An aggregation ring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl Ring {
         if (1..=64).contains(&bits) {
             Ok(Ring::Pow2 { bits })
         } else {
-            Err(Error::InvalidRingBits { bits })
+            Err(Error::Misuse(Misuse::InvalidRingBits { bits }))
         }
     }
 
@@ -47,7 +47,7 @@ impl Ring {
         if m >= 3 && !m.is_power_of_two() {
             Ok(Ring::Modulus { m })
         } else {
-            Err(Error::InvalidModulus { m })
+            Err(Error::Misuse(Misuse::InvalidModulus { m }))
         }
     }
 
@@ -226,8 +226,8 @@ impl RingVec {
 
     /// `self += other` element-wise in the ring.
     ///
-    /// Fails with [`Error::VectorLengthMismatch`] when the lengths differ and with
-    /// [`Error::RingMismatch`] when either vector has the wrong word type or (for a
+    /// Fails with [`Misuse::VectorLengthMismatch`] when the lengths differ and with
+    /// [`Misuse::RingMismatch`] when either vector has the wrong word type or (for a
     /// general modulus) an unreduced word, and with the error of [`Ring::validate`] for
     /// an invalid ring; `self` is unchanged on error.
     pub fn add_assign(&mut self, ring: &Ring, other: &RingVec) -> Result<()> {
@@ -242,15 +242,15 @@ impl RingVec {
     fn combine(&mut self, ring: &Ring, other: &RingVec, sub: bool) -> Result<()> {
         ring.validate()?;
         if self.len() != other.len() {
-            return Err(Error::VectorLengthMismatch {
+            return Err(Error::Misuse(Misuse::VectorLengthMismatch {
                 expected: self.len(),
                 found: other.len(),
-            });
+            }));
         }
         if let Ring::Modulus { .. } = ring {
             // Modular add/sub needs reduced inputs; checking first leaves self untouched.
             if !self.fits(ring) || !other.fits(ring) {
-                return Err(Error::RingMismatch);
+                return Err(Error::Misuse(Misuse::RingMismatch));
             }
         }
         let mask = ring.bit_mask();
@@ -301,7 +301,7 @@ impl RingVec {
                 }
                 Ok(())
             }
-            _ => Err(Error::RingMismatch),
+            _ => Err(Error::Misuse(Misuse::RingMismatch)),
         }
     }
 }
@@ -425,24 +425,27 @@ mod tests {
         let mut a = RingVec::zeros(&r32, 3);
         assert_eq!(
             a.add_assign(&r32, &RingVec::zeros(&r32, 4)),
-            Err(Error::VectorLengthMismatch {
+            Err(Error::Misuse(Misuse::VectorLengthMismatch {
                 expected: 3,
                 found: 4
-            })
+            }))
         );
         assert_eq!(
             a.add_assign(&r32, &RingVec::zeros(&r64, 3)),
-            Err(Error::RingMismatch)
+            Err(Error::Misuse(Misuse::RingMismatch))
         );
         assert_eq!(
             a.add_assign(&r64, &RingVec::zeros(&r64, 3)),
-            Err(Error::RingMismatch)
+            Err(Error::Misuse(Misuse::RingMismatch))
         );
         let m = Ring::modulus(11).unwrap();
         let mut c = RingVec::from_u64s(&m, &[1, 2, 3]);
         let bad = RingVec::U32(vec![1, 11, 0]);
         assert!(!bad.fits(&m));
-        assert_eq!(c.sub_assign(&m, &bad), Err(Error::RingMismatch));
+        assert_eq!(
+            c.sub_assign(&m, &bad),
+            Err(Error::Misuse(Misuse::RingMismatch))
+        );
         assert_eq!(c.to_u64s(), vec![1, 2, 3]);
         assert!(RingVec::zeros(&m, 0).is_empty());
         assert_eq!(c.get(2), Some(3));

@@ -14,7 +14,7 @@ use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 
 use crate::crypto::rng::{seeded_rng, Rng};
-use crate::error::{Error, Result};
+use crate::error::{Error, Misuse, PeerMisbehaved, Result};
 use crate::ids::{ClientId, Round};
 use crate::protocol::client::Client;
 use crate::protocol::config::Config;
@@ -194,9 +194,12 @@ pub fn plaintext_sum(
         .map(|v| RingVec::zeros(&v.ring, v.dim))
         .collect();
     for &u in included {
-        let x = inputs
-            .get(u as usize)
-            .ok_or(Error::UnknownClient { client: u })?;
+        let x =
+            inputs
+                .get(u as usize)
+                .ok_or(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                    client: u,
+                }))?;
         for ((acc, xj), spec) in sums.iter_mut().zip(x).zip(config.vectors()) {
             acc.add_assign(&spec.ring, xj)?;
         }
@@ -253,10 +256,12 @@ pub fn run_with(
     let n = config.n();
     let abort = |round: Round| move |error: Error| SimAbort { round, error };
     if inputs.len() != n {
-        return Err(abort(Round::AdvertiseKeys)(Error::InputCount {
-            expected: n,
-            found: inputs.len(),
-        }));
+        return Err(abort(Round::AdvertiseKeys)(Error::Misuse(
+            Misuse::InputCount {
+                expected: n,
+                found: inputs.len(),
+            },
+        )));
     }
     let mut keys: Vec<Option<SigningKey>> = match signing_keys {
         Some(k) => k.into_iter().map(Some).collect(),
@@ -371,7 +376,7 @@ pub fn run_with(
     let output = server
         .output()
         .cloned()
-        .ok_or(Error::AlreadyAborted)
+        .ok_or(Error::Misuse(Misuse::AlreadyAborted))
         .map_err(abort(round))?;
     let expected = plaintext_sum(&config, &inputs, &output.included).map_err(abort(round))?;
     Ok(SimReport {

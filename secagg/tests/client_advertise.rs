@@ -15,8 +15,8 @@ use secagg::protocol::messages::SEALED_SHARES_LEN;
 use secagg::protocol::messages::{ClientMessage, KeyList, RoutedShares, ServerMessage};
 use secagg::protocol::transcript;
 use secagg::ring::RingVec;
-use secagg::Error;
 use secagg::Round;
+use secagg::{CryptoError, Error, Misuse, PeerMisbehaved, ThresholdError};
 
 fn semi(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::SemiHonest)
@@ -58,41 +58,43 @@ fn new_checks_inputs() {
     };
     assert_eq!(
         new(vec![], &mut rng),
-        Err(Error::InputCount {
+        Err(Error::Misuse(Misuse::InputCount {
             expected: 1,
             found: 0
-        })
+        }))
     );
     assert_eq!(
         new(vec![good.clone(), good.clone()], &mut rng),
-        Err(Error::InputCount {
+        Err(Error::Misuse(Misuse::InputCount {
             expected: 1,
             found: 2
-        })
+        }))
     );
     assert_eq!(
         new(vec![RingVec::zeros(&ring, 7)], &mut rng),
-        Err(Error::InputLength {
+        Err(Error::Misuse(Misuse::InputLength {
             vector: 0,
             expected: 8,
             found: 7
-        })
+        }))
     );
     // A word beyond 2^16, and the wrong word type.
     let mut words = vec![0u32; 8];
     words[3] = 1 << 16;
     assert_eq!(
         new(vec![RingVec::U32(words)], &mut rng),
-        Err(Error::InputNotInRing { vector: 0 })
+        Err(Error::Misuse(Misuse::InputNotInRing { vector: 0 }))
     );
     assert_eq!(
         new(vec![RingVec::U64(vec![0; 8])], &mut rng),
-        Err(Error::InputNotInRing { vector: 0 })
+        Err(Error::Misuse(Misuse::InputNotInRing { vector: 0 }))
     );
     assert!(new(vec![good.clone()], &mut rng).is_ok());
     assert_eq!(
         Client::new(Arc::clone(&config), 4, vec![good], None, &mut rng).map(|_| ()),
-        Err(Error::UnknownClient { client: 4 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+            client: 4
+        }))
     );
 }
 
@@ -106,17 +108,17 @@ fn new_checks_the_signing_key() {
         |id, key, rng: &mut _| Client::new(Arc::clone(&config), id, x(), key, rng).map(|_| ());
     assert_eq!(
         new(1, None, &mut rng),
-        Err(Error::SigningKeyMismatch { client: 1 })
+        Err(Error::Misuse(Misuse::SigningKeyMismatch { client: 1 }))
     );
     assert_eq!(
         new(1, Some(keys[2].clone()), &mut rng),
-        Err(Error::SigningKeyMismatch { client: 1 })
+        Err(Error::Misuse(Misuse::SigningKeyMismatch { client: 1 }))
     );
     assert!(new(1, Some(keys[1].clone()), &mut rng).is_ok());
     let (semi_config, _) = semi(4, 2).build();
     assert_eq!(
         Client::new(semi_config, 1, x(), Some(keys[1].clone()), &mut rng).map(|_| ()),
-        Err(Error::SigningKeyMismatch { client: 1 })
+        Err(Error::Misuse(Misuse::SigningKeyMismatch { client: 1 }))
     );
 }
 
@@ -173,19 +175,21 @@ fn missing_or_altered_own_entry() {
     let spec = semi(5, 2);
     assert_eq!(
         tampered(&spec, |kl| kl.entries.retain(|e| e.id != 0)),
-        Err(Error::MissingOwnKey)
+        Err(Error::PeerMisbehaved(PeerMisbehaved::MissingOwnKey))
     );
     assert_eq!(
         tampered(&spec, |kl| kl.entries[0].keys.enc_pk =
             PublicKey::from_bytes([9; 32])),
-        Err(Error::OwnKeyMismatch)
+        Err(Error::PeerMisbehaved(PeerMisbehaved::OwnKeyMismatch))
     );
     assert_eq!(
         tampered(&spec, |kl| {
             let own = kl.entries[0];
             kl.entries.push(own);
         }),
-        Err(Error::DuplicateEntry { client: 0 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+            client: 0
+        }))
     );
 }
 
@@ -197,11 +201,15 @@ fn duplicate_unknown_and_non_neighbour_entries() {
             let e = kl.entries[2];
             kl.entries.push(e);
         }),
-        Err(Error::DuplicateEntry { client: 2 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+            client: 2
+        }))
     );
     assert_eq!(
         tampered(&spec, |kl| kl.entries[3].id = 17),
-        Err(Error::UnknownClient { client: 17 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+            client: 17
+        }))
     );
     // Sparse graph: list a client that is not a neighbour of 0.
     let spec = Spec::new(9, 2, harary(4), Model::SemiHonest);
@@ -221,10 +229,10 @@ fn duplicate_unknown_and_non_neighbour_entries() {
     kl.entries.push(e);
     assert_eq!(
         s.handle(0, ServerMessage::KeyList(kl)),
-        Err(Error::NotANeighbor {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
             client: 0,
             other: stranger
-        })
+        }))
     );
 }
 
@@ -234,27 +242,27 @@ fn two_clients_with_the_same_key() {
     assert_eq!(
         tampered(&spec, |kl| kl.entries[3].keys.mask_pk =
             kl.entries[1].keys.enc_pk),
-        Err(Error::DuplicateKey {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
             first: 1,
             second: 3
-        })
+        }))
     );
     assert_eq!(
         tampered(&spec, |kl| kl.entries[2].keys.mask_pk =
             kl.entries[2].keys.enc_pk),
-        Err(Error::DuplicateKey {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
             first: 2,
             second: 2
-        })
+        }))
     );
     // A neighbour replaying the receiving client's own key.
     assert_eq!(
         tampered(&spec, |kl| kl.entries[4].keys.enc_pk =
             kl.entries[0].keys.mask_pk),
-        Err(Error::DuplicateKey {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
             first: 0,
             second: 4
-        })
+        }))
     );
 }
 
@@ -273,7 +281,7 @@ fn low_order_public_keys() {
                 kl.entries[1].keys.mask_pk = pk;
             }
         });
-        assert_eq!(r, Err(Error::NonContributory));
+        assert_eq!(r, Err(Error::Crypto(CryptoError::NonContributory)));
     }
 }
 
@@ -282,7 +290,9 @@ fn signatures_in_the_malicious_model() {
     let spec = mal(5, 3);
     assert_eq!(
         tampered(&spec, |kl| kl.entries[2].keys.signature = None),
-        Err(Error::MissingSignature { client: 2 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::MissingSignature {
+            client: 2
+        }))
     );
     assert_eq!(
         tampered(&spec, |kl| {
@@ -290,7 +300,7 @@ fn signatures_in_the_malicious_model() {
             b[5] ^= 1;
             kl.entries[2].keys.signature = Some(Signature::from_bytes(&b));
         }),
-        Err(Error::BadSignature { client: 2 })
+        Err(Error::Crypto(CryptoError::BadSignature { client: 2 }))
     );
     // The server substitutes its own keys for client 3's.
     assert_eq!(
@@ -298,7 +308,7 @@ fn signatures_in_the_malicious_model() {
             let k = &mut kl.entries[3].keys;
             core::mem::swap(&mut k.enc_pk, &mut k.mask_pk);
         }),
-        Err(Error::BadSignature { client: 3 })
+        Err(Error::Crypto(CryptoError::BadSignature { client: 3 }))
     );
     // Client 2's signed keys presented as client 4's.
     assert_eq!(
@@ -307,14 +317,16 @@ fn signatures_in_the_malicious_model() {
             kl.entries[4].keys = k2;
             kl.entries.remove(2);
         }),
-        Err(Error::BadSignature { client: 4 })
+        Err(Error::Crypto(CryptoError::BadSignature { client: 4 }))
     );
     let spec = semi(5, 2);
     assert_eq!(
         tampered(&spec, |kl| {
             kl.entries[1].keys.signature = Some(Signature::from_bytes(&[0; 64]));
         }),
-        Err(Error::UnexpectedSignature { client: 1 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedSignature {
+            client: 1
+        }))
     );
 }
 
@@ -332,7 +344,7 @@ fn keys_from_another_session_are_refused() {
             *kl = foreign;
             kl.entries[0] = own;
         }),
-        Err(Error::BadSignature { client: 1 })
+        Err(Error::Crypto(CryptoError::BadSignature { client: 1 }))
     );
 }
 
@@ -341,11 +353,11 @@ fn fewer_than_t_neighbours() {
     let spec = semi(6, 3);
     assert_eq!(
         tampered(&spec, |kl| kl.entries.truncate(3)),
-        Err(Error::TooFewNeighbors {
+        Err(Error::Threshold(ThresholdError::TooFewNeighbors {
             round: Round::ShareKeys,
             needed: 3,
             got: 2
-        })
+        }))
     );
     // Exactly t neighbours is enough.
     assert!(tampered(&spec, |kl| kl.entries.truncate(4)).is_ok());
@@ -361,14 +373,17 @@ fn wrong_message_then_aborted() {
             0,
             ServerMessage::RoutedShares(RoutedShares { shares: vec![] })
         ),
-        Err(Error::UnexpectedMessage {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
             expected: Round::ShareKeys,
             found: Round::MaskedInputCollection
-        })
+        }))
     );
     assert_eq!(s.clients[0].state_name(), "Aborted");
     // The honest key list is refused now: the client stays aborted.
-    assert_eq!(s.handle(0, msg_for(&msgs, 0)), Err(Error::AlreadyAborted));
+    assert_eq!(
+        s.handle(0, msg_for(&msgs, 0)),
+        Err(Error::Misuse(Misuse::AlreadyAborted))
+    );
     // The other clients finish without it (it is simply dropped).
     let out = s.finish(
         &msgs

@@ -7,8 +7,8 @@ use common::protocol::*;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{ClientMessage, ConsistencyRequest, ServerMessage, UnmaskRequest};
 use secagg::protocol::transcript;
-use secagg::Error;
 use secagg::Round;
+use secagg::{Error, PeerMisbehaved, ThresholdError};
 
 fn mal(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::Malicious)
@@ -63,18 +63,30 @@ fn honest_request_is_signed_sorted() {
 fn bad_survivor_sets() {
     let spec = mal(6, 3);
     let cases: Vec<(Vec<u32>, Error)> = vec![
-        (vec![1, 2, 3, 4], Error::SelfListedDead),
-        (vec![0, 1, 1, 2, 3], Error::DuplicateEntry { client: 1 }),
-        (vec![0, 1, 2, 3, 40], Error::UnknownClient { client: 40 }),
+        (
+            vec![1, 2, 3, 4],
+            Error::PeerMisbehaved(PeerMisbehaved::SelfListedDead),
+        ),
+        (
+            vec![0, 1, 1, 2, 3],
+            Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry { client: 1 }),
+        ),
+        (
+            vec![0, 1, 2, 3, 40],
+            Error::PeerMisbehaved(PeerMisbehaved::UnknownClient { client: 40 }),
+        ),
         // Client 5 dropped before round 1: it holds no shares, cannot be alive now.
-        (vec![0, 1, 2, 3, 5], Error::AliveAfterDead { client: 5 }),
+        (
+            vec![0, 1, 2, 3, 5],
+            Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead { client: 5 }),
+        ),
         (
             vec![0, 1, 2],
-            Error::TooFewNeighbors {
+            Error::Threshold(ThresholdError::TooFewNeighbors {
                 round: Round::ConsistencyCheck,
                 needed: 3,
                 got: 2,
-            },
+            }),
         ),
     ];
     for (survivors, expected) in cases {
@@ -103,10 +115,10 @@ fn wrong_messages_in_this_state() {
                 signatures: vec![],
             })
         ),
-        Err(Error::UnexpectedMessage {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
             expected: Round::ConsistencyCheck,
             found: Round::Unmasking
-        })
+        }))
     );
     // Semi-honest: there is no consistency round.
     let spec = Spec::new(5, 2, GraphSpec::Complete, Model::SemiHonest);
@@ -114,10 +126,10 @@ fn wrong_messages_in_this_state() {
     let msgs = s.until(Round::Unmasking);
     assert_eq!(
         s.handle(0, request(vec![0, 1, 2, 3, 4])),
-        Err(Error::UnexpectedMessage {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
             expected: Round::Unmasking,
             found: Round::ConsistencyCheck
-        })
+        }))
     );
     // A stale key list.
     let mut s = Session::new(&spec, 1);
@@ -126,10 +138,10 @@ fn wrong_messages_in_this_state() {
     s.client_round(&routed);
     assert_eq!(
         s.handle(0, msg_for(&kl, 0)),
-        Err(Error::UnexpectedMessage {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
             expected: Round::Unmasking,
             found: Round::ShareKeys
-        })
+        }))
     );
     let _ = msgs;
 }

@@ -13,8 +13,8 @@ use secagg::protocol::messages::{
     AdvertiseKeys, ClientMessage, KeyList, RoutedCiphertext, RoutedShares, SealedShares,
     ServerMessage, ShareKeys,
 };
-use secagg::Error;
 use secagg::Round;
+use secagg::{CryptoError, EncodingError, Error, Misuse, PeerMisbehaved, ThresholdError};
 
 fn semi(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::SemiHonest)
@@ -72,7 +72,7 @@ fn reflected_ciphertext_fails_to_decrypt() {
             ciphertext: to1.ciphertext.clone(),
         };
     });
-    assert_eq!(r, Err(Error::Decryption));
+    assert_eq!(r, Err(Error::Crypto(CryptoError::Decryption)));
     // Labelled as coming from the client itself.
     let r = tampered(&spec, |s, r| {
         let ClientMessage::ShareKeys(own) = s.sent_in(0, Round::ShareKeys) else {
@@ -85,10 +85,10 @@ fn reflected_ciphertext_fails_to_decrypt() {
     });
     assert_eq!(
         r,
-        Err(Error::NotANeighbor {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
             client: 0,
             other: 0
-        })
+        }))
     );
 }
 
@@ -101,7 +101,7 @@ fn ciphertext_from_another_session_or_recipient_fails() {
     let foreign = routed(&s2.until(Round::MaskedInputCollection), 0);
     assert_eq!(
         tampered(&spec, |_, r| r.shares[1] = foreign.shares[1].clone()),
-        Err(Error::Decryption)
+        Err(Error::Crypto(CryptoError::Decryption))
     );
     // A ciphertext that 2 sealed for 3, delivered to 0 as from 2.
     let r = tampered(&spec, |s, r| {
@@ -112,15 +112,15 @@ fn ciphertext_from_another_session_or_recipient_fails() {
         let slot = r.shares.iter_mut().find(|c| c.from == 2).unwrap();
         slot.ciphertext = to3.ciphertext.clone();
     });
-    assert_eq!(r, Err(Error::Decryption));
+    assert_eq!(r, Err(Error::Crypto(CryptoError::Decryption)));
     // Truncated and bit-flipped.
     assert_eq!(
         tampered(&spec, |_, r| r.shares[0].ciphertext.truncate(20)),
-        Err(Error::Decryption)
+        Err(Error::Crypto(CryptoError::Decryption))
     );
     assert_eq!(
         tampered(&spec, |_, r| r.shares[0].ciphertext[40] ^= 1),
-        Err(Error::Decryption)
+        Err(Error::Crypto(CryptoError::Decryption))
     );
 }
 
@@ -132,11 +132,15 @@ fn sender_checks() {
             let c = r.shares[1].clone();
             r.shares.push(c);
         }),
-        Err(Error::DuplicateEntry { client: 2 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+            client: 2
+        }))
     );
     assert_eq!(
         tampered(&spec, |_, r| r.shares[1].from = 99),
-        Err(Error::UnknownClient { client: 99 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+            client: 99
+        }))
     );
     // Sparse graph: a non-neighbour.
     let spec = Spec::new(9, 2, harary(4), Model::SemiHonest);
@@ -146,10 +150,10 @@ fn sender_checks() {
         .unwrap();
     assert_eq!(
         tampered(&spec, |_, r| r.shares[0].from = stranger),
-        Err(Error::NotANeighbor {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
             client: 0,
             other: stranger
-        })
+        }))
     );
 }
 
@@ -168,7 +172,9 @@ fn neighbour_dead_in_round_0_listed_alive() {
     });
     assert_eq!(
         s.handle(0, ServerMessage::RoutedShares(r)),
-        Err(Error::AliveAfterDead { client: 4 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+            client: 4
+        }))
     );
 }
 
@@ -177,11 +183,11 @@ fn fewer_than_t_senders() {
     let spec = semi(6, 3);
     assert_eq!(
         tampered(&spec, |_, r| r.shares.truncate(2)),
-        Err(Error::TooFewNeighbors {
+        Err(Error::Threshold(ThresholdError::TooFewNeighbors {
             round: Round::MaskedInputCollection,
             needed: 3,
             got: 2
-        })
+        }))
     );
     assert!(tampered(&spec, |_, r| r.shares.truncate(3)).is_ok());
 }
@@ -255,7 +261,7 @@ fn forged_shares() {
     // Sealed for another round: the associated data differs.
     assert_eq!(
         forged(Round::MaskedInputCollection.number(), ok),
-        Err(Error::Decryption)
+        Err(Error::Crypto(CryptoError::Decryption))
     );
     // The plaintext names another receiver, or another sender.
     assert_eq!(
@@ -265,28 +271,32 @@ fn forged_shares() {
             [1; 32],
             [2; 32]
         )),
-        Err(Error::MisaddressedShares { from: 1 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::MisaddressedShares {
+            from: 1
+        }))
     );
     assert_eq!(
         forged(Round::ShareKeys.number(), |_, t| plaintext(
             2, t, [1; 32], [2; 32]
         )),
-        Err(Error::MisaddressedShares { from: 1 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::MisaddressedShares {
+            from: 1
+        }))
     );
     // Wrong length, non-canonical share.
     assert_eq!(
         forged(Round::ShareKeys.number(), |f, t| ok(f, t)[..71].to_vec()),
-        Err(Error::InvalidLength {
+        Err(Error::Encoding(EncodingError::InvalidLength {
             what: "share plaintext",
             expected: 72,
             found: 71
-        })
+        }))
     );
     assert_eq!(
         forged(Round::ShareKeys.number(), |f, t| plaintext(
             f, t, [1; 32], [0xff; 32]
         )),
-        Err(Error::NonCanonicalScalar)
+        Err(Error::Encoding(EncodingError::NonCanonicalScalar))
     );
 }
 
@@ -298,10 +308,13 @@ fn wrong_message_in_this_state() {
     s.client_round(&kl);
     assert_eq!(
         s.handle(0, msg_for(&kl, 0)),
-        Err(Error::UnexpectedMessage {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
             expected: Round::MaskedInputCollection,
             found: Round::ShareKeys
-        })
+        }))
     );
-    assert_eq!(s.handle(0, msg_for(&kl, 0)), Err(Error::AlreadyAborted));
+    assert_eq!(
+        s.handle(0, msg_for(&kl, 0)),
+        Err(Error::Misuse(Misuse::AlreadyAborted))
+    );
 }

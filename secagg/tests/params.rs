@@ -2,7 +2,7 @@
 //! probabilities, and its own checker.
 
 use secagg::protocol::params::{check_params, find_params, ParamQuery, Params, ThreatModel};
-use secagg::Error;
+use secagg::{Error, Misuse};
 use ThreatModel::{Malicious, SemiHonest};
 
 fn find(n: usize, corrupt: f64, dropout: f64, threat: ThreatModel) -> Params {
@@ -123,10 +123,10 @@ fn fcp_quirk_at_n_10() {
     let q = ParamQuery::new(10, 0.33, 0.05, SemiHonest);
     assert_eq!(
         check_params(&q, 4, 2),
-        Err(Error::ThresholdTooHigh {
+        Err(Error::Misuse(Misuse::ThresholdTooHigh {
             threshold: 2,
             max: 1
-        })
+        }))
     );
     let p = check_params(&q, 4, 1).unwrap();
     assert_eq!(p.log2_failure, f64::NEG_INFINITY);
@@ -220,10 +220,10 @@ fn found_degree_is_minimal_and_threshold_is_tight() {
         }
         // t - 1 is insecure, in the malicious model the split-view bound comes first.
         match check_params(&q, k, t - 1) {
-            Err(Error::ThresholdTooLow { threshold, min }) => {
+            Err(Error::Misuse(Misuse::ThresholdTooLow { threshold, min })) => {
                 assert_eq!((threshold, min), (t - 1, t))
             }
-            Err(Error::ThresholdSplitView { threshold, degree }) => {
+            Err(Error::Misuse(Misuse::ThresholdSplitView { threshold, degree })) => {
                 assert_eq!((threshold, degree, threat), (t - 1, k, Malicious));
                 assert!(2 * (t - 1) <= k);
             }
@@ -235,11 +235,11 @@ fn found_degree_is_minimal_and_threshold_is_tight() {
             .find(|(_, r)| r.is_err())
             .unwrap();
         match high {
-            (t2, Err(Error::ThresholdTooHigh { threshold, max })) => {
+            (t2, Err(Error::Misuse(Misuse::ThresholdTooHigh { threshold, max }))) => {
                 assert_eq!((threshold, max), (t2, t2 - 1));
                 assert!(check_params(&q, k, max).is_ok());
             }
-            (t2, Err(Error::InvalidThreshold { threshold, parties })) => {
+            (t2, Err(Error::Misuse(Misuse::InvalidThreshold { threshold, parties }))) => {
                 assert_eq!((threshold, parties, t2), (k + 1, k, k + 1));
             }
             other => panic!("{q:?}: {other:?}"),
@@ -254,19 +254,19 @@ fn malicious_split_view_is_rejected() {
     for t in 1..=26 {
         assert_eq!(
             check_params(&q, 52, t),
-            Err(Error::ThresholdSplitView {
+            Err(Error::Misuse(Misuse::ThresholdSplitView {
                 threshold: t,
                 degree: 52
-            })
+            }))
         );
     }
     // 2t > k but 2t - k not above the corrupt-neighbour bound: still too low.
     assert_eq!(
         check_params(&q, 52, 27),
-        Err(Error::ThresholdTooLow {
+        Err(Error::Misuse(Misuse::ThresholdTooLow {
             threshold: 27,
             min: 37
-        })
+        }))
     );
     // The semi-honest model accepts t = 17 at k = 30 but the malicious one does not.
     assert!(check_params(&ParamQuery::new(1000, 0.05, 0.05, SemiHonest), 30, 17).is_ok());
@@ -279,25 +279,25 @@ fn user_supplied_parameters() {
     // Too few neighbours: the graph may disconnect.
     assert_eq!(
         check_params(&q, 6, 4),
-        Err(Error::DegreeTooLow { degree: 6, n: 1000 })
+        Err(Error::Misuse(Misuse::DegreeTooLow { degree: 6, n: 1000 }))
     );
     assert_eq!(
         check_params(&q, 0, 1),
-        Err(Error::InvalidDegree { degree: 0, n: 1000 })
+        Err(Error::Misuse(Misuse::InvalidDegree { degree: 0, n: 1000 }))
     );
     assert_eq!(
         check_params(&q, 30, 0),
-        Err(Error::InvalidThreshold {
+        Err(Error::Misuse(Misuse::InvalidThreshold {
             threshold: 0,
             parties: 30
-        })
+        }))
     );
     assert_eq!(
         check_params(&q, 30, 31),
-        Err(Error::InvalidThreshold {
+        Err(Error::Misuse(Misuse::InvalidThreshold {
             threshold: 31,
             parties: 30
-        })
+        }))
     );
     // More neighbours than needed is fine, and more secure.
     let a = check_params(&q, 30, 17).unwrap();
@@ -337,24 +337,24 @@ fn complete_graph_fallback() {
     assert_eq!((p.degree, p.threshold, p.complete), (9, 7, true));
     assert_eq!(
         check_params(&q, 9, 6),
-        Err(Error::ThresholdTooLow {
+        Err(Error::Misuse(Misuse::ThresholdTooLow {
             threshold: 6,
             min: 7
-        })
+        }))
     );
     assert_eq!(
         check_params(&q, 9, 8),
-        Err(Error::ThresholdTooHigh {
+        Err(Error::Misuse(Misuse::ThresholdTooHigh {
             threshold: 8,
             max: 7
-        })
+        }))
     );
     assert_eq!(
         check_params(&q, 9, 4),
-        Err(Error::ThresholdSplitView {
+        Err(Error::Misuse(Misuse::ThresholdSplitView {
             threshold: 4,
             degree: 9
-        })
+        }))
     );
 }
 
@@ -363,34 +363,34 @@ fn infeasible_and_invalid_queries() {
     let nf = |n, c, d, th| find_params(&ParamQuery::new(n, d, c, th));
     assert_eq!(
         nf(1, 0.0, 0.0, SemiHonest),
-        Err(Error::NoFeasibleParams { n: 1 })
+        Err(Error::Misuse(Misuse::NoFeasibleParams { n: 1 }))
     );
     assert_eq!(
         nf(1000, 0.5, 0.5, SemiHonest),
-        Err(Error::NoFeasibleParams { n: 1000 })
+        Err(Error::Misuse(Misuse::NoFeasibleParams { n: 1000 }))
     );
     assert_eq!(
         nf(1_000_000, 0.45, 0.45, Malicious),
-        Err(Error::NoFeasibleParams { n: 1_000_000 })
+        Err(Error::Misuse(Misuse::NoFeasibleParams { n: 1_000_000 }))
     );
     assert_eq!(
         nf(0, 0.1, 0.1, SemiHonest),
-        Err(Error::InvalidClientCount { n: 0 })
+        Err(Error::Misuse(Misuse::InvalidClientCount { n: 0 }))
     );
     for bad in [1.0, -0.1, f64::NAN, f64::INFINITY] {
         assert!(matches!(
             nf(100, bad, 0.1, SemiHonest),
-            Err(Error::OutOfRange {
+            Err(Error::Misuse(Misuse::OutOfRange {
                 what: "corrupt rate",
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             nf(100, 0.1, bad, SemiHonest),
-            Err(Error::OutOfRange {
+            Err(Error::Misuse(Misuse::OutOfRange {
                 what: "dropout rate",
                 ..
-            })
+            }))
         ));
     }
     for bad in [0.0, -1.0, f64::NAN, 2000.0] {
@@ -398,14 +398,17 @@ fn infeasible_and_invalid_queries() {
             sigma: bad,
             ..ParamQuery::new(100, 0.1, 0.1, SemiHonest)
         };
-        assert!(matches!(find_params(&q), Err(Error::OutOfRange { .. })));
+        assert!(matches!(
+            find_params(&q),
+            Err(Error::Misuse(Misuse::OutOfRange { .. }))
+        ));
         let q = ParamQuery {
             eta: bad,
             ..ParamQuery::new(100, 0.1, 0.1, SemiHonest)
         };
         assert!(matches!(
             check_params(&q, 10, 5),
-            Err(Error::OutOfRange { .. })
+            Err(Error::Misuse(Misuse::OutOfRange { .. }))
         ));
     }
 }

@@ -15,7 +15,7 @@ use secagg::crypto::rng::{seeded_rng, Rng};
 use secagg::quantize::{
     max_quant_bits, min_ring_bits, QuantConfig, Quantizer, Rounding, MAX_QUANT_BITS,
 };
-use secagg::Error;
+use secagg::{Error, Misuse};
 
 fn mask(b: u32) -> u64 {
     u64::MAX >> (64 - b)
@@ -297,13 +297,13 @@ fn check_boundary(bits: u32, n: usize, w: Option<u64>, b: u32) {
             ring_bits: b - 1,
             ..cfg
         }),
-        Err(Error::RingTooNarrow {
+        Err(Error::Misuse(Misuse::RingTooNarrow {
             ring_bits: b - 1,
             needed_bits: b,
             quant_bits: bits,
             max_clients: n,
             max_weight: wmax,
-        })
+        }))
     );
 }
 
@@ -353,17 +353,17 @@ fn overflow_guard_refuses_flower_like_defaults() {
     assert!(Quantizer::new(QuantConfig::new(8.0, 22, 32, 1024)).is_ok());
     assert!(matches!(
         Quantizer::new(QuantConfig::new(8.0, 22, 32, 1025)),
-        Err(Error::RingTooNarrow {
+        Err(Error::Misuse(Misuse::RingTooNarrow {
             needed_bits: 33,
             ..
-        })
+        }))
     ));
     assert!(matches!(
         Quantizer::new(QuantConfig::new(8.0, 22, 32, 1024).weighted(1000)),
-        Err(Error::RingTooNarrow {
+        Err(Error::Misuse(Misuse::RingTooNarrow {
             needed_bits: 42,
             ..
-        })
+        }))
     ));
     // What fits instead: the ring for 1,025 weighted clients, or fewer bits at 32.
     assert_eq!(min_ring_bits(22, 1025, 1000), Ok(42));

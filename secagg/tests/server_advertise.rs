@@ -10,8 +10,8 @@ use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{
     AdvertiseKeys, ClientMessage, ConsistencySignature, MaskedInput, ServerMessage,
 };
-use secagg::Error;
 use secagg::Round;
+use secagg::{CryptoError, Error, Misuse, PeerMisbehaved, ThresholdError};
 
 fn semi(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::SemiHonest)
@@ -63,33 +63,33 @@ fn bad_messages_are_rejected_without_harm() {
             (
                 7,
                 ClientMessage::AdvertiseKeys(a1),
-                Error::UnknownClient { client: 7 },
+                Error::PeerMisbehaved(PeerMisbehaved::UnknownClient { client: 7 }),
             ),
             (
                 1,
                 ClientMessage::MaskedInput(input),
-                Error::UnexpectedMessage {
+                Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
                     expected: Round::AdvertiseKeys,
                     found: Round::MaskedInputCollection,
-                },
+                }),
             ),
             (
                 1,
                 ClientMessage::ConsistencySignature(ConsistencySignature {
                     signature: Signature::from_bytes(&[0; 64]),
                 }),
-                Error::UnexpectedMessage {
+                Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
                     expected: Round::AdvertiseKeys,
                     found: Round::ConsistencyCheck,
-                },
+                }),
             ),
             (
                 1,
                 ClientMessage::AdvertiseKeys(same_keys),
-                Error::DuplicateKey {
+                Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
                     first: 1,
                     second: 1,
-                },
+                }),
             ),
             (
                 1,
@@ -97,7 +97,7 @@ fn bad_messages_are_rejected_without_harm() {
                     signature: Some(Signature::from_bytes(&[0; 64])),
                     ..a1
                 }),
-                Error::UnexpectedSignature { client: 1 },
+                Error::PeerMisbehaved(PeerMisbehaved::UnexpectedSignature { client: 1 }),
             ),
         ]
     });
@@ -113,27 +113,27 @@ fn duplicates_and_repeated_keys() {
         .unwrap();
     assert_eq!(
         s.server.receive(1, ClientMessage::AdvertiseKeys(a1)),
-        Err(Error::DuplicateMessage {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateMessage {
             client: 1,
             round: Round::AdvertiseKeys
-        })
+        }))
     );
     // Client 2 replays client 1's keys (copying keys is all a client could do).
     assert_eq!(
         s.server.receive(2, ClientMessage::AdvertiseKeys(a1)),
-        Err(Error::DuplicateKey {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
             first: 1,
             second: 2
-        })
+        }))
     );
     let mut a2 = advertise(&s, 2);
     a2.mask_pk = a1.enc_pk;
     assert_eq!(
         s.server.receive(2, ClientMessage::AdvertiseKeys(a2)),
-        Err(Error::DuplicateKey {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
             first: 1,
             second: 2
-        })
+        }))
     );
     s.outbox[1] = None;
     let out = s.complete();
@@ -156,7 +156,7 @@ fn signatures_in_the_malicious_model() {
                     signature: None,
                     ..a1
                 }),
-                Error::MissingSignature { client: 1 },
+                Error::PeerMisbehaved(PeerMisbehaved::MissingSignature { client: 1 }),
             ),
             (
                 1,
@@ -164,13 +164,13 @@ fn signatures_in_the_malicious_model() {
                     signature: Some(Signature::from_bytes(&flipped)),
                     ..a1
                 }),
-                Error::BadSignature { client: 1 },
+                Error::Crypto(CryptoError::BadSignature { client: 1 }),
             ),
             // 2's signed keys sent as 1's.
             (
                 1,
                 ClientMessage::AdvertiseKeys(a2),
-                Error::BadSignature { client: 1 },
+                Error::Crypto(CryptoError::BadSignature { client: 1 }),
             ),
             (
                 1,
@@ -178,7 +178,7 @@ fn signatures_in_the_malicious_model() {
                     enc_pk: PublicKey::from_bytes([3; 32]),
                     ..a1
                 }),
-                Error::BadSignature { client: 1 },
+                Error::Crypto(CryptoError::BadSignature { client: 1 }),
             ),
         ]
     });
@@ -244,18 +244,21 @@ fn too_few_survivors_abort() {
     }
     assert_eq!(
         s.server.close_round(),
-        Err(Error::TooFewSurvivors {
+        Err(Error::Threshold(ThresholdError::TooFewSurvivors {
             round: Round::AdvertiseKeys,
             threshold: 3,
             survivors: 3
-        })
+        }))
     );
     assert!(s.server.error().is_some());
-    assert_eq!(s.server.close_round(), Err(Error::AlreadyAborted));
+    assert_eq!(
+        s.server.close_round(),
+        Err(Error::Misuse(Misuse::AlreadyAborted))
+    );
     let a = advertise(&s, 4);
     assert_eq!(
         s.server.receive(4, ClientMessage::AdvertiseKeys(a)),
-        Err(Error::AlreadyAborted)
+        Err(Error::Misuse(Misuse::AlreadyAborted))
     );
     // t + 1 answering is enough in the complete graph.
     let mut s = Session::new(&spec, 1);

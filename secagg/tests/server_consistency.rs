@@ -10,8 +10,8 @@ use secagg::protocol::messages::{
     ClientMessage, ConsistencySignature, ServerMessage, SurvivorSignature,
 };
 use secagg::protocol::transcript;
-use secagg::Error;
 use secagg::Round;
+use secagg::{CryptoError, Error, PeerMisbehaved, ThresholdError};
 
 /// A malicious-model session in round 3 with the signatures in the outbox; `dropped`
 /// drop before round 2.
@@ -43,30 +43,32 @@ fn bad_signatures_are_rejected_without_harm() {
     // Over another set, by another client, from a dropped client.
     assert_eq!(
         s.server.receive(1, sign(&s, 1, &[0, 1, 2, 3])),
-        Err(Error::BadSignature { client: 1 })
+        Err(Error::Crypto(CryptoError::BadSignature { client: 1 }))
     );
     assert_eq!(
         s.server.receive(1, sign(&s, 2, &u3)),
-        Err(Error::BadSignature { client: 1 })
+        Err(Error::Crypto(CryptoError::BadSignature { client: 1 }))
     );
     assert_eq!(
         s.server.receive(5, sign(&s, 5, &u3)),
-        Err(Error::DroppedClient { client: 5 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DroppedClient {
+            client: 5
+        }))
     );
     let late = s.sent_in(1, Round::MaskedInputCollection);
     assert_eq!(
         s.server.receive(1, late),
-        Err(Error::RoundClosed {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::RoundClosed {
             round: Round::MaskedInputCollection
-        })
+        }))
     );
     s.server.receive(1, sign(&s, 1, &u3)).unwrap();
     assert_eq!(
         s.server.receive(1, sign(&s, 1, &u3)),
-        Err(Error::DuplicateMessage {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateMessage {
             client: 1,
             round: Round::ConsistencyCheck
-        })
+        }))
     );
     s.outbox[1] = None;
     let out = s.complete();
@@ -84,10 +86,10 @@ fn semi_honest_has_no_consistency_round() {
     });
     assert_eq!(
         s.server.receive(0, sig),
-        Err(Error::UnexpectedMessage {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
             expected: Round::Unmasking,
             found: Round::ConsistencyCheck
-        })
+        }))
     );
 }
 
@@ -138,11 +140,11 @@ fn aborts_before_unmasking_when_too_few_signed() {
     }
     assert_eq!(
         s.server.close_round(),
-        Err(Error::CannotReconstruct {
+        Err(Error::Threshold(ThresholdError::CannotReconstruct {
             round: Round::ConsistencyCheck,
             client: 2,
             needed: 3,
             got: 2
-        })
+        }))
     );
 }

@@ -9,8 +9,8 @@ use secagg::protocol::messages::{
     ClientMessage, ConsistencyRequest, MaskedInput, ServerMessage, UnmaskRequest,
 };
 use secagg::ring::RingVec;
-use secagg::Error;
 use secagg::Round;
+use secagg::{Error, Misuse, PeerMisbehaved, ThresholdError};
 
 /// A session in round 2 with the masked inputs in the outbox; `dropped` drop before
 /// round 1.
@@ -54,7 +54,10 @@ fn misshapen_inputs_are_rejected_without_harm() {
     for (m, vector) in cases {
         assert_eq!(
             s.server.receive(2, m),
-            Err(Error::MaskedInputMismatch { client: 2, vector })
+            Err(Error::PeerMisbehaved(PeerMisbehaved::MaskedInputMismatch {
+                client: 2,
+                vector
+            }))
         );
     }
     let out = s.complete();
@@ -70,15 +73,17 @@ fn dropped_and_duplicate_senders() {
     let y0 = s.outbox[0].clone().unwrap();
     assert_eq!(
         s.server.receive(4, y0.clone()),
-        Err(Error::DroppedClient { client: 4 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DroppedClient {
+            client: 4
+        }))
     );
     s.server.receive(0, y0.clone()).unwrap();
     assert_eq!(
         s.server.receive(0, y0),
-        Err(Error::DuplicateMessage {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateMessage {
             client: 0,
             round: Round::MaskedInputCollection
-        })
+        }))
     );
     s.outbox[0] = None;
     let out = s.complete();
@@ -128,24 +133,27 @@ fn aborts_when_a_needed_secret_lacks_holders() {
     assert!(
         matches!(
             err,
-            Error::CannotReconstruct {
+            Error::Threshold(ThresholdError::CannotReconstruct {
                 round: Round::MaskedInputCollection,
                 needed: 2,
                 got: 1,
                 ..
-            }
+            })
         ),
         "{err:?}"
     );
-    assert_eq!(s.server.close_round(), Err(Error::AlreadyAborted));
+    assert_eq!(
+        s.server.close_round(),
+        Err(Error::Misuse(Misuse::AlreadyAborted))
+    );
     // Nobody sent anything.
     let mut s = in_round_2(&spec, &[]);
     assert_eq!(
         s.server.close_round(),
-        Err(Error::TooFewSurvivors {
+        Err(Error::Threshold(ThresholdError::TooFewSurvivors {
             round: Round::MaskedInputCollection,
             threshold: 2,
             survivors: 0
-        })
+        }))
     );
 }

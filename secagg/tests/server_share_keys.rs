@@ -7,8 +7,8 @@ use common::protocol::*;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::SEALED_SHARES_LEN;
 use secagg::protocol::messages::{ClientMessage, ServerMessage, ShareKeys};
-use secagg::Error;
 use secagg::Round;
+use secagg::{EncodingError, Error, Misuse, PeerMisbehaved, ThresholdError};
 
 fn share_keys(m: &Option<ClientMessage>) -> ShareKeys {
     match m {
@@ -38,30 +38,39 @@ fn bad_sealed_shares_are_rejected_without_harm() {
     m.shares[1].to = stranger;
     cases.push((
         m,
-        Error::NotANeighbor {
+        Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
             client: 0,
             other: stranger,
-        },
+        }),
     ));
     let mut m = honest.clone();
     m.shares[1].to = 77;
-    cases.push((m, Error::UnknownClient { client: 77 }));
+    cases.push((
+        m,
+        Error::PeerMisbehaved(PeerMisbehaved::UnknownClient { client: 77 }),
+    ));
     let mut m = honest.clone();
     let missing = m.shares.remove(2).to;
-    cases.push((m, Error::MissingEntry { client: missing }));
+    cases.push((
+        m,
+        Error::PeerMisbehaved(PeerMisbehaved::MissingEntry { client: missing }),
+    ));
     let mut m = honest.clone();
     let dup = m.shares[1].clone();
     m.shares.push(dup.clone());
-    cases.push((m, Error::DuplicateEntry { client: dup.to }));
+    cases.push((
+        m,
+        Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry { client: dup.to }),
+    ));
     let mut m = honest.clone();
     m.shares[0].ciphertext.push(0);
     cases.push((
         m,
-        Error::InvalidLength {
+        Error::Encoding(EncodingError::InvalidLength {
             what: "sealed shares",
             expected: SEALED_SHARES_LEN,
             found: SEALED_SHARES_LEN + 1,
-        },
+        }),
     ));
     for (m, expected) in cases {
         assert_eq!(
@@ -73,9 +82,9 @@ fn bad_sealed_shares_are_rejected_without_harm() {
     let late = s.sent_in(0, Round::AdvertiseKeys);
     assert_eq!(
         s.server.receive(0, late),
-        Err(Error::RoundClosed {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::RoundClosed {
             round: Round::AdvertiseKeys
-        })
+        }))
     );
     assert!(s.server.received().is_empty());
     let out = s.complete();
@@ -92,14 +101,16 @@ fn shares_for_a_client_that_never_advertised() {
     let a4 = s.sent_in(4, Round::AdvertiseKeys);
     assert_eq!(
         s.server.receive(4, a4),
-        Err(Error::RoundClosed {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::RoundClosed {
             round: Round::AdvertiseKeys
-        })
+        }))
     );
     let mut m = share_keys(&s.outbox[0]);
     assert_eq!(
         s.server.receive(4, ClientMessage::ShareKeys(m.clone())),
-        Err(Error::DroppedClient { client: 4 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DroppedClient {
+            client: 4
+        }))
     );
     // Client 0 seals a share for 4, which was not in its key list.
     let mut extra = m.shares[0].clone();
@@ -107,7 +118,9 @@ fn shares_for_a_client_that_never_advertised() {
     m.shares.push(extra);
     assert_eq!(
         s.server.receive(0, ClientMessage::ShareKeys(m)),
-        Err(Error::AliveAfterDead { client: 4 })
+        Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+            client: 4
+        }))
     );
     let out = s.complete();
     assert_eq!(out.included, vec![0, 1, 2, 3]);
@@ -154,10 +167,10 @@ fn duplicate_message_and_abort() {
     s.server.receive(0, m0.clone()).unwrap();
     assert_eq!(
         s.server.receive(0, m0),
-        Err(Error::DuplicateMessage {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateMessage {
             client: 0,
             round: Round::ShareKeys
-        })
+        }))
     );
     for i in 1..3 {
         s.server
@@ -166,11 +179,14 @@ fn duplicate_message_and_abort() {
     }
     assert_eq!(
         s.server.close_round(),
-        Err(Error::TooFewSurvivors {
+        Err(Error::Threshold(ThresholdError::TooFewSurvivors {
             round: Round::ShareKeys,
             threshold: 3,
             survivors: 3
-        })
+        }))
     );
-    assert_eq!(s.server.close_round(), Err(Error::AlreadyAborted));
+    assert_eq!(
+        s.server.close_round(),
+        Err(Error::Misuse(Misuse::AlreadyAborted))
+    );
 }

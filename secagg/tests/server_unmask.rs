@@ -7,8 +7,8 @@ use common::protocol::*;
 use secagg::crypto::shamir::Share;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{ClientMessage, ShareKind, UnmaskShares};
-use secagg::Error;
 use secagg::Round;
+use secagg::{Error, Misuse, PeerMisbehaved, ThresholdError};
 
 /// A session in round 4 with the unmask responses in the outbox; `dropped_r1` drop
 /// before round 1, `dropped_r2` before round 2.
@@ -52,45 +52,60 @@ fn bad_responses_are_rejected_without_harm() {
         m.shares[0].kind = ShareKind::MaskKey;
         cases.push((
             m,
-            Error::WrongShareKind {
+            Error::PeerMisbehaved(PeerMisbehaved::WrongShareKind {
                 client: 0,
                 owner: 1,
-            },
+            }),
         ));
         let mut m = honest.clone();
         m.shares[4].kind = ShareKind::SelfMask;
         cases.push((
             m,
-            Error::WrongShareKind {
+            Error::PeerMisbehaved(PeerMisbehaved::WrongShareKind {
                 client: 0,
                 owner: 5,
-            },
+            }),
         ));
         let mut m = honest.clone();
         m.shares.remove(2);
-        cases.push((m, Error::MissingEntry { client: 3 }));
+        cases.push((
+            m,
+            Error::PeerMisbehaved(PeerMisbehaved::MissingEntry { client: 3 }),
+        ));
         let mut m = honest.clone();
         let dup = m.shares[2].clone();
         m.shares.push(dup);
-        cases.push((m, Error::DuplicateEntry { client: 3 }));
+        cases.push((
+            m,
+            Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry { client: 3 }),
+        ));
         let mut m = honest.clone();
         m.shares[2].owner = 6;
-        cases.push((m, Error::AliveAfterDead { client: 6 }));
+        cases.push((
+            m,
+            Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead { client: 6 }),
+        ));
         let mut m = honest.clone();
         m.shares[2].owner = 0;
         cases.push((
             m,
-            Error::NotANeighbor {
+            Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
                 client: 0,
                 other: 0,
-            },
+            }),
         ));
         let mut m = honest.clone();
         m.shares[2].owner = 70;
-        cases.push((m, Error::UnknownClient { client: 70 }));
+        cases.push((
+            m,
+            Error::PeerMisbehaved(PeerMisbehaved::UnknownClient { client: 70 }),
+        ));
         let mut m = honest.clone();
         m.shares[1].share = Share::from_bytes(2, &m.shares[1].share.y_bytes()).unwrap();
-        cases.push((m, Error::MisaddressedShares { from: 0 }));
+        cases.push((
+            m,
+            Error::PeerMisbehaved(PeerMisbehaved::MisaddressedShares { from: 0 }),
+        ));
         for (m, expected) in cases {
             assert_eq!(
                 s.server.receive(0, ClientMessage::UnmaskShares(m)),
@@ -101,7 +116,9 @@ fn bad_responses_are_rejected_without_harm() {
         assert_eq!(
             s.server
                 .receive(6, ClientMessage::UnmaskShares(honest.clone())),
-            Err(Error::DroppedClient { client: 6 })
+            Err(Error::PeerMisbehaved(PeerMisbehaved::DroppedClient {
+                client: 6
+            }))
         );
         let out = s.complete();
         assert_eq!(out.included, vec![0, 1, 2, 3, 4]);
@@ -126,7 +143,9 @@ fn a_bad_mask_key_share_is_detected() {
     }
     assert_eq!(
         s.server.close_round(),
-        Err(Error::ReconstructionMismatch { client: 4 })
+        Err(Error::PeerMisbehaved(
+            PeerMisbehaved::ReconstructionMismatch { client: 4 }
+        ))
     );
     assert!(s.server.output().is_none());
 }
@@ -162,10 +181,13 @@ fn silent_responders_and_completion() {
     assert_eq!(out.included, vec![0, 1, 2, 3, 4]);
     assert_eq!(out.sums, s.expected(&[0, 1, 2, 3, 4]));
     // After completion.
-    assert_eq!(s.server.close_round(), Err(Error::AlreadyCompleted));
+    assert_eq!(
+        s.server.close_round(),
+        Err(Error::Misuse(Misuse::AlreadyCompleted))
+    );
     assert_eq!(
         s.server.receive(1, pending[1].clone().unwrap()),
-        Err(Error::AlreadyCompleted)
+        Err(Error::Misuse(Misuse::AlreadyCompleted))
     );
     assert_eq!(s.server.output(), Some(&out));
 }
@@ -181,12 +203,12 @@ fn too_few_responders_abort() {
     // Client 0's neighbours that answered: 1 and 2.
     assert_eq!(
         s.server.close_round(),
-        Err(Error::CannotReconstruct {
+        Err(Error::Threshold(ThresholdError::CannotReconstruct {
             round: Round::Unmasking,
             client: 0,
             needed: 3,
             got: 2
-        })
+        }))
     );
     assert!(s.server.output().is_none());
     assert!(s.server.error().is_some());

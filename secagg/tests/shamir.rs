@@ -11,7 +11,7 @@ use secagg::crypto::rng::seeded_rng;
 use secagg::crypto::shamir::{
     eval_point, reconstruct, split, LagrangeAtZero, SecretScalar, Share, MAX_POINT,
 };
-use secagg::Error;
+use secagg::{EncodingError, Error, Misuse, PeerMisbehaved, ThresholdError};
 use subtle::ConstantTimeEq;
 
 /// ℓ, little-endian.
@@ -90,7 +90,7 @@ proptest! {
         let fewer = pick(t - 1);
         prop_assert_eq!(
             reconstruct(&fewer, t).err(),
-            Some(Error::NotEnoughShares { needed: t, got: t - 1 })
+            Some(Error::Threshold(ThresholdError::NotEnoughShares { needed: t, got: t - 1 }))
         );
     }
 
@@ -143,15 +143,15 @@ fn zero_point_is_rejected_everywhere() {
     let s = SecretScalar::random(&mut rng);
     assert_eq!(
         Share::from_bytes(0, &[1; 32]).err(),
-        Some(Error::ZeroShareIndex)
+        Some(Error::PeerMisbehaved(PeerMisbehaved::ZeroShareIndex))
     );
     assert_eq!(
         split(&s, 2, &[1, 0, 2], &mut rng).err(),
-        Some(Error::ZeroShareIndex)
+        Some(Error::PeerMisbehaved(PeerMisbehaved::ZeroShareIndex))
     );
     assert_eq!(
         LagrangeAtZero::new(&[3, 0]).err(),
-        Some(Error::ZeroShareIndex)
+        Some(Error::PeerMisbehaved(PeerMisbehaved::ZeroShareIndex))
     );
 }
 
@@ -162,7 +162,9 @@ fn out_of_range_point_is_rejected_everywhere() {
     assert_eq!(MAX_POINT, 1 << 32);
     assert_eq!(MAX_POINT, eval_point(u32::MAX));
     for x in [MAX_POINT + 1, u64::MAX] {
-        let e = Some(Error::ShareIndexOutOfRange { x });
+        let e = Some(Error::PeerMisbehaved(
+            PeerMisbehaved::ShareIndexOutOfRange { x },
+        ));
         assert_eq!(Share::from_bytes(x, &[1; 32]).err(), e);
         assert_eq!(split(&s, 1, &[1, x], &mut rng).err(), e);
         assert_eq!(LagrangeAtZero::new(&[x, 1]).err(), e);
@@ -178,25 +180,33 @@ fn duplicate_points_are_rejected_everywhere() {
     let s = SecretScalar::random(&mut rng);
     assert_eq!(
         split(&s, 2, &[4, 5, 4], &mut rng).err(),
-        Some(Error::DuplicateShareIndex { x: 4 })
+        Some(Error::PeerMisbehaved(PeerMisbehaved::DuplicateShareIndex {
+            x: 4
+        }))
     );
     assert_eq!(
         LagrangeAtZero::new(&[7, 1, 7]).err(),
-        Some(Error::DuplicateShareIndex { x: 7 })
+        Some(Error::PeerMisbehaved(PeerMisbehaved::DuplicateShareIndex {
+            x: 7
+        }))
     );
     let shares = split(&s, 2, &[1, 2, 3], &mut rng).unwrap();
     // Same share twice.
     let dup = vec![shares[0].clone(), shares[0].clone()];
     assert_eq!(
         reconstruct(&dup, 2).err(),
-        Some(Error::DuplicateShareIndex { x: 1 })
+        Some(Error::PeerMisbehaved(PeerMisbehaved::DuplicateShareIndex {
+            x: 1
+        }))
     );
     // Same point, different value.
     let forged = Share::from_bytes(2, &shares[0].y_bytes()).unwrap();
     let mixed = vec![shares[1].clone(), forged];
     assert_eq!(
         reconstruct(&mixed, 2).err(),
-        Some(Error::DuplicateShareIndex { x: 2 })
+        Some(Error::PeerMisbehaved(PeerMisbehaved::DuplicateShareIndex {
+            x: 2
+        }))
     );
     // A duplicate beyond the first t shares is still caught.
     let late = vec![
@@ -207,7 +217,9 @@ fn duplicate_points_are_rejected_everywhere() {
     ];
     assert_eq!(
         reconstruct(&late, 2).err(),
-        Some(Error::DuplicateShareIndex { x: 1 })
+        Some(Error::PeerMisbehaved(PeerMisbehaved::DuplicateShareIndex {
+            x: 1
+        }))
     );
 }
 
@@ -222,11 +234,11 @@ fn non_canonical_values_are_rejected() {
     for y in [ELL, ell_plus_one, two_255, [0xff; 32]] {
         assert_eq!(
             Share::from_bytes(1, &y).err(),
-            Some(Error::NonCanonicalScalar)
+            Some(Error::Encoding(EncodingError::NonCanonicalScalar))
         );
         assert_eq!(
             SecretScalar::from_canonical_bytes(&y).err(),
-            Some(Error::NonCanonicalScalar)
+            Some(Error::Encoding(EncodingError::NonCanonicalScalar))
         );
     }
     assert!(Share::from_bytes(1, &ell_minus_one).is_ok());
@@ -240,40 +252,46 @@ fn bad_thresholds() {
     let s = SecretScalar::random(&mut rng);
     assert_eq!(
         split(&s, 0, &[1, 2], &mut rng).err(),
-        Some(Error::InvalidThreshold {
+        Some(Error::Misuse(Misuse::InvalidThreshold {
             threshold: 0,
             parties: 2
-        })
+        }))
     );
     assert_eq!(
         split(&s, 3, &[1, 2], &mut rng).err(),
-        Some(Error::InvalidThreshold {
+        Some(Error::Misuse(Misuse::InvalidThreshold {
             threshold: 3,
             parties: 2
-        })
+        }))
     );
     assert_eq!(
         split(&s, 1, &[], &mut rng).err(),
-        Some(Error::InvalidThreshold {
+        Some(Error::Misuse(Misuse::InvalidThreshold {
             threshold: 1,
             parties: 0
-        })
+        }))
     );
     let shares = split(&s, 2, &[1, 2, 3], &mut rng).unwrap();
     assert_eq!(
         reconstruct(&shares, 0).err(),
-        Some(Error::InvalidThreshold {
+        Some(Error::Misuse(Misuse::InvalidThreshold {
             threshold: 0,
             parties: 3
-        })
+        }))
     );
     assert_eq!(
         reconstruct(&[], 1).err(),
-        Some(Error::NotEnoughShares { needed: 1, got: 0 })
+        Some(Error::Threshold(ThresholdError::NotEnoughShares {
+            needed: 1,
+            got: 0
+        }))
     );
     assert_eq!(
         LagrangeAtZero::new(&[]).err(),
-        Some(Error::NotEnoughShares { needed: 1, got: 0 })
+        Some(Error::Threshold(ThresholdError::NotEnoughShares {
+            needed: 1,
+            got: 0
+        }))
     );
 }
 
@@ -286,33 +304,33 @@ fn combine_checks_count_and_points() {
     let r: Vec<&Share> = shares.iter().collect();
     assert_eq!(
         lag.combine(&r[..2]).err(),
-        Some(Error::ShareCountMismatch {
+        Some(Error::Misuse(Misuse::ShareCountMismatch {
             expected: 3,
             found: 2
-        })
+        }))
     );
     assert_eq!(
         lag.combine(&r).err(),
-        Some(Error::ShareCountMismatch {
+        Some(Error::Misuse(Misuse::ShareCountMismatch {
             expected: 3,
             found: 4
-        })
+        }))
     );
     // Right count, wrong point at position 2.
     assert_eq!(
         lag.combine(&[r[0], r[1], r[3]]).err(),
-        Some(Error::SharePointMismatch {
+        Some(Error::Misuse(Misuse::SharePointMismatch {
             expected: 3,
             found: 4
-        })
+        }))
     );
     // Right points, wrong order.
     assert_eq!(
         lag.combine(&[r[1], r[0], r[2]]).err(),
-        Some(Error::SharePointMismatch {
+        Some(Error::Misuse(Misuse::SharePointMismatch {
             expected: 1,
             found: 2
-        })
+        }))
     );
     assert!(same(&lag.combine(&r[..3]).unwrap(), &s));
 }
@@ -482,10 +500,10 @@ fn our_shamir_vectors() {
                     } else {
                         assert_eq!(
                             reconstruct(&sub, threshold).err(),
-                            Some(Error::NotEnoughShares {
+                            Some(Error::Threshold(ThresholdError::NotEnoughShares {
                                 needed: threshold,
                                 got: sub.len()
-                            }),
+                            })),
                             "tc {tc}"
                         );
                     }

@@ -14,7 +14,7 @@ use secagg::protocol::messages::{
 use secagg::ring::{Ring, RingVec};
 use secagg::sim;
 use secagg::{ClientId, Round};
-use secagg::{Error, ErrorKind};
+use secagg::{EncodingError, Error, ErrorKind, Misuse};
 use wire_common::{config, run, Dir};
 
 fn harary(degree: usize) -> GraphSpec {
@@ -160,27 +160,27 @@ fn headers_trailing_bytes_and_truncation() {
             }
             assert_eq!(
                 decode(&cfg, r.dir, r.id, &[]).unwrap_err(),
-                Error::Truncated {
+                Error::Encoding(EncodingError::Truncated {
                     what: "protocol version",
                     needed: 1,
                     remaining: 0
-                }
+                })
             );
             let mut long = r.bytes.clone();
             long.push(0);
             assert_eq!(
                 decode(&cfg, r.dir, r.id, &long).unwrap_err(),
-                Error::TrailingBytes { count: 1 }
+                Error::Encoding(EncodingError::TrailingBytes { count: 1 })
             );
             for v in [0u8, 2, 0xff] {
                 let mut b = r.bytes.clone();
                 b[0] = v;
                 assert_eq!(
                     decode(&cfg, r.dir, r.id, &b).unwrap_err(),
-                    Error::UnknownVersion {
+                    Error::Encoding(EncodingError::UnknownVersion {
                         found: v,
                         expected: 1
-                    }
+                    })
                 );
             }
         }
@@ -191,7 +191,7 @@ fn headers_trailing_bytes_and_truncation() {
             x[1] = ty;
             assert_eq!(
                 ClientMessage::decode(&cfg, id, &x).unwrap_err(),
-                Error::UnknownMessageType { found: ty }
+                Error::Encoding(EncodingError::UnknownMessageType { found: ty })
             );
         }
         let (_, b) = first(&records, Dir::ToClient, msg_type::KEY_LIST);
@@ -200,13 +200,17 @@ fn headers_trailing_bytes_and_truncation() {
             x[1] = ty;
             assert_eq!(
                 ServerMessage::decode(&cfg, &x).unwrap_err(),
-                Error::UnknownMessageType { found: ty }
+                Error::Encoding(EncodingError::UnknownMessageType { found: ty })
             );
         }
         // A sender outside the session.
         assert!(matches!(
             ClientMessage::decode(&cfg, 6, &b),
-            Err(Error::ClientIdOutOfRange { id: 6, n: 6, .. })
+            Err(Error::Encoding(EncodingError::ClientIdOutOfRange {
+                id: 6,
+                n: 6,
+                ..
+            }))
         ));
     }
 }
@@ -222,14 +226,14 @@ fn field_level_refusals() {
     b[33] |= 0x80;
     assert_eq!(
         ClientMessage::decode(&cfg, id, &b).unwrap_err(),
-        Error::NonCanonicalPublicKey
+        Error::Encoding(EncodingError::NonCanonicalPublicKey)
     );
     // Signature s half (bytes 98..130) all ones is not a canonical scalar.
     let (id, mut b) = first(&records, Dir::FromClient, msg_type::ADVERTISE_KEYS);
     b[98..130].fill(0xff);
     assert_eq!(
         ClientMessage::decode(&cfg, id, &b).unwrap_err(),
-        Error::NonCanonicalScalar
+        Error::Encoding(EncodingError::NonCanonicalScalar)
     );
 
     // ShareKeys: count u32 at 2..6, then entries of to u32, len u16, blob.
@@ -242,54 +246,54 @@ fn field_level_refusals() {
     x[2..6].copy_from_slice(&6u32.to_be_bytes()); // more than the 5 neighbours
     assert_eq!(
         ClientMessage::decode(&cfg, id, &x).unwrap_err(),
-        Error::LengthTooLarge {
+        Error::Encoding(EncodingError::LengthTooLarge {
             what: "share keys entries",
             max: 5,
             found: 6
-        }
+        })
     );
     let mut x = b.clone();
     x[2..6].copy_from_slice(&u32::MAX.to_be_bytes());
     assert!(matches!(
         ClientMessage::decode(&cfg, id, &x),
-        Err(Error::LengthTooLarge { .. })
+        Err(Error::Encoding(EncodingError::LengthTooLarge { .. }))
     ));
     let mut x = b.clone();
     x[6 + entry..6 + entry + 4].copy_from_slice(&b[6..10]); // second recipient = first
     assert_eq!(
         ClientMessage::decode(&cfg, id, &x).unwrap_err(),
-        Error::UnsortedIds {
+        Error::Encoding(EncodingError::UnsortedIds {
             what: "share keys entries",
             index: 1
-        }
+        })
     );
     let mut x = b.clone();
     x[6..10].copy_from_slice(&n.to_be_bytes());
     assert_eq!(
         ClientMessage::decode(&cfg, id, &x).unwrap_err(),
-        Error::ClientIdOutOfRange {
+        Error::Encoding(EncodingError::ClientIdOutOfRange {
             what: "share keys entries",
             id: n,
             n: 6
-        }
+        })
     );
     let mut x = b.clone();
     x[10..12].copy_from_slice(&(SEALED_SHARES_LEN as u16 + 1).to_be_bytes());
     assert!(matches!(
         ClientMessage::decode(&cfg, id, &x),
-        Err(Error::LengthTooLarge {
+        Err(Error::Encoding(EncodingError::LengthTooLarge {
             what: "sealed shares",
             ..
-        })
+        }))
     ));
     let mut x = b.clone();
     x[10..12].copy_from_slice(&27u16.to_be_bytes());
     assert!(matches!(
         ClientMessage::decode(&cfg, id, &x),
-        Err(Error::LengthTooSmall {
+        Err(Error::Encoding(EncodingError::LengthTooSmall {
             what: "sealed shares",
             ..
-        })
+        }))
     ));
 
     // MaskedInput: the first vector is 13 x 20 bits = 260 bits = 33 bytes (4 padding
@@ -300,9 +304,9 @@ fn field_level_refusals() {
     x[2 + 32] |= 1;
     assert_eq!(
         ClientMessage::decode(&cfg, id, &x).unwrap_err(),
-        Error::NonZeroPadding {
+        Error::Encoding(EncodingError::NonZeroPadding {
             what: "packed ring vector"
-        }
+        })
     );
     // The Z_1000003 vector (7 x 20 bits = 18 bytes) starts at 2 + 33 + 2 + 24 = 61:
     // all ones is 2^20 - 1 >= 1000003.
@@ -310,7 +314,7 @@ fn field_level_refusals() {
     x[61..64].fill(0xff);
     assert_eq!(
         ClientMessage::decode(&cfg, id, &x).unwrap_err(),
-        Error::WordOutOfRange { index: 0 }
+        Error::Encoding(EncodingError::WordOutOfRange { index: 0 })
     );
 
     // UnmaskShares: count, then owner u32, kind u8, value [32].
@@ -319,16 +323,16 @@ fn field_level_refusals() {
     x[10] = 2;
     assert_eq!(
         ClientMessage::decode(&cfg, id, &x).unwrap_err(),
-        Error::InvalidTag {
+        Error::Encoding(EncodingError::InvalidTag {
             what: "share kind",
             found: 2
-        }
+        })
     );
     let mut x = b.clone();
     x[11..43].fill(0xff);
     assert_eq!(
         ClientMessage::decode(&cfg, id, &x).unwrap_err(),
-        Error::NonCanonicalScalar
+        Error::Encoding(EncodingError::NonCanonicalScalar)
     );
 
     // ConsistencyRequest: 6 clients -> one byte, the low two bits are padding.
@@ -338,7 +342,7 @@ fn field_level_refusals() {
     x[2] |= 1;
     assert_eq!(
         ServerMessage::decode(&cfg, &x).unwrap_err(),
-        Error::NonZeroPadding { what: "survivors" }
+        Error::Encoding(EncodingError::NonZeroPadding { what: "survivors" })
     );
 
     // KeyList: count at most 6 (everyone), entries of id, keys, signature.
@@ -347,11 +351,11 @@ fn field_level_refusals() {
     x[2..6].copy_from_slice(&7u32.to_be_bytes());
     assert!(matches!(
         ServerMessage::decode(&cfg, &x),
-        Err(Error::LengthTooLarge {
+        Err(Error::Encoding(EncodingError::LengthTooLarge {
             max: 6,
             found: 7,
             ..
-        })
+        }))
     ));
 }
 
@@ -368,9 +372,9 @@ fn encoders_refuse_what_the_config_cannot_carry() {
     assert!(ClientMessage::AdvertiseKeys(adv).encode(&cfg).is_ok());
     assert_eq!(
         ClientMessage::AdvertiseKeys(adv).encode(&mal).unwrap_err(),
-        Error::ModelMismatch {
+        Error::Misuse(Misuse::ModelMismatch {
             what: "advertised keys"
-        }
+        })
     );
     let blob = vec![0u8; SEALED_SHARES_LEN];
     let shares = |to: &[ClientId]| {
@@ -387,19 +391,22 @@ fn encoders_refuse_what_the_config_cannot_carry() {
     assert!(shares(&[1, 2]).encode(&cfg).is_ok());
     assert!(matches!(
         shares(&[2, 1]).encode(&cfg),
-        Err(Error::UnsortedIds { index: 1, .. })
+        Err(Error::Encoding(EncodingError::UnsortedIds { index: 1, .. }))
     ));
     assert!(matches!(
         shares(&[1, 6]).encode(&cfg),
-        Err(Error::ClientIdOutOfRange { id: 6, .. })
+        Err(Error::Encoding(EncodingError::ClientIdOutOfRange {
+            id: 6,
+            ..
+        }))
     ));
     assert!(matches!(
         shares(&[0, 1, 2, 3, 4, 5]).encode(&cfg),
-        Err(Error::LengthTooLarge {
+        Err(Error::Encoding(EncodingError::LengthTooLarge {
             max: 5,
             found: 6,
             ..
-        })
+        }))
     ));
     let routed = ServerMessage::RoutedShares(RoutedShares {
         shares: vec![RoutedCiphertext {
@@ -409,7 +416,7 @@ fn encoders_refuse_what_the_config_cannot_carry() {
     });
     assert!(matches!(
         routed.encode(&cfg),
-        Err(Error::LengthTooLarge { .. })
+        Err(Error::Encoding(EncodingError::LengthTooLarge { .. }))
     ));
     let good: Vec<RingVec> = cfg
         .vectors()
@@ -427,10 +434,10 @@ fn encoders_refuse_what_the_config_cannot_carry() {
         ClientMessage::MaskedInput(MaskedInput { vectors: short })
             .encode(&cfg)
             .unwrap_err(),
-        Error::InputCount {
+        Error::Misuse(Misuse::InputCount {
             expected: 5,
             found: 4
-        }
+        })
     );
     let mut wrong = good.clone();
     wrong[1] = RingVec::zeros(&Ring::pow2(1).unwrap(), 8);
@@ -438,11 +445,11 @@ fn encoders_refuse_what_the_config_cannot_carry() {
         ClientMessage::MaskedInput(MaskedInput { vectors: wrong })
             .encode(&cfg)
             .unwrap_err(),
-        Error::InputLength {
+        Error::Misuse(Misuse::InputLength {
             vector: 1,
             expected: 9,
             found: 8
-        }
+        })
     );
     let mut unreduced = good;
     unreduced[3] = RingVec::U32(vec![1_000_003; 7]);
@@ -450,12 +457,15 @@ fn encoders_refuse_what_the_config_cannot_carry() {
         ClientMessage::MaskedInput(MaskedInput { vectors: unreduced })
             .encode(&cfg)
             .unwrap_err(),
-        Error::InputNotInRing { vector: 3 }
+        Error::Misuse(Misuse::InputNotInRing { vector: 3 })
     );
     let req = ServerMessage::ConsistencyRequest(ConsistencyRequest {
         survivors: vec![3, 1],
     });
-    assert!(matches!(req.encode(&cfg), Err(Error::UnsortedIds { .. })));
+    assert!(matches!(
+        req.encode(&cfg),
+        Err(Error::Encoding(EncodingError::UnsortedIds { .. }))
+    ));
     let sig = ed25519_dalek::Signature::from_bytes(&[0; 64]);
     let unmask = ServerMessage::UnmaskRequest(UnmaskRequest {
         survivors: vec![1, 3],
@@ -466,9 +476,9 @@ fn encoders_refuse_what_the_config_cannot_carry() {
     });
     assert_eq!(
         unmask.encode(&cfg).unwrap_err(),
-        Error::ModelMismatch {
+        Error::Misuse(Misuse::ModelMismatch {
             what: "consistency signatures"
-        }
+        })
     );
     assert!(unmask.encode(&mal).is_ok());
 }

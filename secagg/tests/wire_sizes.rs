@@ -12,7 +12,7 @@ use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::encoding::msg_type;
 use secagg::protocol::{ClientMessage, Config, MessageLimits, ServerMessage};
 use secagg::ring::Ring;
-use secagg::{Error, Round};
+use secagg::{EncodingError, Error, Round};
 use wire_common::{config, run, Dir};
 
 fn packed(vectors: &[(&str, usize, Ring)]) -> usize {
@@ -148,7 +148,7 @@ fn limits_are_the_largest_real_messages_and_one_more_is_refused() {
             over.push(0);
             assert_eq!(
                 decode(&cfg, r.dir, r.id, &over),
-                Err(Error::TrailingBytes { count: 1 }),
+                Err(Error::Encoding(EncodingError::TrailingBytes { count: 1 })),
                 "{ctx}"
             );
             // One list entry over (the last entry again, the count one higher): refused
@@ -162,7 +162,7 @@ fn limits_are_the_largest_real_messages_and_one_more_is_refused() {
                 assert!(
                     matches!(
                         decode(&cfg, r.dir, r.id, &over),
-                        Err(Error::LengthTooLarge { max, found, .. })
+                        Err(Error::Encoding(EncodingError::LengthTooLarge { max, found, .. }))
                             if found == max + 1 && max == u64::from(count)
                     ),
                     "{ctx}"

@@ -16,7 +16,7 @@ use secagg::protocol::messages::{ClientMessage, ServerMessage};
 use secagg::protocol::server::Server;
 use secagg::protocol::Config;
 use secagg::ring::Ring;
-use secagg::{sim, Error, ErrorKind};
+use secagg::{sim, EncodingError, Error, ErrorKind, Misuse};
 use secagg::{ClientId, Round};
 use wire_common::config;
 
@@ -201,33 +201,36 @@ fn refusals() {
     let b = c.to_bytes().unwrap();
     assert_eq!(
         Client::from_bytes(Arc::clone(&other), &b).unwrap_err(),
-        Error::StateSessionMismatch
+        Error::Misuse(Misuse::StateSessionMismatch)
     );
     // Header, tag, session id (32), then the client id: claim to be client 2.
     let mut x = b.to_vec();
     x[3 + 32..3 + 36].copy_from_slice(&2u32.to_be_bytes());
     assert_eq!(
         Client::from_bytes(Arc::clone(&cfg), &x).unwrap_err(),
-        Error::SigningKeyMismatch { client: 2 }
+        Error::Misuse(Misuse::SigningKeyMismatch { client: 2 })
     );
     let s = Server::new(Arc::clone(&cfg)).to_bytes().unwrap();
     assert_eq!(
         Server::from_bytes(Arc::clone(&other), &s).unwrap_err(),
-        Error::StateSessionMismatch
+        Error::Misuse(Misuse::StateSessionMismatch)
     );
     // A client state is not a server state and vice versa.
     assert_eq!(
         Server::from_bytes(Arc::clone(&cfg), &b).unwrap_err(),
-        Error::UnknownMessageType { found: 0xf0 }
+        Error::Encoding(EncodingError::UnknownMessageType { found: 0xf0 })
     );
     assert_eq!(
         Client::from_bytes(Arc::clone(&cfg), &s).unwrap_err(),
-        Error::UnknownMessageType { found: 0xf1 }
+        Error::Encoding(EncodingError::UnknownMessageType { found: 0xf1 })
     );
     // An aborted server (too few survivors after round 0) is not stored.
     let mut srv = Server::new(Arc::clone(&cfg));
     assert!(srv.close_round().is_err());
-    assert_eq!(srv.to_bytes().unwrap_err(), Error::AlreadyAborted);
+    assert_eq!(
+        srv.to_bytes().unwrap_err(),
+        Error::Misuse(Misuse::AlreadyAborted)
+    );
     // Every strict prefix is refused.
     for cut in 0..b.len() {
         let e = Client::from_bytes(Arc::clone(&cfg), &b[..cut]).unwrap_err();
@@ -286,7 +289,8 @@ fn mutated_states_never_panic() {
                         let _ = srv.close_round();
                     }
                     Err(e) => assert!(
-                        e.kind() == ErrorKind::Encoding || e == Error::StateSessionMismatch,
+                        e.kind() == ErrorKind::Encoding
+                            || e == Error::Misuse(Misuse::StateSessionMismatch),
                         "{e:?}"
                     ),
                 }
@@ -307,7 +311,8 @@ fn mutated_states_never_panic() {
                         matches!(e.kind(), ErrorKind::Encoding)
                             || matches!(
                                 e,
-                                Error::StateSessionMismatch | Error::SigningKeyMismatch { .. }
+                                Error::Misuse(Misuse::StateSessionMismatch)
+                                    | Error::Misuse(Misuse::SigningKeyMismatch { .. })
                             ),
                         "{e:?}"
                     ),

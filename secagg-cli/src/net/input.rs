@@ -3,7 +3,45 @@
 use std::io::Read;
 use std::path::Path;
 
-use secagg::error::{Error, Result};
+/// Why a client's input file could not be read. These errors are the command line's own:
+/// neither the core nor the network crate reads input files.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The file (or standard input) could not be read.
+    #[error("i/o error during {op}: {kind}")]
+    Io {
+        /// The operation.
+        op: &'static str,
+        /// The operating system's error category.
+        kind: std::io::ErrorKind,
+    },
+    /// A line of a text input file is not a finite number.
+    #[error("input line {line} is not a number")]
+    InputParse {
+        /// The line number (1-based).
+        line: usize,
+    },
+    /// A `.npy` input file is not a one-dimensional little-endian float array.
+    #[error("unsupported .npy input: {what}")]
+    NpyFormat {
+        /// What is wrong.
+        what: &'static str,
+    },
+}
+
+impl InputError {
+    /// The stable name of this error: its variant's identifier.
+    pub fn name(&self) -> &'static str {
+        match self {
+            InputError::Io { .. } => "Io",
+            InputError::InputParse { .. } => "InputParse",
+            InputError::NpyFormat { .. } => "NpyFormat",
+        }
+    }
+}
+
+type Result<T> = core::result::Result<T, InputError>;
 
 /// Reads a float vector: `-` is standard input (text); a path ending in `.npy` is a
 /// one-dimensional little-endian `float32` or `float64` NumPy array (format versions
@@ -11,9 +49,9 @@ use secagg::error::{Error, Result};
 /// lines starting with `#` are skipped).
 ///
 /// # Errors
-/// [`Error::Io`] (unreadable), [`Error::InputParse`], [`Error::NpyFormat`].
+/// [`InputError::Io`] (unreadable), [`InputError::InputParse`], [`InputError::NpyFormat`].
 pub fn read_floats(path: &Path) -> Result<Vec<f64>> {
-    let io = |e: std::io::Error| Error::Io {
+    let io = |e: std::io::Error| InputError::Io {
         op: "reading the input",
         kind: e.kind(),
     };
@@ -35,7 +73,7 @@ pub fn read_floats(path: &Path) -> Result<Vec<f64>> {
                 .filter(|&&b| b == b'\n')
                 .count()
                 + 1;
-            Error::InputParse { line }
+            InputError::InputParse { line }
         })?;
         parse_text(text)
     }
@@ -44,7 +82,7 @@ pub fn read_floats(path: &Path) -> Result<Vec<f64>> {
 /// Parses one number per line.
 ///
 /// # Errors
-/// [`Error::InputParse`] with the 1-based number of the first bad line.
+/// [`InputError::InputParse`] with the 1-based number of the first bad line.
 pub fn parse_text(text: &str) -> Result<Vec<f64>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -54,7 +92,7 @@ pub fn parse_text(text: &str) -> Result<Vec<f64>> {
         }
         let x: f64 = line
             .parse()
-            .map_err(|_| Error::InputParse { line: i + 1 })?;
+            .map_err(|_| InputError::InputParse { line: i + 1 })?;
         out.push(x);
     }
     Ok(out)
@@ -65,9 +103,9 @@ const NPY_MAGIC: &[u8] = b"\x93NUMPY";
 /// Parses a `.npy` file holding a one-dimensional `<f4` or `<f8` array.
 ///
 /// # Errors
-/// [`Error::NpyFormat`].
+/// [`InputError::NpyFormat`].
 pub fn parse_npy(bytes: &[u8]) -> Result<Vec<f64>> {
-    let bad = |what| Error::NpyFormat { what };
+    let bad = |what| InputError::NpyFormat { what };
     let rest = bytes.strip_prefix(NPY_MAGIC).ok_or(bad("no .npy magic"))?;
     let (&major, rest) = rest.split_first().ok_or(bad("truncated"))?;
     let (_minor, rest) = rest.split_first().ok_or(bad("truncated"))?;
@@ -172,7 +210,12 @@ mod tests {
             parse_text("1.5\n\n# comment\n-2e-3\n  7 \n").unwrap(),
             [1.5, -0.002, 7.0]
         );
-        assert_eq!(parse_text("1\nx\n"), Err(Error::InputParse { line: 2 }));
+        assert_eq!(
+            parse_text("1\nx\n"),
+            Err(InputError::InputParse { line: 2 })
+        );
+        assert_eq!(InputError::InputParse { line: 2 }.name(), "InputParse");
+        assert_eq!(InputError::NpyFormat { what: "x" }.name(), "NpyFormat");
     }
 
     #[test]
@@ -206,7 +249,9 @@ mod tests {
             (b"PK\x03\x04".to_vec(), "magic"),
         ] {
             match parse_npy(&bytes) {
-                Err(Error::NpyFormat { what: w }) => assert!(w.contains(what), "{w} vs {what}"),
+                Err(InputError::NpyFormat { what: w }) => {
+                    assert!(w.contains(what), "{w} vs {what}")
+                }
                 other => panic!("{what}: {other:?}"),
             }
         }

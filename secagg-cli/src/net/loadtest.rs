@@ -15,11 +15,11 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::{fail, ms, peak_rss_kib, runtime, SessionArgs};
-use secagg::error::{Error, Result};
 use secagg::ClientId;
 use secagg_net::client::{run_client, ClientOptions};
 use secagg_net::hello::Done;
 use secagg_net::tls::ClientTransport;
+use secagg_net::{Error, Result, TransportError};
 
 /// `secagg loadtest`: a server and `n` in-process clients over loopback.
 #[derive(Args, Clone, Debug)]
@@ -54,7 +54,7 @@ pub fn run_loadtest(args: LoadtestArgs) -> ExitCode {
 }
 
 fn io(op: &'static str) -> impl Fn(std::io::Error) -> Error {
-    move |e| Error::Io { op, kind: e.kind() }
+    move |e| TransportError::Io { op, kind: e.kind() }.into()
 }
 
 fn session_flags(s: &SessionArgs) -> Vec<String> {
@@ -113,10 +113,13 @@ fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
         .spawn()
         .map_err(io("starting the server"))?;
     // The server prints its address on stderr; a thread forwards the rest.
-    let stderr = child.stderr.take().ok_or(Error::Io {
-        op: "reading the server's stderr",
-        kind: std::io::ErrorKind::BrokenPipe,
-    })?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or(Error::Transport(TransportError::Io {
+            op: "reading the server's stderr",
+            kind: std::io::ErrorKind::BrokenPipe,
+        }))?;
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr)
@@ -133,9 +136,9 @@ fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
     let Ok(addr) = addr_rx.recv_timeout(Duration::from_secs(30)) else {
         let _ = child.kill();
         let _ = child.wait();
-        return Err(Error::Timeout {
+        return Err(Error::Transport(TransportError::Timeout {
             what: "the server to listen",
-        });
+        }));
     };
     let transport = if args.plain {
         ClientTransport::Plain
@@ -151,7 +154,7 @@ fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
     );
     // Inputs are prepared up front so that the load generator's own work does not
     // delay the clients' handshakes.
-    let inputs: Result<Vec<_>> = {
+    let inputs: secagg::Result<Vec<_>> = {
         use rayon::prelude::*;
         (0..n)
             .into_par_iter()
@@ -159,14 +162,14 @@ fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
                 let words = session.demo_words(id as ClientId)?;
                 session.ring_input(&words)
             })
-            .collect::<Result<Vec<_>>>()
+            .collect::<secagg::Result<Vec<_>>>()
     };
     let inputs = match inputs {
         Ok(i) => i,
         Err(e) => {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(e);
+            return Err(e.into());
         }
     };
     let started = Instant::now();
@@ -189,10 +192,10 @@ fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
             .collect();
         let mut out = Vec::with_capacity(n);
         for t in tasks {
-            out.push(t.await.unwrap_or(Err(Error::Io {
+            out.push(t.await.unwrap_or(Err(Error::Transport(TransportError::Io {
                 op: "client task",
                 kind: std::io::ErrorKind::Other,
-            })));
+            }))));
         }
         out
     });

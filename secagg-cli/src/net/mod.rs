@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use input::read_floats;
-use secagg::error::{Error, Result};
+use secagg::error::Misuse;
 use secagg::protocol::Output;
 use secagg::ClientId;
 use secagg_net::client::{run_client, ClientOptions};
@@ -21,6 +21,9 @@ use secagg_net::hello::Done;
 use secagg_net::server::{serve, ServeReport, ServerOptions};
 use secagg_net::session::{Session, SessionParams};
 use secagg_net::tls::{acceptor, ClientTransport, Identity};
+use secagg_net::{Error, Result, TransportError};
+
+use crate::CliError;
 
 /// The flags every party of a session must give identically.
 #[derive(Args, Clone, Debug)]
@@ -59,7 +62,7 @@ impl SessionArgs {
     ///
     /// # Errors
     /// As [`Session::new`].
-    pub fn session(&self) -> Result<Session> {
+    pub fn session(&self) -> secagg::Result<Session> {
         Session::new(SessionParams {
             clients: self.clients,
             dim: self.dim,
@@ -171,13 +174,15 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Io {
-            op: "starting the runtime",
-            kind: e.kind(),
+        .map_err(|e| {
+            Error::Transport(TransportError::Io {
+                op: "starting the runtime",
+                kind: e.kind(),
+            })
         })
 }
 
-pub(crate) fn fail(cmd: &str, e: &Error) -> ExitCode {
+pub(crate) fn fail(cmd: &str, e: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("secagg {cmd}: error: {e}");
     ExitCode::from(2)
 }
@@ -216,7 +221,7 @@ impl DemoCheck {
 ///
 /// # Errors
 /// The quantizer's errors (a sum outside the range `included` clients can produce).
-pub fn demo_check(session: &Session, out: &Output) -> Result<DemoCheck> {
+pub fn demo_check(session: &Session, out: &Output) -> secagg::Result<DemoCheck> {
     let ring = session.quantizer.config().ring_bits;
     let mask = if ring == 64 {
         u64::MAX
@@ -351,9 +356,11 @@ fn serve_main(args: &ServeArgs) -> Result<ExitCode> {
             _ => {
                 let (identity, pem) = Identity::self_signed(std::slice::from_ref(&args.tls_name))?;
                 if let Some(path) = &args.cert_out {
-                    std::fs::write(path, pem).map_err(|e| Error::Io {
-                        op: "writing --cert-out",
-                        kind: e.kind(),
+                    std::fs::write(path, pem).map_err(|e| {
+                        Error::Transport(TransportError::Io {
+                            op: "writing --cert-out",
+                            kind: e.kind(),
+                        })
                     })?;
                 }
                 identity
@@ -376,13 +383,17 @@ fn serve_main(args: &ServeArgs) -> Result<ExitCode> {
     let report = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
-            .map_err(|e| Error::Io {
+            .map_err(|e| {
+                Error::Transport(TransportError::Io {
+                    op: "binding --listen",
+                    kind: e.kind(),
+                })
+            })?;
+        let addr = listener.local_addr().map_err(|e| {
+            Error::Transport(TransportError::Io {
                 op: "binding --listen",
                 kind: e.kind(),
-            })?;
-        let addr = listener.local_addr().map_err(|e| Error::Io {
-            op: "binding --listen",
-            kind: e.kind(),
+            })
         })?;
         eprintln!("secagg serve: listening on {addr}");
         Ok::<_, Error>(serve(listener, opts).await)
@@ -447,25 +458,27 @@ pub fn run_client_cmd(args: ClientArgs) -> ExitCode {
     }
 }
 
-fn client_main(args: &ClientArgs) -> Result<ExitCode> {
+fn client_main(args: &ClientArgs) -> core::result::Result<ExitCode, CliError> {
     let session = args.session.session()?;
     let transport = match (&args.ca, args.plain) {
         (_, true) => ClientTransport::Plain,
         (Some(ca), false) => ClientTransport::tls_from_ca_file(ca, &args.server_name)?,
         (None, false) => {
-            return Err(Error::Tls {
+            return Err(TransportError::Tls {
                 what: "TLS needs --ca (the server's certificate), or pass --plain",
-            })
+            }
+            .into())
         }
     };
     let words = match &args.input {
         Some(path) => {
             let x = read_floats(path)?;
             if x.len() != session.params.dim {
-                return Err(Error::VectorLengthMismatch {
+                return Err(secagg::Error::from(Misuse::VectorLengthMismatch {
                     expected: session.params.dim,
                     found: x.len(),
-                });
+                })
+                .into());
             }
             session
                 .quantizer

@@ -4,7 +4,7 @@
 //! random 96-bit nonce per message. The associated data binds the protocol version,
 //! session id, round, sender and receiver ([`AssociatedData`]), so a ciphertext cannot
 //! be replayed into another session or round, or re-addressed to another party.
-//! Every failure to open is the same bare [`Error::Decryption`].
+//! Every failure to open is the same bare [`CryptoError::Decryption`].
 
 use core::fmt;
 
@@ -14,7 +14,7 @@ use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use super::kdf::ShareKey;
 use super::rng::CryptoRng;
-use crate::error::{Error, Result};
+use crate::error::{CryptoError, Error, Result};
 use crate::ids::{ClientId, SessionId, PROTOCOL_VERSION};
 
 /// Nonce length in bytes.
@@ -94,7 +94,7 @@ impl Cipher {
         buf
     }
 
-    /// Decrypts `ciphertext || tag`. Any failure is [`Error::Decryption`].
+    /// Decrypts `ciphertext || tag`. Any failure is [`CryptoError::Decryption`].
     pub fn decrypt(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -104,13 +104,13 @@ impl Cipher {
         let split = ciphertext_and_tag
             .len()
             .checked_sub(TAG_LEN)
-            .ok_or(Error::Decryption)?;
+            .ok_or(Error::Crypto(CryptoError::Decryption))?;
         let (ct, tag) = ciphertext_and_tag.split_at(split);
-        let tag = Tag::try_from(tag).map_err(|_| Error::Decryption)?;
+        let tag = Tag::try_from(tag).map_err(|_| Error::Crypto(CryptoError::Decryption))?;
         let mut buf = Zeroizing::new(ct.to_vec());
         self.0
             .decrypt_inout_detached(&Nonce::from(*nonce), aad, buf.as_mut_slice().into(), &tag)
-            .map_err(|_| Error::Decryption)?;
+            .map_err(|_| Error::Crypto(CryptoError::Decryption))?;
         Ok(buf)
     }
 }
@@ -133,13 +133,15 @@ pub fn seal<R: CryptoRng + ?Sized>(
 }
 
 /// Opens `nonce || ciphertext || tag` sealed by [`seal`] with the same key and
-/// associated data. Any failure, including a too-short input, is [`Error::Decryption`].
+/// associated data. Any failure, including a too-short input, is [`CryptoError::Decryption`].
 pub fn open(key: &ShareKey, ad: &AssociatedData, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     if sealed.len() < OVERHEAD {
-        return Err(Error::Decryption);
+        return Err(Error::Crypto(CryptoError::Decryption));
     }
     let (nonce, body) = sealed.split_at(NONCE_LEN);
-    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::Decryption)?;
+    let nonce: &[u8; NONCE_LEN] = nonce
+        .try_into()
+        .map_err(|_| Error::Crypto(CryptoError::Decryption))?;
     Cipher::new(key).decrypt(nonce, &ad.to_bytes(), body)
 }
 
@@ -174,11 +176,14 @@ mod tests {
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 1;
-            assert_eq!(open(&key, &ad(), &bad).err(), Some(Error::Decryption));
+            assert_eq!(
+                open(&key, &ad(), &bad).err(),
+                Some(Error::Crypto(CryptoError::Decryption))
+            );
         }
         assert_eq!(
             open(&key, &ad(), &sealed[..27]).err(),
-            Some(Error::Decryption)
+            Some(Error::Crypto(CryptoError::Decryption))
         );
     }
 }

@@ -24,7 +24,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::keys::SharedSecret;
 use super::shamir::SecretScalar;
-use crate::error::{Error, Result};
+use crate::error::{Error, Misuse, Result};
 use crate::ids::{ClientId, SessionId, PROTOCOL_VERSION};
 
 /// The purpose of a derived key; each has its own label.
@@ -56,7 +56,7 @@ pub const MAX_NAME_LEN: usize = u16::MAX as usize;
 pub const MAX_HKDF_OUTPUT: usize = 255 * 32;
 
 /// Builds the `info` string described in the module documentation. Fails with
-/// [`Error::TooLong`] for a name longer than [`MAX_NAME_LEN`].
+/// [`Misuse::TooLong`] for a name longer than [`MAX_NAME_LEN`].
 pub fn info(
     purpose: Purpose,
     session_id: &SessionId,
@@ -80,21 +80,23 @@ pub fn info(
 
 /// Plain HKDF-SHA256 (RFC 5869: extract then expand), filling `out`. `salt = None`
 /// is the RFC's "not provided", i.e. 32 zero bytes (the same as an empty salt).
-/// Fails with [`Error::TooLong`] when `out` is longer than [`MAX_HKDF_OUTPUT`].
+/// Fails with [`Misuse::TooLong`] when `out` is longer than [`MAX_HKDF_OUTPUT`].
 pub fn hkdf_sha256(salt: Option<&[u8]>, ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
     if out.len() > MAX_HKDF_OUTPUT {
-        return Err(Error::TooLong {
+        return Err(Error::Misuse(Misuse::TooLong {
             what: "hkdf-sha256 output",
             max: MAX_HKDF_OUTPUT,
             found: out.len(),
-        });
+        }));
     }
     Hkdf::<Sha256>::new(salt, ikm)
         .expand(info, out)
-        .map_err(|_| Error::TooLong {
-            what: "hkdf-sha256 output",
-            max: MAX_HKDF_OUTPUT,
-            found: out.len(),
+        .map_err(|_| {
+            Error::Misuse(Misuse::TooLong {
+                what: "hkdf-sha256 output",
+                max: MAX_HKDF_OUTPUT,
+                found: out.len(),
+            })
         })
 }
 
@@ -165,7 +167,7 @@ pub fn share_key(
 
 /// The seed of the pairwise mask between `u` and `v` for the named vector, from the
 /// X25519 agreement of their masking keys. Symmetric: the ids enter as (min, max).
-/// Fails with [`Error::TooLong`] for a name longer than [`MAX_NAME_LEN`].
+/// Fails with [`Misuse::TooLong`] for a name longer than [`MAX_NAME_LEN`].
 pub fn pairwise_mask_seed(
     shared: &SharedSecret,
     session_id: &SessionId,
@@ -189,7 +191,7 @@ pub fn pairwise_mask_seed(
 
 /// The seed of client `u`'s self mask for the named vector, from its self-mask secret
 /// `b_u` (the 32-byte canonical scalar encoding is the `ikm`). Fails with
-/// [`Error::TooLong`] for a name longer than [`MAX_NAME_LEN`].
+/// [`Misuse::TooLong`] for a name longer than [`MAX_NAME_LEN`].
 pub fn self_mask_seed(
     b_u: &SecretScalar,
     session_id: &SessionId,
@@ -211,11 +213,11 @@ pub fn self_mask_seed(
 }
 
 fn name_too_long(name: &[u8]) -> Error {
-    Error::TooLong {
+    Error::Misuse(Misuse::TooLong {
         what: "vector name",
         max: MAX_NAME_LEN,
         found: name.len(),
-    }
+    })
 }
 
 fn check_name(name: &[u8]) -> Result<()> {

@@ -11,7 +11,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::rng::CryptoRng;
 use super::shamir::SecretScalar;
-use crate::error::{Error, Result};
+use crate::error::{CryptoError, EncodingError, Error, Result};
 
 /// Length of a public key, a secret key and a shared secret in bytes.
 pub const KEY_LEN: usize = 32;
@@ -24,10 +24,12 @@ impl PublicKey {
     /// Parses a public key, checking its length. Every 32-byte string is a valid
     /// u-coordinate; low-order points are caught at agreement time.
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
-        let arr: [u8; KEY_LEN] = bytes.try_into().map_err(|_| Error::InvalidLength {
-            what: "x25519 public key",
-            expected: KEY_LEN,
-            found: bytes.len(),
+        let arr: [u8; KEY_LEN] = bytes.try_into().map_err(|_| {
+            Error::Encoding(EncodingError::InvalidLength {
+                what: "x25519 public key",
+                expected: KEY_LEN,
+                found: bytes.len(),
+            })
         })?;
         Ok(Self(arr))
     }
@@ -74,7 +76,7 @@ impl SecretKey {
     }
 
     /// The secret as a scalar, for Shamir sharing. Fails with
-    /// [`Error::NonCanonicalScalar`] for keys made with [`SecretKey::from_bytes`] from a
+    /// [`EncodingError::NonCanonicalScalar`] for keys made with [`SecretKey::from_bytes`] from a
     /// string that is not a canonical scalar; keys from [`SecretKey::random`] always share.
     pub fn to_scalar(&self) -> Result<SecretScalar> {
         SecretScalar::from_canonical_bytes(&self.0)
@@ -93,13 +95,13 @@ impl SecretKey {
         PublicKey(x25519_dalek::PublicKey::from(&secret).to_bytes())
     }
 
-    /// X25519 key agreement. Fails with [`Error::NonContributory`] when the result is
+    /// X25519 key agreement. Fails with [`CryptoError::NonContributory`] when the result is
     /// all zeros, i.e. `their` is a low-order point; the check is constant time.
     pub fn agree(&self, their: &PublicKey) -> Result<SharedSecret> {
         let secret = x25519_dalek::StaticSecret::from(self.0);
         let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(their.0));
         if !shared.was_contributory() {
-            return Err(Error::NonContributory);
+            return Err(Error::Crypto(CryptoError::NonContributory));
         }
         Ok(SharedSecret(shared.to_bytes()))
     }
@@ -192,18 +194,21 @@ mod tests {
         let mut rng = seeded_rng([2; 32]);
         let a = KeyPair::random(&mut rng);
         let zero = PublicKey::from_bytes([0; 32]);
-        assert_eq!(a.secret().agree(&zero).err(), Some(Error::NonContributory));
+        assert_eq!(
+            a.secret().agree(&zero).err(),
+            Some(Error::Crypto(CryptoError::NonContributory))
+        );
     }
 
     #[test]
     fn length_is_checked() {
         assert!(matches!(
             PublicKey::from_slice(&[0; 31]),
-            Err(Error::InvalidLength {
+            Err(Error::Encoding(EncodingError::InvalidLength {
                 expected: 32,
                 found: 31,
                 ..
-            })
+            }))
         ));
         assert!(PublicKey::from_slice(&[9; 32]).is_ok());
     }

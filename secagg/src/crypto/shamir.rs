@@ -15,7 +15,7 @@ use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::rng::CryptoRng;
-use crate::error::{Error, Result};
+use crate::error::{EncodingError, Error, Misuse, PeerMisbehaved, Result, ThresholdError};
 use crate::ids::ClientId;
 
 /// Length of an encoded scalar.
@@ -33,10 +33,12 @@ pub const MAX_POINT: u64 = eval_point(ClientId::MAX);
 /// Rejects a point outside `1..=MAX_POINT`.
 fn check_point(x: u64) -> Result<()> {
     if x == 0 {
-        return Err(Error::ZeroShareIndex);
+        return Err(Error::PeerMisbehaved(PeerMisbehaved::ZeroShareIndex));
     }
     if x > MAX_POINT {
-        return Err(Error::ShareIndexOutOfRange { x });
+        return Err(Error::PeerMisbehaved(
+            PeerMisbehaved::ShareIndexOutOfRange { x },
+        ));
     }
     Ok(())
 }
@@ -56,7 +58,7 @@ impl SecretScalar {
     pub fn from_canonical_bytes(bytes: &[u8; SCALAR_LEN]) -> Result<Self> {
         Option::<Scalar>::from(Scalar::from_canonical_bytes(*bytes))
             .map(Self)
-            .ok_or(Error::NonCanonicalScalar)
+            .ok_or(Error::Encoding(EncodingError::NonCanonicalScalar))
     }
 
     /// The canonical little-endian encoding, wiped when dropped.
@@ -86,13 +88,13 @@ pub struct Share {
 
 impl Share {
     /// Builds a share from its point and the canonical encoding of its value.
-    /// Rejects `x = 0` ([`Error::ZeroShareIndex`]), `x > MAX_POINT`
-    /// ([`Error::ShareIndexOutOfRange`]) and non-canonical values
-    /// ([`Error::NonCanonicalScalar`]).
+    /// Rejects `x = 0` ([`PeerMisbehaved::ZeroShareIndex`]), `x > MAX_POINT`
+    /// ([`PeerMisbehaved::ShareIndexOutOfRange`]) and non-canonical values
+    /// ([`EncodingError::NonCanonicalScalar`]).
     pub fn from_bytes(x: u64, y: &[u8; SCALAR_LEN]) -> Result<Self> {
         check_point(x)?;
         let y = Option::<Scalar>::from(Scalar::from_canonical_bytes(*y))
-            .ok_or(Error::NonCanonicalScalar)?;
+            .ok_or(Error::Encoding(EncodingError::NonCanonicalScalar))?;
         Ok(Self { x, y })
     }
 
@@ -117,7 +119,10 @@ impl fmt::Debug for Share {
 
 fn check_threshold(threshold: usize, parties: usize) -> Result<()> {
     if threshold == 0 || threshold > parties {
-        return Err(Error::InvalidThreshold { threshold, parties });
+        return Err(Error::Misuse(Misuse::InvalidThreshold {
+            threshold,
+            parties,
+        }));
     }
     Ok(())
 }
@@ -130,7 +135,9 @@ fn check_points(xs: impl Iterator<Item = u64>) -> Result<()> {
     }
     sorted.sort_unstable();
     if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-        return Err(Error::DuplicateShareIndex { x: w[0] });
+        return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateShareIndex {
+            x: w[0],
+        }));
     }
     Ok(())
 }
@@ -138,9 +145,9 @@ fn check_points(xs: impl Iterator<Item = u64>) -> Result<()> {
 /// Splits `secret` into one share per point in `xs` (use [`eval_point`]), any
 /// `threshold` of which reconstruct it.
 ///
-/// Fails with [`Error::InvalidThreshold`] unless `1 <= threshold <= xs.len()`, and
-/// with [`Error::ZeroShareIndex`], [`Error::ShareIndexOutOfRange`] or
-/// [`Error::DuplicateShareIndex`] for a bad point.
+/// Fails with [`Misuse::InvalidThreshold`] unless `1 <= threshold <= xs.len()`, and
+/// with [`PeerMisbehaved::ZeroShareIndex`], [`PeerMisbehaved::ShareIndexOutOfRange`] or
+/// [`PeerMisbehaved::DuplicateShareIndex`] for a bad point.
 pub fn split<R: CryptoRng + ?Sized>(
     secret: &SecretScalar,
     threshold: usize,
@@ -180,12 +187,12 @@ pub struct LagrangeAtZero {
 impl LagrangeAtZero {
     /// Coefficients `λ_i = Π_{j≠i} x_j / (x_j − x_i)` for the distinct non-zero `xs`.
     ///
-    /// Fails with [`Error::NotEnoughShares`] for no points, and with
-    /// [`Error::ZeroShareIndex`], [`Error::ShareIndexOutOfRange`] or
-    /// [`Error::DuplicateShareIndex`] for a bad point.
+    /// Fails with [`ThresholdError::NotEnoughShares`] for no points, and with
+    /// [`PeerMisbehaved::ZeroShareIndex`], [`PeerMisbehaved::ShareIndexOutOfRange`] or
+    /// [`PeerMisbehaved::DuplicateShareIndex`] for a bad point.
     pub fn new(xs: &[u64]) -> Result<Self> {
         check_threshold(1.max(xs.len()), xs.len())
-            .map_err(|_| Error::NotEnoughShares { needed: 1, got: 0 })?;
+            .map_err(|_| Error::Threshold(ThresholdError::NotEnoughShares { needed: 1, got: 0 }))?;
         check_points(xs.iter().copied())?;
         let pts: Vec<Scalar> = xs.iter().map(|&x| Scalar::from(x)).collect();
         let mut nums = Vec::with_capacity(pts.len());
@@ -218,21 +225,21 @@ impl LagrangeAtZero {
 
     /// `Σ λ_i y_i` for shares given in the same order as the points.
     ///
-    /// Fails with [`Error::ShareCountMismatch`] if the number of shares differs from
-    /// the number of points, and with [`Error::SharePointMismatch`] if a share's point
+    /// Fails with [`Misuse::ShareCountMismatch`] if the number of shares differs from
+    /// the number of points, and with [`Misuse::SharePointMismatch`] if a share's point
     /// differs from the point at its position.
     pub fn combine(&self, shares: &[&Share]) -> Result<SecretScalar> {
         if shares.len() != self.xs.len() {
-            return Err(Error::ShareCountMismatch {
+            return Err(Error::Misuse(Misuse::ShareCountMismatch {
                 expected: self.xs.len(),
                 found: shares.len(),
-            });
+            }));
         }
         if let Some((share, &x)) = shares.iter().zip(&self.xs).find(|(s, &x)| s.x != x) {
-            return Err(Error::SharePointMismatch {
+            return Err(Error::Misuse(Misuse::SharePointMismatch {
                 expected: x,
                 found: share.x,
-            });
+            }));
         }
         let mut acc = SecretScalar(Scalar::ZERO);
         for (share, c) in shares.iter().zip(&self.coeffs) {
@@ -246,22 +253,22 @@ impl LagrangeAtZero {
 /// checked; the first `threshold` shares are interpolated and the rest ignored (not
 /// checked for consistency).
 ///
-/// Fails with [`Error::InvalidThreshold`] for `threshold = 0`, with
-/// [`Error::NotEnoughShares`] for fewer than `threshold` shares, and with
-/// [`Error::ZeroShareIndex`], [`Error::ShareIndexOutOfRange`] or
-/// [`Error::DuplicateShareIndex`] for a bad point.
+/// Fails with [`Misuse::InvalidThreshold`] for `threshold = 0`, with
+/// [`ThresholdError::NotEnoughShares`] for fewer than `threshold` shares, and with
+/// [`PeerMisbehaved::ZeroShareIndex`], [`PeerMisbehaved::ShareIndexOutOfRange`] or
+/// [`PeerMisbehaved::DuplicateShareIndex`] for a bad point.
 pub fn reconstruct(shares: &[Share], threshold: usize) -> Result<SecretScalar> {
     if threshold == 0 {
-        return Err(Error::InvalidThreshold {
+        return Err(Error::Misuse(Misuse::InvalidThreshold {
             threshold,
             parties: shares.len(),
-        });
+        }));
     }
     if shares.len() < threshold {
-        return Err(Error::NotEnoughShares {
+        return Err(Error::Threshold(ThresholdError::NotEnoughShares {
             needed: threshold,
             got: shares.len(),
-        });
+        }));
     }
     check_points(shares.iter().map(|s| s.x))?;
     let used: Vec<&Share> = shares[..threshold].iter().collect();
@@ -292,43 +299,50 @@ mod tests {
         let s = SecretScalar::random(&mut rng);
         assert_eq!(
             split(&s, 0, &[1, 2], &mut rng).err(),
-            Some(Error::InvalidThreshold {
+            Some(Error::Misuse(Misuse::InvalidThreshold {
                 threshold: 0,
                 parties: 2
-            })
+            }))
         );
         assert_eq!(
             split(&s, 3, &[1, 2], &mut rng).err(),
-            Some(Error::InvalidThreshold {
+            Some(Error::Misuse(Misuse::InvalidThreshold {
                 threshold: 3,
                 parties: 2
-            })
+            }))
         );
         assert_eq!(
             split(&s, 1, &[1, 0], &mut rng).err(),
-            Some(Error::ZeroShareIndex)
+            Some(Error::PeerMisbehaved(PeerMisbehaved::ZeroShareIndex))
         );
         assert_eq!(
             split(&s, 1, &[2, 2], &mut rng).err(),
-            Some(Error::DuplicateShareIndex { x: 2 })
+            Some(Error::PeerMisbehaved(PeerMisbehaved::DuplicateShareIndex {
+                x: 2
+            }))
         );
         assert_eq!(
             Share::from_bytes(0, &[0; 32]).err(),
-            Some(Error::ZeroShareIndex)
+            Some(Error::PeerMisbehaved(PeerMisbehaved::ZeroShareIndex))
         );
         assert_eq!(
             Share::from_bytes(1, &[0xff; 32]).err(),
-            Some(Error::NonCanonicalScalar)
+            Some(Error::Encoding(EncodingError::NonCanonicalScalar))
         );
         let shares = split(&s, 2, &[1, 2, 3], &mut rng).unwrap();
         assert_eq!(
             reconstruct(&shares[..1], 2).err(),
-            Some(Error::NotEnoughShares { needed: 2, got: 1 })
+            Some(Error::Threshold(ThresholdError::NotEnoughShares {
+                needed: 2,
+                got: 1
+            }))
         );
         let dup = vec![shares[0].clone(), shares[0].clone()];
         assert_eq!(
             reconstruct(&dup, 2).err(),
-            Some(Error::DuplicateShareIndex { x: 1 })
+            Some(Error::PeerMisbehaved(PeerMisbehaved::DuplicateShareIndex {
+                x: 1
+            }))
         );
     }
 }

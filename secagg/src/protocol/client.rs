@@ -37,7 +37,9 @@ use crate::crypto::keys::SecretKey;
 use crate::crypto::prg::{self, Sign};
 use crate::crypto::rng::CryptoRng;
 use crate::crypto::shamir::{self, eval_point, SecretScalar, Share, SCALAR_LEN};
-use crate::error::{Error, Result};
+use crate::error::{
+    CryptoError, EncodingError, Error, Misuse, PeerMisbehaved, Result, ThresholdError,
+};
 use crate::ids::{ClientId, Round};
 use crate::ring::RingVec;
 
@@ -53,7 +55,9 @@ impl Identity {
         self.signing_key
             .as_ref()
             .map(|k| k.sign(message))
-            .ok_or(Error::SigningKeyMismatch { client: self.id })
+            .ok_or(Error::Misuse(Misuse::SigningKeyMismatch {
+                client: self.id,
+            }))
     }
 
     fn threshold(&self) -> usize {
@@ -128,21 +132,21 @@ impl Completed {
 fn check_inputs(config: &Config, inputs: &[RingVec]) -> Result<()> {
     let specs = config.vectors();
     if inputs.len() != specs.len() {
-        return Err(Error::InputCount {
+        return Err(Error::Misuse(Misuse::InputCount {
             expected: specs.len(),
             found: inputs.len(),
-        });
+        }));
     }
     for (vector, (x, spec)) in inputs.iter().zip(specs).enumerate() {
         if x.len() != spec.dim {
-            return Err(Error::InputLength {
+            return Err(Error::Misuse(Misuse::InputLength {
                 vector,
                 expected: spec.dim,
                 found: x.len(),
-            });
+            }));
         }
         if !x.fits(&spec.ring) {
-            return Err(Error::InputNotInRing { vector });
+            return Err(Error::Misuse(Misuse::InputNotInRing { vector }));
         }
     }
     Ok(())
@@ -161,7 +165,9 @@ impl KeysAdvertised {
         rng: &mut R,
     ) -> Result<(Self, AdvertiseKeys)> {
         if !config.contains(id) {
-            return Err(Error::UnknownClient { client: id });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                client: id,
+            }));
         }
         let key_ok = match (&signing_key, config.verifying_key(id)) {
             (None, None) => true,
@@ -169,7 +175,7 @@ impl KeysAdvertised {
             _ => false,
         };
         if !key_ok {
-            return Err(Error::SigningKeyMismatch { client: id });
+            return Err(Error::Misuse(Misuse::SigningKeyMismatch { client: id }));
         }
         check_inputs(&config, &inputs)?;
         let enc_sk = SecretKey::random(rng);
@@ -207,12 +213,12 @@ impl KeysAdvertised {
     /// secret; threshold `t`) to each neighbour listed, and derives the pairwise mask
     /// seeds.
     ///
-    /// # Errors
-    /// [`Error::UnknownClient`], [`Error::DuplicateEntry`], [`Error::NotANeighbor`],
-    /// [`Error::MissingOwnKey`], [`Error::OwnKeyMismatch`], [`Error::DuplicateKey`],
-    /// [`Error::MissingSignature`], [`Error::UnexpectedSignature`],
-    /// [`Error::BadSignature`], [`Error::TooFewNeighbors`], [`Error::NonContributory`]
-    /// (a low-order public key).
+    /// # Errors [`PeerMisbehaved::UnknownClient`], [`PeerMisbehaved::DuplicateEntry`],
+    /// [`PeerMisbehaved::NotANeighbor`], [`PeerMisbehaved::MissingOwnKey`],
+    /// [`PeerMisbehaved::OwnKeyMismatch`], [`PeerMisbehaved::DuplicateKey`],
+    /// [`PeerMisbehaved::MissingSignature`], [`PeerMisbehaved::UnexpectedSignature`],
+    /// [`CryptoError::BadSignature`], [`ThresholdError::TooFewNeighbors`],
+    /// [`CryptoError::NonContributory`] (a low-order public key).
     pub fn handle_key_list<R: CryptoRng + ?Sized>(
         self,
         msg: &KeyList,
@@ -226,21 +232,25 @@ impl KeysAdvertised {
         let mut own = false;
         for e in &msg.entries {
             if !config.contains(e.id) {
-                return Err(Error::UnknownClient { client: e.id });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                    client: e.id,
+                }));
             }
             if e.id == u {
                 if own {
-                    return Err(Error::DuplicateEntry { client: u });
+                    return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                        client: u,
+                    }));
                 }
                 if e.keys != self.advertised {
-                    return Err(Error::OwnKeyMismatch);
+                    return Err(Error::PeerMisbehaved(PeerMisbehaved::OwnKeyMismatch));
                 }
                 own = true;
             } else if !graph.are_neighbors(u, e.id) {
-                return Err(Error::NotANeighbor {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
                     client: u,
                     other: e.id,
-                });
+                }));
             } else {
                 ids.push(e.id);
             }
@@ -248,41 +258,51 @@ impl KeysAdvertised {
             keys.push((e.keys.mask_pk.to_bytes(), e.id));
         }
         if !own {
-            return Err(Error::MissingOwnKey);
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::MissingOwnKey));
         }
         ids.sort_unstable();
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err(Error::DuplicateEntry { client: w[0] });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                client: w[0],
+            }));
         }
         keys.sort_unstable();
         if let Some(w) = keys.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(Error::DuplicateKey {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
                 first: w[0].1.min(w[1].1),
                 second: w[0].1.max(w[1].1),
-            });
+            }));
         }
         for e in msg.entries.iter().filter(|e| e.id != u) {
             match (config.is_malicious(), e.keys.signature) {
                 (false, None) => {}
-                (false, Some(_)) => return Err(Error::UnexpectedSignature { client: e.id }),
-                (true, None) => return Err(Error::MissingSignature { client: e.id }),
+                (false, Some(_)) => {
+                    return Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedSignature {
+                        client: e.id,
+                    }))
+                }
+                (true, None) => {
+                    return Err(Error::PeerMisbehaved(PeerMisbehaved::MissingSignature {
+                        client: e.id,
+                    }))
+                }
                 (true, Some(sig)) => {
                     let t = transcript::advertise(&sid, e.id, &e.keys.enc_pk, &e.keys.mask_pk);
-                    let vk = config
-                        .verifying_key(e.id)
-                        .ok_or(Error::UnknownClient { client: e.id })?;
+                    let vk = config.verifying_key(e.id).ok_or(Error::PeerMisbehaved(
+                        PeerMisbehaved::UnknownClient { client: e.id },
+                    ))?;
                     vk.verify_strict(&t, &sig)
-                        .map_err(|_| Error::BadSignature { client: e.id })?;
+                        .map_err(|_| Error::Crypto(CryptoError::BadSignature { client: e.id }))?;
                 }
             }
         }
         let t = self.me.threshold();
         if ids.len() < t {
-            return Err(Error::TooFewNeighbors {
+            return Err(Error::Threshold(ThresholdError::TooFewNeighbors {
                 round: Round::ShareKeys,
                 needed: t,
                 got: ids.len(),
-            });
+            }));
         }
 
         let mut entries: Vec<_> = msg.entries.iter().filter(|e| e.id != u).collect();
@@ -352,12 +372,12 @@ impl SharesSent {
     /// `U2`) and masks the input: for each vector,
     /// `y = x + PRG(self seed) + Σ_{v∈U2, v>u} PRG(s_uv) − Σ_{v∈U2, v<u} PRG(s_uv)`.
     ///
-    /// # Errors
-    /// [`Error::UnknownClient`], [`Error::NotANeighbor`], [`Error::AliveAfterDead`] (a
-    /// neighbour absent from the key list), [`Error::DuplicateEntry`],
-    /// [`Error::Decryption`] (includes reflected and replayed ciphertexts),
-    /// [`Error::InvalidLength`], [`Error::MisaddressedShares`],
-    /// [`Error::NonCanonicalScalar`], [`Error::TooFewNeighbors`].
+    /// # Errors [`PeerMisbehaved::UnknownClient`], [`PeerMisbehaved::NotANeighbor`],
+    /// [`PeerMisbehaved::AliveAfterDead`] (a neighbour absent from the key list),
+    /// [`PeerMisbehaved::DuplicateEntry`], [`CryptoError::Decryption`] (includes reflected
+    /// and replayed ciphertexts), [`EncodingError::InvalidLength`],
+    /// [`PeerMisbehaved::MisaddressedShares`], [`EncodingError::NonCanonicalScalar`],
+    /// [`ThresholdError::TooFewNeighbors`].
     pub fn handle_routed_shares(self, msg: &RoutedShares) -> Result<(InputSent, MaskedInput)> {
         let config = &self.me.config;
         let (u, sid) = (self.me.id, *config.session_id());
@@ -366,19 +386,27 @@ impl SharesSent {
             let v = rc.from;
             let idx = match self.neighbours.binary_search_by_key(&v, |n| n.id) {
                 Ok(i) => i,
-                Err(_) if !config.contains(v) => return Err(Error::UnknownClient { client: v }),
+                Err(_) if !config.contains(v) => {
+                    return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                        client: v,
+                    }))
+                }
                 Err(_) if config.graph().are_neighbors(u, v) => {
-                    return Err(Error::AliveAfterDead { client: v })
+                    return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+                        client: v,
+                    }))
                 }
                 Err(_) => {
-                    return Err(Error::NotANeighbor {
+                    return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
                         client: u,
                         other: v,
-                    })
+                    }))
                 }
             };
             if held.iter().any(|(i, _)| *i == idx) {
-                return Err(Error::DuplicateEntry { client: v });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                    client: v,
+                }));
             }
             let ad = AssociatedData {
                 session_id: sid,
@@ -387,23 +415,26 @@ impl SharesSent {
                 receiver: u,
             };
             let pt = aead::open(&self.neighbours[idx].key_in, &ad, &rc.ciphertext)?;
-            let pt: &[u8; SHARE_PLAINTEXT_LEN] =
-                pt.as_slice().try_into().map_err(|_| Error::InvalidLength {
+            let pt: &[u8; SHARE_PLAINTEXT_LEN] = pt.as_slice().try_into().map_err(|_| {
+                Error::Encoding(EncodingError::InvalidLength {
                     what: "share plaintext",
                     expected: SHARE_PLAINTEXT_LEN,
                     found: pt.len(),
-                })?;
+                })
+            })?;
             if pt[..4] != v.to_be_bytes() || pt[4..8] != u.to_be_bytes() {
-                return Err(Error::MisaddressedShares { from: v });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MisaddressedShares {
+                    from: v,
+                }));
             }
             let y = |r: core::ops::Range<usize>| -> Result<[u8; SCALAR_LEN]> {
                 pt.get(r)
                     .and_then(|s| s.try_into().ok())
-                    .ok_or(Error::InvalidLength {
+                    .ok_or(Error::Encoding(EncodingError::InvalidLength {
                         what: "share plaintext",
                         expected: SHARE_PLAINTEXT_LEN,
                         found: pt.len(),
-                    })
+                    }))
             };
             let mask_key = Share::from_bytes(eval_point(u), &zeroize::Zeroizing::new(y(8..40)?))?;
             let self_mask = Share::from_bytes(eval_point(u), &zeroize::Zeroizing::new(y(40..72)?))?;
@@ -418,11 +449,11 @@ impl SharesSent {
         }
         let t = self.me.threshold();
         if held.len() < t {
-            return Err(Error::TooFewNeighbors {
+            return Err(Error::Threshold(ThresholdError::TooFewNeighbors {
                 round: Round::MaskedInputCollection,
                 needed: t,
                 got: held.len(),
-            });
+            }));
         }
         held.sort_unstable_by_key(|(_, h)| h.from);
 
@@ -432,13 +463,12 @@ impl SharesSent {
             let mut masks: Vec<(&MaskSeed, Sign)> = Vec::with_capacity(held.len() + 1);
             masks.push((&self_seed, Sign::Plus));
             for (idx, h) in &held {
-                let seed = self.neighbours[*idx]
-                    .seeds
-                    .get(j)
-                    .ok_or(Error::InputCount {
+                let seed = self.neighbours[*idx].seeds.get(j).ok_or(Error::Misuse(
+                    Misuse::InputCount {
                         expected: config.vectors().len(),
                         found: j,
-                    })?;
+                    },
+                ))?;
                 masks.push((seed, if h.from > u { Sign::Plus } else { Sign::Minus }));
             }
             prg::expand_add(&spec.ring, &masks, &mut y)?;
@@ -464,30 +494,36 @@ fn check_survivors(
     let mut sorted = survivors.to_vec();
     sorted.sort_unstable();
     if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-        return Err(Error::DuplicateEntry { client: w[0] });
+        return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+            client: w[0],
+        }));
     }
     if let Some(&bad) = sorted.iter().find(|&&v| !config.contains(v)) {
-        return Err(Error::UnknownClient { client: bad });
+        return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+            client: bad,
+        }));
     }
     if sorted.binary_search(&u).is_err() {
-        return Err(Error::SelfListedDead);
+        return Err(Error::PeerMisbehaved(PeerMisbehaved::SelfListedDead));
     }
     let mut alive_neighbours = 0;
     for &v in config.graph().neighbors(u) {
         if sorted.binary_search(&v).is_ok() {
             if held.binary_search_by_key(&v, |h| h.from).is_err() {
-                return Err(Error::AliveAfterDead { client: v });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+                    client: v,
+                }));
             }
             alive_neighbours += 1;
         }
     }
     let t = me.threshold();
     if alive_neighbours < t {
-        return Err(Error::TooFewNeighbors {
+        return Err(Error::Threshold(ThresholdError::TooFewNeighbors {
             round,
             needed: t,
             got: alive_neighbours,
-        });
+        }));
     }
     Ok(sorted)
 }
@@ -516,19 +552,19 @@ fn reveal(held: Vec<Held>, survivors: &[ClientId]) -> (Completed, UnmaskShares) 
 impl InputSent {
     /// Round 3 (malicious model): checks the survivor set and signs it.
     ///
-    /// # Errors
-    /// [`Error::UnexpectedMessage`] in the semi-honest model; [`Error::DuplicateEntry`],
-    /// [`Error::UnknownClient`], [`Error::SelfListedDead`], [`Error::AliveAfterDead`],
-    /// [`Error::TooFewNeighbors`].
+    /// # Errors [`PeerMisbehaved::UnexpectedMessage`] in the semi-honest model;
+    /// [`PeerMisbehaved::DuplicateEntry`], [`PeerMisbehaved::UnknownClient`],
+    /// [`PeerMisbehaved::SelfListedDead`], [`PeerMisbehaved::AliveAfterDead`],
+    /// [`ThresholdError::TooFewNeighbors`].
     pub fn handle_consistency_request(
         self,
         msg: &ConsistencyRequest,
     ) -> Result<(SurvivorsSigned, ConsistencySignature)> {
         if !self.me.config.is_malicious() {
-            return Err(Error::UnexpectedMessage {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
                 expected: Round::Unmasking,
                 found: Round::ConsistencyCheck,
-            });
+            }));
         }
         let signed = check_survivors(
             &self.me,
@@ -550,18 +586,20 @@ impl InputSent {
     /// neighbour held.
     ///
     /// # Errors
-    /// [`Error::UnexpectedMessage`] in the malicious model (the consistency round comes
-    /// first); [`Error::UnexpectedSignature`]; those of the survivor check
+    /// [`PeerMisbehaved::UnexpectedMessage`] in the malicious model (the consistency round comes
+    /// first); [`PeerMisbehaved::UnexpectedSignature`]; those of the survivor check
     /// ([`InputSent::handle_consistency_request`]).
     pub fn handle_unmask_request(self, msg: &UnmaskRequest) -> Result<(Completed, UnmaskShares)> {
         if self.me.config.is_malicious() {
-            return Err(Error::UnexpectedMessage {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
                 expected: Round::ConsistencyCheck,
                 found: Round::Unmasking,
-            });
+            }));
         }
         if let Some(s) = msg.signatures.first() {
-            return Err(Error::UnexpectedSignature { client: s.id });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedSignature {
+                client: s.id,
+            }));
         }
         let survivors = check_survivors(&self.me, &self.held, &msg.survivors, Round::Unmasking)?;
         Ok(reveal(self.held, &survivors))
@@ -573,46 +611,48 @@ impl SurvivorsSigned {
     /// that at least `t` neighbours signed it too, then reveals one share per neighbour
     /// held.
     ///
-    /// # Errors
-    /// [`Error::InconsistentSurvivors`] (another set than the one signed, or a signer
-    /// outside it), [`Error::UnknownClient`], [`Error::NotANeighbor`],
-    /// [`Error::DuplicateEntry`], [`Error::BadSignature`], [`Error::TooFewSignatures`].
+    /// # Errors [`PeerMisbehaved::InconsistentSurvivors`] (another set than the one signed,
+    /// or a signer outside it), [`PeerMisbehaved::UnknownClient`],
+    /// [`PeerMisbehaved::NotANeighbor`], [`PeerMisbehaved::DuplicateEntry`],
+    /// [`CryptoError::BadSignature`], [`ThresholdError::TooFewSignatures`].
     pub fn handle_unmask_request(self, msg: &UnmaskRequest) -> Result<(Completed, UnmaskShares)> {
         let config = &self.me.config;
         let u = self.me.id;
         let mut survivors = msg.survivors.clone();
         survivors.sort_unstable();
         if survivors != self.signed {
-            return Err(Error::InconsistentSurvivors);
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::InconsistentSurvivors));
         }
         let t = transcript::consistency(config.session_id(), &self.signed);
         let mut signers: Vec<ClientId> = Vec::with_capacity(msg.signatures.len());
         for s in &msg.signatures {
-            let vk = config
-                .verifying_key(s.id)
-                .ok_or(Error::UnknownClient { client: s.id })?;
+            let vk = config.verifying_key(s.id).ok_or(Error::PeerMisbehaved(
+                PeerMisbehaved::UnknownClient { client: s.id },
+            ))?;
             if !config.graph().are_neighbors(u, s.id) {
-                return Err(Error::NotANeighbor {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
                     client: u,
                     other: s.id,
-                });
+                }));
             }
             if signers.contains(&s.id) {
-                return Err(Error::DuplicateEntry { client: s.id });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                    client: s.id,
+                }));
             }
             if self.signed.binary_search(&s.id).is_err() {
-                return Err(Error::InconsistentSurvivors);
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::InconsistentSurvivors));
             }
             vk.verify_strict(&t, &s.signature)
-                .map_err(|_| Error::BadSignature { client: s.id })?;
+                .map_err(|_| Error::Crypto(CryptoError::BadSignature { client: s.id }))?;
             signers.push(s.id);
         }
         let needed = self.me.threshold();
         if signers.len() < needed {
-            return Err(Error::TooFewSignatures {
+            return Err(Error::Threshold(ThresholdError::TooFewSignatures {
                 needed,
                 got: signers.len(),
-            });
+            }));
         }
         Ok(reveal(self.held, &self.signed))
     }
@@ -663,19 +703,20 @@ impl Client {
 
     /// Feeds one server message; returns the message to send back. On any error the
     /// client moves to [`Client::Aborted`] (and stays there); a message for the wrong
-    /// state is [`Error::UnexpectedMessage`]; after completion or abort every message is
-    /// [`Error::AlreadyCompleted`] or [`Error::AlreadyAborted`].
+    /// state is [`PeerMisbehaved::UnexpectedMessage`]; after completion or abort every message is
+    /// [`Misuse::AlreadyCompleted`] or [`Misuse::AlreadyAborted`].
     pub fn handle<R: CryptoRng + ?Sized>(
         &mut self,
         msg: ServerMessage,
         rng: &mut R,
     ) -> Result<ClientMessage> {
         match self {
-            Client::Completed(_) => return Err(Error::AlreadyCompleted),
-            Client::Aborted(_) => return Err(Error::AlreadyAborted),
+            Client::Completed(_) => return Err(Error::Misuse(Misuse::AlreadyCompleted)),
+            Client::Aborted(_) => return Err(Error::Misuse(Misuse::AlreadyAborted)),
             _ => {}
         }
-        let state = core::mem::replace(self, Client::Aborted(Error::AlreadyAborted));
+        let state =
+            core::mem::replace(self, Client::Aborted(Error::Misuse(Misuse::AlreadyAborted)));
         let (next, result) = match step(state, &msg, rng) {
             Ok((next, out)) => (next, Ok(out)),
             Err(e) => (Client::Aborted(e.clone()), Err(e)),
@@ -756,13 +797,13 @@ fn step<R: CryptoRng + ?Sized>(
                 Client::SharesSent(_) => Round::MaskedInputCollection,
                 Client::InputSent(s) if s.me.config.is_malicious() => Round::ConsistencyCheck,
                 Client::InputSent(_) | Client::SurvivorsSigned(_) => Round::Unmasking,
-                Client::Completed(_) => return Err(Error::AlreadyCompleted),
-                Client::Aborted(_) => return Err(Error::AlreadyAborted),
+                Client::Completed(_) => return Err(Error::Misuse(Misuse::AlreadyCompleted)),
+                Client::Aborted(_) => return Err(Error::Misuse(Misuse::AlreadyAborted)),
             };
-            Err(Error::UnexpectedMessage {
+            Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
                 expected,
                 found: msg.round(),
-            })
+            }))
         }
     }
 }

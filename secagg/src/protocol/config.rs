@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::graph::{Graph, GraphSpec};
 use super::params::ThreatModel;
-use crate::error::{Error, Result};
+use crate::error::{Error, Misuse, PeerMisbehaved, Result};
 use crate::ids::{ClientId, Round, SessionId, PROTOCOL_VERSION};
 use crate::ring::Ring;
 
@@ -91,48 +91,51 @@ impl ConfigBuilder {
     /// Validates the parameters, builds the graph and derives the session id.
     ///
     /// # Errors
-    /// The graph's errors ([`Error::InvalidClientCount`], [`Error::InvalidDegree`]);
-    /// [`Error::InvalidThreshold`] unless `1 <= t <=` the smallest neighbourhood (so
-    /// `n >= 2`); [`Error::ThresholdSplitView`] in the malicious model unless `2t >` the
-    /// largest neighbourhood; [`Error::InvalidVectorCount`],
-    /// [`Error::InvalidVectorLength`], [`Error::TooLong`] (name over 65,535 bytes),
-    /// [`Error::DuplicateVectorName`]; [`Error::VerifyingKeyCount`] (malicious: exactly
-    /// `n` keys), [`Error::WeakVerifyingKey`], [`Error::DuplicateKey`].
+    /// The graph's errors ([`Misuse::InvalidClientCount`], [`Misuse::InvalidDegree`]);
+    /// [`Misuse::InvalidThreshold`] unless `1 <= t <=` the smallest neighbourhood (so
+    /// `n >= 2`); [`Misuse::ThresholdSplitView`] in the malicious model unless `2t >` the
+    /// largest neighbourhood; [`Misuse::InvalidVectorCount`],
+    /// [`Misuse::InvalidVectorLength`], [`Misuse::TooLong`] (name over 65,535 bytes),
+    /// [`Misuse::DuplicateVectorName`]; [`Misuse::VerifyingKeyCount`] (malicious: exactly
+    /// `n` keys), [`Misuse::WeakVerifyingKey`], [`PeerMisbehaved::DuplicateKey`].
     pub fn build(self) -> Result<Config> {
         let n = self.n;
         let graph = Graph::new(n, &self.graph)?;
         let min_degree = graph.min_degree();
         let t = self.threshold;
         if t == 0 || t > min_degree {
-            return Err(Error::InvalidThreshold {
+            return Err(Error::Misuse(Misuse::InvalidThreshold {
                 threshold: t,
                 parties: min_degree,
-            });
+            }));
         }
         if self.threat == ThreatModel::Malicious && 2 * t <= graph.max_degree() {
-            return Err(Error::ThresholdSplitView {
+            return Err(Error::Misuse(Misuse::ThresholdSplitView {
                 threshold: t,
                 degree: graph.max_degree(),
-            });
+            }));
         }
         if self.vectors.is_empty() || self.vectors.len() > MAX_VECTORS {
-            return Err(Error::InvalidVectorCount {
+            return Err(Error::Misuse(Misuse::InvalidVectorCount {
                 count: self.vectors.len(),
-            });
+            }));
         }
         for (index, v) in self.vectors.iter().enumerate() {
             if v.dim == 0 || u32::try_from(v.dim).is_err() {
-                return Err(Error::InvalidVectorLength { index, dim: v.dim });
+                return Err(Error::Misuse(Misuse::InvalidVectorLength {
+                    index,
+                    dim: v.dim,
+                }));
             }
             if v.name.len() > MAX_NAME_LEN {
-                return Err(Error::TooLong {
+                return Err(Error::Misuse(Misuse::TooLong {
                     what: "vector name",
                     max: MAX_NAME_LEN,
                     found: v.name.len(),
-                });
+                }));
             }
             if self.vectors[..index].iter().any(|w| w.name == v.name) {
-                return Err(Error::DuplicateVectorName { index });
+                return Err(Error::Misuse(Misuse::DuplicateVectorName { index }));
             }
         }
         let expected_keys = match self.threat {
@@ -140,25 +143,25 @@ impl ConfigBuilder {
             ThreatModel::Malicious => n,
         };
         if self.verifying_keys.len() != expected_keys {
-            return Err(Error::VerifyingKeyCount {
+            return Err(Error::Misuse(Misuse::VerifyingKeyCount {
                 expected: expected_keys,
                 found: self.verifying_keys.len(),
-            });
+            }));
         }
         let mut seen: Vec<([u8; 32], ClientId)> = Vec::with_capacity(n);
         for (id, key) in self.verifying_keys.iter().enumerate() {
             let id = id as ClientId;
             if key.is_weak() {
-                return Err(Error::WeakVerifyingKey { client: id });
+                return Err(Error::Misuse(Misuse::WeakVerifyingKey { client: id }));
             }
             seen.push((key.to_bytes(), id));
         }
         seen.sort_unstable();
         if let Some(w) = seen.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(Error::DuplicateKey {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
                 first: w[0].1.min(w[1].1),
                 second: w[0].1.max(w[1].1),
-            });
+            }));
         }
         let mut config = Config {
             n,

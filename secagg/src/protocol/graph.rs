@@ -44,7 +44,7 @@ use rand_core::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
 use crate::ids::{ClientId, PROTOCOL_VERSION};
-use crate::{Error, Result};
+use crate::{Error, Misuse, Result};
 
 /// Domain-separation label of the shuffle key derivation.
 pub const GRAPH_DOMAIN: &[u8] = b"secagg/graph";
@@ -82,8 +82,8 @@ pub struct Graph {
 impl Graph {
     /// Builds the graph for `n` clients.
     ///
-    /// Errors: [`Error::InvalidClientCount`] if `n == 0` or `n > 2^32`;
-    /// [`Error::InvalidDegree`] for a Harary degree below 2 that is not complete
+    /// Errors: [`Misuse::InvalidClientCount`] if `n == 0` or `n > 2^32`;
+    /// [`Misuse::InvalidDegree`] for a Harary degree below 2 that is not complete
     /// (degree 0, or degree 1 with more than 2 clients).
     pub fn new(n: usize, spec: &GraphSpec) -> Result<Graph> {
         check_n(n)?;
@@ -91,7 +91,7 @@ impl Graph {
             GraphSpec::Complete => Self::complete(n),
             GraphSpec::Harary { degree, ref seed } => {
                 if degree == 0 || (degree == 1 && n > 2) {
-                    return Err(Error::InvalidDegree { degree, n });
+                    return Err(Error::Misuse(Misuse::InvalidDegree { degree, n }));
                 }
                 if degree >= n - 1 {
                     return Self::complete(n);
@@ -105,7 +105,7 @@ impl Graph {
     fn complete(n: usize) -> Result<Graph> {
         let total = n
             .checked_mul(n - 1)
-            .ok_or(Error::InvalidClientCount { n })?;
+            .ok_or(Error::Misuse(Misuse::InvalidClientCount { n }))?;
         let mut adj = Vec::with_capacity(total);
         let mut offsets = Vec::with_capacity(n + 1);
         offsets.push(0);
@@ -232,7 +232,7 @@ impl Graph {
 
 fn check_n(n: usize) -> Result<()> {
     if n == 0 || n > MAX_CLIENTS {
-        return Err(Error::InvalidClientCount { n });
+        return Err(Error::Misuse(Misuse::InvalidClientCount { n }));
     }
     Ok(())
 }
@@ -240,7 +240,7 @@ fn check_n(n: usize) -> Result<()> {
 /// The shuffle of a Harary graph: `labels[p]` is the client at ring position `p`
 /// (steps 2–5 of the [module docs](self)). A permutation of `0..n`.
 ///
-/// Errors: [`Error::InvalidClientCount`] if `n == 0` or `n > 2^32`.
+/// Errors: [`Misuse::InvalidClientCount`] if `n == 0` or `n > 2^32`.
 pub fn harary_labels(n: usize, degree: usize, seed: &[u8; 32]) -> Result<Vec<ClientId>> {
     check_n(n)?;
     let mut h = Sha256::new();
@@ -390,23 +390,25 @@ mod tests {
         let s = seed(0);
         assert_eq!(
             Graph::new(0, &GraphSpec::Complete),
-            Err(Error::InvalidClientCount { n: 0 })
+            Err(Error::Misuse(Misuse::InvalidClientCount { n: 0 }))
         );
         assert_eq!(
             Graph::new(0, &GraphSpec::Harary { degree: 2, seed: s }),
-            Err(Error::InvalidClientCount { n: 0 })
+            Err(Error::Misuse(Misuse::InvalidClientCount { n: 0 }))
         );
         assert_eq!(
             Graph::new(10, &GraphSpec::Harary { degree: 0, seed: s }),
-            Err(Error::InvalidDegree { degree: 0, n: 10 })
+            Err(Error::Misuse(Misuse::InvalidDegree { degree: 0, n: 10 }))
         );
         assert_eq!(
             Graph::new(10, &GraphSpec::Harary { degree: 1, seed: s }),
-            Err(Error::InvalidDegree { degree: 1, n: 10 })
+            Err(Error::Misuse(Misuse::InvalidDegree { degree: 1, n: 10 }))
         );
         assert_eq!(
             harary_labels(MAX_CLIENTS + 1, 2, &s),
-            Err(Error::InvalidClientCount { n: MAX_CLIENTS + 1 })
+            Err(Error::Misuse(Misuse::InvalidClientCount {
+                n: MAX_CLIENTS + 1
+            }))
         );
     }
 

@@ -27,7 +27,7 @@ mod hypergeom;
 use hypergeom::{ln_add_exp, ln_factorial, Hypergeometric};
 
 use super::graph::{GraphSpec, MAX_CLIENTS};
-use crate::{Error, Result};
+use crate::{Error, Misuse, Result};
 
 const LN2: f64 = core::f64::consts::LN_2;
 
@@ -89,16 +89,16 @@ impl ParamQuery {
     fn validate(&self) -> Result<Model> {
         let n = self.n;
         if n == 0 || n > MAX_CLIENTS {
-            return Err(Error::InvalidClientCount { n });
+            return Err(Error::Misuse(Misuse::InvalidClientCount { n }));
         }
         let rate = |x: f64, what| {
             if (0.0..1.0).contains(&x) {
                 Ok(x)
             } else {
-                Err(Error::OutOfRange {
+                Err(Error::Misuse(Misuse::OutOfRange {
                     what,
                     allowed: "in [0, 1)",
-                })
+                }))
             }
         };
         let dropout = rate(self.dropout, "dropout rate")?;
@@ -107,10 +107,10 @@ impl ParamQuery {
             if x > 0.0 && x <= 1024.0 {
                 Ok(x)
             } else {
-                Err(Error::OutOfRange {
+                Err(Error::Misuse(Misuse::OutOfRange {
                     what,
                     allowed: "in (0, 1024]",
-                })
+                }))
             }
         };
         let sigma = target(self.sigma, "security parameter sigma")?;
@@ -359,8 +359,8 @@ fn search_first(from: u64, end: u64, pred: impl Fn(u64) -> bool) -> u64 {
 /// The threshold is the smallest secure one, but at least 2 (so no single
 /// neighbour's share is the secret itself), which keeps reconstruction cheap.
 ///
-/// Errors: [`Error::InvalidClientCount`], [`Error::OutOfRange`] for a bad rate or
-/// target, [`Error::NoFeasibleParams`] when neither a Harary graph nor the complete
+/// Errors: [`Misuse::InvalidClientCount`], [`Misuse::OutOfRange`] for a bad rate or
+/// target, [`Misuse::NoFeasibleParams`] when neither a Harary graph nor the complete
 /// graph meets the targets.
 pub fn find_params(q: &ParamQuery) -> Result<Params> {
     find_with(&q.validate()?)
@@ -395,7 +395,7 @@ fn find_with(m: &Model) -> Result<Params> {
     if n >= 2 && t <= t_max {
         return Ok(m.params(n - 1, t as usize, f64::NEG_INFINITY));
     }
-    Err(Error::NoFeasibleParams { n })
+    Err(Error::Misuse(Misuse::NoFeasibleParams { n }))
 }
 
 /// Checks a caller-chosen degree and threshold (for example from command-line flags)
@@ -405,16 +405,16 @@ fn find_with(m: &Model) -> Result<Params> {
 /// connectivity bound of `H(k, n)` is then that of `H(k - 1, n)`, which it contains.
 ///
 /// Errors, in the order checked: those of [`find_params`]'s query validation;
-/// [`Error::InvalidDegree`] (degree 0, or 1 with more than 2 clients);
-/// [`Error::InvalidThreshold`] (`t = 0` or `t` above the smallest neighbourhood);
-/// [`Error::ThresholdSplitView`] (malicious model, `2t <= k`);
-/// [`Error::DegreeTooLow`] (the graph may disconnect);
-/// [`Error::ThresholdTooLow`]; [`Error::ThresholdTooHigh`].
+/// [`Misuse::InvalidDegree`] (degree 0, or 1 with more than 2 clients);
+/// [`Misuse::InvalidThreshold`] (`t = 0` or `t` above the smallest neighbourhood);
+/// [`Misuse::ThresholdSplitView`] (malicious model, `2t <= k`);
+/// [`Misuse::DegreeTooLow`] (the graph may disconnect);
+/// [`Misuse::ThresholdTooLow`]; [`Misuse::ThresholdTooHigh`].
 pub fn check_params(q: &ParamQuery, degree: usize, threshold: usize) -> Result<Params> {
     let m = q.validate()?;
     let n = m.n;
     if degree == 0 || (degree == 1 && n > 2) {
-        return Err(Error::InvalidDegree { degree, n });
+        return Err(Error::Misuse(Misuse::InvalidDegree { degree, n }));
     }
     let complete = degree >= n - 1;
     let degree = if complete { n - 1 } else { degree };
@@ -425,16 +425,16 @@ pub fn check_params(q: &ParamQuery, degree: usize, threshold: usize) -> Result<P
     };
     let t = threshold as u64;
     if t == 0 || t > kmin {
-        return Err(Error::InvalidThreshold {
+        return Err(Error::Misuse(Misuse::InvalidThreshold {
             threshold,
             parties: kmin as usize,
-        });
+        }));
     }
     if m.threat == ThreatModel::Malicious && 2 * t <= kmax {
-        return Err(Error::ThresholdSplitView {
+        return Err(Error::Misuse(Misuse::ThresholdSplitView {
             threshold,
             degree: kmax as usize,
-        });
+        }));
     }
     let (ln_disc, t_min, t_max) = if complete {
         let (t_min, t_max) = m.complete_range();
@@ -442,7 +442,7 @@ pub fn check_params(q: &ParamQuery, degree: usize, threshold: usize) -> Result<P
     } else {
         let ln_disc = m.ln_disconnect(degree - degree % 2);
         if ln_disc > m.ln_disconnect_max {
-            return Err(Error::DegreeTooLow { degree, n });
+            return Err(Error::Misuse(Misuse::DegreeTooLow { degree, n }));
         }
         let adv = m.corrupt_neighbours(kmax as usize);
         let a = m.corrupt_quantile(&adv, 0);
@@ -451,16 +451,16 @@ pub fn check_params(q: &ParamQuery, degree: usize, threshold: usize) -> Result<P
         (ln_disc, m.min_threshold(kmax, a), t_max)
     };
     if t < t_min {
-        return Err(Error::ThresholdTooLow {
+        return Err(Error::Misuse(Misuse::ThresholdTooLow {
             threshold,
             min: t_min as usize,
-        });
+        }));
     }
     if t > t_max {
-        return Err(Error::ThresholdTooHigh {
+        return Err(Error::Misuse(Misuse::ThresholdTooHigh {
             threshold,
             max: t_max as usize,
-        });
+        }));
     }
     Ok(m.params(degree, threshold, ln_disc))
 }

@@ -34,11 +34,11 @@
 //! Where the threshold `t` bites (the full rules are in `docs/protocol.md`):
 //! * after rounds 0 and 1 the server keeps the largest set of survivors in which every
 //!   member has at least `t` surviving neighbours (the `t`-core; the others are dropped
-//!   too) and aborts with [`Error::TooFewSurvivors`] if that set is empty;
+//!   too) and aborts with [`ThresholdError::TooFewSurvivors`] if that set is empty;
 //! * from round 2 on the included set `U3` is fixed (masked inputs are summed as they
 //!   arrive), and every secret the server will need — `b_u` for `u ∈ U3`, the masking
 //!   key of each dropped `v` with a neighbour in `U3` — must keep `t` share holders
-//!   among the clients still answering, else [`Error::CannotReconstruct`].
+//!   among the clients still answering, else [`ThresholdError::CannotReconstruct`].
 //!
 //! The state is plain data (keys, ciphertexts, sums, id sets) and can be stored
 //! between rounds ([`Server::to_bytes`], `docs/wire-format.md`, "Stored state").
@@ -61,7 +61,9 @@ use crate::crypto::kdf::{self, MaskSeed};
 use crate::crypto::keys::SecretKey;
 use crate::crypto::prg::{self, Sign};
 use crate::crypto::shamir::{eval_point, LagrangeAtZero, SecretScalar, Share};
-use crate::error::{Error, Result};
+use crate::error::{
+    CryptoError, EncodingError, Error, Misuse, PeerMisbehaved, Result, ThresholdError,
+};
 use crate::ids::{ClientId, Round};
 use crate::ring::RingVec;
 
@@ -252,12 +254,12 @@ impl Survivors {
                 .filter(|&&w| holders.contains(w))
                 .count();
             if got < t {
-                return Err(Error::CannotReconstruct {
+                return Err(Error::Threshold(ThresholdError::CannotReconstruct {
                     round,
                     client: u,
                     needed: t,
                     got,
-                });
+                }));
             }
         }
         Ok(())
@@ -324,8 +326,8 @@ impl Server {
 
     fn check_running(&self) -> Result<()> {
         match &self.phase {
-            Phase::Completed(_) => Err(Error::AlreadyCompleted),
-            Phase::Aborted(_) => Err(Error::AlreadyAborted),
+            Phase::Completed(_) => Err(Error::Misuse(Misuse::AlreadyCompleted)),
+            Phase::Aborted(_) => Err(Error::Misuse(Misuse::AlreadyAborted)),
             _ => Ok(()),
         }
     }
@@ -333,37 +335,43 @@ impl Server {
     /// Accepts one client message for the current round. A rejected message leaves the
     /// server exactly as it was.
     ///
-    /// # Errors
-    /// [`Error::AlreadyCompleted`], [`Error::AlreadyAborted`], [`Error::UnknownClient`],
-    /// [`Error::RoundClosed`] (late), [`Error::UnexpectedMessage`] (a later round, or
-    /// one this threat model does not have), [`Error::DroppedClient`],
-    /// [`Error::DuplicateMessage`], and the content checks of each round (signatures,
-    /// repeated keys, recipients of sealed shares, vector shapes, revealed shares).
+    /// # Errors [`Misuse::AlreadyCompleted`], [`Misuse::AlreadyAborted`],
+    /// [`PeerMisbehaved::UnknownClient`], [`PeerMisbehaved::RoundClosed`] (late),
+    /// [`PeerMisbehaved::UnexpectedMessage`] (a later round, or one this threat model does
+    /// not have), [`PeerMisbehaved::DroppedClient`], [`PeerMisbehaved::DuplicateMessage`],
+    /// and the content checks of each round (signatures, repeated keys, recipients of
+    /// sealed shares, vector shapes, revealed shares).
     pub fn receive(&mut self, from: ClientId, msg: ClientMessage) -> Result<()> {
         self.check_running()?;
         let config = &*self.config;
         if !config.contains(from) {
-            return Err(Error::UnknownClient { client: from });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                client: from,
+            }));
         }
         let round = self.phase.round();
         let r = msg.round();
         if r > round || !config.rounds().contains(&r) {
-            return Err(Error::UnexpectedMessage {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
                 expected: round,
                 found: r,
-            });
+            }));
         }
         if r < round {
-            return Err(Error::RoundClosed { round: r });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::RoundClosed {
+                round: r,
+            }));
         }
         if !self.phase.asked(from) {
-            return Err(Error::DroppedClient { client: from });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DroppedClient {
+                client: from,
+            }));
         }
         if self.phase.answered(from) {
-            return Err(Error::DuplicateMessage {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateMessage {
                 client: from,
                 round: r,
-            });
+            }));
         }
         match (&mut self.phase, msg) {
             (Phase::CollectingKeys(p), ClientMessage::AdvertiseKeys(m)) => {
@@ -382,10 +390,10 @@ impl Server {
                 p.receive(config, from, m)
             }
             // The round matched above, so the message is the phase's; kept total.
-            (_, msg) => Err(Error::UnexpectedMessage {
+            (_, msg) => Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
                 expected: round,
                 found: msg.round(),
-            }),
+            })),
         }
     }
 
@@ -394,15 +402,15 @@ impl Server {
     /// [`Server::output`] becomes available).
     ///
     /// # Errors
-    /// [`Error::TooFewSurvivors`] or [`Error::CannotReconstruct`] (the session aborts),
-    /// [`Error::ReconstructionMismatch`] (a neighbour revealed a bad share; aborts),
-    /// [`Error::AlreadyCompleted`], [`Error::AlreadyAborted`].
+    /// [`ThresholdError::TooFewSurvivors`] or [`ThresholdError::CannotReconstruct`] (the session aborts),
+    /// [`PeerMisbehaved::ReconstructionMismatch`] (a neighbour revealed a bad share; aborts),
+    /// [`Misuse::AlreadyCompleted`], [`Misuse::AlreadyAborted`].
     pub fn close_round(&mut self) -> Result<Outbox> {
         self.check_running()?;
         let round = self.phase.round();
         let placeholder = Phase::Aborted(Aborted {
             round,
-            error: Error::AlreadyAborted,
+            error: Error::Misuse(Misuse::AlreadyAborted),
         });
         let config = &*self.config;
         let closed = match core::mem::replace(&mut self.phase, placeholder) {
@@ -513,11 +521,11 @@ fn t_core(config: &Config, alive: &IdSet, round: Round) -> Result<IdSet> {
             .filter_map(|(u, _)| ClientId::try_from(u).ok()),
     );
     if core.is_empty() {
-        return Err(Error::TooFewSurvivors {
+        return Err(Error::Threshold(ThresholdError::TooFewSurvivors {
             round,
             threshold: t,
             survivors: alive.len(),
-        });
+        }));
     }
     Ok(core)
 }
@@ -542,26 +550,34 @@ impl CollectingKeys {
     fn check(&self, config: &Config, from: ClientId, m: &AdvertiseKeys) -> Result<()> {
         match (config.verifying_key(from), m.signature) {
             (None, None) => {}
-            (None, Some(_)) => return Err(Error::UnexpectedSignature { client: from }),
-            (Some(_), None) => return Err(Error::MissingSignature { client: from }),
+            (None, Some(_)) => {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedSignature {
+                    client: from,
+                }))
+            }
+            (Some(_), None) => {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MissingSignature {
+                    client: from,
+                }))
+            }
             (Some(vk), Some(sig)) => {
                 let t = transcript::advertise(config.session_id(), from, &m.enc_pk, &m.mask_pk);
                 vk.verify_strict(&t, &sig)
-                    .map_err(|_| Error::BadSignature { client: from })?;
+                    .map_err(|_| Error::Crypto(CryptoError::BadSignature { client: from }))?;
             }
         }
         if m.enc_pk == m.mask_pk {
-            return Err(Error::DuplicateKey {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
                 first: from,
                 second: from,
-            });
+            }));
         }
         for k in [&m.enc_pk, &m.mask_pk] {
             if let Some(&other) = self.key_owner.get(k.as_bytes()) {
-                return Err(Error::DuplicateKey {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
                     first: other,
                     second: from,
-                });
+                }));
             }
         }
         Ok(())
@@ -621,33 +637,41 @@ impl CollectingShares {
         let mut seen: Vec<ClientId> = Vec::with_capacity(shares.len());
         for s in shares {
             if !config.contains(s.to) {
-                return Err(Error::UnknownClient { client: s.to });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                    client: s.to,
+                }));
             }
             if !graph.are_neighbors(from, s.to) {
-                return Err(Error::NotANeighbor {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
                     client: from,
                     other: s.to,
-                });
+                }));
             }
             if !s1.contains(s.to) {
-                return Err(Error::AliveAfterDead { client: s.to });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+                    client: s.to,
+                }));
             }
             if s.ciphertext.len() != SEALED_SHARES_LEN {
-                return Err(Error::InvalidLength {
+                return Err(Error::Encoding(EncodingError::InvalidLength {
                     what: "sealed shares",
                     expected: SEALED_SHARES_LEN,
                     found: s.ciphertext.len(),
-                });
+                }));
             }
             seen.push(s.to);
         }
         seen.sort_unstable();
         if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
-            return Err(Error::DuplicateEntry { client: w[0] });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                client: w[0],
+            }));
         }
         for &v in graph.neighbors(from) {
             if s1.contains(v) && seen.binary_search(&v).is_err() {
-                return Err(Error::MissingEntry { client: v });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
+                    client: v,
+                }));
             }
         }
         Ok(())
@@ -694,17 +718,17 @@ impl CollectingInputs {
     fn receive(&mut self, config: &Config, from: ClientId, m: MaskedInput) -> Result<()> {
         let specs = config.vectors();
         if m.vectors.len() != specs.len() {
-            return Err(Error::MaskedInputMismatch {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::MaskedInputMismatch {
                 client: from,
                 vector: m.vectors.len().min(specs.len()),
-            });
+            }));
         }
         for (j, (y, spec)) in m.vectors.iter().zip(specs).enumerate() {
             if y.len() != spec.dim || !y.fits(&spec.ring) {
-                return Err(Error::MaskedInputMismatch {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MaskedInputMismatch {
                     client: from,
                     vector: j,
-                });
+                }));
             }
         }
         // Shapes were checked above, so no add can fail half-way.
@@ -721,11 +745,11 @@ impl CollectingInputs {
     fn close(self, config: &Config) -> Result<(Phase, Outbox)> {
         let round = Round::MaskedInputCollection;
         if self.received.is_empty() {
-            return Err(Error::TooFewSurvivors {
+            return Err(Error::Threshold(ThresholdError::TooFewSurvivors {
                 round,
                 threshold: config.threshold(),
                 survivors: 0,
-            });
+            }));
         }
         let u3 = self.received.ids();
         let survivors = Survivors::new(config, self.shared, u3);
@@ -772,11 +796,11 @@ impl CollectingInputs {
 
 impl CollectingSignatures {
     fn receive(&mut self, config: &Config, from: ClientId, signature: Signature) -> Result<()> {
-        let vk = config
-            .verifying_key(from)
-            .ok_or(Error::UnknownClient { client: from })?;
+        let vk = config.verifying_key(from).ok_or(Error::PeerMisbehaved(
+            PeerMisbehaved::UnknownClient { client: from },
+        ))?;
         vk.verify_strict(&self.transcript, &signature)
-            .map_err(|_| Error::BadSignature { client: from })?;
+            .map_err(|_| Error::Crypto(CryptoError::BadSignature { client: from }))?;
         self.signatures.insert(from, signature);
         Ok(())
     }
@@ -838,35 +862,45 @@ impl CollectingReveals {
         let mut shares = m.shares;
         for s in &shares {
             if !config.contains(s.owner) {
-                return Err(Error::UnknownClient { client: s.owner });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                    client: s.owner,
+                }));
             }
             if !graph.are_neighbors(from, s.owner) {
-                return Err(Error::NotANeighbor {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
                     client: from,
                     other: s.owner,
-                });
+                }));
             }
             if !survivors.shared.contains(s.owner) {
-                return Err(Error::AliveAfterDead { client: s.owner });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+                    client: s.owner,
+                }));
             }
             if survivors.needed(s.owner) != Some(s.kind) {
-                return Err(Error::WrongShareKind {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::WrongShareKind {
                     client: from,
                     owner: s.owner,
-                });
+                }));
             }
             if s.share.x() != eval_point(from) {
-                return Err(Error::MisaddressedShares { from });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MisaddressedShares {
+                    from,
+                }));
             }
         }
         shares.sort_unstable_by_key(|s| s.owner);
         if let Some(w) = shares.windows(2).find(|w| w[0].owner == w[1].owner) {
-            return Err(Error::DuplicateEntry { client: w[0].owner });
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                client: w[0].owner,
+            }));
         }
         for &v in graph.neighbors(from) {
             if survivors.shared.contains(v) && shares.binary_search_by_key(&v, |s| s.owner).is_err()
             {
-                return Err(Error::MissingEntry { client: v });
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
+                    client: v,
+                }));
             }
         }
         Ok(shares)
@@ -933,12 +967,14 @@ impl CollectingReveals {
                             .ok()
                             .and_then(|k| from_w.get(k))
                             .map(|s| &s.share)
-                            .ok_or(Error::MissingEntry { client: job.owner })
+                            .ok_or(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
+                                client: job.owner,
+                            }))
                     })
                     .collect::<Result<_>>()?;
-                let coeffs = lagrange
-                    .get(&job.holders)
-                    .ok_or(Error::NotEnoughShares { needed: t, got: 0 })?;
+                let coeffs = lagrange.get(&job.holders).ok_or(Error::Threshold(
+                    ThresholdError::NotEnoughShares { needed: t, got: 0 },
+                ))?;
                 let secret: SecretScalar = coeffs.combine(&shares)?;
                 match job.kind {
                     ShareKind::SelfMask => {
@@ -951,9 +987,13 @@ impl CollectingReveals {
                     ShareKind::MaskKey => {
                         let v = job.owner;
                         let sk = SecretKey::from_scalar(&secret);
-                        let advertised = keys.get(v).ok_or(Error::MissingEntry { client: v })?;
+                        let advertised = keys.get(v).ok_or(Error::PeerMisbehaved(
+                            PeerMisbehaved::MissingEntry { client: v },
+                        ))?;
                         if sk.public_key() != advertised.mask_pk {
-                            return Err(Error::ReconstructionMismatch { client: v });
+                            return Err(Error::PeerMisbehaved(
+                                PeerMisbehaved::ReconstructionMismatch { client: v },
+                            ));
                         }
                         let mut out = Vec::new();
                         for &u in graph.neighbors(v) {
@@ -962,7 +1002,9 @@ impl CollectingReveals {
                             }
                             let pk = keys
                                 .get(u)
-                                .ok_or(Error::MissingEntry { client: u })?
+                                .ok_or(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
+                                    client: u,
+                                }))?
                                 .mask_pk;
                             let shared = sk.agree(&pk)?;
                             let seeds = names

@@ -2,14 +2,14 @@
 //! an encoding implements ([`ParameterizedEncode`], [`ParameterizedDecode`]).
 //!
 //! Integers are fixed-width big-endian. The reader never reads past its slice, never
-//! allocates, and reports every shortfall as [`Error::Truncated`]; callers check a
+//! allocates, and reports every shortfall as [`EncodingError::Truncated`]; callers check a
 //! length or count against the session's limits with [`Reader::length_u16`],
 //! [`Reader::length_u32`] or [`Reader::count`] *before* they allocate anything sized by it,
 //! and end with [`Reader::finish`], which rejects trailing bytes.
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{EncodingError, Error, Result};
 
 /// An append-only byte buffer with big-endian integer writers.
 #[derive(Clone, Debug, Default)]
@@ -65,14 +65,14 @@ impl Writer {
         self.buf.extend_from_slice(v);
     }
 
-    /// Appends `len` as a big-endian `u16`, or fails with [`Error::LengthTooLarge`].
+    /// Appends `len` as a big-endian `u16`, or fails with [`EncodingError::LengthTooLarge`].
     pub fn length_u16(&mut self, what: &'static str, len: usize) -> Result<()> {
         let v = u16::try_from(len).map_err(|_| too_large(what, u16::MAX.into(), len))?;
         self.u16(v);
         Ok(())
     }
 
-    /// Appends `len` as a big-endian `u32`, or fails with [`Error::LengthTooLarge`].
+    /// Appends `len` as a big-endian `u32`, or fails with [`EncodingError::LengthTooLarge`].
     pub fn length_u32(&mut self, what: &'static str, len: usize) -> Result<()> {
         let v = u32::try_from(len).map_err(|_| too_large(what, u32::MAX.into(), len))?;
         self.u32(v);
@@ -101,11 +101,11 @@ impl Writer {
 }
 
 fn too_large(what: &'static str, max: u64, found: usize) -> Error {
-    Error::LengthTooLarge {
+    Error::Encoding(EncodingError::LengthTooLarge {
         what,
         max,
         found: found as u64,
-    }
+    })
 }
 
 /// A cursor over a byte slice; every read is bounds-checked.
@@ -131,24 +131,23 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
-    /// The next `n` bytes, or [`Error::Truncated`] (nothing is consumed on error).
+    /// The next `n` bytes, or [`EncodingError::Truncated`] (nothing is consumed on error).
     pub fn read_exact(&mut self, what: &'static str, n: usize) -> Result<&'a [u8]> {
         let remaining = self.remaining();
         if n > remaining {
-            return Err(Error::Truncated {
+            return Err(Error::Encoding(EncodingError::Truncated {
                 what,
                 needed: n,
                 remaining,
-            });
+            }));
         }
-        let out = self
-            .buf
-            .get(self.pos..self.pos + n)
-            .ok_or(Error::Truncated {
+        let out = self.buf.get(self.pos..self.pos + n).ok_or(Error::Encoding(
+            EncodingError::Truncated {
                 what,
                 needed: n,
                 remaining,
-            })?;
+            },
+        ))?;
         self.pos += n;
         Ok(out)
     }
@@ -181,7 +180,8 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian `u16` byte length in `min..=max`, checked against the bytes left
-    /// ([`Error::LengthTooLarge`], [`Error::LengthTooSmall`], [`Error::Truncated`]).
+    /// ([`EncodingError::LengthTooLarge`], [`EncodingError::LengthTooSmall`],
+    /// [`EncodingError::Truncated`]).
     pub fn length_u16(&mut self, what: &'static str, min: usize, max: usize) -> Result<usize> {
         let len = usize::from(self.u16(what)?);
         self.check_length(what, len as u64, min, max, 1)
@@ -195,8 +195,8 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian `u32` item count of at most `max`, where each item takes at least
-    /// `min_item_len` bytes: fails with [`Error::LengthTooLarge`] above `max`, and with
-    /// [`Error::Truncated`] when the bytes left cannot hold that many items, so that a
+    /// `min_item_len` bytes: fails with [`EncodingError::LengthTooLarge`] above `max`, and with
+    /// [`EncodingError::Truncated`] when the bytes left cannot hold that many items, so that a
     /// caller may allocate `count` items right after.
     pub fn count(&mut self, what: &'static str, max: usize, min_item_len: usize) -> Result<usize> {
         let count = u64::from(self.u32(what)?);
@@ -212,37 +212,37 @@ impl<'a> Reader<'a> {
         unit: usize,
     ) -> Result<usize> {
         if found > max as u64 {
-            return Err(Error::LengthTooLarge {
+            return Err(Error::Encoding(EncodingError::LengthTooLarge {
                 what,
                 max: max as u64,
                 found,
-            });
+            }));
         }
         if found < min as u64 {
-            return Err(Error::LengthTooSmall {
+            return Err(Error::Encoding(EncodingError::LengthTooSmall {
                 what,
                 min: min as u64,
                 found,
-            });
+            }));
         }
         // found <= max, a usize.
         let found = found as usize;
         let needed = found.saturating_mul(unit);
         if needed > self.remaining() {
-            return Err(Error::Truncated {
+            return Err(Error::Encoding(EncodingError::Truncated {
                 what,
                 needed,
                 remaining: self.remaining(),
-            });
+            }));
         }
         Ok(found)
     }
 
-    /// Ends decoding: fails with [`Error::TrailingBytes`] unless every byte was read.
+    /// Ends decoding: fails with [`EncodingError::TrailingBytes`] unless every byte was read.
     pub fn finish(self) -> Result<()> {
         match self.remaining() {
             0 => Ok(()),
-            count => Err(Error::TrailingBytes { count }),
+            count => Err(Error::Encoding(EncodingError::TrailingBytes { count })),
         }
     }
 }
@@ -263,7 +263,7 @@ pub trait ParameterizedEncode<P: ?Sized> {
     /// The length of the encoding under `param`, computed without encoding.
     ///
     /// # Errors
-    /// A length that does not fit in a `usize` ([`Error::LengthTooLarge`]).
+    /// A length that does not fit in a `usize` ([`EncodingError::LengthTooLarge`]).
     fn encoded_len(&self, param: &P) -> Result<usize>;
 
     /// The encoding under `param`, in a buffer allocated once at its exact length.
@@ -289,11 +289,11 @@ pub trait ParameterizedDecode<P: ?Sized>: Sized {
     /// are not an encoding under `param` (the implementation names the variants).
     fn decode_from(param: &P, r: &mut Reader<'_>) -> Result<Self>;
 
-    /// Decodes `bytes`, which must hold exactly one value ([`Error::TrailingBytes`]
+    /// Decodes `bytes`, which must hold exactly one value ([`EncodingError::TrailingBytes`]
     /// otherwise).
     ///
     /// # Errors
-    /// Those of [`decode_from`](Self::decode_from) and [`Error::TrailingBytes`].
+    /// Those of [`decode_from`](Self::decode_from) and [`EncodingError::TrailingBytes`].
     fn decode_with_param(param: &P, bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
         let value = Self::decode_from(param, &mut r)?;
@@ -335,11 +335,11 @@ mod tests {
         let mut r = Reader::new(&[1, 2, 3]);
         assert_eq!(
             r.u32("field"),
-            Err(Error::Truncated {
+            Err(Error::Encoding(EncodingError::Truncated {
                 what: "field",
                 needed: 4,
                 remaining: 3
-            })
+            }))
         );
         assert_eq!(r.remaining(), 3);
         assert_eq!(
@@ -347,7 +347,10 @@ mod tests {
             crate::ErrorKind::Encoding
         );
         assert_eq!(r.u16("y").unwrap(), 0x0102);
-        assert_eq!(r.clone().finish(), Err(Error::TrailingBytes { count: 1 }));
+        assert_eq!(
+            r.clone().finish(),
+            Err(Error::Encoding(EncodingError::TrailingBytes { count: 1 }))
+        );
         assert_eq!(r.u8("z").unwrap(), 3);
         assert!(r.u8("z").is_err());
         r.finish().unwrap();
@@ -361,49 +364,49 @@ mod tests {
         let mut r = Reader::new(&[0, 5, 1, 2, 3, 4, 5]);
         assert_eq!(
             r.length_u16("blob", 1, 4),
-            Err(Error::LengthTooLarge {
+            Err(Error::Encoding(EncodingError::LengthTooLarge {
                 what: "blob",
                 max: 4,
                 found: 5
-            })
+            }))
         );
         let mut r = Reader::new(&[0, 5, 1, 2, 3, 4, 5]);
         assert_eq!(
             r.length_u16("blob", 6, 9),
-            Err(Error::LengthTooSmall {
+            Err(Error::Encoding(EncodingError::LengthTooSmall {
                 what: "blob",
                 min: 6,
                 found: 5
-            })
+            }))
         );
         let mut r = Reader::new(&[0, 5, 1, 2, 3, 4]);
         assert_eq!(
             r.length_u16("blob", 0, 9),
-            Err(Error::Truncated {
+            Err(Error::Encoding(EncodingError::Truncated {
                 what: "blob",
                 needed: 5,
                 remaining: 4
-            })
+            }))
         );
         // A huge count is refused against the limit before anything else.
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff]);
         assert_eq!(
             r.count("entries", 1000, 68),
-            Err(Error::LengthTooLarge {
+            Err(Error::Encoding(EncodingError::LengthTooLarge {
                 what: "entries",
                 max: 1000,
                 found: u64::from(u32::MAX)
-            })
+            }))
         );
         // Within the limit, but the bytes left cannot hold it.
         let mut r = Reader::new(&[0, 0, 0, 3, 0, 0, 0, 0, 0]);
         assert_eq!(
             r.count("entries", 1000, 4),
-            Err(Error::Truncated {
+            Err(Error::Encoding(EncodingError::Truncated {
                 what: "entries",
                 needed: 12,
                 remaining: 5
-            })
+            }))
         );
         let mut r = Reader::new(&[0, 0, 0, 2, 0, 0]);
         assert_eq!(r.count("entries", 2, 1).unwrap(), 2);
@@ -421,11 +424,11 @@ mod tests {
         w.length_u16("blob", 65_535).unwrap();
         assert_eq!(
             w.length_u16("blob", 65_536),
-            Err(Error::LengthTooLarge {
+            Err(Error::Encoding(EncodingError::LengthTooLarge {
                 what: "blob",
                 max: 65_535,
                 found: 65_536
-            })
+            }))
         );
         w.length_u32("blob", 7).unwrap();
         assert_eq!(w.len(), 6);

@@ -10,7 +10,7 @@ use super::codec::{Reader, Writer};
 use crate::crypto::aead::OVERHEAD;
 use crate::crypto::keys::{PublicKey, KEY_LEN};
 use crate::crypto::shamir::{eval_point, Share, SCALAR_LEN};
-use crate::error::{Error, Result};
+use crate::error::{EncodingError, Error, Result};
 use crate::ids::ClientId;
 
 /// Length of an encoded Ed25519 signature (`R || s`).
@@ -27,28 +27,32 @@ pub fn write_id(w: &mut Writer, id: ClientId) {
     w.u32(id);
 }
 
-/// Reads a client id and checks it is below `n` ([`Error::ClientIdOutOfRange`]).
+/// Reads a client id and checks it is below `n` ([`EncodingError::ClientIdOutOfRange`]).
 pub fn read_id(r: &mut Reader<'_>, what: &'static str, n: usize) -> Result<ClientId> {
     let id = r.u32(what)?;
     check_id(what, id, n)?;
     Ok(id)
 }
 
-/// Fails with [`Error::ClientIdOutOfRange`] unless `id < n`.
+/// Fails with [`EncodingError::ClientIdOutOfRange`] unless `id < n`.
 pub fn check_id(what: &'static str, id: ClientId, n: usize) -> Result<()> {
     if u64::from(id) < n as u64 {
         Ok(())
     } else {
-        Err(Error::ClientIdOutOfRange { what, id, n })
+        Err(Error::Encoding(EncodingError::ClientIdOutOfRange {
+            what,
+            id,
+            n,
+        }))
     }
 }
 
-/// Fails with [`Error::UnsortedIds`] unless `ids` is strictly ascending.
+/// Fails with [`EncodingError::UnsortedIds`] unless `ids` is strictly ascending.
 pub fn check_ascending(what: &'static str, ids: impl IntoIterator<Item = ClientId>) -> Result<()> {
     let mut prev: Option<ClientId> = None;
     for (index, id) in ids.into_iter().enumerate() {
         if prev.is_some_and(|p| id <= p) {
-            return Err(Error::UnsortedIds { what, index });
+            return Err(Error::Encoding(EncodingError::UnsortedIds { what, index }));
         }
         prev = Some(id);
     }
@@ -64,9 +68,9 @@ pub fn id_set_len(n: usize) -> usize {
 /// from the most significant bit of the first byte, is set when client `i` is in the
 /// set; the padding bits of the last byte are zero.
 ///
-/// # Errors
-/// [`Error::ClientIdOutOfRange`] for an id `>= n`; [`Error::UnsortedIds`] unless `ids`
-/// is strictly ascending (so that decoding gives back the same list).
+/// # Errors [`EncodingError::ClientIdOutOfRange`] for an id `>= n`;
+/// [`EncodingError::UnsortedIds`] unless `ids` is strictly ascending (so that decoding
+/// gives back the same list).
 pub fn write_id_set(w: &mut Writer, what: &'static str, n: usize, ids: &[ClientId]) -> Result<()> {
     check_ascending(what, ids.iter().copied())?;
     for &id in ids {
@@ -84,8 +88,8 @@ pub fn write_id_set(w: &mut Writer, what: &'static str, n: usize, ids: &[ClientI
 
 /// Reads an id set over `n` clients (see [`write_id_set`]), ascending.
 ///
-/// # Errors
-/// [`Error::Truncated`]; [`Error::NonZeroPadding`] when a bit at or past `n` is set.
+/// # Errors [`EncodingError::Truncated`]; [`EncodingError::NonZeroPadding`] when a bit at
+/// or past `n` is set.
 pub fn read_id_set(r: &mut Reader<'_>, what: &'static str, n: usize) -> Result<Vec<ClientId>> {
     let bytes = r.read_exact(what, id_set_len(n))?;
     let set: usize = bytes.iter().map(|b| b.count_ones() as usize).sum();
@@ -95,9 +99,10 @@ pub fn read_id_set(r: &mut Reader<'_>, what: &'static str, n: usize) -> Result<V
             if b & (0x80 >> bit) != 0 {
                 let i = j * 8 + bit;
                 if i >= n {
-                    return Err(Error::NonZeroPadding { what });
+                    return Err(Error::Encoding(EncodingError::NonZeroPadding { what }));
                 }
-                let id = ClientId::try_from(i).map_err(|_| Error::NonZeroPadding { what })?;
+                let id = ClientId::try_from(i)
+                    .map_err(|_| Error::Encoding(EncodingError::NonZeroPadding { what }))?;
                 ids.push(id);
             }
         }
@@ -111,13 +116,13 @@ pub fn write_public_key(w: &mut Writer, pk: &PublicKey) {
 }
 
 /// Reads an X25519 public key, which must be canonical: bit 255 clear and the value
-/// below 2^255 - 19 ([`Error::NonCanonicalPublicKey`]). RFC 7748 asks X25519 to accept
+/// below 2^255 - 19 ([`EncodingError::NonCanonicalPublicKey`]). RFC 7748 asks X25519 to accept
 /// non-canonical inputs, but our encoders never produce them, and refusing them here
 /// means one key has one encoding, so duplicate-key checks on bytes cannot be dodged.
 pub fn read_public_key(r: &mut Reader<'_>) -> Result<PublicKey> {
     let b: [u8; KEY_LEN] = r.array("x25519 public key")?;
     if !is_canonical_u(&b) {
-        return Err(Error::NonCanonicalPublicKey);
+        return Err(Error::Encoding(EncodingError::NonCanonicalPublicKey));
     }
     Ok(PublicKey::from_bytes(b))
 }
@@ -138,14 +143,14 @@ pub fn write_signature(w: &mut Writer, sig: &Signature) {
 }
 
 /// Reads an Ed25519 signature whose `s` half is a canonical scalar below the group
-/// order ([`Error::NonCanonicalScalar`]; verification would refuse it anyway). `R` is
+/// order ([`EncodingError::NonCanonicalScalar`]; verification would refuse it anyway). `R` is
 /// checked when the signature is verified.
 pub fn read_signature(r: &mut Reader<'_>) -> Result<Signature> {
     let b: [u8; SIGNATURE_LEN] = r.array("ed25519 signature")?;
     let mut s = [0u8; 32];
     s.copy_from_slice(&b[32..]);
     if bool::from(curve25519_dalek::Scalar::from_canonical_bytes(s).is_none()) {
-        return Err(Error::NonCanonicalScalar);
+        return Err(Error::Encoding(EncodingError::NonCanonicalScalar));
     }
     Ok(Signature::from_bytes(&b))
 }
@@ -156,11 +161,11 @@ pub fn write_verifying_key(w: &mut Writer, vk: &VerifyingKey) {
 }
 
 /// Reads an Ed25519 verifying key that decompresses to a curve point
-/// ([`Error::InvalidVerifyingKey`]). Weak (small-order) keys decode; configurations
+/// ([`EncodingError::InvalidVerifyingKey`]). Weak (small-order) keys decode; configurations
 /// refuse them.
 pub fn read_verifying_key(r: &mut Reader<'_>) -> Result<VerifyingKey> {
     let b: [u8; VERIFYING_KEY_LEN] = r.array("ed25519 verifying key")?;
-    VerifyingKey::from_bytes(&b).map_err(|_| Error::InvalidVerifyingKey)
+    VerifyingKey::from_bytes(&b).map_err(|_| Error::Encoding(EncodingError::InvalidVerifyingKey))
 }
 
 /// Writes a share's value (32 bytes, canonical little-endian scalar). The point is not
@@ -170,7 +175,7 @@ pub fn write_share_value(w: &mut Writer, share: &Share) {
 }
 
 /// Reads a share value sent by client `from` (so its point is `from + 1`), which must
-/// be a canonical scalar ([`Error::NonCanonicalScalar`]).
+/// be a canonical scalar ([`EncodingError::NonCanonicalScalar`]).
 pub fn read_share_value(r: &mut Reader<'_>, from: ClientId) -> Result<Share> {
     let y: Zeroizing<[u8; SCALAR_LEN]> = Zeroizing::new(r.array("share value")?);
     Share::from_bytes(eval_point(from), &y)
@@ -180,7 +185,7 @@ pub fn read_share_value(r: &mut Reader<'_>, from: ClientId) -> Result<Share> {
 /// length.
 ///
 /// # Errors
-/// [`Error::LengthTooLarge`] above `max`; [`Error::LengthTooSmall`] below the AEAD
+/// [`EncodingError::LengthTooLarge`] above `max`; [`EncodingError::LengthTooSmall`] below the AEAD
 /// overhead (28 bytes).
 pub fn write_sealed(w: &mut Writer, what: &'static str, max: usize, blob: &[u8]) -> Result<()> {
     check_sealed_len(what, max, blob.len())?;
@@ -197,18 +202,18 @@ pub fn read_sealed(r: &mut Reader<'_>, what: &'static str, max: usize) -> Result
 
 fn check_sealed_len(what: &'static str, max: usize, len: usize) -> Result<()> {
     if len > max {
-        return Err(Error::LengthTooLarge {
+        return Err(Error::Encoding(EncodingError::LengthTooLarge {
             what,
             max: max as u64,
             found: len as u64,
-        });
+        }));
     }
     if len < OVERHEAD {
-        return Err(Error::LengthTooSmall {
+        return Err(Error::Encoding(EncodingError::LengthTooSmall {
             what,
             min: OVERHEAD as u64,
             found: len as u64,
-        });
+        }));
     }
     Ok(())
 }
@@ -236,27 +241,27 @@ mod tests {
         );
         assert_eq!(
             read_id(&mut Reader::new(&b), "id", 0x0102_0304),
-            Err(Error::ClientIdOutOfRange {
+            Err(Error::Encoding(EncodingError::ClientIdOutOfRange {
                 what: "id",
                 id: 0x0102_0304,
                 n: 0x0102_0304
-            })
+            }))
         );
         check_ascending("l", [1, 2, 5]).unwrap();
         check_ascending("l", []).unwrap();
         assert_eq!(
             check_ascending("l", [1, 2, 2]),
-            Err(Error::UnsortedIds {
+            Err(Error::Encoding(EncodingError::UnsortedIds {
                 what: "l",
                 index: 2
-            })
+            }))
         );
         assert_eq!(
             check_ascending("l", [3, 1]),
-            Err(Error::UnsortedIds {
+            Err(Error::Encoding(EncodingError::UnsortedIds {
                 what: "l",
                 index: 1
-            })
+            }))
         );
     }
 
@@ -272,27 +277,27 @@ mod tests {
         // Bit 10 is padding.
         assert_eq!(
             read_id_set(&mut Reader::new(&[0x81, 0x60]), "s", 10),
-            Err(Error::NonZeroPadding { what: "s" })
+            Err(Error::Encoding(EncodingError::NonZeroPadding { what: "s" }))
         );
         assert!(matches!(
             read_id_set(&mut Reader::new(&[0x81]), "s", 10),
-            Err(Error::Truncated { .. })
+            Err(Error::Encoding(EncodingError::Truncated { .. }))
         ));
         let mut w = Writer::new();
         assert_eq!(
             write_id_set(&mut w, "s", 10, &[0, 10]),
-            Err(Error::ClientIdOutOfRange {
+            Err(Error::Encoding(EncodingError::ClientIdOutOfRange {
                 what: "s",
                 id: 10,
                 n: 10
-            })
+            }))
         );
         assert_eq!(
             write_id_set(&mut w, "s", 10, &[3, 3]),
-            Err(Error::UnsortedIds {
+            Err(Error::Encoding(EncodingError::UnsortedIds {
                 what: "s",
                 index: 1
-            })
+            }))
         );
         assert!(w.is_empty());
         assert_eq!(id_set_len(0), 0);
@@ -321,13 +326,13 @@ mod tests {
         p[0] = 0xed; // p itself
         assert_eq!(
             read_public_key(&mut Reader::new(&p)),
-            Err(Error::NonCanonicalPublicKey)
+            Err(Error::Encoding(EncodingError::NonCanonicalPublicKey))
         );
         let mut hi = [0u8; 32];
         hi[31] = 0x80;
         assert_eq!(
             read_public_key(&mut Reader::new(&hi)),
-            Err(Error::NonCanonicalPublicKey)
+            Err(Error::Encoding(EncodingError::NonCanonicalPublicKey))
         );
         // Every key our keygen makes is canonical and round-trips.
         let mut rng = seeded_rng([5; 32]);
@@ -338,7 +343,7 @@ mod tests {
         }
         assert!(matches!(
             read_public_key(&mut Reader::new(&[0; 31])),
-            Err(Error::Truncated { .. })
+            Err(Error::Encoding(EncodingError::Truncated { .. }))
         ));
     }
 
@@ -365,7 +370,7 @@ mod tests {
         }
         assert_eq!(
             read_signature(&mut Reader::new(&bad)),
-            Err(Error::NonCanonicalScalar)
+            Err(Error::Encoding(EncodingError::NonCanonicalScalar))
         );
         let vk = sk.verifying_key();
         let b = reader_of(|w| write_verifying_key(w, &vk));
@@ -375,7 +380,7 @@ mod tests {
         not_a_point[0] = 2;
         assert_eq!(
             read_verifying_key(&mut Reader::new(&not_a_point)),
-            Err(Error::InvalidVerifyingKey)
+            Err(Error::Encoding(EncodingError::InvalidVerifyingKey))
         );
     }
 
@@ -392,7 +397,7 @@ mod tests {
         assert_eq!(*back.y_bytes(), *shares[0].y_bytes());
         assert_eq!(
             read_share_value(&mut Reader::new(&[0xff; 32]), 4).unwrap_err(),
-            Error::NonCanonicalScalar
+            Error::Encoding(EncodingError::NonCanonicalScalar)
         );
     }
 
@@ -406,28 +411,31 @@ mod tests {
         r.finish().unwrap();
         assert_eq!(
             read_sealed(&mut Reader::new(&b), "blob", 99),
-            Err(Error::LengthTooLarge {
+            Err(Error::Encoding(EncodingError::LengthTooLarge {
                 what: "blob",
                 max: 99,
                 found: 100
-            })
+            }))
         );
         let mut w = Writer::new();
         assert!(matches!(
             write_sealed(&mut w, "blob", 99, &blob),
-            Err(Error::LengthTooLarge { .. })
+            Err(Error::Encoding(EncodingError::LengthTooLarge { .. }))
         ));
         assert!(matches!(
             write_sealed(&mut w, "blob", 99, &[0; 27]),
-            Err(Error::LengthTooSmall { min: 28, .. })
+            Err(Error::Encoding(EncodingError::LengthTooSmall {
+                min: 28,
+                ..
+            }))
         ));
         assert!(matches!(
             read_sealed(&mut Reader::new(&[0, 27]), "blob", 99),
-            Err(Error::LengthTooSmall { .. })
+            Err(Error::Encoding(EncodingError::LengthTooSmall { .. }))
         ));
         assert!(matches!(
             read_sealed(&mut Reader::new(&[0, 30, 1]), "blob", 99),
-            Err(Error::Truncated { .. })
+            Err(Error::Encoding(EncodingError::Truncated { .. }))
         ));
     }
 }

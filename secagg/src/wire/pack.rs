@@ -7,44 +7,46 @@
 //! 32 or 64 each element is a big-endian integer of k/8 bytes, and for k = 20 the
 //! elements `0x12345, 0xabcde` pack to `12 34 5a bc de`.
 //!
-//! Decoding rejects non-zero padding bits ([`Error::NonZeroPadding`]) and, in Z_m, any
-//! element `>= m` ([`Error::WordOutOfRange`]), so every vector has exactly one encoding.
+//! Decoding rejects non-zero padding bits ([`EncodingError::NonZeroPadding`]) and, in Z_m, any
+//! element `>= m` ([`EncodingError::WordOutOfRange`]), so every vector has exactly one encoding.
 
 use super::codec::{Reader, Writer};
-use crate::error::{Error, Result};
+use crate::error::{EncodingError, Error, Misuse, Result};
 use crate::ring::{Ring, RingVec};
 
 const WHAT: &str = "packed ring vector";
 
 /// Bytes taken by `dim` elements of `ring`: `ceil(dim · element_bits / 8)`.
 ///
-/// Fails with [`Error::LengthTooLarge`] when that does not fit a `usize`, and with the
+/// Fails with [`EncodingError::LengthTooLarge`] when that does not fit a `usize`, and with the
 /// ring's own error for an invalid hand-built ring.
 pub fn packed_len(ring: &Ring, dim: usize) -> Result<usize> {
     ring.validate()?;
     let bits = u128::from(ring.element_bits()) * dim as u128;
-    usize::try_from(bits.div_ceil(8)).map_err(|_| Error::LengthTooLarge {
-        what: WHAT,
-        max: usize::MAX as u64,
-        found: u64::try_from(bits.div_ceil(8)).unwrap_or(u64::MAX),
+    usize::try_from(bits.div_ceil(8)).map_err(|_| {
+        Error::Encoding(EncodingError::LengthTooLarge {
+            what: WHAT,
+            max: usize::MAX as u64,
+            found: u64::try_from(bits.div_ceil(8)).unwrap_or(u64::MAX),
+        })
     })
 }
 
 /// Appends `v`, which must hold `dim` reduced elements of `ring`, packed.
 ///
 /// # Errors
-/// [`Error::VectorLengthMismatch`] when `v.len() != dim`; [`Error::RingMismatch`] when
+/// [`Misuse::VectorLengthMismatch`] when `v.len() != dim`; [`Misuse::RingMismatch`] when
 /// `v` has the wrong word type or an unreduced word (see [`RingVec::fits`]).
 pub fn pack(w: &mut Writer, ring: &Ring, dim: usize, v: &RingVec) -> Result<()> {
     let len = packed_len(ring, dim)?;
     if v.len() != dim {
-        return Err(Error::VectorLengthMismatch {
+        return Err(Error::Misuse(Misuse::VectorLengthMismatch {
             expected: dim,
             found: v.len(),
-        });
+        }));
     }
     if !v.fits(ring) {
-        return Err(Error::RingMismatch);
+        return Err(Error::Misuse(Misuse::RingMismatch));
     }
     let bits = ring.element_bits();
     let out = w.extend_zeroed(len);
@@ -89,8 +91,8 @@ fn pack_words<T: Copy + Into<u64>>(words: &[T], bits: u32, out: &mut [u8]) {
 /// Reads `dim` packed elements of `ring`.
 ///
 /// # Errors
-/// [`Error::Truncated`] when fewer than [`packed_len`] bytes remain (checked before
-/// anything is allocated); [`Error::NonZeroPadding`]; [`Error::WordOutOfRange`].
+/// [`EncodingError::Truncated`] when fewer than [`packed_len`] bytes remain (checked before
+/// anything is allocated); [`EncodingError::NonZeroPadding`]; [`EncodingError::WordOutOfRange`].
 pub fn unpack(r: &mut Reader<'_>, ring: &Ring, dim: usize) -> Result<RingVec> {
     let len = packed_len(ring, dim)?;
     let bytes = r.read_exact(WHAT, len)?;
@@ -117,7 +119,7 @@ pub fn unpack(r: &mut Reader<'_>, ring: &Ring, dim: usize) -> Result<RingVec> {
         RingVec::U64(v)
     };
     match first_bad {
-        Some(index) => Err(Error::WordOutOfRange { index }),
+        Some(index) => Err(Error::Encoding(EncodingError::WordOutOfRange { index })),
         None => Ok(out),
     }
 }
@@ -141,11 +143,11 @@ fn unpack_words(bytes: &[u8], bits: u32, dim: usize, mut push: impl FnMut(u64)) 
     let mut held: u32 = 0; // bits in `acc`, always < bits between elements
     for _ in 0..dim {
         while held < bits {
-            let b = it.next().ok_or(Error::Truncated {
+            let b = it.next().ok_or(Error::Encoding(EncodingError::Truncated {
                 what: WHAT,
                 needed: 1,
                 remaining: 0,
-            })?;
+            }))?;
             acc = (acc << 8) | u128::from(*b);
             held += 8;
         }
@@ -155,7 +157,9 @@ fn unpack_words(bytes: &[u8], bits: u32, dim: usize, mut push: impl FnMut(u64)) 
     }
     // What is left of the last byte is padding.
     if acc != 0 || it.next().is_some() {
-        return Err(Error::NonZeroPadding { what: WHAT });
+        return Err(Error::Encoding(EncodingError::NonZeroPadding {
+            what: WHAT,
+        }));
     }
     Ok(())
 }
@@ -228,30 +232,32 @@ mod tests {
         );
         assert_eq!(
             unpacked(&r20, 1, &[0xab, 0xcd, 0xe1]),
-            Err(Error::NonZeroPadding { what: WHAT })
+            Err(Error::Encoding(EncodingError::NonZeroPadding {
+                what: WHAT
+            }))
         );
         assert!(matches!(
             unpacked(&r20, 1, &[0xab, 0xcd]),
-            Err(Error::Truncated {
+            Err(Error::Encoding(EncodingError::Truncated {
                 needed: 3,
                 remaining: 2,
                 ..
-            })
+            }))
         ));
         assert_eq!(
             unpacked(&r20, 1, &[0xab, 0xcd, 0xe0, 0]),
-            Err(Error::TrailingBytes { count: 1 })
+            Err(Error::Encoding(EncodingError::TrailingBytes { count: 1 }))
         );
         // Z_5 uses 3 bits: 5, 6, 7 are not elements.
         let m5 = Ring::modulus(5).unwrap();
         assert_eq!(unpacked(&m5, 2, &[0b1000_1100]).unwrap(), vec![4, 3]);
         assert_eq!(
             unpacked(&m5, 2, &[0b1010_0000]),
-            Err(Error::WordOutOfRange { index: 0 })
+            Err(Error::Encoding(EncodingError::WordOutOfRange { index: 0 }))
         );
         assert_eq!(
             unpacked(&m5, 2, &[0b1001_1100]),
-            Err(Error::WordOutOfRange { index: 1 })
+            Err(Error::Encoding(EncodingError::WordOutOfRange { index: 1 }))
         );
     }
 
@@ -262,22 +268,22 @@ mod tests {
         let v = RingVec::from_u64s(&r16, &[1, 2]);
         assert_eq!(
             pack(&mut w, &r16, 3, &v),
-            Err(Error::VectorLengthMismatch {
+            Err(Error::Misuse(Misuse::VectorLengthMismatch {
                 expected: 3,
                 found: 2
-            })
+            }))
         );
         assert_eq!(
             pack(&mut w, &r16, 2, &RingVec::U32(vec![1, 1 << 16])),
-            Err(Error::RingMismatch)
+            Err(Error::Misuse(Misuse::RingMismatch))
         );
         assert_eq!(
             pack(&mut w, &r16, 2, &RingVec::U64(vec![1, 2])),
-            Err(Error::RingMismatch)
+            Err(Error::Misuse(Misuse::RingMismatch))
         );
         assert_eq!(
             pack(&mut w, &Ring::Pow2 { bits: 0 }, 2, &v),
-            Err(Error::InvalidRingBits { bits: 0 })
+            Err(Error::Misuse(Misuse::InvalidRingBits { bits: 0 }))
         );
         assert!(w.is_empty());
     }

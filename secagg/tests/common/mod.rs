@@ -49,13 +49,9 @@ pub fn tc(t: &Value) -> u64 {
     uint(t, "tcId")
 }
 
-/// The name of an `Error` variant (its Debug text up to the first space or brace).
+/// The name of an `Error` variant ([`secagg::Error::name`]).
 pub fn variant_name(e: &secagg::Error) -> String {
-    format!("{e:?}")
-        .split([' ', '{', '('])
-        .next()
-        .unwrap()
-        .to_string()
+    e.name().to_string()
 }
 
 pub mod protocol;

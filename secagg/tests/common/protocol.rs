@@ -367,11 +367,12 @@ pub fn check_schedule(
             true
         }
         (Err(abort), None) => {
-            use secagg::Error;
+            use secagg::{Error, ThresholdError};
             assert!(
                 matches!(
                     abort.error,
-                    Error::TooFewSurvivors { .. } | Error::CannotReconstruct { .. }
+                    Error::Threshold(ThresholdError::TooFewSurvivors { .. })
+                        | Error::Threshold(ThresholdError::CannotReconstruct { .. })
                 ),
                 "{spec:?} {schedule:?}: {abort:?}"
             );

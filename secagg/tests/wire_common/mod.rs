@@ -147,7 +147,7 @@ pub fn run(
             break server
                 .output()
                 .cloned()
-                .ok_or(secagg::Error::AlreadyAborted);
+                .ok_or(secagg::Error::Misuse(secagg::Misuse::AlreadyAborted));
         }
         for (id, msg) in replies {
             let (back, bytes) = through_server(config, &msg);

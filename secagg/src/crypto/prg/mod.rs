@@ -32,7 +32,7 @@ use std::sync::OnceLock;
 use crate::par::*;
 
 use crate::crypto::kdf::MaskSeed;
-use crate::error::{Error, Result};
+use crate::error::{Error, Misuse, Result};
 use crate::ring::{Ring, RingVec};
 use stream::SeedKey;
 use word::Word;
@@ -152,7 +152,7 @@ pub fn backend_name() -> &'static str {
 /// `acc += Σ ± PRG(seed)` over the whole vector, with the fastest backend on this CPU;
 /// parallel over chunks (rayon), bit-identical to a serial computation.
 ///
-/// Fails with [`Error::RingMismatch`] when `acc` has the wrong word type for `ring` or
+/// Fails with [`Misuse::RingMismatch`] when `acc` has the wrong word type for `ring` or
 /// (general modulus only) holds an unreduced word, and with the error of
 /// [`Ring::validate`] for an invalid ring; `acc` is unchanged on error.
 pub fn expand_add(ring: &Ring, masks: &[(&MaskSeed, Sign)], acc: &mut RingVec) -> Result<()> {
@@ -160,7 +160,7 @@ pub fn expand_add(ring: &Ring, masks: &[(&MaskSeed, Sign)], acc: &mut RingVec) -
 }
 
 /// [`expand_add`] with a chosen backend (for tests and benchmarks); fails with
-/// [`Error::UnsupportedBackend`] if this CPU cannot run it.
+/// [`Misuse::UnsupportedBackend`] if this CPU cannot run it.
 pub fn expand_add_with(
     backend: Backend,
     ring: &Ring,
@@ -169,15 +169,15 @@ pub fn expand_add_with(
 ) -> Result<()> {
     ring.validate()?;
     if !backend.is_supported() {
-        return Err(Error::UnsupportedBackend {
+        return Err(Error::Misuse(Misuse::UnsupportedBackend {
             name: backend.name(),
-        });
+        }));
     }
     if ring.uses_u32() != matches!(acc, RingVec::U32(_)) {
-        return Err(Error::RingMismatch);
+        return Err(Error::Misuse(Misuse::RingMismatch));
     }
     if matches!(ring, Ring::Modulus { .. }) && !acc.fits(ring) {
-        return Err(Error::RingMismatch);
+        return Err(Error::Misuse(Misuse::RingMismatch));
     }
     if masks.is_empty() {
         return Ok(());
@@ -237,13 +237,13 @@ fn run<W: Word>(ring: &Ring, keys: &[SeedKey], acc: &mut [W]) {
 pub struct Keystream(SeedKey);
 
 impl Keystream {
-    /// The keystream of `seed` with `backend`; fails with [`Error::UnsupportedBackend`]
+    /// The keystream of `seed` with `backend`; fails with [`Misuse::UnsupportedBackend`]
     /// if this CPU cannot run it.
     pub fn new(backend: Backend, seed: &MaskSeed) -> Result<Keystream> {
         if !backend.is_supported() {
-            return Err(Error::UnsupportedBackend {
+            return Err(Error::Misuse(Misuse::UnsupportedBackend {
                 name: backend.name(),
-            });
+            }));
         }
         Ok(Keystream(SeedKey::new(backend, seed, Sign::Plus)))
     }
@@ -416,7 +416,10 @@ mod tests {
             if b.is_supported() {
                 assert_eq!(out, Ok(()));
             } else {
-                assert_eq!(out, Err(Error::UnsupportedBackend { name: b.name() }));
+                assert_eq!(
+                    out,
+                    Err(Error::Misuse(Misuse::UnsupportedBackend { name: b.name() }))
+                );
             }
         }
         assert!(backend().is_supported());
@@ -441,13 +444,13 @@ mod tests {
         let mut acc = RingVec::U64(vec![0; 4]);
         assert_eq!(
             expand_add(&r, &[(&s, Sign::Plus)], &mut acc),
-            Err(Error::RingMismatch)
+            Err(Error::Misuse(Misuse::RingMismatch))
         );
         let m = Ring::modulus(7).unwrap();
         let mut acc = RingVec::U32(vec![0, 7]);
         assert_eq!(
             expand_add(&m, &[(&s, Sign::Plus)], &mut acc),
-            Err(Error::RingMismatch)
+            Err(Error::Misuse(Misuse::RingMismatch))
         );
         assert_eq!(acc, RingVec::U32(vec![0, 7]));
         let bad = Ring::Pow2 { bits: 0 };

@@ -22,7 +22,7 @@ use super::{
 use crate::crypto::kdf::{MaskSeed, ShareKey};
 use crate::crypto::keys::SecretKey;
 use crate::crypto::shamir::{SecretScalar, SCALAR_LEN};
-use crate::error::{Error, Result};
+use crate::error::{EncodingError, Error, Misuse, Result};
 use crate::ids::ClientId;
 use crate::protocol::config::Config;
 use crate::protocol::messages::encoding::{self as m, msg_type};
@@ -46,7 +46,7 @@ impl Client {
     /// it with [`Client::from_bytes`] and the same configuration.
     ///
     /// # Errors
-    /// [`Error::AlreadyAborted`]: an aborted client has nothing worth storing.
+    /// [`Misuse::AlreadyAborted`]: an aborted client has nothing worth storing.
     pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>> {
         let len = self.stored_len()?;
         let mut w = Writer::with_capacity(len);
@@ -57,7 +57,7 @@ impl Client {
             Client::InputSent(s) => (INPUT_SENT, Some(&s.me)),
             Client::SurvivorsSigned(s) => (SURVIVORS_SIGNED, Some(&s.me)),
             Client::Completed(_) => (COMPLETED, None),
-            Client::Aborted(_) => return Err(Error::AlreadyAborted),
+            Client::Aborted(_) => return Err(Error::Misuse(Misuse::AlreadyAborted)),
         };
         w.u8(tag);
         // A completed client has no identity (or session) left: it refuses everything.
@@ -100,7 +100,7 @@ impl Client {
                     m::write_share_kind(&mut w, kind);
                 }
             }
-            Client::Aborted(_) => return Err(Error::AlreadyAborted),
+            Client::Aborted(_) => return Err(Error::Misuse(Misuse::AlreadyAborted)),
         }
         Ok(w.into_zeroizing())
     }
@@ -139,8 +139,8 @@ impl Client {
     /// Restores a client stored with [`Client::to_bytes`] under `config`.
     ///
     /// # Errors
-    /// [`Error::StateSessionMismatch`] for a state of another session;
-    /// [`Error::SigningKeyMismatch`] when the stored signing key is not the one the
+    /// [`Misuse::StateSessionMismatch`] for a state of another session;
+    /// [`Misuse::SigningKeyMismatch`] when the stored signing key is not the one the
     /// configuration lists for the client; the decoding errors of the wire format (kind
     /// [`ErrorKind::Encoding`](crate::ErrorKind)) for bytes that are not a stored client
     /// state.
@@ -151,7 +151,7 @@ impl Client {
         let mut r = Reader::new(bytes);
         match m::read_header(&mut r)? {
             msg_type::CLIENT_STATE => {}
-            found => return Err(Error::UnknownMessageType { found }),
+            found => return Err(Error::Encoding(EncodingError::UnknownMessageType { found })),
         }
         let tag = r.u8("client state")?;
         if tag == COMPLETED {
@@ -167,21 +167,21 @@ impl Client {
             return Ok(Client::Completed(Completed { revealed }));
         }
         if tag > SURVIVORS_SIGNED || (tag == SURVIVORS_SIGNED && !cfg.is_malicious()) {
-            return Err(Error::InvalidTag {
+            return Err(Error::Encoding(EncodingError::InvalidTag {
                 what: "client state",
                 found: tag,
-            });
+            }));
         }
         let sid: [u8; 32] = r.array("session id")?;
         if &sid != cfg.session_id() {
-            return Err(Error::StateSessionMismatch);
+            return Err(Error::Misuse(Misuse::StateSessionMismatch));
         }
         let id = fields::read_id(&mut r, "client id", n)?;
         let signing_key = if cfg.is_malicious() {
             let b = Zeroizing::new(r.array::<KEY_LEN>("signing key")?);
             let sk = SigningKey::from_bytes(&b);
             if cfg.verifying_key(id) != Some(&sk.verifying_key()) {
-                return Err(Error::SigningKeyMismatch { client: id });
+                return Err(Error::Misuse(Misuse::SigningKeyMismatch { client: id }));
             }
             Some(sk)
         } else {
@@ -265,11 +265,11 @@ fn write_inputs(w: &mut Writer, cfg: &Config, inputs: &[RingVec]) -> Result<()> 
 fn read_inputs(r: &mut Reader<'_>, cfg: &Config) -> Result<Vec<RingVec>> {
     let need = m::masked_input_body_len(cfg)?;
     if r.remaining() < need {
-        return Err(Error::Truncated {
+        return Err(Error::Encoding(EncodingError::Truncated {
             what: "inputs",
             needed: need,
             remaining: r.remaining(),
-        });
+        }));
     }
     cfg.vectors()
         .iter()
@@ -319,10 +319,10 @@ mod tests {
     #[test]
     fn aborted_clients_are_not_stored() {
         assert_eq!(
-            Client::Aborted(Error::AlreadyAborted)
+            Client::Aborted(Error::Misuse(Misuse::AlreadyAborted))
                 .to_bytes()
                 .unwrap_err(),
-            Error::AlreadyAborted
+            Error::Misuse(Misuse::AlreadyAborted)
         );
     }
 }

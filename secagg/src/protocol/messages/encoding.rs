@@ -28,7 +28,7 @@ use super::{
 use crate::crypto::aead::OVERHEAD;
 use crate::crypto::keys::KEY_LEN;
 use crate::crypto::shamir::SCALAR_LEN;
-use crate::error::{Error, Result};
+use crate::error::{EncodingError, Error, Misuse, Result};
 use crate::ids::{ClientId, PROTOCOL_VERSION};
 use crate::protocol::config::Config;
 use crate::wire::fields::{self, ID_LEN, SIGNATURE_LEN};
@@ -87,15 +87,15 @@ pub(crate) fn write_share_kind(w: &mut Writer, kind: ShareKind) {
     });
 }
 
-/// Reads a share kind ([`Error::InvalidTag`] for any other byte).
+/// Reads a share kind ([`EncodingError::InvalidTag`] for any other byte).
 pub(crate) fn read_share_kind(r: &mut Reader<'_>) -> Result<ShareKind> {
     match r.u8("share kind")? {
         SHARE_KIND_SELF_MASK => Ok(ShareKind::SelfMask),
         SHARE_KIND_MASK_KEY => Ok(ShareKind::MaskKey),
-        found => Err(Error::InvalidTag {
+        found => Err(Error::Encoding(EncodingError::InvalidTag {
             what: "share kind",
             found,
-        }),
+        })),
     }
 }
 
@@ -119,31 +119,31 @@ pub(crate) fn header(w: &mut Writer, ty: u8) {
 pub(crate) fn read_header(r: &mut Reader<'_>) -> Result<u8> {
     let version = r.u8("protocol version")?;
     if version != PROTOCOL_VERSION {
-        return Err(Error::UnknownVersion {
+        return Err(Error::Encoding(EncodingError::UnknownVersion {
             found: version,
             expected: PROTOCOL_VERSION,
-        });
+        }));
     }
     r.u8("message type")
 }
 
-/// Fails with [`Error::ModelMismatch`] unless a signature is present exactly in the
+/// Fails with [`Misuse::ModelMismatch`] unless a signature is present exactly in the
 /// malicious model.
 fn check_signature_presence(config: &Config, present: bool, what: &'static str) -> Result<()> {
     if present == config.is_malicious() {
         Ok(())
     } else {
-        Err(Error::ModelMismatch { what })
+        Err(Error::Misuse(Misuse::ModelMismatch { what }))
     }
 }
 
 fn check_count(what: &'static str, max: usize, found: usize) -> Result<()> {
     if found > max {
-        return Err(Error::LengthTooLarge {
+        return Err(Error::Encoding(EncodingError::LengthTooLarge {
             what,
             max: max as u64,
             found: found as u64,
-        });
+        }));
     }
     Ok(())
 }
@@ -152,12 +152,12 @@ impl ClientMessage {
     /// The message's encoding under `config`.
     ///
     /// # Errors
-    /// A message the configuration cannot carry: [`Error::ModelMismatch`] (a signature
-    /// in the semi-honest model or none in the malicious one), [`Error::LengthTooLarge`]
-    /// (more entries than the largest neighbourhood), [`Error::ClientIdOutOfRange`],
-    /// [`Error::UnsortedIds`] (entries must be strictly ascending), sealed blobs of the
-    /// wrong size, [`Error::InputCount`], [`Error::InputLength`],
-    /// [`Error::InputNotInRing`].
+    /// A message the configuration cannot carry: [`Misuse::ModelMismatch`] (a signature
+    /// in the semi-honest model or none in the malicious one), [`EncodingError::LengthTooLarge`]
+    /// (more entries than the largest neighbourhood), [`EncodingError::ClientIdOutOfRange`],
+    /// [`EncodingError::UnsortedIds`] (entries must be strictly ascending), sealed blobs of the
+    /// wrong size, [`Misuse::InputCount`], [`Misuse::InputLength`],
+    /// [`Misuse::InputNotInRing`].
     pub fn encode(&self, config: &Config) -> Result<Vec<u8>> {
         self.encode_with_param(config)
     }
@@ -169,16 +169,17 @@ impl ClientMessage {
 
     /// Decodes a message that client `from` sent in a session with `config`.
     ///
-    /// # Errors
-    /// [`Error::ClientIdOutOfRange`] for a sender outside the session; otherwise only
-    /// errors of kind [`ErrorKind::Encoding`](crate::ErrorKind::Encoding):
-    /// [`Error::Truncated`], [`Error::TrailingBytes`], [`Error::UnknownVersion`],
-    /// [`Error::UnknownMessageType`] (including every server type),
-    /// [`Error::LengthTooLarge`] / [`Error::LengthTooSmall`] (counts above the largest
-    /// neighbourhood, sealed blobs outside their size), [`Error::ClientIdOutOfRange`],
-    /// [`Error::UnsortedIds`], [`Error::NonCanonicalPublicKey`],
-    /// [`Error::NonCanonicalScalar`] (signatures and share values),
-    /// [`Error::InvalidTag`], [`Error::NonZeroPadding`], [`Error::WordOutOfRange`].
+    /// # Errors [`EncodingError::ClientIdOutOfRange`] for a sender outside the session;
+    /// otherwise only errors of kind [`ErrorKind::Encoding`](crate::ErrorKind::Encoding):
+    /// [`EncodingError::Truncated`], [`EncodingError::TrailingBytes`],
+    /// [`EncodingError::UnknownVersion`], [`EncodingError::UnknownMessageType`] (including
+    /// every server type), [`EncodingError::LengthTooLarge`] /
+    /// [`EncodingError::LengthTooSmall`] (counts above the largest neighbourhood, sealed
+    /// blobs outside their size), [`EncodingError::ClientIdOutOfRange`],
+    /// [`EncodingError::UnsortedIds`], [`EncodingError::NonCanonicalPublicKey`],
+    /// [`EncodingError::NonCanonicalScalar`] (signatures and share values),
+    /// [`EncodingError::InvalidTag`], [`EncodingError::NonZeroPadding`],
+    /// [`EncodingError::WordOutOfRange`].
     pub fn decode(config: &Config, from: ClientId, bytes: &[u8]) -> Result<ClientMessage> {
         Self::decode_with_param(&(config, from), bytes)
     }
@@ -207,19 +208,23 @@ impl ParameterizedEncode<Config> for ClientMessage {
                 header(w, msg_type::MASKED_INPUT);
                 let specs = config.vectors();
                 if m.vectors.len() != specs.len() {
-                    return Err(Error::InputCount {
+                    return Err(Error::Misuse(Misuse::InputCount {
                         expected: specs.len(),
                         found: m.vectors.len(),
-                    });
+                    }));
                 }
                 for (vector, (v, spec)) in m.vectors.iter().zip(specs).enumerate() {
                     pack::pack(w, &spec.ring, spec.dim, v).map_err(|e| match e {
-                        Error::VectorLengthMismatch { expected, found } => Error::InputLength {
-                            vector,
-                            expected,
-                            found,
-                        },
-                        Error::RingMismatch => Error::InputNotInRing { vector },
+                        Error::Misuse(Misuse::VectorLengthMismatch { expected, found }) => {
+                            Error::Misuse(Misuse::InputLength {
+                                vector,
+                                expected,
+                                found,
+                            })
+                        }
+                        Error::Misuse(Misuse::RingMismatch) => {
+                            Error::Misuse(Misuse::InputNotInRing { vector })
+                        }
                         other => other,
                     })?;
                 }
@@ -287,11 +292,11 @@ impl ParameterizedDecode<(&Config, ClientId)> for ClientMessage {
                 // Check the whole length first: nothing is allocated for a short message.
                 let need = masked_input_body_len(config)?;
                 if r.remaining() < need {
-                    return Err(Error::Truncated {
+                    return Err(Error::Encoding(EncodingError::Truncated {
                         what: "masked input",
                         needed: need,
                         remaining: r.remaining(),
-                    });
+                    }));
                 }
                 let mut vectors = Vec::with_capacity(config.vectors().len());
                 for spec in config.vectors() {
@@ -318,7 +323,7 @@ impl ParameterizedDecode<(&Config, ClientId)> for ClientMessage {
                 }
                 ClientMessage::UnmaskShares(UnmaskShares { shares })
             }
-            found => return Err(Error::UnknownMessageType { found }),
+            found => return Err(Error::Encoding(EncodingError::UnknownMessageType { found })),
         };
         Ok(msg)
     }
@@ -327,11 +332,10 @@ impl ParameterizedDecode<(&Config, ClientId)> for ClientMessage {
 impl ServerMessage {
     /// The message's encoding under `config`.
     ///
-    /// # Errors
-    /// As [`ClientMessage::encode`]: [`Error::ModelMismatch`] (signatures present
-    /// exactly in the malicious model), [`Error::LengthTooLarge`],
-    /// [`Error::ClientIdOutOfRange`], [`Error::UnsortedIds`], sealed blobs of the wrong
-    /// size.
+    /// # Errors As [`ClientMessage::encode`]: [`Misuse::ModelMismatch`] (signatures present
+    /// exactly in the malicious model), [`EncodingError::LengthTooLarge`],
+    /// [`EncodingError::ClientIdOutOfRange`], [`EncodingError::UnsortedIds`], sealed blobs
+    /// of the wrong size.
     pub fn encode(&self, config: &Config) -> Result<Vec<u8>> {
         self.encode_with_param(config)
     }
@@ -346,7 +350,7 @@ impl ServerMessage {
     /// # Errors
     /// Only errors of kind [`ErrorKind::Encoding`](crate::ErrorKind::Encoding), as for
     /// [`ClientMessage::decode`]; every client type is an
-    /// [`Error::UnknownMessageType`] here.
+    /// [`EncodingError::UnknownMessageType`] here.
     pub fn decode(config: &Config, bytes: &[u8]) -> Result<ServerMessage> {
         Self::decode_with_param(config, bytes)
     }
@@ -398,9 +402,9 @@ impl ParameterizedEncode<Config> for ServerMessage {
                         fields::write_signature(w, &s.signature);
                     }
                 } else if !m.signatures.is_empty() {
-                    return Err(Error::ModelMismatch {
+                    return Err(Error::Misuse(Misuse::ModelMismatch {
                         what: "consistency signatures",
-                    });
+                    }));
                 }
             }
         }
@@ -484,13 +488,13 @@ impl ParameterizedDecode<Config> for ServerMessage {
                     signatures,
                 })
             }
-            found => return Err(Error::UnknownMessageType { found }),
+            found => return Err(Error::Encoding(EncodingError::UnknownMessageType { found })),
         };
         Ok(msg)
     }
 }
 
-/// Fails with [`Error::UnsortedIds`] unless `id` is above the previous id of the list.
+/// Fails with [`EncodingError::UnsortedIds`] unless `id` is above the previous id of the list.
 pub(crate) fn ascending(
     what: &'static str,
     prev: &mut Option<ClientId>,
@@ -498,7 +502,7 @@ pub(crate) fn ascending(
     index: usize,
 ) -> Result<()> {
     if prev.is_some_and(|p| id <= p) {
-        return Err(Error::UnsortedIds { what, index });
+        return Err(Error::Encoding(EncodingError::UnsortedIds { what, index }));
     }
     *prev = Some(id);
     Ok(())
@@ -595,11 +599,11 @@ pub(crate) fn masked_input_body_len(config: &Config) -> Result<usize> {
     for spec in config.vectors() {
         total = total
             .checked_add(pack::packed_len(&spec.ring, spec.dim)?)
-            .ok_or(Error::LengthTooLarge {
+            .ok_or(Error::Encoding(EncodingError::LengthTooLarge {
                 what: "masked input",
                 max: usize::MAX as u64,
                 found: u64::MAX,
-            })?;
+            }))?;
     }
     Ok(total)
 }

@@ -14,7 +14,7 @@ use super::encoding::{
     revealed_list_len, sealed_list_len, unmask_request_len, HEADER_LEN,
 };
 use super::SEALED_SHARES_LEN;
-use crate::error::{Error, Result};
+use crate::error::{EncodingError, Error, Result};
 use crate::ids::Round;
 use crate::protocol::config::Config;
 use crate::wire::fields::{id_set_len, SIGNATURE_LEN};
@@ -53,7 +53,7 @@ impl MessageLimits {
     /// The limits of a session with `config`.
     ///
     /// # Errors
-    /// [`Error::LengthTooLarge`] when the packed vectors of a masked input do not fit in
+    /// [`EncodingError::LengthTooLarge`] when the packed vectors of a masked input do not fit in
     /// a `usize`.
     pub fn new(config: &Config) -> Result<MessageLimits> {
         let k = max_neighbours(config);
@@ -114,9 +114,9 @@ impl MessageLimits {
 }
 
 fn overflow() -> Error {
-    Error::LengthTooLarge {
+    Error::Encoding(EncodingError::LengthTooLarge {
         what: "message limits",
         max: usize::MAX as u64,
         found: u64::MAX,
-    }
+    })
 }

@@ -19,7 +19,7 @@ use super::{
     Completed, Config, Included, Output, Phase, Server, Survivors,
 };
 use crate::crypto::aead::OVERHEAD;
-use crate::error::{Error, Result};
+use crate::error::{EncodingError, Error, Misuse, Result};
 use crate::ids::{ClientId, Round};
 use crate::protocol::messages::encoding::{self as m, msg_type};
 use crate::protocol::messages::{AdvertiseKeys, RevealedShare, SealedShares, SEALED_SHARES_LEN};
@@ -112,11 +112,14 @@ impl Server {
     /// configuration.
     ///
     /// # Errors
-    /// [`Error::AlreadyAborted`]: an aborted server has nothing worth storing.
+    /// [`Misuse::AlreadyAborted`]: an aborted server has nothing worth storing.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let cfg = &*self.config;
         let n = cfg.n();
-        let sets = self.phase.id_sets(n).ok_or(Error::AlreadyAborted)?;
+        let sets = self
+            .phase
+            .id_sets(n)
+            .ok_or(Error::Misuse(Misuse::AlreadyAborted))?;
         let mut w = Writer::new();
         m::header(&mut w, msg_type::SERVER_STATE);
         w.bytes(cfg.session_id());
@@ -169,12 +172,12 @@ impl Server {
     /// Restores a server stored with [`Server::to_bytes`] under `config`.
     ///
     /// # Errors
-    /// [`Error::StateSessionMismatch`] for a state of another session; the decoding
+    /// [`Misuse::StateSessionMismatch`] for a state of another session; the decoding
     /// errors of the wire format (kind [`ErrorKind::Encoding`](crate::ErrorKind)) for
     /// bytes that are not a stored server state: truncated, trailing, unknown version,
     /// type, round or status, out-of-range or unsorted ids, non-canonical values,
     /// lists longer than the largest neighbourhood, and id sets that no server in the
-    /// stored round holds ([`Error::InvalidTag`] for the round).
+    /// stored round holds ([`EncodingError::InvalidTag`] for the round).
     pub fn from_bytes(config: Arc<Config>, bytes: &[u8]) -> Result<Server> {
         let cfg = &*config;
         let n = cfg.n();
@@ -182,27 +185,27 @@ impl Server {
         let mut r = Reader::new(bytes);
         match m::read_header(&mut r)? {
             msg_type::SERVER_STATE => {}
-            found => return Err(Error::UnknownMessageType { found }),
+            found => return Err(Error::Encoding(EncodingError::UnknownMessageType { found })),
         }
         let sid: [u8; 32] = r.array("session id")?;
         if &sid != cfg.session_id() {
-            return Err(Error::StateSessionMismatch);
+            return Err(Error::Misuse(Misuse::StateSessionMismatch));
         }
         let round_byte = r.u8("round")?;
         let round = Round::from_number(round_byte)
             .filter(|r| cfg.rounds().contains(r))
-            .ok_or(Error::InvalidTag {
+            .ok_or(Error::Encoding(EncodingError::InvalidTag {
                 what: "round",
                 found: round_byte,
-            })?;
+            }))?;
         let completed = match r.u8("status")? {
             0 => false,
             1 => true,
             found => {
-                return Err(Error::InvalidTag {
+                return Err(Error::Encoding(EncodingError::InvalidTag {
                     what: "status",
                     found,
-                })
+                }))
             }
         };
         let mut set = || -> Result<IdSet> {
@@ -220,10 +223,10 @@ impl Server {
             if ok {
                 Ok(())
             } else {
-                Err(Error::InvalidTag {
+                Err(Error::Encoding(EncodingError::InvalidTag {
                     what: "server state round (for its id sets)",
                     found: round_byte,
-                })
+                }))
             }
         };
         let nested = expected.is_subset(&included) && included.is_subset(&shared);
@@ -337,10 +340,10 @@ impl Server {
 
 fn write_sums(w: &mut Writer, cfg: &Config, sums: &[RingVec]) -> Result<()> {
     if sums.len() != cfg.vectors().len() {
-        return Err(Error::InputCount {
+        return Err(Error::Misuse(Misuse::InputCount {
             expected: cfg.vectors().len(),
             found: sums.len(),
-        });
+        }));
     }
     for (v, spec) in sums.iter().zip(cfg.vectors()) {
         pack::pack(w, &spec.ring, spec.dim, v)?;
@@ -351,11 +354,11 @@ fn write_sums(w: &mut Writer, cfg: &Config, sums: &[RingVec]) -> Result<()> {
 fn read_sums(r: &mut Reader<'_>, cfg: &Config) -> Result<Vec<RingVec>> {
     let need = m::masked_input_body_len(cfg)?;
     if r.remaining() < need {
-        return Err(Error::Truncated {
+        return Err(Error::Encoding(EncodingError::Truncated {
             what: "sums",
             needed: need,
             remaining: r.remaining(),
-        });
+        }));
     }
     cfg.vectors()
         .iter()
@@ -399,11 +402,11 @@ fn read_lists<T>(
     for owner in fields::read_id_set(r, "list owners", n)? {
         let count = r.count("list entries", max, min_entry)?;
         if count == 0 {
-            return Err(Error::LengthTooSmall {
+            return Err(Error::Encoding(EncodingError::LengthTooSmall {
                 what: "list entries",
                 min: 1,
                 found: 0,
-            });
+            }));
         }
         let mut out = Vec::with_capacity(count);
         let mut prev = None;
@@ -489,7 +492,10 @@ mod tests {
             let mut x = done.clone();
             x[at] = byte;
             let e = Server::from_bytes(Arc::clone(&cfg), &x).unwrap_err();
-            assert!(matches!(e, Error::InvalidTag { .. }), "{e:?}");
+            assert!(
+                matches!(e, Error::Encoding(EncodingError::InvalidTag { .. })),
+                "{e:?}"
+            );
         }
     }
 
@@ -500,7 +506,13 @@ mod tests {
         assert_eq!(with_set(&cfg, 0, &[0, 1, 2, 3]), fresh);
         for (index, ids) in [(0, &[0, 1, 2][..]), (1, &[1]), (2, &[0]), (3, &[2])] {
             let e = Server::from_bytes(Arc::clone(&cfg), &with_set(&cfg, index, ids)).unwrap_err();
-            assert!(matches!(e, Error::InvalidTag { found: 0, .. }), "{e:?}");
+            assert!(
+                matches!(
+                    e,
+                    Error::Encoding(EncodingError::InvalidTag { found: 0, .. })
+                ),
+                "{e:?}"
+            );
         }
     }
 }
