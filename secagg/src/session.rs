@@ -369,6 +369,7 @@ impl FloatSessionBuilder {
         Ok(FloatSession {
             config,
             quantizer,
+            degree,
             dims: self.vectors.iter().map(|v| v.1).collect(),
             choice,
             query,
@@ -447,6 +448,7 @@ impl core::fmt::Debug for Encoded {
 pub struct FloatSession {
     config: Arc<Config>,
     quantizer: Quantizer,
+    degree: usize,
     dims: Vec<usize>,
     choice: Choice,
     query: ParamQuery,
@@ -505,9 +507,9 @@ impl FloatSession {
         &self.query
     }
 
-    /// Neighbours per client (`n - 1` for the complete graph).
+    /// The chosen degree: neighbours per client, `n - 1` for the complete graph.
     pub fn degree(&self) -> usize {
-        self.config.graph().max_degree()
+        self.degree
     }
 
     /// Whether the graph is complete (SecAgg) rather than a Harary graph (SecAgg+).

@@ -223,6 +223,45 @@ CASES = [
     },
 ]
 
+# ---- docs/networking.md: what `secagg serve` / `secagg client` hand the float session --
+
+NET_LABEL = b"secagg-net/1"
+
+
+def net_caller_context(seed):
+    seed = seed.encode()
+    return NET_LABEL + b"\x00" + u64(len(seed)) + seed
+
+
+def net_derived(label, seed, extra=b""):
+    seed = seed.encode()
+    return hashlib.sha256(
+        NET_LABEL + b"\x00" + label + b"\x00" + u64(len(seed)) + seed + extra
+    ).digest()
+
+
+CASES.append(
+    {
+        # `--clients 10 --dim 7 --degree 4` (default threshold floor(2*4/3) + 1 = 3,
+        # 16 bits, clip 1.0, the narrowest ring, seed "secagg-demo").
+        "name": "net-harary",
+        "net_seed": "secagg-demo",
+        "n": 10,
+        "vectors": [["", 7]],
+        "clip": 1.0,
+        "bits": 16,
+        "max_weight": None,
+        "rounding": "stochastic",
+        "graph": "harary",
+        "degree": 4,
+        "threshold": 3,
+        "ring_bits": None,
+        "threat": "semi-honest",
+        "graph_seed": net_derived(b"graph", "secagg-demo"),
+        "caller_context": net_caller_context("secagg-demo"),
+    }
+)
+
 # find_params(n = 100, dropout 0.1, corrupt 0.1, semi-honest, sigma 40, eta 20).
 FINDER = {"degree": 22, "threshold": 11}
 
@@ -300,6 +339,8 @@ def case_json(tc_id, c):
     )
     pre = preimage(n, t, graph, c["threat"], vectors, keys, context)
     out = {"tcId": tc_id, "name": c["name"], "result": "valid"}
+    if "net_seed" in c:
+        out["net_seed"] = c["net_seed"]
     out.update(params_json(c))
     out.update(
         {
