@@ -41,9 +41,20 @@
 //! use secagg::session::FloatSession;
 //! use secagg::sim::{run, DropSchedule};
 //!
-//! let s = FloatSession::builder(5).dim(3).complete().threshold(3).context(*b"round 7").build()?;
+//! let s = FloatSession::builder(5)
+//!     .dim(3)
+//!     .complete()
+//!     .threshold(3)
+//!     .context(*b"round 7")
+//!     .build()?;
 //! let mut rng = seeded_rng([1; 32]);
-//! let xs = [[0.5, -0.25, 1.5], [0.125, 0.0, -0.5], [0.0, 0.75, 0.25], [1.0, 1.0, 1.0], [-1.0, 0.5, 0.0]];
+//! let xs = [
+//!     [0.5, -0.25, 1.5],
+//!     [0.125, 0.0, -0.5],
+//!     [0.0, 0.75, 0.25],
+//!     [1.0, 1.0, 1.0],
+//!     [-1.0, 0.5, 0.0],
+//! ];
 //! let inputs = xs
 //!     .iter()
 //!     .map(|x| s.encode(x, 1, &mut rng).map(|e| e.into_vectors()))
@@ -51,7 +62,7 @@
 //! let report = run(s.config().clone(), inputs, None, &DropSchedule::none(5), [2; 32])
 //!     .map_err(|a| a.error)?;
 //! let agg = s.decode_output(&report.output)?;
-//! let want = [0.625, 2.0, 1.25]; // 1.5 is clipped to 1.0
+//! let want = [0.625, 2.0, 1.75]; // 1.5 is clipped to 1.0
 //! for (got, want) in agg[0].sum.iter().zip(want) {
 //!     assert!((got - want).abs() <= agg[0].error_bound);
 //! }
