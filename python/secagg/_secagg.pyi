@@ -206,7 +206,9 @@ class Config:
     Ed25519 public key (see :func:`signing_keypair`).
 
     Every party must build an identical ``Config``: send :meth:`to_dict` to the
-    clients, which rebuild it with ``Config(**d)``.
+    clients, which rebuild it with ``Config(**d)``. It is built through the Rust float
+    session (``secagg::session``), so the same parameters give the same session id in
+    Rust, in ``secagg serve`` and here (docs/float-encoding.md, "Sessions").
     """
 
     def __init__(
@@ -245,7 +247,8 @@ class Config:
         """The public seed of the Harary graph."""
     @property
     def session_id(self) -> bytes:
-        """The 32-byte session id (SHA-256 over every parameter and the context)."""
+        """The 32-byte session id (SHA-256 over every parameter, the float encoding and
+        the context)."""
     @property
     def threat(self) -> Threat:
         """``'semi-honest'`` or ``'malicious'``."""

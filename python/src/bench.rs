@@ -30,7 +30,7 @@ pub fn _drive_in_rust<'py>(
     inputs: Vec<Bound<'py, PyAny>>,
     seed: &[u8],
 ) -> PyResult<Bound<'py, PyDict>> {
-    let cfg = Arc::clone(&config.inner);
+    let cfg = Arc::clone(config.inner());
     let n = cfg.n();
     if inputs.len() != n {
         return Err(PyValueError::new_err(format!("expected {n} inputs")));

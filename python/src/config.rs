@@ -10,10 +10,9 @@ use pyo3::types::{PyBytes, PyDict};
 use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::{os_rng, seeded_rng, Rng};
 use secagg::protocol as proto;
-use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::params::{self as sparams, ParamQuery, ThreatModel};
-use secagg::quantize;
-use secagg::ring::{Ring, RingVec};
+use secagg::protocol::params::ThreatModel;
+use secagg::ring::RingVec;
+use secagg::session::FloatSession;
 use secagg::{ClientId, Round};
 
 use crate::arrays::Floats;
@@ -46,31 +45,6 @@ fn verifying_key(i: usize, b: &[u8]) -> PyResult<VerifyingKey> {
     })
 }
 
-/// Label that starts the context the bindings hand to the Rust configuration.
-pub const FLOAT_CONTEXT_LABEL: &[u8] = b"secagg-python/float/1";
-
-/// The context bytes bound into the session id: the float encoding, which the Rust
-/// configuration does not know (it sees only ring words), then the caller's context.
-/// Parties that disagree on how floats are encoded then never share a session.
-///
-/// `label || clip (f64 bits, big-endian) || bits (u8) || max_weight (u64 big-endian, 0
-/// when unweighted) || rounding (u8: 0 stochastic, 1 deterministic) || context`.
-fn bound_context(q: &quantize::Quantizer, context: &[u8]) -> Vec<u8> {
-    let c = q.config();
-    let mut out = Vec::with_capacity(FLOAT_CONTEXT_LABEL.len() + 18 + context.len());
-    out.extend_from_slice(FLOAT_CONTEXT_LABEL);
-    out.extend_from_slice(&c.clip.to_bits().to_be_bytes());
-    // bits <= 53 was checked by `Quantizer::new`.
-    out.push(c.bits as u8);
-    out.extend_from_slice(&c.max_weight.unwrap_or(0).to_be_bytes());
-    out.push(match c.rounding {
-        quantize::Rounding::Stochastic => 0,
-        quantize::Rounding::Deterministic => 1,
-    });
-    out.extend_from_slice(context);
-    out
-}
-
 /// The session parameters every party must agree on.
 ///
 /// ``n`` clients (ids ``0 .. n-1``) each contribute a float vector of ``dim`` elements,
@@ -83,13 +57,13 @@ fn bound_context(q: &quantize::Quantizer, context: &[u8]) -> Vec<u8> {
 /// Every party must build an identical ``Config``: the server can send
 /// :meth:`to_dict` to the clients, which rebuild it with ``Config(**d)``. Every
 /// parameter, the float encoding (``clip``, ``bits``, ``max_weight``, ``rounding``)
-/// and ``context`` (e.g. a model hash and round number) are bound into the session id.
+/// and ``context`` (e.g. a model hash and round number) are bound into the session id,
+/// exactly as the Rust float session (`secagg::session`) binds them: the same
+/// parameters give the same session id in Rust, in `secagg serve` and here.
 #[pyclass(module = "secagg", frozen)]
 pub struct Config {
-    pub(crate) inner: Arc<proto::Config>,
-    pub(crate) quantizer: quantize::Quantizer,
+    pub(crate) session: FloatSession,
     dim: usize,
-    degree: Option<usize>,
     graph_seed: [u8; 32],
     dropout: f64,
     corrupt: f64,
@@ -126,37 +100,33 @@ impl Config {
         verifying_keys: Option<Vec<Vec<u8>>>,
     ) -> PyResult<Self> {
         let threat = parse_threat(threat)?;
-        let (degree, threshold) = match (degree, threshold) {
-            (Some(k), Some(t)) => (Some(k), t),
-            (None, Some(t)) => (None, t),
+        let graph_seed = match graph_seed {
+            Some(s) => key32("graph_seed", s)?,
+            None => os_seed(),
+        };
+        let mut builder = FloatSession::builder(n)
+            .dim(dim)
+            .rates(dropout, corrupt)
+            .clip(clip)
+            .bits(bits)
+            .max_weight(max_weight)
+            .rounding(quant::rounding(rounding)?)
+            .graph_seed(graph_seed)
+            .context(context.to_vec());
+        builder = match (degree, threshold) {
+            (Some(k), Some(t)) => builder.harary(k).threshold(t),
+            (None, Some(t)) => builder.complete().threshold(t),
             (Some(_), None) => {
                 return Err(PyValueError::new_err(
                     "degree needs a threshold (or give neither and let find_params choose)",
                 ))
             }
-            (None, None) => {
-                let q = ParamQuery::new(n, dropout, corrupt, threat);
-                let p = py.detach(|| sparams::find_params(&q)).py_err()?;
-                ((!p.complete).then_some(p.degree), p.threshold)
-            }
+            // find_params chooses.
+            (None, None) => builder,
         };
-        let graph_seed = match graph_seed {
-            Some(s) => key32("graph_seed", s)?,
-            None => os_seed(),
-        };
-        let quantizer = quant::config(clip, bits, n, ring_bits, max_weight, rounding)?;
-        let ring = Ring::pow2(quantizer.config().ring_bits).py_err()?;
-        let spec = match degree {
-            Some(degree) => GraphSpec::Harary {
-                degree,
-                seed: graph_seed,
-            },
-            None => GraphSpec::Complete,
-        };
-        let mut builder = proto::Config::builder(n, threshold)
-            .graph(spec)
-            .vector("", quantizer.encoded_len(dim), ring)
-            .context(bound_context(&quantizer, context));
+        if let Some(b) = ring_bits {
+            builder = builder.ring_bits(b);
+        }
         let mut vks = Vec::new();
         match threat {
             ThreatModel::SemiHonest => {
@@ -181,12 +151,10 @@ impl Config {
                 builder = builder.malicious(parsed);
             }
         }
-        let inner = py.detach(|| builder.build()).py_err()?;
+        let session = py.detach(|| builder.build()).py_err()?;
         Ok(Self {
-            inner: Arc::new(inner),
-            quantizer,
+            session,
             dim,
-            degree,
             graph_seed,
             dropout,
             corrupt,
@@ -199,7 +167,7 @@ impl Config {
     /// Number of clients.
     #[getter]
     fn n(&self) -> usize {
-        self.inner.n()
+        self.inner().n()
     }
 
     /// Float elements per client vector.
@@ -211,13 +179,13 @@ impl Config {
     /// Shamir threshold.
     #[getter]
     fn threshold(&self) -> usize {
-        self.inner.threshold()
+        self.inner().threshold()
     }
 
     /// Harary graph degree, or ``None`` for the complete graph.
     #[getter]
     fn degree(&self) -> Option<usize> {
-        self.degree
+        self.harary_degree()
     }
 
     /// The public seed of the Harary graph.
@@ -230,7 +198,7 @@ impl Config {
     /// context).
     #[getter]
     fn session_id<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, self.inner.session_id())
+        PyBytes::new(py, self.session.session_id())
     }
 
     /// ``'semi-honest'`` or ``'malicious'``.
@@ -243,24 +211,24 @@ impl Config {
     #[getter]
     fn quantizer(&self) -> quant::Quantizer {
         quant::Quantizer {
-            inner: self.quantizer.clone(),
+            inner: self.session.quantizer().clone(),
         }
     }
 
     /// The neighbours of client ``id`` (sorted ids).
     fn neighbors(&self, id: ClientId) -> Vec<ClientId> {
-        self.inner.graph().neighbors(id).to_vec()
+        self.inner().graph().neighbors(id).to_vec()
     }
 
     /// Keyword arguments that rebuild this exact configuration: ``Config(**d)``. Values
     /// are ints, floats, strings, bytes, ``None`` and a list of bytes.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        let q = self.quantizer.config();
-        d.set_item("n", self.inner.n())?;
+        let q = self.session.quantizer().config();
+        d.set_item("n", self.inner().n())?;
         d.set_item("dim", self.dim)?;
-        d.set_item("threshold", self.inner.threshold())?;
-        d.set_item("degree", self.degree)?;
+        d.set_item("threshold", self.inner().threshold())?;
+        d.set_item("degree", self.harary_degree())?;
         d.set_item("dropout", self.dropout)?;
         d.set_item("corrupt", self.corrupt)?;
         d.set_item("graph_seed", PyBytes::new(py, &self.graph_seed))?;
@@ -287,18 +255,30 @@ impl Config {
     fn __repr__(&self) -> String {
         format!(
             "Config(n={}, dim={}, threshold={}, degree={}, threat='{}', ring_bits={})",
-            self.inner.n(),
+            self.inner().n(),
             self.dim,
-            self.inner.threshold(),
-            self.degree.map_or("None".to_owned(), |k| k.to_string()),
+            self.inner().threshold(),
+            self.harary_degree()
+                .map_or("None".to_owned(), |k| k.to_string()),
             threat_name(self.threat),
-            self.quantizer.config().ring_bits
+            self.session.quantizer().config().ring_bits
         )
     }
 }
 
 impl Config {
-    /// Quantizes one client's floats into the session's single ring vector.
+    /// The protocol configuration.
+    pub(crate) fn inner(&self) -> &Arc<proto::Config> {
+        self.session.config()
+    }
+
+    /// The Harary degree, `None` for the complete graph.
+    fn harary_degree(&self) -> Option<usize> {
+        (!self.session.is_complete()).then(|| self.session.degree())
+    }
+
+    /// Encodes one client's floats into the session's single ring vector, through the
+    /// float session.
     pub(crate) fn encode_input(
         &self,
         x: &Floats,
@@ -314,11 +294,18 @@ impl Config {
             ));
         }
         let out = match x {
-            Floats::F32(v) => self.quantizer.quantize_weighted(v, weight, rng)?,
-            Floats::F64(v) => self.quantizer.quantize_weighted(v, weight, rng)?,
+            Floats::F32(v) => self.session.encode(v, weight, rng)?,
+            Floats::F64(v) => self.session.encode(v, weight, rng)?,
         };
-        let ring = Ring::pow2(self.quantizer.config().ring_bits)?;
-        Ok((RingVec::from_u64s(&ring, out.words()), out.clipped()))
+        let clipped = out.clipped();
+        let vector = out
+            .into_vectors()
+            .into_iter()
+            .next()
+            .ok_or(secagg::Error::Misuse(secagg::Misuse::InvalidVectorCount {
+                count: 0,
+            }))?;
+        Ok((vector, clipped))
     }
 }
 
@@ -348,20 +335,23 @@ pub fn signing_keypair<'py>(
     ))
 }
 
-/// Dequantizes the server's output into an [`Aggregate`] with `included` set.
+/// Decodes the server's output (through the float session) into an [`Aggregate`] with
+/// `included` set.
 pub(crate) fn decode_output(
     py: Python<'_>,
-    quantizer: &quantize::Quantizer,
+    session: &FloatSession,
     output: &proto::Output,
 ) -> PyResult<Aggregate> {
-    let words = output
-        .sums
-        .first()
-        .map(RingVec::to_u64s)
-        .unwrap_or_default();
-    let clients = output.included.len();
     let agg = py
-        .detach(|| quantizer.dequantize(&words, clients))
+        .detach(|| {
+            session
+                .decode_output(output)?
+                .into_iter()
+                .next()
+                .ok_or(secagg::Error::Misuse(secagg::Misuse::InvalidVectorCount {
+                    count: 0,
+                }))
+        })
         .py_err()?;
     Ok(Aggregate::with_included(py, agg, output.included.clone()))
 }

@@ -8,7 +8,7 @@ use pyo3::types::{PyBytes, PyDict};
 use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::{self as proto, ClientMessage, ServerMessage};
-use secagg::quantize;
+use secagg::session::FloatSession;
 use secagg::ClientId;
 
 use crate::arrays;
@@ -52,7 +52,7 @@ impl Client {
             None => os_seed(),
         });
         let sk = parse_signing_key(signing_key)?;
-        let cfg = Arc::clone(&config.inner);
+        let cfg = Arc::clone(config.inner());
         let (inner, first, clipped) = py
             .detach(|| -> secagg::Result<_> {
                 let (input, clipped) = config.encode_input(&x, weight, &mut rng)?;
@@ -115,7 +115,7 @@ impl Client {
             Some(s) => quant::seed32(s)?,
             None => os_seed(),
         });
-        let cfg = Arc::clone(&config.inner);
+        let cfg = Arc::clone(config.inner());
         let inner = py
             .detach(|| proto::Client::from_bytes(Arc::clone(&cfg), state))
             .py_err()?;
@@ -191,7 +191,7 @@ impl Client {
 #[pyclass(module = "secagg")]
 pub struct Server {
     config: Arc<proto::Config>,
-    quantizer: quantize::Quantizer,
+    session: FloatSession,
     inner: proto::Server,
 }
 
@@ -200,9 +200,9 @@ impl Server {
     #[new]
     fn new(config: &Config) -> Self {
         Self {
-            config: Arc::clone(&config.inner),
-            quantizer: config.quantizer.clone(),
-            inner: proto::Server::new(Arc::clone(&config.inner)),
+            config: Arc::clone(config.inner()),
+            session: config.session.clone(),
+            inner: proto::Server::new(Arc::clone(config.inner())),
         }
     }
 
@@ -218,13 +218,13 @@ impl Server {
     /// Restores a server stored with :meth:`to_bytes` under the same ``config``.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, config: &Config, state: &[u8]) -> PyResult<Self> {
-        let cfg = Arc::clone(&config.inner);
+        let cfg = Arc::clone(config.inner());
         let inner = py
             .detach(|| proto::Server::from_bytes(Arc::clone(&cfg), state))
             .py_err()?;
         Ok(Self {
             config: cfg,
-            quantizer: config.quantizer.clone(),
+            session: config.session.clone(),
             inner,
         })
     }
@@ -307,7 +307,7 @@ impl Server {
     /// ``included`` set). Raises ``MisuseError`` before the session completed.
     fn result(&self, py: Python<'_>) -> PyResult<Aggregate> {
         match (self.inner.output(), self.inner.error()) {
-            (Some(output), _) => decode_output(py, &self.quantizer, output),
+            (Some(output), _) => decode_output(py, &self.session, output),
             (None, Some(e)) => Err(crate::errors::to_py(e.clone())),
             (None, None) => Err(crate::errors::misuse(
                 "NotCompleted",

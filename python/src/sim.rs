@@ -109,7 +109,7 @@ pub fn simulate(
     seed: Option<&[u8]>,
     sequential: bool,
 ) -> PyResult<Simulation> {
-    let cfg = Arc::clone(&config.inner);
+    let cfg = Arc::clone(config.inner());
     let n = cfg.n();
     if inputs.len() != n {
         return Err(PyValueError::new_err(format!(
@@ -173,7 +173,7 @@ pub fn simulate(
 
     let aggregate = Py::new(
         py,
-        crate::config::decode_output(py, &config.quantizer, &report.output)?,
+        crate::config::decode_output(py, &config.session, &report.output)?,
     )?;
     let rounds = report
         .rounds

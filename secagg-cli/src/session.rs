@@ -6,15 +6,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ed25519_dalek::SigningKey;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use secagg::crypto::rng::{seeded_rng, Rng};
-use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::params::{check_params, find_params, ParamQuery, Params};
-use secagg::protocol::Config;
-use secagg::quantize::{min_ring_bits, QuantConfig, QuantizeOutput, Quantizer, Rounding};
-use secagg::ring::{Ring, RingVec};
+use secagg::protocol::params::{ParamQuery, Params};
+use secagg::quantize::Rounding;
+use secagg::ring::RingVec;
+use secagg::session::{Choice as FloatChoice, Encoded, FloatSession};
 use secagg::sim::{self, ClientExecution, DropSchedule, RoundStats};
 use secagg::{ClientId, Round};
 
@@ -130,6 +130,9 @@ pub struct Setup {
     pub ring_bits: u32,
     pub choice: Choice,
     pub query: ParamQuery,
+    /// The session id (`secagg::session`: the same parameters give the same id in
+    /// every front end).
+    pub session_id: [u8; 32],
 }
 
 /// What a session produced.
@@ -196,76 +199,53 @@ pub fn derive_seed(seed: u64, purpose: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Smallest threshold in `2..=max` (or 1 when `max` is 1) that `check_params` accepts
-/// for `degree`, else the error for the smallest candidate.
-fn smallest_threshold(q: &ParamQuery, degree: usize) -> secagg::Result<Params> {
-    let max = degree.min(q.n.saturating_sub(1)).max(1);
-    let mut first_err = None;
-    for t in 2.min(max)..=max {
-        match check_params(q, degree, t) {
-            Ok(p) => return Ok(p),
-            Err(e) => {
-                first_err.get_or_insert(e);
-            }
-        }
+/// The float session `s` describes: the flags first, the parameter finder for the rest
+/// (`secagg::session`). `keys`: the malicious model's signing keys.
+pub fn float_session(s: &SessionSpec, keys: Option<&[SigningKey]>) -> secagg::Result<FloatSession> {
+    let mut b = FloatSession::builder(s.clients)
+        .dim(s.dim)
+        .rates(s.dropout, s.corrupt)
+        .targets(s.sigma, s.eta)
+        .clip(s.clip)
+        .bits(s.bits)
+        .rounding(s.rounding)
+        .graph_seed(derive_seed(s.seed, "graph"))
+        .context(s.context.as_bytes().to_vec());
+    b = match (s.graph, s.neighbors) {
+        (GraphKind::Complete, _) => b.complete(),
+        (GraphKind::Sparse, Some(k)) => b.harary(k),
+        (GraphKind::Sparse, None) => b,
+    };
+    if let Some(t) = s.threshold {
+        b = b.threshold(t);
     }
-    Err(
-        first_err.unwrap_or(secagg::Error::Misuse(secagg::Misuse::NoFeasibleParams {
-            n: q.n,
-        })),
-    )
+    if let Some(r) = s.ring_bits {
+        b = b.ring_bits(r);
+    }
+    if let Some(keys) = keys {
+        b = b.malicious(keys.iter().map(SigningKey::verifying_key).collect());
+    }
+    b.build()
 }
 
-/// Chooses the degree and threshold for `s`: flags first, the finder for the rest.
-pub fn choose(s: &SessionSpec) -> secagg::Result<Setup> {
-    let n = s.clients;
-    let query = ParamQuery {
-        sigma: s.sigma,
-        eta: s.eta,
-        ..ParamQuery::new(n, s.dropout, s.corrupt, s.threat.model())
-    };
-    let complete_degree = n.saturating_sub(1);
-    let degree = match (s.graph, s.neighbors) {
-        (GraphKind::Complete, _) => Some(complete_degree),
-        (GraphKind::Sparse, k) => k,
-    };
-    let checked = |k: usize, t: usize| match check_params(&query, k, t) {
-        Ok(p) => Choice::Bounds(p),
-        Err(e) => Choice::Unchecked(e.to_string()),
-    };
-    let (degree, threshold, choice) = match (degree, s.threshold) {
-        // Both given: use them, with the bounds if they meet the finder's targets.
-        (Some(k), Some(t)) => (k, t, checked(k, t)),
-        (Some(k), None) => {
-            let p = smallest_threshold(&query, k)?;
-            (k, p.threshold, Choice::Bounds(p))
-        }
-        (None, None) => {
-            let p = find_params(&query)?;
-            (p.degree, p.threshold, Choice::Bounds(p))
-        }
-        (None, Some(t)) => {
-            let p = find_params(&query)?;
-            (p.degree, t, checked(p.degree, t))
-        }
-    };
-    let graph = if degree >= complete_degree {
-        GraphKind::Complete
-    } else {
-        GraphKind::Sparse
-    };
-    let ring_bits = match s.ring_bits {
-        Some(b) => b,
-        None => min_ring_bits(s.bits, n, 1)?,
-    };
-    Ok(Setup {
-        graph,
-        degree: degree.min(complete_degree),
-        threshold,
-        ring_bits,
-        choice,
-        query,
-    })
+/// What a built session chose.
+fn setup(fs: &FloatSession) -> Setup {
+    Setup {
+        graph: if fs.is_complete() {
+            GraphKind::Complete
+        } else {
+            GraphKind::Sparse
+        },
+        degree: fs.degree(),
+        threshold: fs.config().threshold(),
+        ring_bits: fs.quantizer().config().ring_bits,
+        choice: match fs.choice() {
+            FloatChoice::Found(p) | FloatChoice::Checked(p) => Choice::Bounds(*p),
+            FloatChoice::Unchecked(e) => Choice::Unchecked(e.to_string()),
+        },
+        query: *fs.query(),
+        session_id: *fs.session_id(),
+    }
 }
 
 /// Exactly `floor(dropout * n)` clients (the parameter finder's `D`), chosen by a
@@ -339,57 +319,40 @@ pub enum Phase {
 
 /// Runs a session. `progress` is told when each phase starts.
 pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, CliError> {
-    let setup = choose(s)?;
     let n = s.clients;
-    let ring = Ring::pow2(setup.ring_bits)?;
-    let qz = Quantizer::new(
-        QuantConfig::new(s.clip, s.bits, setup.ring_bits, n).with_rounding(s.rounding),
-    )?;
-    let graph = match setup.graph {
-        GraphKind::Complete => GraphSpec::Complete,
-        GraphKind::Sparse => GraphSpec::Harary {
-            degree: setup.degree,
-            seed: derive_seed(s.seed, "graph"),
-        },
-    };
-    let mut builder = Config::builder(n, setup.threshold)
-        .graph(graph)
-        .vector("", s.dim, ring)
-        .context(s.context.as_bytes().to_vec());
     let keys = match s.threat {
         Threat::SemiHonest => None,
-        Threat::Malicious => {
-            let keys = sim::signing_keys(n, derive_seed(s.seed, "signing-keys"));
-            builder = builder.malicious(keys.iter().map(|k| k.verifying_key()).collect());
-            Some(keys)
-        }
+        Threat::Malicious => Some(sim::signing_keys(n, derive_seed(s.seed, "signing-keys"))),
     };
-    let config = Arc::new(builder.build()?);
+    let fs = float_session(s, keys.as_deref())?;
+    let setup = setup(&fs);
+    let config = Arc::clone(fs.config());
     let (sched, dropped) = schedule(s, config.rounds());
 
     // Each client's floats, clipped floats and encoded words.
     // Each client's floats and encoded words. Nothing is kept but the words, which
     // move into the simulator; the check regenerates the included clients' floats.
     progress(Phase::Inputs);
-    let encode = |i: usize| -> secagg::Result<(Vec<f32>, QuantizeOutput, Duration)> {
+    let encode = |i: usize| -> secagg::Result<(Vec<f32>, Encoded, Duration)> {
         let x = float_input(s.seed, i, s.dim);
         let mut seed = derive_seed(s.seed, "rounding");
         seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
         let mut rng = seeded_rng(seed);
         let t0 = Instant::now();
-        let q = qz.quantize(&x, &mut rng)?;
+        let q = fs.encode(&x, 1, &mut rng)?;
         Ok((x, q, t0.elapsed()))
     };
-    let encoded: Vec<(RingVec, usize, Duration)> = (0..n)
+    let encoded: Vec<(Vec<RingVec>, usize, Duration)> = (0..n)
         .into_par_iter()
         .map(|i| {
             let (_, q, dt) = encode(i)?;
-            Ok((RingVec::from_u64s(&ring, q.words()), q.clipped(), dt))
+            let clipped = q.clipped();
+            Ok((q.into_vectors(), clipped, dt))
         })
         .collect::<secagg::Result<_>>()?;
     let quantize = encoded.iter().map(|e| e.2).sum::<Duration>() / n.max(1) as u32;
     let clipped = encoded.iter().map(|e| e.1).sum();
-    let inputs: Vec<Vec<RingVec>> = encoded.into_iter().map(|e| vec![e.0]).collect();
+    let inputs: Vec<Vec<RingVec>> = encoded.into_iter().map(|e| e.0).collect();
 
     progress(Phase::Session);
     let t0 = Instant::now();
@@ -409,76 +372,84 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
     let wall = t0.elapsed();
 
     progress(Phase::Check);
-    let outcome = match result {
-        Err(a) => Err((a.round, a.error)),
-        Ok(r) => {
-            let included = &r.output.included;
-            // Exact check, independent of the ring code: integer sum of the words
-            // (no wrap: every word < 2^q and n * (2^q - 1) < 2^b), reduced mod 2^b.
-            let mask = if setup.ring_bits == 64 {
-                u64::MAX
-            } else {
-                (1u64 << setup.ring_bits) - 1
-            };
-            let zero = || (vec![0u64; s.dim], vec![0f64; s.dim]);
-            let (mut want, want_f) = included
-                .par_iter()
-                .map(|&u| encode(u as usize))
-                .try_fold(zero, |(mut w, mut f), e| {
-                    let (x, q, _) = e?;
-                    for (a, &v) in w.iter_mut().zip(q.words()) {
-                        *a = a.wrapping_add(v);
-                    }
-                    for (a, &v) in f.iter_mut().zip(&x) {
-                        *a += f64::from(v).clamp(-s.clip, s.clip);
-                    }
-                    Ok::<_, secagg::Error>((w, f))
+    let outcome =
+        match result {
+            Err(a) => Err((a.round, a.error)),
+            Ok(r) => {
+                let included = &r.output.included;
+                // Exact check, independent of the ring code: integer sum of the words
+                // (no wrap: every word < 2^q and n * (2^q - 1) < 2^b), reduced mod 2^b.
+                let mask = if setup.ring_bits == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << setup.ring_bits) - 1
+                };
+                let zero = || (vec![0u64; s.dim], vec![0f64; s.dim]);
+                let (mut want, want_f) = included
+                    .par_iter()
+                    .map(|&u| encode(u as usize))
+                    .try_fold(zero, |(mut w, mut f), e| {
+                        let (x, q, _) = e?;
+                        let words = q
+                            .vectors()
+                            .first()
+                            .map(RingVec::to_u64s)
+                            .unwrap_or_default();
+                        for (a, &v) in w.iter_mut().zip(&words) {
+                            *a = a.wrapping_add(v);
+                        }
+                        for (a, &v) in f.iter_mut().zip(&x) {
+                            *a += f64::from(v).clamp(-s.clip, s.clip);
+                        }
+                        Ok::<_, secagg::Error>((w, f))
+                    })
+                    .try_reduce(zero, |(mut w, mut f), (w2, f2)| {
+                        w.iter_mut()
+                            .zip(w2)
+                            .for_each(|(a, b)| *a = a.wrapping_add(b));
+                        f.iter_mut().zip(f2).for_each(|(a, b)| *a += b);
+                        Ok((w, f))
+                    })?;
+                want.iter_mut().for_each(|w| *w &= mask);
+                let got = r
+                    .output
+                    .sums
+                    .first()
+                    .map(RingVec::to_u64s)
+                    .unwrap_or_default();
+                let exact = got == want && r.is_correct();
+                let t1 = Instant::now();
+                let agg = fs.decode_output(&r.output)?.into_iter().next().ok_or(
+                    secagg::Error::Misuse(secagg::Misuse::InvalidVectorCount { count: 0 }),
+                )?;
+                let dequantize = t1.elapsed();
+                let max_abs_error = agg
+                    .sum
+                    .iter()
+                    .zip(&want_f)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
+                let scheduled: Vec<ClientId> = (0..n as ClientId)
+                    .filter(|&u| {
+                        sched
+                            .get(u)
+                            .is_none_or(|r| r > Round::MaskedInputCollection)
+                    })
+                    .collect();
+                Ok(Outcome {
+                    included: included.len(),
+                    included_valid: included.iter().all(|u| scheduled.binary_search(u).is_ok()),
+                    excluded_alive: scheduled.len().saturating_sub(included.len()),
+                    exact,
+                    max_abs_error,
+                    error_bound: agg.error_bound,
+                    clipped,
+                    dequantize,
+                    rounds: r.rounds,
+                    client_aborts: r.client_aborts.len(),
                 })
-                .try_reduce(zero, |(mut w, mut f), (w2, f2)| {
-                    w.iter_mut()
-                        .zip(w2)
-                        .for_each(|(a, b)| *a = a.wrapping_add(b));
-                    f.iter_mut().zip(f2).for_each(|(a, b)| *a += b);
-                    Ok((w, f))
-                })?;
-            want.iter_mut().for_each(|w| *w &= mask);
-            let got = r
-                .output
-                .sums
-                .first()
-                .map(RingVec::to_u64s)
-                .unwrap_or_default();
-            let exact = got == want && r.is_correct();
-            let t1 = Instant::now();
-            let agg = qz.dequantize(&got, included.len())?;
-            let dequantize = t1.elapsed();
-            let max_abs_error = agg
-                .sum
-                .iter()
-                .zip(&want_f)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max);
-            let scheduled: Vec<ClientId> = (0..n as ClientId)
-                .filter(|&u| {
-                    sched
-                        .get(u)
-                        .is_none_or(|r| r > Round::MaskedInputCollection)
-                })
-                .collect();
-            Ok(Outcome {
-                included: included.len(),
-                included_valid: included.iter().all(|u| scheduled.binary_search(u).is_ok()),
-                excluded_alive: scheduled.len().saturating_sub(included.len()),
-                exact,
-                max_abs_error,
-                error_bound: agg.error_bound,
-                clipped,
-                dequantize,
-                rounds: r.rounds,
-                client_aborts: r.client_aborts.len(),
-            })
-        }
-    };
+            }
+        };
     Ok(SessionReport {
         spec: s.clone(),
         setup,

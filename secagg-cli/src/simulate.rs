@@ -225,6 +225,7 @@ pub fn to_json(r: &SessionReport, threads: usize) -> Value {
         "quant_bits": s.bits,
         "ring_bits": r.setup.ring_bits,
         "clip": s.clip,
+        "session_id": r.setup.session_id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
         "params": params,
         "threads": threads,
         "client_execution": if s.sequential { "sequential" } else { "parallel" },

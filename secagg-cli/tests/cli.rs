@@ -382,3 +382,40 @@ fn bench_variants_quick_writes_csv_and_svg() {
         assert_eq!(marks(3), 1, "{axis}: one legend entry");
     }
 }
+
+/// `secagg simulate` builds its session through `secagg::session`: the parameters of
+/// tcId 1 ("complete") of secagg/tests/vectors/session.json, generated independently
+/// from docs/float-encoding.md and docs/protocol.md, give its session id.
+#[test]
+fn simulate_session_id_is_the_known_answer() {
+    let vectors: Value =
+        serde_json::from_str(include_str!("../../secagg/tests/vectors/session.json")).unwrap();
+    let case = &vectors["tests"][0];
+    assert_eq!(case["name"], "complete");
+    assert_eq!(case["caller_context"], hex_of(b"model v3, round 17"));
+    let v = simulate(&[
+        "--clients",
+        "5",
+        "--dim",
+        "10",
+        "--graph",
+        "complete",
+        "--threshold",
+        "3",
+        "--bits",
+        "16",
+        "--clip",
+        "1",
+        "--context",
+        "model v3, round 17",
+        "--dropout",
+        "0",
+    ]);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["ring_bits"], case["ring_bits"]);
+    assert_eq!(v["session_id"], case["session_id"], "{v}");
+}
+
+fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

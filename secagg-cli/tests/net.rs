@@ -37,12 +37,12 @@ fn options(session: &Session) -> ServerOptions {
 
 /// The sum of the included clients' demo words, computed without the protocol.
 fn expected_sum(session: &Session, included: &[ClientId]) -> Vec<u64> {
-    let b = session.quantizer.config().ring_bits;
+    let b = session.quantizer().config().ring_bits;
     let mask = if b == 64 { u64::MAX } else { (1u64 << b) - 1 };
     let mut sum = vec![0u64; session.params.dim];
     for &id in included {
-        let w = session.demo_words(id).unwrap();
-        for (s, x) in sum.iter_mut().zip(w.words()) {
+        let w = session.demo_words(id).unwrap().vectors()[0].to_u64s();
+        for (s, x) in sum.iter_mut().zip(&w) {
             *s = s.wrapping_add(*x) & mask;
         }
     }

@@ -26,7 +26,7 @@ const CHUNK: usize = 64 * 1024;
 
 /// Frame types.
 pub mod kind {
-    /// Client → server: the hello (see [`crate::net::hello`]).
+    /// Client → server: the hello (see [`crate::hello`]).
     pub const HELLO: u8 = 0x01;
     /// Server → client: the hello was accepted.
     pub const WELCOME: u8 = 0x02;
@@ -34,7 +34,7 @@ pub mod kind {
     pub const REJECT: u8 = 0x03;
     /// Either way: one protocol message in the wire format (`docs/wire-format.md`).
     pub const MESSAGE: u8 = 0x10;
-    /// Server → client: the session ended (see [`crate::net::hello::Done`]).
+    /// Server → client: the session ended (see [`crate::hello::Done`]).
     pub const DONE: u8 = 0x20;
 }
 

@@ -7,11 +7,12 @@
 //! * [`frame`]: length-delimited frames, bounded before allocation.
 //! * [`hello`]: the transport's handshake and closing frames.
 //! * [`tls`]: rustls configuration and self-signed certificates.
-//! * [`session`]: the configuration built from the shared session flags, frame limits,
-//!   demo inputs.
+//! * [`session`]: the float session (`secagg::session`) built from the shared session
+//!   flags, frame limits, demo inputs.
 //! * [`server`] and [`client`]: the two drivers.
-//! * [`input`]: float inputs from text or `.npy` files.
-//! * [`cli`] and [`loadtest`]: the `serve`, `client` and `loadtest` subcommands.
+//!
+//! The `serve`, `client` and `loadtest` subcommands, and reading float inputs from text
+//! or `.npy` files, are in the `secagg-cli` crate.
 //!
 //! The framing, handshake, deadlines and limits are described in `docs/networking.md`.
 //!

@@ -1,10 +1,13 @@
-//! The session every party of a networked run builds from the same flags: the protocol
-//! [`Config`], the float encoding, the frame limits, and the demo inputs.
+//! The session every party of a networked run builds from the same flags: the float
+//! session ([`secagg::session::FloatSession`]: the protocol [`Config`] and the float
+//! encoding), the frame limits, and the demo inputs.
 //!
-//! A session is named by a *seed* string. The seed, the float encoding and every
-//! protocol parameter go into the config's context and therefore its session id, so a
-//! client started with any different flag is refused at the hello
-//! ([`TransportError::Rejected`](crate::error::TransportError::Rejected): "session ids differ").
+//! A session is named by a *seed* string. The net hands the seed to the float session as
+//! the caller's context, after which the float session binds its encoding, and every
+//! protocol parameter is in the session id, so a client started with any different flag
+//! is refused at the hello ([`TransportError::Rejected`](crate::error::TransportError::Rejected): "session ids differ"). The same
+//! parameters built directly with [`FloatSession::builder`] (with [`caller_context`] and
+//! [`graph_seed`]) give the same session id.
 
 use std::sync::Arc;
 
@@ -13,13 +16,14 @@ use sha2::{Digest, Sha256};
 
 use secagg::crypto::rng::{seeded_rng, Rng};
 use secagg::error::{Error, Misuse, Result};
-use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::{Config, MessageLimits};
-use secagg::quantize::{min_ring_bits, QuantConfig, QuantizeOutput, Quantizer};
-use secagg::ring::{Ring, RingVec};
+use secagg::quantize::Quantizer;
+use secagg::ring::RingVec;
+use secagg::session::{Encoded, FloatSession, GraphChoice};
 use secagg::ClientId;
 
-/// Domain-separation label of the context bytes.
+/// Domain-separation label of the net's caller context and of the values derived from
+/// the seed.
 pub const CONTEXT_LABEL: &[u8] = b"secagg-net/1";
 
 /// Bytes added to every computed frame limit (the frame-type byte and headroom).
@@ -72,10 +76,27 @@ impl SessionParams {
 pub struct Session {
     /// The parameters it was built from.
     pub params: SessionParams,
-    /// The protocol configuration (one unnamed vector of `d` ring words).
+    /// The protocol configuration (one unnamed vector of `d` ring words): the float
+    /// session's, shared.
     pub config: Arc<Config>,
-    /// The float encoding.
-    pub quantizer: Quantizer,
+    /// The float session: the configuration, the float encoding, encode and decode.
+    pub float: FloatSession,
+}
+
+/// The caller's context the net hands the float session for seed `S`:
+/// `"secagg-net/1" || 0x00 || u64be(len(S)) || S`.
+pub fn caller_context(seed: &str) -> Vec<u8> {
+    let mut context = Vec::with_capacity(CONTEXT_LABEL.len() + 9 + seed.len());
+    context.extend_from_slice(CONTEXT_LABEL);
+    context.push(0);
+    context.extend_from_slice(&(seed.len() as u64).to_be_bytes());
+    context.extend_from_slice(seed.as_bytes());
+    context
+}
+
+/// The public seed of the Harary graph for session seed `seed`: `H("graph", "")`.
+pub fn graph_seed(seed: &str) -> [u8; 32] {
+    labelled(b"graph", seed, &[])
 }
 
 fn labelled(label: &[u8], seed: &str, extra: &[u8]) -> [u8; 32] {
@@ -91,57 +112,50 @@ fn labelled(label: &[u8], seed: &str, extra: &[u8]) -> [u8; 32] {
 }
 
 impl Session {
-    /// Validates the parameters and builds the configuration.
+    /// Validates the parameters and builds the float session: the graph (Harary of
+    /// `degree`, or complete), the threshold (given, or `floor(2·deg/3) + 1`), the ring
+    /// (given, or the narrowest safe one), the graph seed [`graph_seed`] and the caller
+    /// context [`caller_context`].
     ///
     /// # Errors
-    /// The quantizer's and the configuration's errors (client count, degree, threshold,
-    /// ring width, dimension).
+    /// The float session's errors ([`secagg::session::FloatSessionBuilder::build`]:
+    /// client count, degree, threshold, ring width, dimension).
     pub fn new(params: SessionParams) -> Result<Session> {
         let n = params.clients;
-        let ring_bits = match params.ring_bits {
-            Some(b) => b,
-            None => min_ring_bits(params.quant_bits, n.max(1), 1)?,
-        };
-        let quantizer = Quantizer::new(QuantConfig::new(
-            params.clip,
-            params.quant_bits,
-            ring_bits,
-            n.max(1),
-        ))?;
-        let ring = Ring::pow2(ring_bits)?;
-        let graph = match params.degree {
-            Some(degree) => GraphSpec::Harary {
-                degree,
-                seed: labelled(b"graph", &params.seed, &[]),
-            },
-            None => GraphSpec::Complete,
-        };
         let deg = match params.degree {
             Some(k) => k.min(n.saturating_sub(1)),
             None => n.saturating_sub(1),
         };
         let threshold = params.threshold.unwrap_or((2 * deg / 3 + 1).min(deg));
-        let mut context = Vec::with_capacity(64 + params.seed.len());
-        context.extend_from_slice(CONTEXT_LABEL);
-        context.push(0);
-        context.extend_from_slice(&(params.seed.len() as u64).to_be_bytes());
-        context.extend_from_slice(params.seed.as_bytes());
-        context.extend_from_slice(&params.clip.to_bits().to_be_bytes());
-        context.extend_from_slice(&params.quant_bits.to_be_bytes());
-        let mut builder = Config::builder(n, threshold)
-            .graph(graph)
-            .vector("", quantizer.encoded_len(params.dim), ring)
-            .context(context);
+        let mut builder = FloatSession::builder(n)
+            .dim(params.dim)
+            .clip(params.clip)
+            .bits(params.quant_bits)
+            .graph(match params.degree {
+                Some(k) => GraphChoice::Harary(k),
+                None => GraphChoice::Complete,
+            })
+            .threshold(threshold)
+            .graph_seed(graph_seed(&params.seed))
+            .context(caller_context(&params.seed));
+        if let Some(b) = params.ring_bits {
+            builder = builder.ring_bits(b);
+        }
         if params.malicious {
             let keys = signing_keys(&params.seed, n);
             builder = builder.malicious(keys.iter().map(SigningKey::verifying_key).collect());
         }
-        let config = Arc::new(builder.build()?);
+        let float = builder.build()?;
         Ok(Session {
             params,
-            config,
-            quantizer,
+            config: Arc::clone(float.config()),
+            float,
         })
+    }
+
+    /// The float encoding.
+    pub fn quantizer(&self) -> &Quantizer {
+        self.float.quantizer()
     }
 
     /// Client `id`'s Ed25519 signing key in the malicious model (derived from the seed;
@@ -190,33 +204,39 @@ impl Session {
         (x, rounding)
     }
 
-    /// Client `id`'s demo vector, quantized exactly as `secagg client --demo-input`
-    /// quantizes it.
+    /// Client `id`'s demo vector, encoded exactly as `secagg client --demo-input`
+    /// encodes it.
     ///
     /// # Errors
-    /// None in practice (the demo floats are finite); the quantizer's errors.
-    pub fn demo_words(&self, id: ClientId) -> Result<QuantizeOutput> {
+    /// None in practice (the demo floats are finite); the float session's errors.
+    pub fn demo_words(&self, id: ClientId) -> Result<Encoded> {
         let (x, rounding) = self.demo_input(id);
-        self.quantizer.quantize(&x, &mut seeded_rng(rounding))
+        self.float.encode(&x, 1, &mut seeded_rng(rounding))
     }
 
-    /// The protocol input for quantized words.
+    /// The protocol input for an encoded vector.
     ///
     /// # Errors
-    /// [`Misuse::VectorLengthMismatch`] when the words are not `d` long.
-    pub fn ring_input(&self, words: &QuantizeOutput) -> Result<Vec<RingVec>> {
-        let spec = self
-            .config
-            .vectors()
-            .first()
-            .ok_or(Error::Misuse(Misuse::InvalidVectorCount { count: 0 }))?;
-        if words.words().len() != spec.dim {
-            return Err(Error::Misuse(Misuse::VectorLengthMismatch {
-                expected: spec.dim,
-                found: words.words().len(),
+    /// [`Misuse::InputCount`] or [`Misuse::InputLength`] when `encoded` does not fit this
+    /// session's vectors.
+    pub fn ring_input(&self, encoded: &Encoded) -> Result<Vec<RingVec>> {
+        let specs = self.config.vectors();
+        if encoded.vectors().len() != specs.len() {
+            return Err(Error::Misuse(Misuse::InputCount {
+                expected: specs.len(),
+                found: encoded.vectors().len(),
             }));
         }
-        Ok(vec![RingVec::from_u64s(&spec.ring, words.words())])
+        for (vector, (v, spec)) in encoded.vectors().iter().zip(specs).enumerate() {
+            if v.len() != spec.dim {
+                return Err(Error::Misuse(Misuse::InputLength {
+                    vector,
+                    expected: spec.dim,
+                    found: v.len(),
+                }));
+            }
+        }
+        Ok(encoded.vectors().to_vec())
     }
 }
 
@@ -282,6 +302,88 @@ mod tests {
         }
     }
 
+    /// The net builds its sessions through the float session: the same parameters given
+    /// to [`FloatSession::builder`] directly give the same configuration and session id.
+    #[test]
+    fn same_session_id_as_the_float_session() {
+        let base = SessionParams::new(10, 100);
+        for p in [
+            base.clone(),
+            SessionParams {
+                degree: Some(4),
+                threshold: Some(3),
+                ..base.clone()
+            },
+            SessionParams {
+                quant_bits: 12,
+                clip: 0.25,
+                ring_bits: Some(40),
+                threshold: Some(9),
+                ..base.clone()
+            },
+            SessionParams {
+                malicious: true,
+                degree: Some(6),
+                threshold: Some(4),
+                seed: "another".into(),
+                ..base.clone()
+            },
+        ] {
+            let net = Session::new(p.clone()).unwrap();
+            let deg = p.degree.unwrap_or(p.clients - 1);
+            let mut b = FloatSession::builder(p.clients)
+                .dim(p.dim)
+                .clip(p.clip)
+                .bits(p.quant_bits)
+                .threshold(p.threshold.unwrap_or(2 * deg / 3 + 1))
+                .graph_seed(graph_seed(&p.seed))
+                .context(caller_context(&p.seed));
+            b = match p.degree {
+                Some(k) => b.harary(k),
+                None => b.complete(),
+            };
+            if let Some(r) = p.ring_bits {
+                b = b.ring_bits(r);
+            }
+            if p.malicious {
+                let keys = signing_keys(&p.seed, p.clients);
+                b = b.malicious(keys.iter().map(SigningKey::verifying_key).collect());
+            }
+            let core = b.build().unwrap();
+            assert_eq!(net.config.session_id(), core.session_id(), "{p:?}");
+            assert_eq!(
+                net.config.session_id_preimage(),
+                core.config().session_id_preimage()
+            );
+            assert!(Arc::ptr_eq(&net.config, net.float.config()));
+            assert_eq!(net.float.caller_context(), caller_context(&p.seed));
+            assert_eq!(net.quantizer(), core.quantizer());
+        }
+    }
+
+    /// `--clients 10 --dim 7 --degree 4`: tcId 5 ("net-harary") of
+    /// secagg/tests/vectors/session.json, computed independently from
+    /// docs/networking.md and docs/float-encoding.md.
+    #[test]
+    fn known_answer_session_id() {
+        const VECTORS: &str = include_str!("../../secagg/tests/vectors/session.json");
+        let want = "4003808f3bb795b8f99dbe5c9c3610fbf61424fc951e9f52b7286b9128763f92";
+        assert!(VECTORS.contains(&format!("\"session_id\": \"{want}\"")));
+        assert!(VECTORS.contains("\"net_seed\": \"secagg-demo\""));
+        let s = Session::new(SessionParams {
+            degree: Some(4),
+            ..SessionParams::new(10, 7)
+        })
+        .unwrap();
+        let got: String = s
+            .config
+            .session_id()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn demo_inputs_are_deterministic_per_id_and_in_range() {
         let s = Session::new(SessionParams::new(5, 1000)).unwrap();
@@ -294,8 +396,8 @@ mod tests {
         let mean = a.iter().sum::<f64>() / a.len() as f64;
         assert!(mean.abs() < 0.1, "{mean}");
         assert_eq!(
-            s.demo_words(3).unwrap().words(),
-            s.demo_words(3).unwrap().words()
+            s.demo_words(3).unwrap().vectors(),
+            s.demo_words(3).unwrap().vectors()
         );
     }
 
@@ -303,7 +405,7 @@ mod tests {
     fn defaults() {
         let s = Session::new(SessionParams::new(10, 7)).unwrap();
         assert_eq!(s.config.threshold(), 7); // floor(2*9/3)+1
-        assert_eq!(s.quantizer.config().ring_bits, 20); // 16 + ceil(log2 10)
+        assert_eq!(s.quantizer().config().ring_bits, 20); // 16 + ceil(log2 10)
         let s = Session::new(SessionParams {
             degree: Some(4),
             ..SessionParams::new(10, 7)

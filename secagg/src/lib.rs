@@ -9,6 +9,7 @@ mod par;
 pub mod protocol;
 pub mod quantize;
 pub mod ring;
+pub mod session;
 pub mod sim;
 pub mod wire;
 

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use input::read_floats;
 use secagg::error::Misuse;
 use secagg::protocol::Output;
+use secagg::quantize::Aggregate;
 use secagg::ClientId;
 use secagg_net::client::{run_client, ClientOptions};
 use secagg_net::hello::Done;
@@ -217,12 +218,25 @@ impl DemoCheck {
     }
 }
 
+/// The decoded sum of the session's single vector.
+fn first_aggregate(session: &Session, out: &Output) -> Result<Aggregate> {
+    session
+        .float
+        .decode_output(out)?
+        .into_iter()
+        .next()
+        .ok_or(Error::Core(secagg::Error::Misuse(
+            Misuse::InvalidVectorCount { count: 0 },
+        )))
+}
+
 /// Recomputes the included clients' demo inputs and compares with `out`.
 ///
 /// # Errors
-/// The quantizer's errors (a sum outside the range `included` clients can produce).
-pub fn demo_check(session: &Session, out: &Output) -> secagg::Result<DemoCheck> {
-    let ring = session.quantizer.config().ring_bits;
+/// The float session's decoding errors (a sum outside the range `included` clients can
+/// produce).
+pub fn demo_check(session: &Session, out: &Output) -> Result<DemoCheck> {
+    let ring = session.quantizer().config().ring_bits;
     let mask = if ring == 64 {
         u64::MAX
     } else {
@@ -234,7 +248,8 @@ pub fn demo_check(session: &Session, out: &Output) -> secagg::Result<DemoCheck> 
     for &id in &out.included {
         let (x, _) = session.demo_input(id);
         let q = session.demo_words(id)?;
-        for (s, w) in words.iter_mut().zip(q.words()) {
+        let q = q.vectors().first().map(|v| v.to_u64s()).unwrap_or_default();
+        for (s, w) in words.iter_mut().zip(&q) {
             *s = s.wrapping_add(*w) & mask;
         }
         for (s, v) in floats.iter_mut().zip(&x) {
@@ -242,7 +257,7 @@ pub fn demo_check(session: &Session, out: &Output) -> secagg::Result<DemoCheck> 
         }
     }
     let got = out.sums.first().map(|v| v.to_u64s()).unwrap_or_default();
-    let agg = session.quantizer.dequantize(&got, out.included.len())?;
+    let agg = first_aggregate(session, out)?;
     let max_error = agg
         .sum
         .iter()
@@ -300,9 +315,8 @@ fn report_json(report: &ServeReport, session: &Session, args: &ServeArgs) -> (Va
             v["included"] = json!(out.included);
             v["included_count"] = json!(out.included.len());
             v["sum_sha256"] = json!(sum_digest(out));
-            let ring = out.sums.first().map(|s| s.to_u64s()).unwrap_or_default();
             if args.print_sum {
-                match session.quantizer.dequantize(&ring, out.included.len()) {
+                match first_aggregate(session, out) {
                     Ok(agg) => v["sum"] = json!(agg.sum),
                     Err(e) => v["sum_error"] = json!(e.to_string()),
                 }
@@ -481,8 +495,8 @@ fn client_main(args: &ClientArgs) -> core::result::Result<ExitCode, CliError> {
                 .into());
             }
             session
-                .quantizer
-                .quantize(&x, &mut secagg::crypto::rng::os_rng())?
+                .float
+                .encode(&x, 1, &mut secagg::crypto::rng::os_rng())?
         }
         None => session.demo_words(args.id)?,
     };
