@@ -4,7 +4,7 @@
 //! re-encodes to the bytes it was read from.
 
 use libfuzzer_sys::fuzz_target;
-use secagg::wire::{fields, Reader, Writer};
+use secagg::internal::{fields, Reader, Writer};
 use secagg::ErrorKind;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,8 +3,8 @@
 //! re-encode to the same bytes.
 
 use libfuzzer_sys::fuzz_target;
+use secagg::internal::{pack, Reader, Writer};
 use secagg::ring::Ring;
-use secagg::wire::{pack, Reader, Writer};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 11 {

@@ -5,7 +5,7 @@
 mod wire_common;
 
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::encoding::msg_type;
+use secagg::protocol::messages::msg_type;
 use secagg::protocol::messages::SEALED_SHARES_LEN;
 use secagg::protocol::messages::{
     AdvertiseKeys, ClientMessage, ConsistencyRequest, MaskedInput, RoutedCiphertext, RoutedShares,

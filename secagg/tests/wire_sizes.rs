@@ -9,7 +9,7 @@
 mod wire_common;
 
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::encoding::msg_type;
+use secagg::protocol::messages::msg_type;
 use secagg::protocol::{ClientMessage, Config, MessageLimits, ServerMessage};
 use secagg::ring::Ring;
 use secagg::{EncodingError, Error, Round};

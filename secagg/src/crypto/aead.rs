@@ -41,7 +41,7 @@ pub struct AssociatedData {
 
 impl AssociatedData {
     /// `version u8 || session_id [32] || round u8 || sender u32be || receiver u32be`.
-    pub fn to_bytes(&self) -> [u8; AD_LEN] {
+    pub fn to_bytes(self) -> [u8; AD_LEN] {
         let mut out = [0u8; AD_LEN];
         out[0] = PROTOCOL_VERSION;
         out[1..33].copy_from_slice(&self.session_id);

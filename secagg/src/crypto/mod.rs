@@ -4,12 +4,36 @@
 //! field ([`shamir`]) and the randomness source ([`rng`]).
 //!
 //! The names they bind (client and session ids, the protocol version) come from the
-//! leaf [`crate::ids`]; a round enters a derivation or associated data as its number,
+//! crate's identity leaf ([`ClientId`](crate::ClientId), [`SessionId`](crate::SessionId),
+//! [`PROTOCOL_VERSION`](crate::PROTOCOL_VERSION)); a round enters a derivation or associated data as its number,
 //! so nothing here knows the protocol.
+//!
+//! Two modules are public in every build: [`keys`] (the X25519 public keys that the
+//! messages carry) and [`rng`] (the randomness every state machine takes). The others
+//! are the protocol's building blocks, public only with the `hazmat` feature for
+//! cryptographers who benchmark or test them directly; without it they are private to
+//! the crate, and what the messages expose of them (a [`Share`](shamir::Share)) is
+//! re-exported by [`protocol::messages`](crate::protocol::messages).
 
-pub mod aead;
-pub mod kdf;
 pub mod keys;
-pub mod prg;
 pub mod rng;
-pub mod shamir;
+
+/// Declares the hazmat modules: `pub` with the `hazmat` feature, crate-private without.
+/// Without the feature, items only the feature's users call (a raw keystream, a forced
+/// backend) are unused inside the crate, hence the `dead_code` allowance there only.
+macro_rules! hazmat {
+    ($(mod $name:ident;)*) => {$(
+        #[cfg(feature = "hazmat")]
+        pub mod $name;
+        #[cfg(not(feature = "hazmat"))]
+        #[allow(dead_code, unreachable_pub)]
+        pub(crate) mod $name;
+    )*};
+}
+
+hazmat! {
+    mod aead;
+    mod kdf;
+    mod prg;
+    mod shamir;
+}

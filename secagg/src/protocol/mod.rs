@@ -4,7 +4,7 @@
 //! neighbours and which threshold meet a security and a correctness target.
 //! [`config`]: the agreed parameters and the session id.
 //! [`messages`]: every message of a session as plain data, its byte encoding beside it
-//! ([`messages::encoding`]) and the largest encoding a configuration allows
+//! (`messages/encoding.rs`; the type bytes are [`messages::msg_type`]) and the largest encoding a configuration allows
 //! ([`MessageLimits`]).
 //! [`client`] and [`server`]: the two state machines.
 //! [`transcript`]: the byte strings signed in the malicious model.

@@ -8,8 +8,8 @@
 //! (shares travel sealed, except in the unmasking round whose whole point is to reveal
 //! them to the server).
 //!
-//! Their byte encodings sit beside them in [`encoding`] (`docs/wire-format.md`), written
-//! with the protocol-free codec of [`crate::wire`]; [`MessageLimits`] gives the largest
+//! Their byte encodings sit beside them in `protocol/messages/encoding.rs`
+//! (`docs/wire-format.md`), written with the crate's protocol-free codec (`wire`); [`MessageLimits`] gives the largest
 //! encoding of each message a session's configuration allows, which a transport uses to
 //! bound its frames.
 
@@ -17,15 +17,18 @@ use ed25519_dalek::Signature;
 use subtle::ConstantTimeEq;
 
 use crate::crypto::aead::OVERHEAD;
-use crate::crypto::keys::PublicKey;
-use crate::crypto::shamir::{Share, SCALAR_LEN};
+use crate::crypto::shamir::SCALAR_LEN;
 use crate::ids::{ClientId, Round};
 use crate::ring::RingVec;
 
-pub mod encoding;
+pub(crate) mod encoding;
 mod limits;
 
+pub use encoding::msg_type;
 pub use limits::MessageLimits;
+
+/// The key and share types the messages carry.
+pub use crate::crypto::{keys::PublicKey, shamir::Share};
 
 /// Length of a share plaintext: sender, receiver, two scalars.
 pub const SHARE_PLAINTEXT_LEN: usize = 4 + 4 + 2 * SCALAR_LEN;
