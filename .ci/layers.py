@@ -26,13 +26,14 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "secagg", 
 
 # Top-level module -> top-level modules it must not import.
 FORBIDDEN = {
-    "ids": {"error", "wire", "crypto", "ring", "quantize", "protocol", "sim", "par"},
-    "error": {"wire", "crypto", "ring", "quantize", "protocol", "sim", "par"},
-    "wire": {"protocol", "quantize", "sim"},
-    "crypto": {"protocol", "quantize", "sim", "wire"},
-    "ring": {"protocol", "quantize", "sim", "wire", "crypto"},
-    "quantize": {"protocol", "sim", "wire"},
-    "protocol": {"sim"},
+    "ids": {"error", "wire", "crypto", "ring", "quantize", "protocol", "session", "sim", "par"},
+    "error": {"wire", "crypto", "ring", "quantize", "protocol", "session", "sim", "par"},
+    "wire": {"protocol", "quantize", "session", "sim"},
+    "crypto": {"protocol", "quantize", "session", "sim", "wire"},
+    "ring": {"protocol", "quantize", "session", "sim", "wire", "crypto"},
+    "quantize": {"protocol", "session", "sim", "wire"},
+    "protocol": {"session", "sim"},
+    "session": {"sim"},
 }
 
 
