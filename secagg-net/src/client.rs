@@ -13,6 +13,7 @@ use super::hello::{Done, Hello, Reject, MAX_HANDSHAKE_FRAME, TRANSPORT_VERSION};
 use super::session::Session;
 use super::tls::{BoxStream, ClientTransport};
 use crate::error::{Error, Result, TransportError};
+use crate::events::{ClientEvent, OnEvent};
 use secagg::crypto::rng::os_rng;
 use secagg::protocol::messages::ServerMessage;
 use secagg::protocol::Client;
@@ -38,8 +39,8 @@ pub struct ClientOptions {
     /// For drop-out experiments: close the connection right after sending this many
     /// protocol messages (1 = after advertising keys), as a crashed client would.
     pub quit_after: Option<usize>,
-    /// Log each message sent to stderr (`client I: sent message K (round R)`).
-    pub verbose: bool,
+    /// Called with each [`ClientEvent`] (a message sent); none by default.
+    pub on_event: OnEvent<ClientEvent>,
 }
 
 impl ClientOptions {
@@ -52,7 +53,7 @@ impl ClientOptions {
             read_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             quit_after: None,
-            verbose: false,
+            on_event: OnEvent::none(),
         }
     }
 }
@@ -182,9 +183,10 @@ pub async fn run_client(
     write_raw(&mut stream, &encode_frame(kind::MESSAGE, &first)?).await?;
     let mut sent = 1;
     let log = |sent: usize| {
-        if opts.verbose {
-            eprintln!("client {id}: sent message {sent} (round {})", sent - 1);
-        }
+        opts.on_event.emit(|| ClientEvent::Sent {
+            client: id,
+            message: sent,
+        });
     };
     log(sent);
     let quit = |sent: usize| ClientReport {

@@ -20,6 +20,7 @@ use super::server::{ServerOptions, WRITE_QUEUE};
 use super::session::Session;
 use super::tls::BoxStream;
 use crate::error::{Error, Result, TransportError};
+use crate::events::{OnEvent, ServerEvent};
 use secagg::protocol::messages::ClientMessage;
 use secagg::ClientId;
 
@@ -41,15 +42,16 @@ pub(super) struct Admission {
     pub(super) admitting: AtomicBool,
     pub(super) claimed: Mutex<Vec<bool>>,
     pub(super) refused: AtomicUsize,
-    pub(super) verbose: bool,
+    pub(super) on_event: OnEvent<ServerEvent>,
 }
 
 impl Admission {
     fn refuse(&self, addr: SocketAddr, error: &Error) {
         self.refused.fetch_add(1, Ordering::Relaxed);
-        if self.verbose {
-            eprintln!("secagg serve: refused {addr}: {error}");
-        }
+        self.on_event.emit(|| ServerEvent::Refused {
+            addr,
+            error: error.clone(),
+        });
     }
 
     /// Claims `hello.client` if the hello is acceptable.
@@ -91,9 +93,13 @@ pub(super) async fn accept_loop(
             Ok(pair) => pair,
             Err(e) => {
                 // Out of file descriptors and the like: back off briefly, keep serving.
-                if opts.verbose {
-                    eprintln!("secagg serve: accept failed: {e}");
-                }
+                opts.on_event.emit(|| ServerEvent::AcceptFailed {
+                    error: TransportError::Io {
+                        op: "accept",
+                        kind: e.kind(),
+                    }
+                    .into(),
+                });
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }

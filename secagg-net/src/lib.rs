@@ -1,7 +1,7 @@
 //! A networked reference driver: the sans-IO [`protocol`](secagg::protocol) state machines
-//! over TCP or TLS, with round deadlines, using tokio. This module (feature `net`, on
-//! by default) is the only place in the crate with sockets, threads and clocks; turn the
-//! feature off to drop tokio, rustls, rcgen and clap.
+//! over TCP or TLS, with round deadlines, using tokio. This crate is the only place of
+//! the project with sockets and clocks (the core, `secagg`, does no I/O); it parses no
+//! arguments and prints nothing: events go to a callback of the caller's ([`events`]).
 //!
 //! * [`error`]: the transport's errors and the core's, wrapped ([`Error`]).
 //! * [`frame`]: length-delimited frames, bounded before allocation.
@@ -10,6 +10,8 @@
 //! * [`session`]: the float session (`secagg::session`) built from the shared session
 //!   flags, frame limits, demo inputs.
 //! * [`server`] and [`client`]: the two drivers.
+//! * [`events`]: what the drivers report as it happens, to a callback of the caller's
+//!   (the library never prints).
 //!
 //! The `serve`, `client` and `loadtest` subcommands, and reading float inputs from text
 //! or `.npy` files, are in the `secagg-cli` crate.
@@ -43,6 +45,7 @@
 pub mod client;
 mod conn;
 pub mod error;
+pub mod events;
 pub mod frame;
 pub mod hello;
 pub mod server;

@@ -34,6 +34,7 @@ use super::frame::{encode_frame, kind};
 use super::hello::Done;
 use super::session::Session;
 use crate::error::{Error, Result, TransportError};
+use crate::events::{OnEvent, ServerEvent};
 use secagg::error::Misuse;
 use secagg::protocol::{Output, Server};
 use secagg::{ClientId, Round};
@@ -65,8 +66,9 @@ pub struct ServerOptions {
     /// Close a round as soon as every awaited client answered or disconnected (instead
     /// of always waiting for the deadline).
     pub early_close: bool,
-    /// Log connection events to stderr.
-    pub verbose: bool,
+    /// Called with each [`ServerEvent`] (refused connections, dropped clients); none by
+    /// default.
+    pub on_event: OnEvent<ServerEvent>,
 }
 
 impl ServerOptions {
@@ -81,7 +83,7 @@ impl ServerOptions {
             max_handshakes: 256,
             tls: None,
             early_close: true,
-            verbose: false,
+            on_event: OnEvent::none(),
         }
     }
 }
@@ -131,7 +133,7 @@ pub async fn serve(listener: TcpListener, opts: ServerOptions) -> ServeReport {
         admitting: AtomicBool::new(true),
         claimed: Mutex::new(vec![false; n]),
         refused: AtomicUsize::new(0),
-        verbose: opts.verbose,
+        on_event: opts.on_event.clone(),
     });
     let (events_tx, mut events) = mpsc::channel::<Event>(EVENT_QUEUE);
     let acceptor = tokio::spawn(accept_loop(
@@ -151,7 +153,6 @@ pub async fn serve(listener: TcpListener, opts: ServerOptions) -> ServeReport {
         received: 0,
         connected: 0,
         disconnected: Vec::new(),
-        verbose: opts.verbose,
     };
     let mut rounds = Vec::new();
     let mut deadline = tokio::time::Instant::now() + opts.join_deadline;
@@ -277,7 +278,6 @@ struct Driver {
     received: usize,
     connected: usize,
     disconnected: Vec<(ClientId, Error)>,
-    verbose: bool,
 }
 
 impl Driver {
@@ -298,12 +298,12 @@ impl Driver {
         if let Some(conn) = self.conns.get_mut(id as usize).and_then(Option::take) {
             conn.reader.abort();
             conn.writer.abort();
-            if self.verbose {
-                eprintln!(
-                    "secagg serve: client {id} dropped in round {}: {error}",
-                    self.round()
-                );
-            }
+            let round = self.round();
+            self.opts.on_event.emit(|| ServerEvent::Dropped {
+                client: id,
+                round,
+                error: error.clone(),
+            });
             self.disconnected.push((id, error));
         }
         self.settle(id);

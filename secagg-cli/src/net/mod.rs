@@ -18,6 +18,7 @@ use secagg::protocol::Output;
 use secagg::quantize::Aggregate;
 use secagg::ClientId;
 use secagg_net::client::{run_client, ClientOptions};
+use secagg_net::events::{ClientEvent, OnEvent, ServerEvent};
 use secagg_net::hello::Done;
 use secagg_net::server::{serve, ServeReport, ServerOptions};
 use secagg_net::session::{Session, SessionParams};
@@ -390,7 +391,11 @@ fn serve_main(args: &ServeArgs) -> Result<ExitCode> {
         max_handshakes: args.max_handshakes.max(1),
         tls,
         early_close: !args.no_early_close,
-        verbose: args.verbose,
+        on_event: if args.verbose {
+            OnEvent::new(|e: &ServerEvent| eprintln!("secagg serve: {e}"))
+        } else {
+            OnEvent::none()
+        },
         ..ServerOptions::new(session.clone())
     };
     let rt = runtime()?;
@@ -505,7 +510,11 @@ fn client_main(args: &ClientArgs) -> core::result::Result<ExitCode, CliError> {
         transport,
         read_timeout: Duration::from_millis(args.timeout_ms),
         connect_timeout: Duration::from_millis(args.connect_ms),
-        verbose: args.verbose,
+        on_event: if args.verbose {
+            OnEvent::new(|e: &ClientEvent| eprintln!("{e}"))
+        } else {
+            OnEvent::none()
+        },
         ..ClientOptions::new(session.clone(), args.id)
     };
     let key = session.signing_key(args.id);
