@@ -1,14 +1,14 @@
 //! A networked reference driver: the sans-IO [`protocol`](secagg::protocol) state machines
-//! over TCP or TLS, with round deadlines, using tokio. This module (feature `net`, on
-//! by default) is the only place in the crate with sockets, threads and clocks; turn the
-//! feature off to drop tokio, rustls, rcgen and clap.
+//! over TCP or TLS, with round deadlines, using tokio. The core, `secagg`, has no
+//! sockets or clocks; this crate adds them, and nothing else: it has no argument parser
+//! (the `secagg` binary and its flags are the `secagg-cli` crate).
 //!
 //! * [`error`]: the transport's errors and the core's, wrapped ([`Error`]).
 //! * [`frame`]: length-delimited frames, bounded before allocation.
 //! * [`hello`]: the transport's handshake and closing frames.
 //! * [`tls`]: rustls configuration and self-signed certificates.
-//! * [`session`]: the float session (`secagg::session`) built from the shared session
-//!   flags, frame limits, demo inputs.
+//! * [`session`]: the float session (`secagg::session`) built from the parameters every
+//!   party agrees on ([`SessionParams`](session::SessionParams)), frame limits, demo inputs.
 //! * [`server`] and [`client`]: the two drivers.
 //!
 //! The `serve`, `client` and `loadtest` subcommands, and reading float inputs from text
