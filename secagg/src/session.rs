@@ -608,7 +608,9 @@ impl FloatSession {
     /// # Errors
     /// [`Misuse::InputCount`] unless one sum per vector is given; [`Misuse::InputLength`]
     /// for a sum of the wrong length; [`Misuse::TooManyIncluded`],
-    /// [`PeerMisbehaved::MissingWeightWord`], [`PeerMisbehaved::AggregateOutOfRange`] from the quantizer.
+    /// [`PeerMisbehaved::MissingWeightWord`](crate::PeerMisbehaved::MissingWeightWord),
+    /// [`PeerMisbehaved::AggregateOutOfRange`](crate::PeerMisbehaved::AggregateOutOfRange)
+    /// from the quantizer.
     pub fn decode(&self, sums: &[RingVec], included: usize) -> Result<Vec<Aggregate>> {
         let specs = self.config.vectors();
         if sums.len() != specs.len() {
