@@ -7,8 +7,8 @@
 //! * [`frame`]: length-delimited frames, bounded before allocation.
 //! * [`hello`]: the transport's handshake and closing frames.
 //! * [`tls`]: rustls configuration and self-signed certificates.
-//! * [`session`]: the float session (`secagg::session`) built from the shared session
-//!   flags, frame limits, demo inputs.
+//! * [`session`]: the float session (`secagg::session`) built from the parameters every
+//!   party agrees on ([`SessionParams`](session::SessionParams)), frame limits, demo inputs.
 //! * [`server`] and [`client`]: the two drivers.
 //! * [`events`]: what the drivers report as it happens, to a callback of the caller's
 //!   (the library never prints).

@@ -1,4 +1,14 @@
-//! The protocol layer (sans-IO: nothing here does I/O, spawns threads or reads a clock).
+//! The protocol layer (sans-IO: nothing here does I/O, reads a clock or keeps a thread of
+//! its own; time is an input, [`Server::close_round`]).
+//!
+//! Threads: with the `parallel` feature (on by default), pure computation is spread over
+//! rayon's global pool in three places: the client's key agreements in ShareKeys (two
+//! X25519 and the seed derivations per neighbour, in [`Client::handle`] on the key list;
+//! sealing the shares stays sequential, it draws from the caller's rng), the server's
+//! unmasking (reconstructing each needed secret and deriving its seeds, per owner, when
+//! the last round closes), and mask expansion itself ([`crate::crypto::prg`], over
+//! chunks of the vector), which both the client's masking and the server's unmasking
+//! call. Without the feature the same code runs sequentially and gives identical bytes.
 //!
 //! [`graph`]: who shares keys and pairwise masks with whom. [`params`]: how many
 //! neighbours and which threshold meet a security and a correctness target.
