@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: reading our JSON vectors.
-#![allow(dead_code)] // each test crate uses a different subset
+#![allow(dead_code)] // each test binary uses a different subset
 
 use serde_json::Value;
 
@@ -55,3 +55,4 @@ pub fn variant_name(e: &secagg::Error) -> String {
 }
 
 pub mod protocol;
+pub mod wire;

@@ -2,8 +2,6 @@
 //! from docs/wire-format.md. Valid cases decode to exactly the recorded meaning and
 //! re-encode byte for byte; invalid cases fail with the recorded error variant.
 
-mod common;
-
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{ClientMessage, ServerMessage, ShareKind};
 use secagg::protocol::Config;
@@ -138,7 +136,7 @@ fn server_json(m: &ServerMessage) -> Value {
 
 #[test]
 fn wire_vectors() {
-    let file = common::parse(include_str!("vectors/wire/messages.json"));
+    let file = crate::common::parse(include_str!("../vectors/wire/messages.json"));
     assert_eq!(file["protocol_version"], 1);
     let configs: std::collections::BTreeMap<String, Config> = file["configs"]
         .as_object()
@@ -147,12 +145,12 @@ fn wire_vectors() {
         .map(|(k, v)| (k.clone(), build_config(v)))
         .collect();
     let (mut valid, mut invalid) = (0, 0);
-    for t in common::tests(&file) {
-        let tc = common::tc(t);
-        let cfg = &configs[common::str_field(t, "config")];
-        let from = common::u32_field(t, "from");
-        let bytes = common::bytes(t, "hex");
-        let client = common::str_field(t, "direction") == "client";
+    for t in crate::common::tests(&file) {
+        let tc = crate::common::tc(t);
+        let cfg = &configs[crate::common::str_field(t, "config")];
+        let from = crate::common::u32_field(t, "from");
+        let bytes = crate::common::bytes(t, "hex");
+        let client = crate::common::str_field(t, "direction") == "client";
         let decoded = if client {
             ClientMessage::decode(cfg, from, &bytes).map(|m| {
                 let again = m.encode(cfg).unwrap();
@@ -161,7 +159,7 @@ fn wire_vectors() {
         } else {
             ServerMessage::decode(cfg, &bytes).map(|m| (server_json(&m), m.encode(cfg).unwrap()))
         };
-        match common::str_field(t, "result") {
+        match crate::common::str_field(t, "result") {
             "valid" => {
                 let (meaning, again) = decoded.unwrap_or_else(|e| panic!("tc {tc}: {e:?}"));
                 assert_eq!(meaning, t["message"], "tc {tc}: decoded meaning");
@@ -170,7 +168,7 @@ fn wire_vectors() {
             }
             _ => {
                 let e = decoded.err().unwrap_or_else(|| panic!("tc {tc}: decoded"));
-                let want = common::str_field(t, "error");
+                let want = crate::common::str_field(t, "error");
                 assert_eq!(e.name(), want, "tc {tc}: expected {want}, got {e:?}");
                 assert_eq!(e.kind(), ErrorKind::Encoding, "tc {tc}");
                 invalid += 1;

@@ -6,14 +6,12 @@
 //! message of such a session is exactly as long as its limit (its lists are as full as
 //! they can be), and one byte more, or one list entry more, is refused.
 
-mod wire_common;
-
+use crate::common::wire::{config, run, Dir};
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::encoding::msg_type;
 use secagg::protocol::{ClientMessage, Config, MessageLimits, ServerMessage};
 use secagg::ring::Ring;
 use secagg::{EncodingError, Error, Round};
-use wire_common::{config, run, Dir};
 
 fn packed(vectors: &[(&str, usize, Ring)]) -> usize {
     vectors

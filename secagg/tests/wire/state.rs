@@ -4,10 +4,9 @@
 //! states, which must decode to a typed error or to a state that keeps working without
 //! panicking.
 
-mod wire_common;
-
 use std::sync::Arc;
 
+use crate::common::wire::config;
 use rand_core::Rng;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::client::Client;
@@ -18,7 +17,6 @@ use secagg::protocol::Config;
 use secagg::ring::Ring;
 use secagg::{sim, EncodingError, Error, ErrorKind, Misuse};
 use secagg::{ClientId, Round};
-use wire_common::config;
 
 fn restore_client(cfg: &Arc<Config>, c: &Client) -> Client {
     let b = c.to_bytes().unwrap();

@@ -4,8 +4,7 @@
 //! refusal is a typed encoding error; whatever decodes re-encodes to the same bytes
 //! (one encoding per message).
 
-mod wire_common;
-
+use crate::common::wire::{config, run, Dir, Record};
 use rand_core::Rng;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::graph::GraphSpec;
@@ -14,7 +13,6 @@ use secagg::protocol::Config;
 use secagg::ring::Ring;
 use secagg::ErrorKind;
 use secagg::{ClientId, Round};
-use wire_common::{config, run, Dir, Record};
 
 /// Decodes `bytes` both ways; checks the error kind, or that a success re-encodes to
 /// the same bytes. Returns how many of the two decodes succeeded.

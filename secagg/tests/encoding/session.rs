@@ -3,9 +3,7 @@
 //! gen_session.py from docs/float-encoding.md and docs/protocol.md), the parameter
 //! choice, and encoding / decoding through whole simulated sessions.
 
-mod common;
-
-use common::{array, bytes, parse, str_field, tc, tests, uint, variant_name};
+use crate::common::{array, bytes, parse, str_field, tc, tests, uint, variant_name};
 use ed25519_dalek::SigningKey;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::params::{find_params, ParamQuery, ThreatModel};
@@ -16,7 +14,7 @@ use secagg::sim::{run, signing_keys, DropSchedule};
 use secagg::{Error, Misuse, Result};
 use serde_json::Value;
 
-const VECTORS: &str = include_str!("vectors/session.json");
+const VECTORS: &str = include_str!("../vectors/session.json");
 
 /// The builder a vector's parameters describe.
 fn builder(t: &Value) -> FloatSessionBuilder {

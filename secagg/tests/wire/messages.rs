@@ -2,8 +2,7 @@
 //! decoded, compared and re-encoded, checked against the plaintext sum; then each
 //! decoder's refusals, one typed error per kind of bad input.
 
-mod wire_common;
-
+use crate::common::wire::{config, run, Dir};
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::encoding::msg_type;
 use secagg::protocol::messages::SEALED_SHARES_LEN;
@@ -15,7 +14,6 @@ use secagg::ring::{Ring, RingVec};
 use secagg::sim;
 use secagg::{ClientId, Round};
 use secagg::{EncodingError, Error, ErrorKind, Misuse};
-use wire_common::{config, run, Dir};
 
 fn harary(degree: usize) -> GraphSpec {
     GraphSpec::Harary {
@@ -118,7 +116,7 @@ fn samples(
     malicious: bool,
 ) -> (
     std::sync::Arc<secagg::protocol::Config>,
-    Vec<wire_common::Record>,
+    Vec<crate::common::wire::Record>,
 ) {
     let (cfg, keys) = config(6, 3, GraphSpec::Complete, malicious, &odd_vectors());
     let mut drops = vec![None; 6];
@@ -128,7 +126,7 @@ fn samples(
     (cfg, w.records)
 }
 
-fn first(records: &[wire_common::Record], dir: Dir, ty: u8) -> (ClientId, Vec<u8>) {
+fn first(records: &[crate::common::wire::Record], dir: Dir, ty: u8) -> (ClientId, Vec<u8>) {
     let r = records
         .iter()
         .find(|r| r.dir == dir && r.bytes[1] == ty)

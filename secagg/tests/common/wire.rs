@@ -1,6 +1,5 @@
 //! Wire-test helpers: sessions whose every message crosses the wire (encode, decode,
 //! compare, re-encode), recording the bytes for the robustness and vector tests.
-#![allow(dead_code)] // each test crate uses a different subset
 
 use std::sync::Arc;
 
