@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use ed25519_dalek::Signature;
 use secagg::crypto::keys::PublicKey;
 use secagg::crypto::rng::seeded_rng;

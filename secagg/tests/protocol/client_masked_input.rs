@@ -2,6 +2,7 @@
 //! of the malicious model, and messages that do not belong in this state.
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{ClientMessage, ConsistencyRequest, ServerMessage, UnmaskRequest};
 use secagg::protocol::transcript;

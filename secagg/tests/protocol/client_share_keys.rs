@@ -2,6 +2,7 @@
 //! replayed, misaddressed, forged, missing) and the masked input it then sends.
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::crypto::aead::{self, AssociatedData};
 use secagg::crypto::kdf;
 use secagg::crypto::keys::SecretKey;

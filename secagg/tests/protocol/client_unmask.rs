@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use ed25519_dalek::{Signature, Signer};
 use secagg::crypto::rng::{seeded_rng, Rng};
 use secagg::protocol::client::Client;

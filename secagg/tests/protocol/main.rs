@@ -4,6 +4,9 @@
 //! against an independent model of the abort rules; the session configuration and its id;
 //! the parameter finder against fcp's table; several named vectors in one session; the
 //! in-process simulator under random drop-out patterns; and the hygiene of secret types.
+//!
+//! Sessions come from `common::session::Spec` and are driven round by round by
+//! `common::protocol::Session`, which lets a test intercept and tamper with any message.
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -2,6 +2,7 @@
 //! changing its state, the key lists it sends, and when it aborts.
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use ed25519_dalek::Signature;
 use secagg::crypto::keys::PublicKey;
 use secagg::protocol::graph::GraphSpec;

@@ -2,6 +2,7 @@
 //! unmask requests it builds, and the abort when too few clients signed.
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use ed25519_dalek::Signer;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{

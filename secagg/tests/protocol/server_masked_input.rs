@@ -2,6 +2,7 @@
 //! asks for next, and the aborts when a needed secret would lack share holders.
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{
     ClientMessage, ConsistencyRequest, MaskedInput, ServerMessage, UnmaskRequest,

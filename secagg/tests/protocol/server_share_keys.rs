@@ -2,6 +2,7 @@
 //! and dropped senders, and the abort.
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::SEALED_SHARES_LEN;
 use secagg::protocol::messages::{ClientMessage, ServerMessage, ShareKeys};

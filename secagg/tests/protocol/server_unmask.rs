@@ -2,6 +2,7 @@
 //! the output, and what happens after completion.
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::crypto::shamir::Share;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{ClientMessage, ShareKind, UnmaskShares};

@@ -3,6 +3,7 @@
 //! clients, or the session aborts exactly when the documented rules say it must.
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::graph::GraphSpec;
 use secagg::sim::DropSchedule;

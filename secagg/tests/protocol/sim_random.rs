@@ -3,6 +3,7 @@
 //! of exactly the included clients.
 
 use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::crypto::rng::{seeded_rng, Rng};
 use secagg::sim::DropSchedule;
 

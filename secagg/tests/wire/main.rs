@@ -3,6 +3,9 @@
 //! documented closed forms and limits, stored client and server state, robustness to
 //! hostile bytes (mutations, truncations, trailing bytes, counts that do not fit the
 //! config), and the independent Python encoder's vectors under tests/vectors/wire/.
+//!
+//! Sessions come from `common::session::Spec` (`common::wire::spec`) and run through
+//! `common::wire::run`, which sends every message across the codec and records its bytes.
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -2,7 +2,7 @@
 //! decoded, compared and re-encoded, checked against the plaintext sum; then each
 //! decoder's refusals, one typed error per kind of bad input.
 
-use crate::common::wire::{config, run, Dir};
+use crate::common::wire::{run, spec, Dir};
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::encoding::msg_type;
 use secagg::protocol::messages::SEALED_SHARES_LEN;
@@ -92,7 +92,7 @@ fn whole_sessions_cross_the_wire() {
         ),
     ];
     for ((n, t, graph, malicious, vectors), dropping) in cases {
-        let (cfg, keys) = config(n, t, graph, malicious, &vectors);
+        let (cfg, keys) = spec(n, t, graph, malicious, &vectors).build();
         let mut drops = vec![None; n];
         for (id, r) in dropping {
             drops[id] = Some(r);
@@ -118,7 +118,7 @@ fn samples(
     std::sync::Arc<secagg::protocol::Config>,
     Vec<crate::common::wire::Record>,
 ) {
-    let (cfg, keys) = config(6, 3, GraphSpec::Complete, malicious, &odd_vectors());
+    let (cfg, keys) = spec(6, 3, GraphSpec::Complete, malicious, &odd_vectors()).build();
     let mut drops = vec![None; 6];
     drops[5] = Some(Round::MaskedInputCollection);
     let w = run(&cfg, keys, &drops, 5);
@@ -359,8 +359,8 @@ fn field_level_refusals() {
 
 #[test]
 fn encoders_refuse_what_the_config_cannot_carry() {
-    let (cfg, _) = config(6, 3, GraphSpec::Complete, false, &odd_vectors());
-    let (mal, _) = config(6, 3, GraphSpec::Complete, true, &odd_vectors());
+    let (cfg, _) = spec(6, 3, GraphSpec::Complete, false, &odd_vectors()).build();
+    let (mal, _) = spec(6, 3, GraphSpec::Complete, true, &odd_vectors()).build();
     let pk = |b: u8| secagg::crypto::keys::PublicKey::from_bytes([b; 32]);
     let adv = AdvertiseKeys {
         enc_pk: pk(1),
