@@ -1,5 +1,7 @@
-//! Helpers shared by the integration tests: reading our JSON vectors.
-#![allow(dead_code)] // each test crate uses a different subset
+//! Helpers shared by the integration tests: reading our JSON vectors (here), building
+//! sessions (`session`), driving them round by round (`protocol`) and through the codec
+//! (`wire`).
+#![allow(dead_code)] // each test binary uses a different subset
 
 use serde_json::Value;
 
@@ -55,3 +57,5 @@ pub fn variant_name(e: &secagg::Error) -> String {
 }
 
 pub mod protocol;
+pub mod session;
+pub mod wire;

@@ -1,5 +1,5 @@
-//! Protocol test helpers: session set-up, a step-by-step driver that
-//! lets a test intercept and tamper with messages, and an independent model of which
+//! Protocol test helpers: a step-by-step driver of the sessions `common::session` builds,
+//! which lets a test intercept and tamper with messages, and an independent model of which
 //! drop-out patterns must succeed (and with which included set).
 
 use std::sync::Arc;
@@ -9,76 +9,14 @@ use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::client::Client;
 use secagg::protocol::config::Config;
-use secagg::protocol::graph::{Graph, GraphSpec};
+use secagg::protocol::graph::Graph;
 use secagg::protocol::messages::{ClientMessage, ServerMessage};
 use secagg::protocol::server::{Output, Server};
 use secagg::ring::{Ring, RingVec};
 use secagg::sim::{self, DropSchedule};
 use secagg::{ClientId, Round};
 
-/// Threat model shorthand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Model {
-    SemiHonest,
-    Malicious,
-}
-
-pub const MODELS: [Model; 2] = [Model::SemiHonest, Model::Malicious];
-
-/// A session's parameters.
-#[derive(Clone, Debug)]
-pub struct Spec {
-    pub n: usize,
-    pub t: usize,
-    pub graph: GraphSpec,
-    pub model: Model,
-    /// (name, dim, ring) per vector.
-    pub vectors: Vec<(String, usize, Ring)>,
-    pub context: Vec<u8>,
-}
-
-pub fn ring(bits: u32) -> Ring {
-    Ring::pow2(bits).unwrap()
-}
-
-pub fn harary(degree: usize) -> GraphSpec {
-    GraphSpec::Harary {
-        degree,
-        seed: [42; 32],
-    }
-}
-
-impl Spec {
-    /// One unnamed vector of `dim` 16-bit words.
-    pub fn new(n: usize, t: usize, graph: GraphSpec, model: Model) -> Self {
-        Spec {
-            n,
-            t,
-            graph,
-            model,
-            vectors: vec![(String::new(), 8, ring(16))],
-            context: b"test".to_vec(),
-        }
-    }
-
-    pub fn build(&self) -> (Arc<Config>, Option<Vec<SigningKey>>) {
-        let mut b = Config::builder(self.n, self.t)
-            .graph(self.graph.clone())
-            .context(self.context.clone());
-        for (name, dim, ring) in &self.vectors {
-            b = b.vector(name.clone(), *dim, *ring);
-        }
-        let keys = match self.model {
-            Model::SemiHonest => None,
-            Model::Malicious => {
-                let keys = sim::signing_keys(self.n, [9; 32]);
-                b = b.malicious(keys.iter().map(|k| k.verifying_key()).collect());
-                Some(keys)
-            }
-        };
-        (Arc::new(b.build().unwrap()), keys)
-    }
-}
+use super::session::Spec;
 
 /// A session driven step by step: clients' pending messages sit in `outbox` until
 /// [`Session::server_round`] delivers them.

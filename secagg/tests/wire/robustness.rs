@@ -4,8 +4,7 @@
 //! refusal is a typed encoding error; whatever decodes re-encodes to the same bytes
 //! (one encoding per message).
 
-mod wire_common;
-
+use crate::common::wire::{run, spec, Dir, Record};
 use rand_core::Rng;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::graph::GraphSpec;
@@ -14,7 +13,6 @@ use secagg::protocol::Config;
 use secagg::ring::Ring;
 use secagg::ErrorKind;
 use secagg::{ClientId, Round};
-use wire_common::{config, run, Dir, Record};
 
 /// Decodes `bytes` both ways; checks the error kind, or that a success re-encodes to
 /// the same bytes. Returns how many of the two decodes succeeded.
@@ -121,7 +119,7 @@ fn sessions() -> Vec<(std::sync::Arc<Config>, Vec<Record>)> {
     ];
     let mut out = Vec::new();
     for (malicious, t) in [(false, 3), (true, 4)] {
-        let (cfg, keys) = config(7, t, GraphSpec::Complete, malicious, &vectors);
+        let (cfg, keys) = spec(7, t, GraphSpec::Complete, malicious, &vectors).build();
         let mut drops = vec![None; 7];
         drops[6] = Some(Round::MaskedInputCollection);
         let w = run(&cfg, keys, &drops, 1);

@@ -2,9 +2,8 @@
 //! each checked against the independent model of the abort rules and the plaintext sum
 //! of exactly the included clients.
 
-mod common;
-
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::crypto::rng::{seeded_rng, Rng};
 use secagg::sim::DropSchedule;
 

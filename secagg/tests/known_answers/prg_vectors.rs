@@ -29,7 +29,7 @@ fn backends() -> Vec<Backend> {
 }
 
 fn load() -> Value {
-    serde_json::from_str(include_str!("vectors/prg.json")).unwrap()
+    serde_json::from_str(include_str!("../vectors/prg.json")).unwrap()
 }
 
 #[test]

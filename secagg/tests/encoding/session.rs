@@ -3,20 +3,19 @@
 //! gen_session.py from docs/float-encoding.md and docs/protocol.md), the parameter
 //! choice, and encoding / decoding through whole simulated sessions.
 
-mod common;
-
-use common::{array, bytes, parse, str_field, tc, tests, uint, variant_name};
+use crate::common::session::signing_keys;
+use crate::common::{array, bytes, parse, str_field, tc, tests, uint, variant_name};
 use ed25519_dalek::SigningKey;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::params::{find_params, ParamQuery, ThreatModel};
 use secagg::quantize::Rounding;
 use secagg::ring::RingVec;
 use secagg::session::{float_context, Choice, FloatSession, FloatSessionBuilder, CONTEXT_LABEL};
-use secagg::sim::{run, signing_keys, DropSchedule};
+use secagg::sim::{run, DropSchedule};
 use secagg::{Error, Misuse, Result};
 use serde_json::Value;
 
-const VECTORS: &str = include_str!("vectors/session.json");
+const VECTORS: &str = include_str!("../vectors/session.json");
 
 /// The builder a vector's parameters describe.
 fn builder(t: &Value) -> FloatSessionBuilder {
@@ -305,7 +304,7 @@ fn encode_checks_counts_and_lengths() {
 #[test]
 fn encode_run_decode() -> Result<()> {
     let n = 8;
-    let keys = signing_keys(n, [9; 32]);
+    let keys = signing_keys(n);
     let s = FloatSession::builder(n)
         .vector("w", 50)
         .vector("b", 3)

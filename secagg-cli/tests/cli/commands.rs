@@ -1,4 +1,5 @@
-//! The `secagg` binary, run as a user would.
+//! The commands that need no network, run as a user would: `params`, `simulate`, the
+//! default run and `bench variants`.
 
 use std::process::{Command, Output};
 
@@ -389,7 +390,7 @@ fn bench_variants_quick_writes_csv_and_svg() {
 #[test]
 fn simulate_session_id_is_the_known_answer() {
     let vectors: Value =
-        serde_json::from_str(include_str!("../../secagg/tests/vectors/session.json")).unwrap();
+        serde_json::from_str(include_str!("../../../secagg/tests/vectors/session.json")).unwrap();
     let case = &vectors["tests"][0];
     assert_eq!(case["name"], "complete");
     assert_eq!(case["caller_context"], hex_of(b"model v3, round 17"));

@@ -4,10 +4,9 @@
 //! states, which must decode to a typed error or to a state that keeps working without
 //! panicking.
 
-mod wire_common;
-
 use std::sync::Arc;
 
+use crate::common::wire::spec;
 use rand_core::Rng;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::client::Client;
@@ -18,7 +17,6 @@ use secagg::protocol::Config;
 use secagg::ring::Ring;
 use secagg::{sim, EncodingError, Error, ErrorKind, Misuse};
 use secagg::{ClientId, Round};
-use wire_common::config;
 
 fn restore_client(cfg: &Arc<Config>, c: &Client) -> Client {
     let b = c.to_bytes().unwrap();
@@ -61,7 +59,7 @@ fn stored_session(
         ("a", 9, Ring::pow2(20).unwrap()),
         ("b", 4, Ring::modulus(1_000_003).unwrap()),
     ];
-    let (cfg, keys) = config(n, t, graph, malicious, &vectors);
+    let (cfg, keys) = spec(n, t, graph, malicious, &vectors).build();
     let mut drop_before = vec![None; n];
     for &(i, r) in drops {
         drop_before[i] = Some(r);
@@ -185,8 +183,8 @@ fn sessions_survive_storing_every_party_at_every_step() {
 #[test]
 fn refusals() {
     let vectors = [("", 4, Ring::pow2(16).unwrap())];
-    let (cfg, keys) = config(5, 3, GraphSpec::Complete, true, &vectors);
-    let (other, _) = config(6, 3, GraphSpec::Complete, true, &vectors);
+    let (cfg, keys) = spec(5, 3, GraphSpec::Complete, true, &vectors).build();
+    let (other, _) = spec(6, 3, GraphSpec::Complete, true, &vectors).build();
     let mut rng = seeded_rng([1; 32]);
     let inputs = sim::random_inputs(&cfg, &mut rng);
     let keys = keys.unwrap();

@@ -1,11 +1,10 @@
 //! The client's first state: starting (inputs, signing key), the keys it advertises, and
 //! the key list it receives (state `KeysAdvertised`).
 
-mod common;
-
 use std::sync::Arc;
 
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use ed25519_dalek::Signature;
 use secagg::crypto::keys::PublicKey;
 use secagg::crypto::rng::seeded_rng;

@@ -2,11 +2,10 @@
 //! `SurvivorsSigned` in the malicious one), completion, and the core privacy guarantee:
 //! a client never reveals both shares of the same neighbour, whatever the server sends.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use ed25519_dalek::{Signature, Signer};
 use secagg::crypto::rng::{seeded_rng, Rng};
 use secagg::protocol::client::Client;

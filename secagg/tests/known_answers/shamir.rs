@@ -3,8 +3,6 @@
 //! with every candidate secret, and our own vectors (tests/vectors/shamir.json,
 //! computed with Python integers).
 
-mod common;
-
 use curve25519_dalek::scalar::Scalar;
 use proptest::prelude::*;
 use secagg::crypto::rng::seeded_rng;
@@ -480,14 +478,14 @@ fn subsets(shares: &[Share]) -> impl Iterator<Item = Vec<Share>> + '_ {
 
 #[test]
 fn our_shamir_vectors() {
-    let file = common::parse(include_str!("vectors/shamir.json"));
+    let file = crate::common::parse(include_str!("../vectors/shamir.json"));
     let (mut valid, mut errors, mut subsets_checked) = (0usize, 0usize, 0usize);
-    for t in common::tests(&file) {
-        let tc = common::tc(t);
-        let threshold = usize::try_from(common::uint(t, "threshold")).unwrap();
-        match common::str_field(t, "result") {
+    for t in crate::common::tests(&file) {
+        let tc = crate::common::tc(t);
+        let threshold = usize::try_from(crate::common::uint(t, "threshold")).unwrap();
+        match crate::common::str_field(t, "result") {
             "valid" => {
-                let secret = common::array::<32>(t, "secret");
+                let secret = crate::common::array::<32>(t, "secret");
                 let shares = shares_of(t).unwrap();
                 for sub in subsets(&shares) {
                     if sub.len() >= threshold {
@@ -515,8 +513,8 @@ fn our_shamir_vectors() {
                 let got = shares_of(t).and_then(|s| reconstruct(&s, threshold));
                 let e = got.err().unwrap_or_else(|| panic!("tc {tc} must fail"));
                 assert_eq!(
-                    common::variant_name(&e),
-                    common::str_field(t, "error"),
+                    crate::common::variant_name(&e),
+                    crate::common::str_field(t, "error"),
                     "tc {tc}"
                 );
                 errors += 1;

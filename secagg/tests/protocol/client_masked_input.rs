@@ -1,9 +1,8 @@
 //! The client's third state, `InputSent` (masked input sent): the consistency request
 //! of the malicious model, and messages that do not belong in this state.
 
-mod common;
-
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{ClientMessage, ConsistencyRequest, ServerMessage, UnmaskRequest};
 use secagg::protocol::transcript;

@@ -2,13 +2,14 @@
 //! from docs/wire-format.md. Valid cases decode to exactly the recorded meaning and
 //! re-encode byte for byte; invalid cases fail with the recorded error variant.
 
-mod common;
+use std::sync::Arc;
 
+use crate::common::session::{Model, Spec};
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{ClientMessage, ServerMessage, ShareKind};
 use secagg::protocol::Config;
 use secagg::ring::{Ring, RingVec};
-use secagg::{sim, ErrorKind};
+use secagg::ErrorKind;
 use serde_json::{json, Value};
 
 fn hex32(v: &Value) -> [u8; 32] {
@@ -18,7 +19,7 @@ fn hex32(v: &Value) -> [u8; 32] {
         .unwrap()
 }
 
-fn build_config(c: &Value) -> Config {
+fn build_config(c: &Value) -> Arc<Config> {
     let n = c["n"].as_u64().unwrap() as usize;
     let t = c["t"].as_u64().unwrap() as usize;
     let graph = if c["graph"] == "complete" {
@@ -29,24 +30,31 @@ fn build_config(c: &Value) -> Config {
             seed: hex32(&c["graph"]["seed"]),
         }
     };
-    let mut b = Config::builder(n, t).graph(graph);
-    for v in c["vectors"].as_array().unwrap() {
-        let ring = if let Some(bits) = v["ring"]["pow2"].as_u64() {
-            Ring::pow2(bits as u32).unwrap()
-        } else {
-            Ring::modulus(v["ring"]["modulus"].as_u64().unwrap()).unwrap()
-        };
-        b = b.vector(
-            v["name"].as_str().unwrap(),
-            v["dim"].as_u64().unwrap() as usize,
-            ring,
-        );
+    let vectors: Vec<(&str, usize, Ring)> = c["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let ring = if let Some(bits) = v["ring"]["pow2"].as_u64() {
+                Ring::pow2(bits as u32).unwrap()
+            } else {
+                Ring::modulus(v["ring"]["modulus"].as_u64().unwrap()).unwrap()
+            };
+            (
+                v["name"].as_str().unwrap(),
+                v["dim"].as_u64().unwrap() as usize,
+                ring,
+            )
+        })
+        .collect();
+    let malicious = c["malicious"].as_bool().unwrap();
+    let mut spec = Spec::new(n, t, graph, Model::of(malicious))
+        .with_vectors(&vectors)
+        .with_context(b"");
+    if malicious {
+        spec = spec.with_key_seed(hex32(&c["signing_key_seed"]));
     }
-    if c["malicious"].as_bool().unwrap() {
-        let keys = sim::signing_keys(n, hex32(&c["signing_key_seed"]));
-        b = b.malicious(keys.iter().map(|k| k.verifying_key()).collect());
-    }
-    let cfg = b.build().unwrap();
+    let (cfg, _) = spec.build();
     assert_eq!(
         cfg.graph().max_degree() as u64,
         c["max_degree"].as_u64().unwrap()
@@ -138,21 +146,21 @@ fn server_json(m: &ServerMessage) -> Value {
 
 #[test]
 fn wire_vectors() {
-    let file = common::parse(include_str!("vectors/wire/messages.json"));
+    let file = crate::common::parse(include_str!("../vectors/wire/messages.json"));
     assert_eq!(file["protocol_version"], 1);
-    let configs: std::collections::BTreeMap<String, Config> = file["configs"]
+    let configs: std::collections::BTreeMap<String, Arc<Config>> = file["configs"]
         .as_object()
         .unwrap()
         .iter()
         .map(|(k, v)| (k.clone(), build_config(v)))
         .collect();
     let (mut valid, mut invalid) = (0, 0);
-    for t in common::tests(&file) {
-        let tc = common::tc(t);
-        let cfg = &configs[common::str_field(t, "config")];
-        let from = common::u32_field(t, "from");
-        let bytes = common::bytes(t, "hex");
-        let client = common::str_field(t, "direction") == "client";
+    for t in crate::common::tests(&file) {
+        let tc = crate::common::tc(t);
+        let cfg = &configs[crate::common::str_field(t, "config")];
+        let from = crate::common::u32_field(t, "from");
+        let bytes = crate::common::bytes(t, "hex");
+        let client = crate::common::str_field(t, "direction") == "client";
         let decoded = if client {
             ClientMessage::decode(cfg, from, &bytes).map(|m| {
                 let again = m.encode(cfg).unwrap();
@@ -161,7 +169,7 @@ fn wire_vectors() {
         } else {
             ServerMessage::decode(cfg, &bytes).map(|m| (server_json(&m), m.encode(cfg).unwrap()))
         };
-        match common::str_field(t, "result") {
+        match crate::common::str_field(t, "result") {
             "valid" => {
                 let (meaning, again) = decoded.unwrap_or_else(|e| panic!("tc {tc}: {e:?}"));
                 assert_eq!(meaning, t["message"], "tc {tc}: decoded meaning");
@@ -170,7 +178,7 @@ fn wire_vectors() {
             }
             _ => {
                 let e = decoded.err().unwrap_or_else(|| panic!("tc {tc}: decoded"));
-                let want = common::str_field(t, "error");
+                let want = crate::common::str_field(t, "error");
                 assert_eq!(e.name(), want, "tc {tc}: expected {want}, got {e:?}");
                 assert_eq!(e.kind(), ErrorKind::Encoding, "tc {tc}");
                 invalid += 1;

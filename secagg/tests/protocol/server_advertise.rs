@@ -1,9 +1,8 @@
 //! The server in round 0 (AdvertiseKeys): what it accepts, what it rejects without
 //! changing its state, the key lists it sends, and when it aborts.
 
-mod common;
-
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use ed25519_dalek::Signature;
 use secagg::crypto::keys::PublicKey;
 use secagg::protocol::graph::GraphSpec;

@@ -1,6 +1,6 @@
-//! Wire-test helpers: sessions whose every message crosses the wire (encode, decode,
-//! compare, re-encode), recording the bytes for the robustness and vector tests.
-#![allow(dead_code)] // each test crate uses a different subset
+//! Wire-test helpers: sessions (built by `common::session`) whose every message crosses
+//! the wire (encode, decode, compare, re-encode), recording the bytes for the robustness
+//! and vector tests.
 
 use std::sync::Arc;
 
@@ -15,28 +15,21 @@ use secagg::ring::{Ring, RingVec};
 use secagg::sim;
 use secagg::{ClientId, Round};
 
-/// A session configuration for the tests: `vectors` as (name, dim, ring).
-pub fn config(
+use super::session::{Model, Spec};
+
+/// The wire tests' sessions: a [`Spec`] with `vectors` as (name, dim, ring), context
+/// `wire-test` and signing keys from seed `[3; 32]`; `.build()` it.
+pub fn spec(
     n: usize,
     t: usize,
     graph: GraphSpec,
     malicious: bool,
     vectors: &[(&str, usize, Ring)],
-) -> (Arc<Config>, Option<Vec<SigningKey>>) {
-    let mut b = Config::builder(n, t)
-        .graph(graph)
-        .context(b"wire-test".to_vec());
-    for (name, dim, ring) in vectors {
-        b = b.vector(*name, *dim, *ring);
-    }
-    let keys = if malicious {
-        let keys = sim::signing_keys(n, [3; 32]);
-        b = b.malicious(keys.iter().map(|k| k.verifying_key()).collect());
-        Some(keys)
-    } else {
-        None
-    };
-    (Arc::new(b.build().unwrap()), keys)
+) -> Spec {
+    Spec::new(n, t, graph, Model::of(malicious))
+        .with_vectors(vectors)
+        .with_context(b"wire-test")
+        .with_key_seed([3; 32])
 }
 
 /// Which side sent a recorded message.

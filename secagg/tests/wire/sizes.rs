@@ -6,14 +6,12 @@
 //! message of such a session is exactly as long as its limit (its lists are as full as
 //! they can be), and one byte more, or one list entry more, is refused.
 
-mod wire_common;
-
+use crate::common::wire::{run, spec, Dir};
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::msg_type;
 use secagg::protocol::{ClientMessage, Config, MessageLimits, ServerMessage};
 use secagg::ring::Ring;
 use secagg::{EncodingError, Error, Round};
-use wire_common::{config, run, Dir};
 
 fn packed(vectors: &[(&str, usize, Ring)]) -> usize {
     vectors
@@ -42,7 +40,7 @@ fn per_client_totals_match_the_formulas() {
         (17, 3, harary(4), false, 4),
         (17, 4, harary(6), true, 6),
     ] {
-        let (cfg, keys) = config(n, t, graph, malicious, &vectors);
+        let (cfg, keys) = spec(n, t, graph, malicious, &vectors).build();
         let w = run(&cfg, keys, &vec![None; n], 3);
         assert_eq!(w.output.unwrap().included.len(), n);
         let nb = n.div_ceil(8);
@@ -122,7 +120,7 @@ fn limits_are_the_largest_real_messages_and_one_more_is_refused() {
         (12, 3, harary(4), false),
         (12, 4, harary(6), true),
     ] {
-        let (cfg, keys) = config(n, t, graph, malicious, &vectors);
+        let (cfg, keys) = spec(n, t, graph, malicious, &vectors).build();
         let limits = MessageLimits::new(&cfg).unwrap();
         let w = run(&cfg, keys, &vec![None; n], 4);
         assert_eq!(w.output.unwrap().included.len(), n);
@@ -198,7 +196,7 @@ fn limits_follow_the_documented_sizes() {
             true,
         ),
     ] {
-        let (cfg, _) = config(n, t, graph, malicious, &[("", 1001, ring)]);
+        let (cfg, _) = spec(n, t, graph, malicious, &[("", 1001, ring)]).build();
         let l = MessageLimits::new(&cfg).unwrap();
         let k = cfg.graph().max_degree();
         let sig = if malicious { 64 } else { 0 };

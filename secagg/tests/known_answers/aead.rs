@@ -2,9 +2,7 @@
 //! `Cipher`, and the binding of `seal`/`open` to nonce, ciphertext, tag and every
 //! associated-data field.
 
-mod common;
-
-use common::{array, bytes, str_field, tc, tests, u32_field, uint};
+use crate::common::{array, bytes, str_field, tc, tests, u32_field, uint};
 use secagg::crypto::aead::{
     open, seal, AssociatedData, Cipher, AD_LEN, NONCE_LEN, OVERHEAD, TAG_LEN,
 };
@@ -357,7 +355,7 @@ fn ad_of(t: &serde_json::Value) -> AssociatedData {
 /// altered after sealing.
 #[test]
 fn our_aead_vectors() {
-    let file = common::parse(include_str!("vectors/aead.json"));
+    let file = crate::common::parse(include_str!("../vectors/aead.json"));
     let (mut valid, mut invalid) = (0usize, 0usize);
     for t in tests(&file) {
         let key = ShareKey::from_bytes(array(t, "key"));

@@ -1,9 +1,8 @@
 //! The client's second state, `SharesSent`: the routed shares it receives (reflected,
 //! replayed, misaddressed, forged, missing) and the masked input it then sends.
 
-mod common;
-
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::crypto::aead::{self, AssociatedData};
 use secagg::crypto::kdf;
 use secagg::crypto::keys::SecretKey;

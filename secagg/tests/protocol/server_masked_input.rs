@@ -1,9 +1,8 @@
 //! The server in round 2 (MaskedInputCollection): shape checks on masked inputs, what it
 //! asks for next, and the aborts when a needed secret would lack share holders.
 
-mod common;
-
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{
     ClientMessage, ConsistencyRequest, MaskedInput, ServerMessage, UnmaskRequest,

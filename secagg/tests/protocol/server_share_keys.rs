@@ -1,9 +1,8 @@
 //! The server in round 1 (ShareKeys): validation of the sealed shares, routing, late
 //! and dropped senders, and the abort.
 
-mod common;
-
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::SEALED_SHARES_LEN;
 use secagg::protocol::messages::{ClientMessage, ServerMessage, ShareKeys};

@@ -1,9 +1,8 @@
 //! The server in round 3 (ConsistencyCheck, malicious model): signature checks, the
 //! unmask requests it builds, and the abort when too few clients signed.
 
-mod common;
-
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use ed25519_dalek::Signer;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{

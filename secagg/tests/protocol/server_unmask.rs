@@ -1,9 +1,8 @@
 //! The server in round 4 (Unmasking): validation of revealed shares, reconstruction,
 //! the output, and what happens after completion.
 
-mod common;
-
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::crypto::shamir::Share;
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{ClientMessage, ShareKind, UnmaskShares};

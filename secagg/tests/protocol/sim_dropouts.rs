@@ -2,9 +2,8 @@
 //! graphs, both threat models: the sum equals the plaintext sum of exactly the included
 //! clients, or the session aborts exactly when the documented rules say it must.
 
-mod common;
-
-use common::protocol::*;
+use crate::common::protocol::*;
+use crate::common::session::*;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::graph::GraphSpec;
 use secagg::sim::DropSchedule;

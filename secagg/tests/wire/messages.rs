@@ -2,8 +2,7 @@
 //! decoded, compared and re-encoded, checked against the plaintext sum; then each
 //! decoder's refusals, one typed error per kind of bad input.
 
-mod wire_common;
-
+use crate::common::wire::{run, spec, Dir};
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::msg_type;
 use secagg::protocol::messages::SEALED_SHARES_LEN;
@@ -15,7 +14,6 @@ use secagg::ring::{Ring, RingVec};
 use secagg::sim;
 use secagg::{ClientId, Round};
 use secagg::{EncodingError, Error, ErrorKind, Misuse};
-use wire_common::{config, run, Dir};
 
 fn harary(degree: usize) -> GraphSpec {
     GraphSpec::Harary {
@@ -94,7 +92,7 @@ fn whole_sessions_cross_the_wire() {
         ),
     ];
     for ((n, t, graph, malicious, vectors), dropping) in cases {
-        let (cfg, keys) = config(n, t, graph, malicious, &vectors);
+        let (cfg, keys) = spec(n, t, graph, malicious, &vectors).build();
         let mut drops = vec![None; n];
         for (id, r) in dropping {
             drops[id] = Some(r);
@@ -118,9 +116,9 @@ fn samples(
     malicious: bool,
 ) -> (
     std::sync::Arc<secagg::protocol::Config>,
-    Vec<wire_common::Record>,
+    Vec<crate::common::wire::Record>,
 ) {
-    let (cfg, keys) = config(6, 3, GraphSpec::Complete, malicious, &odd_vectors());
+    let (cfg, keys) = spec(6, 3, GraphSpec::Complete, malicious, &odd_vectors()).build();
     let mut drops = vec![None; 6];
     drops[5] = Some(Round::MaskedInputCollection);
     let w = run(&cfg, keys, &drops, 5);
@@ -128,7 +126,7 @@ fn samples(
     (cfg, w.records)
 }
 
-fn first(records: &[wire_common::Record], dir: Dir, ty: u8) -> (ClientId, Vec<u8>) {
+fn first(records: &[crate::common::wire::Record], dir: Dir, ty: u8) -> (ClientId, Vec<u8>) {
     let r = records
         .iter()
         .find(|r| r.dir == dir && r.bytes[1] == ty)
@@ -361,8 +359,8 @@ fn field_level_refusals() {
 
 #[test]
 fn encoders_refuse_what_the_config_cannot_carry() {
-    let (cfg, _) = config(6, 3, GraphSpec::Complete, false, &odd_vectors());
-    let (mal, _) = config(6, 3, GraphSpec::Complete, true, &odd_vectors());
+    let (cfg, _) = spec(6, 3, GraphSpec::Complete, false, &odd_vectors()).build();
+    let (mal, _) = spec(6, 3, GraphSpec::Complete, true, &odd_vectors()).build();
     let pk = |b: u8| secagg::crypto::keys::PublicKey::from_bytes([b; 32]);
     let adv = AdvertiseKeys {
         enc_pk: pk(1),

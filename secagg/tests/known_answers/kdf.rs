@@ -2,9 +2,7 @@
 //! RFC 5869 test cases 1-3, our own vectors (tests/vectors/kdf.json, generated
 //! independently in Python) and domain separation between the purposes.
 
-mod common;
-
-use common::{array, bytes, str_field, tc, tests, u32_field, variant_name};
+use crate::common::{array, bytes, str_field, tc, tests, u32_field, variant_name};
 use secagg::crypto::kdf::{
     hkdf_sha256, info, pairwise_mask_seed, self_mask_seed, share_key, Purpose, MAX_HKDF_OUTPUT,
     MAX_NAME_LEN,
@@ -169,7 +167,7 @@ fn run(t: &Value) -> Result<(Vec<u8>, Purpose, u32, u32)> {
 
 #[test]
 fn our_kdf_vectors() {
-    let file = common::parse(include_str!("vectors/kdf.json"));
+    let file = crate::common::parse(include_str!("../vectors/kdf.json"));
     let (mut valid, mut errors, mut invalid) = (0usize, 0usize, 0usize);
     for t in tests(&file) {
         let got = run(t);

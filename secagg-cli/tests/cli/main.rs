@@ -1,0 +1,11 @@
+//! The `secagg` binary, run as a user would (`CARGO_BIN_EXE_secagg`): one integration
+//! binary with a module per area.
+//!
+//! - `commands`: `params`, `simulate` (JSON output, byte counts against the wire-format
+//!   formulas, aborts, the known-answer session id), the default run and `bench variants`.
+//! - `bench_mask`: `bench mask` JSON output and its refusal of bad input.
+//! - `net`: `serve` and `client` as real processes over loopback, killed mid-session.
+
+mod bench_mask;
+mod commands;
+mod net;
