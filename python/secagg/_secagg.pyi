@@ -140,9 +140,9 @@ class Params(TypedDict):
 
     n: int
     degree: int
-    """Neighbours per client (``n - 1`` for the complete graph)."""
+    """Neighbors per client (``n - 1`` for the complete graph)."""
     threshold: int
-    """Shamir threshold: shares among a client's neighbours needed to reconstruct."""
+    """Shamir threshold: shares among a client's neighbors needed to reconstruct."""
     complete: bool
     """Whether the graph is complete (SecAgg) rather than a Harary graph (SecAgg+)."""
     max_corrupt: int
@@ -256,7 +256,7 @@ class Config:
     def quantizer(self) -> Quantizer:
         """The float encoding used by clients and the server."""
     def neighbors(self, id: int) -> List[int]:
-        """The neighbours of client ``id`` (sorted ids)."""
+        """The neighbors of client ``id`` (sorted ids)."""
     def to_dict(self) -> Dict[str, object]:
         """Keyword arguments that rebuild this exact configuration: ``Config(**d)``."""
 

@@ -215,7 +215,7 @@ impl Config {
         }
     }
 
-    /// The neighbours of client ``id`` (sorted ids).
+    /// The neighbors of client ``id`` (sorted ids).
     fn neighbors(&self, id: ClientId) -> Vec<ClientId> {
         self.inner().graph().neighbors(id).to_vec()
     }

@@ -87,11 +87,11 @@ impl Client {
     /// per-node state) and restore with :meth:`from_bytes` and the same config.
     ///
     /// **The state is a secret**: it holds the client's secret keys, its quantized input
-    /// and the shares it holds of its neighbours' secrets. Python cannot wipe a
+    /// and the shares it holds of its neighbors' secrets. Python cannot wipe a
     /// ``bytes`` object: keep it no longer than needed, where only this client can read
     /// it. Store the state after every :meth:`handle` *before* sending the reply, and
     /// never restore an older one (a client restored to before its last reply could
-    /// answer a second unmasking request and reveal both shares of a neighbour).
+    /// answer a second unmasking request and reveal both shares of a neighbor).
     /// Raises ``MisuseError`` for an aborted client.
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let state = self.inner.to_bytes().py_err()?;

@@ -191,7 +191,7 @@ def test_bad_bytes_and_misuse():
     with pytest.raises(ValueError):
         secagg.Config(n, d, threshold=3, threat="malicious")
     with pytest.raises(secagg.MisuseError):
-        secagg.Config(n, d, threshold=n)  # above the neighbourhood size
+        secagg.Config(n, d, threshold=n)  # above the neighborhood size
 
 
 def test_different_context_cannot_complete():
@@ -204,7 +204,7 @@ def test_different_context_cannot_complete():
     server = secagg.Server(a)
     for i, c in enumerate(clients):
         server.receive(i, c.start())
-    # Client 0 seals its shares under another session id than its neighbours ...
+    # Client 0 seals its shares under another session id than its neighbors ...
     for i, m in server.close_round().items():
         server.receive(i, clients[i].handle(m))
     # ... so no one can open what the other side sealed, and everyone aborts.

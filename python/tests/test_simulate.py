@@ -139,7 +139,7 @@ def test_errors():
     with pytest.raises(ValueError):
         secagg.Config(n, d, threshold=3, graph_seed=b"short")
     with pytest.raises(secagg.MisuseError) as e:
-        secagg.Config(n, d, threshold=n)  # above the neighbourhood size
+        secagg.Config(n, d, threshold=n)  # above the neighborhood size
     assert e.value.variant == "InvalidThreshold"
     with pytest.raises(secagg.MisuseError) as e:
         secagg.Config(n, d, threshold=4, bits=16, ring_bits=16)

@@ -163,7 +163,7 @@ pub fn run(a: &ParamsArgs) -> secagg::Result<String> {
         p.max_dropped.to_string(),
     ]);
     t.row(["P[graph disconnects]", &log2_text(p.log2_disconnect)]);
-    t.row(["P[too many corrupt neighbours]", &log2_text(p.log2_corrupt)]);
+    t.row(["P[too many corrupt neighbors]", &log2_text(p.log2_corrupt)]);
     t.row([
         format!("P[privacy fails] (target 2^-{})", q.sigma),
         log2_text(p.log2_security),

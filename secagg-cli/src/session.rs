@@ -24,7 +24,7 @@ use crate::CliError;
 /// Which graph the session uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphKind {
-    /// Every client is every other client's neighbour (SecAgg).
+    /// Every client is every other client's neighbor (SecAgg).
     Complete,
     /// A random k-regular Harary graph (SecAgg+).
     Sparse,
@@ -157,7 +157,7 @@ pub struct Outcome {
     /// Whether every included client is one the schedule let send its masked input.
     pub included_valid: bool,
     /// Clients the schedule kept alive through round 2 that the server left out:
-    /// the protocol drops a client left with fewer than `t` surviving neighbours.
+    /// the protocol drops a client left with fewer than `t` surviving neighbors.
     pub excluded_alive: usize,
     /// Server output == plaintext ring sum of the included clients' encoded words.
     pub exact: bool,

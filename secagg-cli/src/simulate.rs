@@ -39,7 +39,7 @@ pub struct SimulateArgs {
     /// Fraction of clients that drop out: exactly floor(dropout * n), chosen at random.
     #[arg(long, default_value_t = 0.1)]
     pub dropout: f64,
-    /// Neighbour graph: complete (SecAgg) or sparse (SecAgg+, Harary graph).
+    /// Neighbor graph: complete (SecAgg) or sparse (SecAgg+, Harary graph).
     #[arg(long, value_enum, default_value_t = GraphKind::Sparse)]
     pub graph: GraphKind,
     /// Degree k of the sparse graph (default: the parameter finder's).
@@ -433,7 +433,7 @@ pub fn to_text(r: &SessionReport, threads: usize) -> String {
     ));
     if o.excluded_alive > 0 {
         out.push_str(&format!(
-            "{} clients that did not drop were left out (fewer than t surviving neighbours)\n",
+            "{} clients that did not drop were left out (fewer than t surviving neighbors)\n",
             o.excluded_alive
         ));
     }

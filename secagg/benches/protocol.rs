@@ -154,7 +154,7 @@ fn replay(rec: &Recording, u: ClientId, k: usize) -> (Client, ChaCha20Rng) {
     (c, rng)
 }
 
-/// Process CPU time (all threads), for figures that a neighbour's load cannot inflate
+/// Process CPU time (all threads), for figures that a neighbor's load cannot inflate
 /// the way it inflates wall time. Used with a one-thread rayon pool, it is the time one
 /// core spends.
 struct ProcessCpuTime(WallTime);

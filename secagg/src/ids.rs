@@ -29,7 +29,7 @@ pub type ClientId = u32;
 pub enum Round {
     /// Round 0: clients advertise two X25519 public keys.
     AdvertiseKeys = 0,
-    /// Round 1: clients send sealed Shamir shares to their neighbours.
+    /// Round 1: clients send sealed Shamir shares to their neighbors.
     ShareKeys = 1,
     /// Round 2: clients send their masked inputs.
     MaskedInputCollection = 2,

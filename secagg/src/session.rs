@@ -129,7 +129,7 @@ pub enum GraphChoice {
     /// The parameter finder picks (a Harary graph, or the complete graph).
     #[default]
     Finder,
-    /// Every client is every other client's neighbour (SecAgg).
+    /// Every client is every other client's neighbor (SecAgg).
     Complete,
     /// A Harary graph of this degree (SecAgg+); `>= n - 1` is the complete graph.
     Harary(usize),
@@ -518,7 +518,7 @@ impl FloatSession {
         &self.query
     }
 
-    /// The chosen degree: neighbours per client, `n - 1` for the complete graph.
+    /// The chosen degree: neighbors per client, `n - 1` for the complete graph.
     pub fn degree(&self) -> usize {
         self.degree
     }

@@ -213,7 +213,7 @@ fn simulate_json_small_session_verifies() {
 #[test]
 fn simulate_bytes_match_the_wire_format_formulas() {
     // docs/wire-format.md, "Sizes": per client and session without drop-outs, k
-    // neighbours, P = ceil(d b / 8) bytes of masked input, N = ceil(n / 8):
+    // neighbors, P = ceil(d b / 8) bytes of masked input, N = ceil(n / 8):
     //   semi-honest: sends 80 + 143 k + P, receives 82 + 174 k + N;
     //   malicious:   sends 210 + 143 k + P, receives 152 + 306 k + 2 N.
     let (n, d, b) = (24u64, 500u64, 32u64);
@@ -265,7 +265,7 @@ fn simulate_bytes_match_the_wire_format_formulas() {
 
 #[test]
 fn simulate_reports_an_abort_with_a_failure_status() {
-    // Half of 10 clients never send a masked input; t = 8 of 9 neighbours cannot be met.
+    // Half of 10 clients never send a masked input; t = 8 of 9 neighbors cannot be met.
     let out = secagg(&[
         "simulate",
         "--json",

@@ -281,7 +281,7 @@ impl CryptoError {
 }
 
 /// Another party sent something well-formed that the protocol forbids: a message for the
-/// wrong round, a second message, a list that names a non-neighbour, shares that do not
+/// wrong round, a second message, a list that names a non-neighbor, shares that do not
 /// reconstruct, an aggregate no honest set of clients can produce (kind
 /// [`ErrorKind::PeerMisbehaved`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -353,12 +353,12 @@ pub enum PeerMisbehaved {
         /// The id.
         client: ClientId,
     },
-    /// A message names, as a neighbour of `client`, a party that is not one.
-    #[error("client {other} is not a neighbour of client {client}")]
+    /// A message names, as a neighbor of `client`, a party that is not one.
+    #[error("client {other} is not a neighbor of client {client}")]
     NotANeighbor {
-        /// The client whose neighbourhood was checked.
+        /// The client whose neighborhood was checked.
         client: ClientId,
-        /// The party that is not its neighbour.
+        /// The party that is not its neighbor.
         other: ClientId,
     },
     /// A list names the same client twice.
@@ -399,10 +399,10 @@ pub enum PeerMisbehaved {
         /// The client whose signature was attached.
         client: ClientId,
     },
-    /// The server lists as alive a neighbour that had already dropped out.
+    /// The server lists as alive a neighbor that had already dropped out.
     #[error("client {client} is listed alive after it dropped out")]
     AliveAfterDead {
-        /// The neighbour.
+        /// The neighbor.
         client: ClientId,
     },
     /// The server's survivor list omits the receiving client itself.
@@ -418,16 +418,16 @@ pub enum PeerMisbehaved {
         /// The sender named by the envelope.
         from: ClientId,
     },
-    /// An unmasking response reveals the wrong kind of share for a neighbour.
+    /// An unmasking response reveals the wrong kind of share for a neighbor.
     #[error("client {client} revealed the wrong kind of share of client {owner}")]
     WrongShareKind {
         /// The responder.
         client: ClientId,
-        /// The neighbour whose share it is.
+        /// The neighbor whose share it is.
         owner: ClientId,
     },
     /// A reconstructed masking key does not match the public key its owner advertised:
-    /// some neighbour revealed a bad share.
+    /// some neighbor revealed a bad share.
     #[error("the reconstructed masking key of client {client} does not match its public key")]
     ReconstructionMismatch {
         /// The owner of the key.
@@ -489,18 +489,18 @@ pub enum ThresholdError {
         /// The number supplied.
         got: usize,
     },
-    /// Fewer than `t` neighbours remain from the receiving client's point of view.
-    #[error("round {round}: only {got} neighbours remain, need {needed}")]
+    /// Fewer than `t` neighbors remain from the receiving client's point of view.
+    #[error("round {round}: only {got} neighbors remain, need {needed}")]
     TooFewNeighbors {
         /// The round the client was about to play.
         round: Round,
         /// The threshold.
         needed: usize,
-        /// The neighbours remaining.
+        /// The neighbors remaining.
         got: usize,
     },
-    /// Fewer than `t` valid consistency signatures from neighbours.
-    #[error("only {got} consistency signatures from neighbours, need {needed}")]
+    /// Fewer than `t` valid consistency signatures from neighbors.
+    #[error("only {got} consistency signatures from neighbors, need {needed}")]
     TooFewSignatures {
         /// The threshold.
         needed: usize,
@@ -508,8 +508,8 @@ pub enum ThresholdError {
         got: usize,
     },
     /// No set of survivors lets every remaining client keep `threshold` surviving
-    /// neighbours: the server aborts.
-    #[error("round {round} ended with {survivors} survivors, too few for each to keep {threshold} surviving neighbours")]
+    /// neighbors: the server aborts.
+    #[error("round {round} ended with {survivors} survivors, too few for each to keep {threshold} surviving neighbors")]
     TooFewSurvivors {
         /// The round that just closed.
         round: Round,
@@ -706,7 +706,7 @@ pub enum Misuse {
         /// The number of clients.
         n: usize,
     },
-    /// The threshold is too low: corrupt neighbours (or, in the malicious model, a
+    /// The threshold is too low: corrupt neighbors (or, in the malicious model, a
     /// server that splits views) could reconstruct an honest client's secrets.
     #[error("threshold {threshold} is insecure: at least {min} is required")]
     ThresholdTooLow {
@@ -715,22 +715,22 @@ pub enum Misuse {
         /// The smallest secure threshold.
         min: usize,
     },
-    /// The threshold is too high: too few neighbours are expected to survive.
-    #[error("threshold {threshold} is too high: at most {max} neighbours are expected to survive")]
+    /// The threshold is too high: too few neighbors are expected to survive.
+    #[error("threshold {threshold} is too high: at most {max} neighbors are expected to survive")]
     ThresholdTooHigh {
         /// The threshold asked for.
         threshold: usize,
         /// The largest threshold that meets the correctness target.
         max: usize,
     },
-    /// In the malicious model, `2 t <= degree`: two disjoint sets of honest neighbours
+    /// In the malicious model, `2 t <= degree`: two disjoint sets of honest neighbors
     /// could each reach the threshold, so a server telling them different stories
     /// would learn both secrets of a client.
-    #[error("threshold {threshold} lets two disjoint sets of the {degree} neighbours reconstruct")]
+    #[error("threshold {threshold} lets two disjoint sets of the {degree} neighbors reconstruct")]
     ThresholdSplitView {
         /// The threshold asked for.
         threshold: usize,
-        /// The number of neighbours that hold shares.
+        /// The number of neighbors that hold shares.
         degree: usize,
     },
     /// A message to encode does not fit the session's threat model: a signature in the

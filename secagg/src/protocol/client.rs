@@ -14,7 +14,7 @@
 //!     ──UnmaskRequest / UnmaskShares──▶ Completed
 //! ```
 //!
-//! The core privacy guarantee: for every neighbour `v`, a client reveals either its
+//! The core privacy guarantee: for every neighbor `v`, a client reveals either its
 //! share of `v`'s self-mask secret (v survived) or its share of `v`'s masking key (v
 //! dropped), never both. It answers exactly one unmasking request: the state that
 //! answers is consumed, so a second request finds [`Client::Completed`].
@@ -75,12 +75,12 @@ pub struct KeysAdvertised {
     advertised: AdvertiseKeys,
 }
 
-/// What a client keeps about one neighbour from its key list.
-struct Neighbour {
+/// What a client keeps about one neighbor from its key list.
+struct Neighbor {
     id: ClientId,
-    /// Key of the shares this neighbour sealed to us.
+    /// Key of the shares this neighbor sealed to us.
     key_in: ShareKey,
-    /// Pairwise mask seed with this neighbour, one per vector.
+    /// Pairwise mask seed with this neighbor, one per vector.
     seeds: Vec<MaskSeed>,
 }
 
@@ -89,10 +89,10 @@ pub struct SharesSent {
     me: Identity,
     inputs: Vec<RingVec>,
     self_secret: SecretScalar,
-    neighbours: Vec<Neighbour>,
+    neighbors: Vec<Neighbor>,
 }
 
-/// The two shares a neighbour entrusted to us.
+/// The two shares a neighbor entrusted to us.
 struct Held {
     from: ClientId,
     mask_key: Share,
@@ -123,7 +123,7 @@ pub struct Completed {
 }
 
 impl Completed {
-    /// For each neighbour the client held shares from, which share it revealed.
+    /// For each neighbor the client held shares from, which share it revealed.
     pub fn revealed(&self) -> &[(ClientId, ShareKind)] {
         &self.revealed
     }
@@ -210,7 +210,7 @@ impl KeysAdvertised {
     }
 
     /// Round 1: checks the key list, seals one pair of shares (masking key, self-mask
-    /// secret; threshold `t`) to each neighbour listed, and derives the pairwise mask
+    /// secret; threshold `t`) to each neighbor listed, and derives the pairwise mask
     /// seeds.
     ///
     /// # Errors [`PeerMisbehaved::UnknownClient`], [`PeerMisbehaved::DuplicateEntry`],
@@ -310,12 +310,12 @@ impl KeysAdvertised {
         let xs: Vec<u64> = ids.iter().map(|&v| eval_point(v)).collect();
         let mask_shares = shamir::split(&self.mask_sk.to_scalar()?, t, &xs, rng)?;
         let self_shares = shamir::split(&self.self_secret, t, &xs, rng)?;
-        // The key agreements dominate (two X25519 per neighbour): spread them over the
+        // The key agreements dominate (two X25519 per neighbor): spread them over the
         // rayon pool. Sealing needs the caller's rng, so it stays sequential.
         let (enc_sk, mask_sk) = (&self.enc_sk, &self.mask_sk);
-        let derived: Vec<(ShareKey, Neighbour)> = entries
+        let derived: Vec<(ShareKey, Neighbor)> = entries
             .par_iter()
-            .map(|e| -> Result<(ShareKey, Neighbour)> {
+            .map(|e| -> Result<(ShareKey, Neighbor)> {
                 let v = e.id;
                 let enc_shared = enc_sk.agree(&e.keys.enc_pk)?;
                 let mask_shared = mask_sk.agree(&e.keys.mask_pk)?;
@@ -326,20 +326,20 @@ impl KeysAdvertised {
                         kdf::pairwise_mask_seed(&mask_shared, &sid, u, v, spec.name.as_bytes())
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let neighbour = Neighbour {
+                let neighbor = Neighbor {
                     id: v,
                     key_in: kdf::share_key(&enc_shared, &sid, v, u),
                     seeds,
                 };
-                Ok((kdf::share_key(&enc_shared, &sid, u, v), neighbour))
+                Ok((kdf::share_key(&enc_shared, &sid, u, v), neighbor))
             })
             .collect::<Result<_>>()?;
         let mut sealed = Vec::with_capacity(entries.len());
-        let mut neighbours = Vec::with_capacity(entries.len());
-        for (((key_out, neighbour), ms), ss) in
+        let mut neighbors = Vec::with_capacity(entries.len());
+        for (((key_out, neighbor), ms), ss) in
             derived.into_iter().zip(&mask_shares).zip(&self_shares)
         {
-            let v = neighbour.id;
+            let v = neighbor.id;
             let mut pt = zeroize::Zeroizing::new([0u8; SHARE_PLAINTEXT_LEN]);
             pt[..4].copy_from_slice(&u.to_be_bytes());
             pt[4..8].copy_from_slice(&v.to_be_bytes());
@@ -355,13 +355,13 @@ impl KeysAdvertised {
                 to: v,
                 ciphertext: aead::seal(&key_out, &ad, &pt[..], rng),
             });
-            neighbours.push(neighbour);
+            neighbors.push(neighbor);
         }
         let next = SharesSent {
             me: self.me,
             inputs: self.inputs,
             self_secret: self.self_secret,
-            neighbours,
+            neighbors,
         };
         Ok((next, ShareKeys { shares: sealed }))
     }
@@ -373,7 +373,7 @@ impl SharesSent {
     /// `y = x + PRG(self seed) + Σ_{v∈U2, v>u} PRG(s_uv) − Σ_{v∈U2, v<u} PRG(s_uv)`.
     ///
     /// # Errors [`PeerMisbehaved::UnknownClient`], [`PeerMisbehaved::NotANeighbor`],
-    /// [`PeerMisbehaved::AliveAfterDead`] (a neighbour absent from the key list),
+    /// [`PeerMisbehaved::AliveAfterDead`] (a neighbor absent from the key list),
     /// [`PeerMisbehaved::DuplicateEntry`], [`CryptoError::Decryption`] (includes reflected
     /// and replayed ciphertexts), [`EncodingError::InvalidLength`],
     /// [`PeerMisbehaved::MisaddressedShares`], [`EncodingError::NonCanonicalScalar`],
@@ -384,7 +384,7 @@ impl SharesSent {
         let mut held: Vec<(usize, Held)> = Vec::with_capacity(msg.shares.len());
         for rc in &msg.shares {
             let v = rc.from;
-            let idx = match self.neighbours.binary_search_by_key(&v, |n| n.id) {
+            let idx = match self.neighbors.binary_search_by_key(&v, |n| n.id) {
                 Ok(i) => i,
                 Err(_) if !config.contains(v) => {
                     return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
@@ -414,7 +414,7 @@ impl SharesSent {
                 sender: v,
                 receiver: u,
             };
-            let pt = aead::open(&self.neighbours[idx].key_in, &ad, &rc.ciphertext)?;
+            let pt = aead::open(&self.neighbors[idx].key_in, &ad, &rc.ciphertext)?;
             let pt: &[u8; SHARE_PLAINTEXT_LEN] = pt.as_slice().try_into().map_err(|_| {
                 Error::Encoding(EncodingError::InvalidLength {
                     what: "share plaintext",
@@ -463,12 +463,14 @@ impl SharesSent {
             let mut masks: Vec<(&MaskSeed, Sign)> = Vec::with_capacity(held.len() + 1);
             masks.push((&self_seed, Sign::Plus));
             for (idx, h) in &held {
-                let seed = self.neighbours[*idx].seeds.get(j).ok_or(Error::Misuse(
-                    Misuse::InputCount {
-                        expected: config.vectors().len(),
-                        found: j,
-                    },
-                ))?;
+                let seed =
+                    self.neighbors[*idx]
+                        .seeds
+                        .get(j)
+                        .ok_or(Error::Misuse(Misuse::InputCount {
+                            expected: config.vectors().len(),
+                            found: j,
+                        }))?;
                 masks.push((seed, if h.from > u { Sign::Plus } else { Sign::Minus }));
             }
             prg::expand_add(&spec.ring, &masks, &mut y)?;
@@ -506,7 +508,7 @@ fn check_survivors(
     if sorted.binary_search(&u).is_err() {
         return Err(Error::PeerMisbehaved(PeerMisbehaved::SelfListedDead));
     }
-    let mut alive_neighbours = 0;
+    let mut alive_neighbors = 0;
     for &v in config.graph().neighbors(u) {
         if sorted.binary_search(&v).is_ok() {
             if held.binary_search_by_key(&v, |h| h.from).is_err() {
@@ -514,21 +516,21 @@ fn check_survivors(
                     client: v,
                 }));
             }
-            alive_neighbours += 1;
+            alive_neighbors += 1;
         }
     }
     let t = me.threshold();
-    if alive_neighbours < t {
+    if alive_neighbors < t {
         return Err(Error::Threshold(ThresholdError::TooFewNeighbors {
             round,
             needed: t,
-            got: alive_neighbours,
+            got: alive_neighbors,
         }));
     }
     Ok(sorted)
 }
 
-/// Reveals, for every neighbour held, exactly one share: of its self-mask secret if it
+/// Reveals, for every neighbor held, exactly one share: of its self-mask secret if it
 /// survived, of its masking key if not.
 fn reveal(held: Vec<Held>, survivors: &[ClientId]) -> (Completed, UnmaskShares) {
     let mut revealed = Vec::with_capacity(held.len());
@@ -583,7 +585,7 @@ impl InputSent {
     }
 
     /// Round 4 (semi-honest model): checks the survivor set and reveals one share per
-    /// neighbour held.
+    /// neighbor held.
     ///
     /// # Errors
     /// [`PeerMisbehaved::UnexpectedMessage`] in the malicious model (the consistency round comes
@@ -608,7 +610,7 @@ impl InputSent {
 
 impl SurvivorsSigned {
     /// Round 4 (malicious model): checks that the survivor set is the one signed and
-    /// that at least `t` neighbours signed it too, then reveals one share per neighbour
+    /// that at least `t` neighbors signed it too, then reveals one share per neighbor
     /// held.
     ///
     /// # Errors [`PeerMisbehaved::InconsistentSurvivors`] (another set than the one signed,

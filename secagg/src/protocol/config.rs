@@ -50,7 +50,7 @@ pub struct ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// The neighbour graph (default: [`GraphSpec::Complete`], i.e. SecAgg).
+    /// The neighbor graph (default: [`GraphSpec::Complete`], i.e. SecAgg).
     pub fn graph(mut self, spec: GraphSpec) -> Self {
         self.graph = spec;
         self
@@ -92,9 +92,9 @@ impl ConfigBuilder {
     ///
     /// # Errors
     /// The graph's errors ([`Misuse::InvalidClientCount`], [`Misuse::InvalidDegree`]);
-    /// [`Misuse::InvalidThreshold`] unless `1 <= t <=` the smallest neighbourhood (so
+    /// [`Misuse::InvalidThreshold`] unless `1 <= t <=` the smallest neighborhood (so
     /// `n >= 2`); [`Misuse::ThresholdSplitView`] in the malicious model unless `2t >` the
-    /// largest neighbourhood; [`Misuse::InvalidVectorCount`],
+    /// largest neighborhood; [`Misuse::InvalidVectorCount`],
     /// [`Misuse::InvalidVectorLength`], [`Misuse::TooLong`] (name over 65,535 bytes),
     /// [`Misuse::DuplicateVectorName`]; [`Misuse::VerifyingKeyCount`] (malicious: exactly
     /// `n` keys), [`Misuse::WeakVerifyingKey`], [`PeerMisbehaved::DuplicateKey`].
@@ -195,7 +195,7 @@ pub struct Config {
 
 impl Config {
     /// Starts a configuration for `n` clients (ids `0..n`) and threshold `t`, the number
-    /// of shares among a client's neighbours that reconstruct its secrets. Defaults: the
+    /// of shares among a client's neighbors that reconstruct its secrets. Defaults: the
     /// complete graph, the semi-honest model, empty context; add at least one vector.
     pub fn builder(n: usize, threshold: usize) -> ConfigBuilder {
         ConfigBuilder {
@@ -224,7 +224,7 @@ impl Config {
         &self.graph_spec
     }
 
-    /// The neighbour graph built from it.
+    /// The neighbor graph built from it.
     pub fn graph(&self) -> &Graph {
         &self.graph
     }

@@ -1,10 +1,10 @@
-//! Neighbour graphs: who shares keys and pairwise masks with whom.
+//! Neighbor graphs: who shares keys and pairwise masks with whom.
 //!
-//! SecAgg (Bonawitz et al. 2017) uses the complete graph: every client is a neighbour
+//! SecAgg (Bonawitz et al. 2017) uses the complete graph: every client is a neighbor
 //! of every other. SecAgg+ (Bell et al. 2020) uses a sparse `k`-regular graph: the
 //! Harary graph `H(k, n)` whose node labels are permuted by a shuffle derived from a
 //! public 32-byte seed. Every party that knows `(n, k, seed)` computes the same graph,
-//! so a client can check its own neighbourhood and the server cannot choose it.
+//! so a client can check its own neighborhood and the server cannot choose it.
 //!
 //! # The construction, exactly
 //!
@@ -31,10 +31,10 @@
 //! 5. **Fisher–Yates.** `label = [0, 1, .., n-1]`; for `i = n-1` down to `1`:
 //!    `j = uniform(i + 1)`, swap `label[i]` and `label[j]`.
 //! 6. **Graph.** Position `p` carries client `label[p]`; clients `label[p]` and
-//!    `label[q]` are neighbours exactly when positions `p` and `q` are adjacent.
+//!    `label[q]` are neighbors exactly when positions `p` and `q` are adjacent.
 //!
-//! [`harary_labels`] returns the `label` array of step 5. Neighbourhoods are open (a
-//! client is never its own neighbour), symmetric, and returned sorted ascending.
+//! [`harary_labels`] returns the `label` array of step 5. Neighborhoods are open (a
+//! client is never its own neighbor), symmetric, and returned sorted ascending.
 //!
 //! Memory is `O(n * k)` (the adjacency lists, 4 bytes per entry, `n (n - 1)` entries
 //! for the complete graph); [`Graph::neighbors`] is `O(1)`.
@@ -52,22 +52,22 @@ pub const GRAPH_DOMAIN: &[u8] = b"secagg/graph";
 /// Largest number of clients: ids must fit a [`ClientId`].
 pub const MAX_CLIENTS: usize = 1 << 32;
 
-/// Which neighbour graph a session uses.
+/// Which neighbor graph a session uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GraphSpec {
-    /// Every client is a neighbour of every other (SecAgg).
+    /// Every client is a neighbor of every other (SecAgg).
     Complete,
     /// The Harary graph `H(degree, n)` with labels shuffled from a public seed
     /// (SecAgg+). `degree >= n - 1` gives the complete graph.
     Harary {
-        /// Number of neighbours of each client (`k`).
+        /// Number of neighbors of each client (`k`).
         degree: usize,
         /// Public seed of the label shuffle.
         seed: [u8; 32],
     },
 }
 
-/// A neighbour graph over clients `0..n`, stored as sorted adjacency lists.
+/// A neighbor graph over clients `0..n`, stored as sorted adjacency lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Graph {
     n: usize,
@@ -199,7 +199,7 @@ impl Graph {
         self.complete
     }
 
-    /// The neighbours of `id`, sorted ascending, never containing `id`; empty for
+    /// The neighbors of `id`, sorted ascending, never containing `id`; empty for
     /// `id >= n`.
     pub fn neighbors(&self, id: ClientId) -> &[ClientId] {
         let u = id as usize;
@@ -209,22 +209,22 @@ impl Graph {
         }
     }
 
-    /// Whether `u` and `v` are neighbours (`O(log k)`); false if either is out of range.
+    /// Whether `u` and `v` are neighbors (`O(log k)`); false if either is out of range.
     pub fn are_neighbors(&self, u: ClientId, v: ClientId) -> bool {
         self.neighbors(u).binary_search(&v).is_ok()
     }
 
-    /// The number of neighbours of `id` (0 for `id >= n`).
+    /// The number of neighbors of `id` (0 for `id >= n`).
     pub fn degree(&self, id: ClientId) -> usize {
         self.neighbors(id).len()
     }
 
-    /// The largest neighbourhood size.
+    /// The largest neighborhood size.
     pub fn max_degree(&self) -> usize {
         self.max_degree
     }
 
-    /// The smallest neighbourhood size.
+    /// The smallest neighborhood size.
     pub fn min_degree(&self) -> usize {
         self.min_degree
     }
@@ -356,7 +356,7 @@ mod tests {
             assert_eq!((g.min_degree(), g.max_degree()), (k, k));
             assert!((0..n as ClientId).all(|u| g.degree(u) == k));
         }
-        // Odd n: one client has k + 1 neighbours, the rest k.
+        // Odd n: one client has k + 1 neighbors, the rest k.
         for &(n, k) in &[(11, 3), (101, 15), (9, 5)] {
             let g = harary(n, k, 3);
             check_invariants(&g);
@@ -432,9 +432,9 @@ mod tests {
     }
 
     #[test]
-    fn each_client_computes_its_own_neighbourhood() {
+    fn each_client_computes_its_own_neighborhood() {
         // A client that knows (n, k, seed) rebuilds the graph and sees the same
-        // neighbourhood as the server, and it is the neighbourhood of its ring position.
+        // neighborhood as the server, and it is the neighborhood of its ring position.
         let (n, k, s) = (300usize, 12usize, seed(5));
         let server = Graph::new(n, &GraphSpec::Harary { degree: k, seed: s }).unwrap();
         let labels = harary_labels(n, k, &s).unwrap();
@@ -464,7 +464,7 @@ mod tests {
                 }
                 assert!(connected_without(&g, &removed), "n={n} k={k}");
             }
-            // And k removals can disconnect it: the ring neighbours of a client.
+            // And k removals can disconnect it: the ring neighbors of a client.
             let labels = harary_labels(n, k, &seed(4)).unwrap();
             let cut: BTreeSet<ClientId> = g.neighbors(labels[0]).iter().copied().collect();
             assert!(!connected_without(&g, &cut));
@@ -618,7 +618,7 @@ mod tests {
     fn shuffle_known_answer() {
         // Pins the derivation: any change to it changes these labels. Computed
         // independently with Python's hashlib and pyca/cryptography's ChaCha20
-        // (docs/protocol.md, "Neighbour graph").
+        // (docs/protocol.md, "Neighbor graph").
         let labels = harary_labels(16, 4, &[0u8; 32]).unwrap();
         assert_eq!(labels, KAT_LABELS_16_4_ZERO);
     }

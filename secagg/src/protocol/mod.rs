@@ -3,7 +3,7 @@
 //!
 //! Threads: with the `parallel` feature (on by default), pure computation is spread over
 //! rayon's global pool in three places: the client's key agreements in ShareKeys (two
-//! X25519 and the seed derivations per neighbour, in [`Client::handle`] on the key list;
+//! X25519 and the seed derivations per neighbor, in [`Client::handle`] on the key list;
 //! sealing the shares stays sequential, it draws from the caller's rng), the server's
 //! unmasking (reconstructing each needed secret and deriving its seeds, per owner, when
 //! the last round closes), and mask expansion itself ([`crate::crypto::prg`], over
@@ -11,7 +11,7 @@
 //! call. Without the feature the same code runs sequentially and gives identical bytes.
 //!
 //! [`graph`]: who shares keys and pairwise masks with whom. [`params`]: how many
-//! neighbours and which threshold meet a security and a correctness target.
+//! neighbors and which threshold meet a security and a correctness target.
 //! [`config`]: the agreed parameters and the session id.
 //! [`messages`]: every message of a session as plain data, its byte encoding beside it
 //! (`messages/encoding.rs`; the type bytes are [`messages::msg_type`]) and the largest encoding a configuration allows

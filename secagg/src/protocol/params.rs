@@ -9,9 +9,9 @@
 //!
 //! * **connectivity:** the graph minus the `A + D` corrupt and dropped clients stays
 //!   connected, except with probability `<= 2^-(σ+1)`;
-//! * **privacy:** no honest client has `t` corrupt neighbours (in the malicious model,
+//! * **privacy:** no honest client has `t` corrupt neighbors (in the malicious model,
 //!   `2t - k`: see below), except with probability `<= 2^-(σ+1)` over all clients;
-//! * **correctness:** every client has at least `t` surviving neighbours, except with
+//! * **correctness:** every client has at least `t` surviving neighbors, except with
 //!   probability `<= 2^-η` over all clients.
 //!
 //! where `A = floor(γ n)` and `D = floor(δ n)` are taken as hard bounds on the number
@@ -139,14 +139,14 @@ impl ParamQuery {
 /// A degree and threshold, with the bounds they achieve.
 ///
 /// Probabilities are `log2` values (`-inf` for an event that cannot happen). `degree`
-/// and `threshold` count neighbours only: shares go to the open neighbourhood.
+/// and `threshold` count neighbors only: shares go to the open neighborhood.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Params {
     /// Number of clients.
     pub n: usize,
-    /// Neighbours per client (`n - 1` for the complete graph).
+    /// Neighbors per client (`n - 1` for the complete graph).
     pub degree: usize,
-    /// Shamir threshold: shares (among a client's neighbours) needed to reconstruct.
+    /// Shamir threshold: shares (among a client's neighbors) needed to reconstruct.
     pub threshold: usize,
     /// Whether the graph is complete (SecAgg) rather than a Harary graph (SecAgg+).
     pub complete: bool,
@@ -157,12 +157,12 @@ pub struct Params {
     /// Union bound on the graph minus corrupt and dropped clients being disconnected.
     pub log2_disconnect: f64,
     /// Union bound, over clients, on an honest client having too many corrupt
-    /// neighbours (`>= t`, or `>= 2t - k` in the malicious model).
+    /// neighbors (`>= t`, or `>= 2t - k` in the malicious model).
     pub log2_corrupt: f64,
     /// `log2(2^log2_disconnect + 2^log2_corrupt)`: privacy fails at most this often.
     pub log2_security: f64,
     /// Union bound, over clients, on a client having fewer than `t` surviving
-    /// neighbours: the protocol aborts at most this often.
+    /// neighbors: the protocol aborts at most this often.
     pub log2_failure: f64,
 }
 
@@ -184,7 +184,7 @@ impl Params {
 #[derive(Clone, Copy, Debug)]
 struct Model {
     n: usize,
-    /// Test-only switch to fcp's population model: neighbours drawn from all `n`
+    /// Test-only switch to fcp's population model: neighbors drawn from all `n`
     /// clients, `A` corrupt and `n - D` surviving (docs/protocol.md, "Parameters").
     fcp_population: bool,
     /// Whether the rates are within [`SPARSE_MAX_LOAD`].
@@ -198,17 +198,17 @@ struct Model {
 }
 
 impl Model {
-    /// Corrupt neighbours of an honest client with `k` neighbours: the `k` neighbours
+    /// Corrupt neighbors of an honest client with `k` neighbors: the `k` neighbors
     /// are a uniform subset of the other `n - 1` clients, of which at most `A` are
     /// corrupt.
-    fn corrupt_neighbours(&self, k: usize) -> Hypergeometric {
+    fn corrupt_neighbors(&self, k: usize) -> Hypergeometric {
         let others = self.n as u64 - u64::from(!self.fcp_population);
         Hypergeometric::new(others, (self.corrupt as u64).min(others), k as u64)
     }
 
-    /// Surviving neighbours of a client with `k` neighbours: of the other `n - 1`
+    /// Surviving neighbors of a client with `k` neighbors: of the other `n - 1`
     /// clients at least `n - D - 1` survive (the client itself may be a survivor).
-    fn surviving_neighbours(&self, k: usize) -> Hypergeometric {
+    fn surviving_neighbors(&self, k: usize) -> Hypergeometric {
         let others = self.n as u64 - u64::from(!self.fcp_population);
         let survivors =
             ((self.n - self.dropped) as u64).saturating_sub(u64::from(!self.fcp_population));
@@ -234,14 +234,14 @@ impl Model {
             - ln_factorial(bad - k)
     }
 
-    /// Smallest `a` with `P[corrupt neighbours >= a] <= target`, searching upwards
+    /// Smallest `a` with `P[corrupt neighbors >= a] <= target`, searching upwards
     /// from `hint` (which must not exceed the answer).
     fn corrupt_quantile(&self, h: &Hypergeometric, hint: u64) -> u64 {
         let ok = |a: u64| h.ln_ge(a) <= self.ln_corrupt_max;
         search_first(hint, h.hi() + 1, ok)
     }
 
-    /// Largest `t <= k` with `P[surviving neighbours < t] <= target`, searching
+    /// Largest `t <= k` with `P[surviving neighbors < t] <= target`, searching
     /// upwards from `hint` (which must not exceed the answer).
     fn survivor_quantile(&self, h: &Hypergeometric, k: u64, hint: u64) -> u64 {
         let bad = |t: u64| h.ln_lt(t) > self.ln_failure_max;
@@ -249,18 +249,18 @@ impl Model {
         search_first(hint, k + 1, bad) - 1
     }
 
-    /// The smallest secure threshold for `k` neighbours (`k_max` for the largest
-    /// neighbourhood), given `a` = the smallest count of corrupt neighbours that is
+    /// The smallest secure threshold for `k` neighbors (`k_max` for the largest
+    /// neighborhood), given `a` = the smallest count of corrupt neighbors that is
     /// rarer than the target.
     fn min_threshold(&self, k_max: u64, a: u64) -> u64 {
         match self.threat {
             ThreatModel::SemiHonest => a,
-            // Need 2t - k > (corrupt neighbours), i.e. 2t - k >= a.
+            // Need 2t - k > (corrupt neighbors), i.e. 2t - k >= a.
             ThreatModel::Malicious => (k_max + a).div_ceil(2),
         }
     }
 
-    /// `ln` union bound on privacy failing through corrupt neighbours at threshold `t`.
+    /// `ln` union bound on privacy failing through corrupt neighbors at threshold `t`.
     fn ln_corrupt_bound(&self, h: &Hypergeometric, k_max: u64, t: u64) -> f64 {
         let need = match self.threat {
             ThreatModel::SemiHonest => t,
@@ -284,8 +284,8 @@ impl Model {
             (f(corrupt_ok), f(fail_ok))
         } else {
             let (kmin, kmax) = degree_range(self.n, degree);
-            let adv = self.corrupt_neighbours(kmax as usize);
-            let surv = self.surviving_neighbours(kmin as usize);
+            let adv = self.corrupt_neighbors(kmax as usize);
+            let surv = self.surviving_neighbors(kmin as usize);
             (
                 self.ln_corrupt_bound(&adv, kmax, threshold as u64),
                 (self.n as f64).ln() + surv.ln_lt(threshold as u64),
@@ -316,7 +316,7 @@ impl Model {
     }
 }
 
-/// `(min, max)` neighbourhood size of the Harary graph of degree `k < n - 1`.
+/// `(min, max)` neighborhood size of the Harary graph of degree `k < n - 1`.
 fn degree_range(n: usize, k: usize) -> (u64, u64) {
     let k = k as u64;
     if k % 2 == 1 && n % 2 == 1 {
@@ -357,7 +357,7 @@ fn search_first(from: u64, end: u64, pred: impl Fn(u64) -> bool) -> u64 {
 /// (module docs); the complete graph when no even `k <= n - 2` does.
 ///
 /// The threshold is the smallest secure one, but at least 2 (so no single
-/// neighbour's share is the secret itself), which keeps reconstruction cheap.
+/// neighbor's share is the secret itself), which keeps reconstruction cheap.
 ///
 /// Errors: [`Misuse::InvalidClientCount`], [`Misuse::OutOfRange`] for a bad rate or
 /// target, [`Misuse::NoFeasibleParams`] when neither a Harary graph nor the complete
@@ -369,18 +369,18 @@ pub fn find_params(q: &ParamQuery) -> Result<Params> {
 fn find_with(m: &Model) -> Result<Params> {
     let n = m.n;
     // Thresholds only grow with k (more draws: stochastically more corrupt and more
-    // surviving neighbours), so each search resumes from the previous answer.
+    // surviving neighbors), so each search resumes from the previous answer.
     let (mut a_hint, mut t_hint) = (0u64, 0u64);
     let mut k = 2usize;
     while m.sparse_allowed && k + 2 <= n {
         let ln_disc = m.ln_disconnect(k);
         if ln_disc <= m.ln_disconnect_max {
             let k64 = k as u64;
-            let adv = m.corrupt_neighbours(k);
+            let adv = m.corrupt_neighbors(k);
             let a = m.corrupt_quantile(&adv, a_hint);
             a_hint = a;
             let t_min = m.min_threshold(k64, a).max(2);
-            let surv = m.surviving_neighbours(k);
+            let surv = m.surviving_neighbors(k);
             let t_max = m.survivor_quantile(&surv, k64, t_hint);
             t_hint = t_max;
             if t_min <= t_max {
@@ -406,7 +406,7 @@ fn find_with(m: &Model) -> Result<Params> {
 ///
 /// Errors, in the order checked: those of [`find_params`]'s query validation;
 /// [`Misuse::InvalidDegree`] (degree 0, or 1 with more than 2 clients);
-/// [`Misuse::InvalidThreshold`] (`t = 0` or `t` above the smallest neighbourhood);
+/// [`Misuse::InvalidThreshold`] (`t = 0` or `t` above the smallest neighborhood);
 /// [`Misuse::ThresholdSplitView`] (malicious model, `2t <= k`);
 /// [`Misuse::DegreeTooLow`] (the graph may disconnect);
 /// [`Misuse::ThresholdTooLow`]; [`Misuse::ThresholdTooHigh`].
@@ -444,9 +444,9 @@ pub fn check_params(q: &ParamQuery, degree: usize, threshold: usize) -> Result<P
         if ln_disc > m.ln_disconnect_max {
             return Err(Error::Misuse(Misuse::DegreeTooLow { degree, n }));
         }
-        let adv = m.corrupt_neighbours(kmax as usize);
+        let adv = m.corrupt_neighbors(kmax as usize);
         let a = m.corrupt_quantile(&adv, 0);
-        let surv = m.surviving_neighbours(kmin as usize);
+        let surv = m.surviving_neighbors(kmin as usize);
         let t_max = m.survivor_quantile(&surv, kmin, 0);
         (ln_disc, m.min_threshold(kmax, a), t_max)
     };
@@ -470,7 +470,7 @@ mod tests {
     use super::*;
     use ThreatModel::{Malicious, SemiHonest};
 
-    /// fcp's finder draws neighbours from all `n` clients. With that population model
+    /// fcp's finder draws neighbors from all `n` clients. With that population model
     /// this finder reproduces fcp's published degrees and thresholds exactly in the
     /// cases where our default (the other `n - 1` clients) needs a larger degree.
     #[test]

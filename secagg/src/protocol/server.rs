@@ -33,11 +33,11 @@
 //!
 //! Where the threshold `t` bites (the full rules are in `docs/protocol.md`):
 //! * after rounds 0 and 1 the server keeps the largest set of survivors in which every
-//!   member has at least `t` surviving neighbours (the `t`-core; the others are dropped
+//!   member has at least `t` surviving neighbors (the `t`-core; the others are dropped
 //!   too) and aborts with [`ThresholdError::TooFewSurvivors`] if that set is empty;
 //! * from round 2 on the included set `U3` is fixed (masked inputs are summed as they
 //!   arrive), and every secret the server will need — `b_u` for `u ∈ U3`, the masking
-//!   key of each dropped `v` with a neighbour in `U3` — must keep `t` share holders
+//!   key of each dropped `v` with a neighbor in `U3` — must keep `t` share holders
 //!   among the clients still answering, else [`ThresholdError::CannotReconstruct`].
 //!
 //! The state is plain data (keys, ciphertexts, sums, id sets) and can be stored
@@ -133,7 +133,7 @@ struct CollectingInputs {
 /// need.
 #[derive(Clone, Debug)]
 struct Survivors {
-    /// `S2`: the clients whose shares were routed (their neighbours hold shares of them).
+    /// `S2`: the clients whose shares were routed (their neighbors hold shares of them).
     shared: IdSet,
     /// `U3`: the included clients, whose masked inputs are in the sums.
     included: IdSet,
@@ -193,14 +193,14 @@ struct Aborted {
 
 /// **Which secret of whom the server needs** to remove the masks from the sum: the one
 /// statement of the rule (`docs/protocol.md`, "Round 4: Unmasking"). It decides which
-/// share a responder must reveal of each neighbour ([`CollectingReveals`]'s check),
+/// share a responder must reveal of each neighbor ([`CollectingReveals`]'s check),
 /// which secrets must keep `t` holders when rounds 2, 3 and 4 close
 /// ([`Survivors::check_reconstructible`]), and what the server reconstructs.
 ///
 /// * `owner ∈ U3` (its masked input is in the sum): its self-mask secret `b_u`,
 ///   [`ShareKind::SelfMask`];
-/// * `owner ∈ S2 \ U3` with a neighbour in `U3` (it dropped after its shares were
-///   routed, and its included neighbours added pairwise masks towards it): its masking
+/// * `owner ∈ S2 \ U3` with a neighbor in `U3` (it dropped after its shares were
+///   routed, and its included neighbors added pairwise masks towards it): its masking
 ///   key, [`ShareKind::MaskKey`];
 /// * anyone else: nothing (no mask of it, or towards it, is in the sum).
 fn needed_secret(
@@ -403,7 +403,7 @@ impl Server {
     ///
     /// # Errors
     /// [`ThresholdError::TooFewSurvivors`] or [`ThresholdError::CannotReconstruct`] (the session aborts),
-    /// [`PeerMisbehaved::ReconstructionMismatch`] (a neighbour revealed a bad share; aborts),
+    /// [`PeerMisbehaved::ReconstructionMismatch`] (a neighbor revealed a bad share; aborts),
     /// [`Misuse::AlreadyCompleted`], [`Misuse::AlreadyAborted`].
     pub fn close_round(&mut self) -> Result<Outbox> {
         self.check_running()?;
@@ -479,7 +479,7 @@ impl Phase {
 }
 
 /// The largest subset of `alive` in which every member has at least `t` members among
-/// its neighbours (the `t`-core); an empty one aborts the session after `round`.
+/// its neighbors (the `t`-core); an empty one aborts the session after `round`.
 fn t_core(config: &Config, alive: &IdSet, round: Round) -> Result<IdSet> {
     let graph = config.graph();
     let t = config.threshold();
@@ -584,7 +584,7 @@ impl CollectingKeys {
     }
 
     /// `S1` = the `t`-core of the clients whose keys were accepted; each member gets
-    /// the keys of itself and its neighbours in `S1`.
+    /// the keys of itself and its neighbors in `S1`.
     fn close(self, config: &Config) -> Result<(Phase, Outbox)> {
         let s1 = t_core(config, &self.keys.ids(), Round::AdvertiseKeys)?;
         let keys = self.keys.restricted_to(&s1);
@@ -629,7 +629,7 @@ impl CollectingShares {
         Ok(())
     }
 
-    /// The sealed shares must go to exactly the sender's key list: its neighbours in
+    /// The sealed shares must go to exactly the sender's key list: its neighbors in
     /// `S1`.
     fn check(&self, config: &Config, from: ClientId, shares: &[SealedShares]) -> Result<()> {
         let graph = config.graph();
@@ -678,7 +678,7 @@ impl CollectingShares {
     }
 
     /// `S2` = the `t`-core of the senders; each member gets the ciphertexts its
-    /// neighbours in `S2` sealed to it.
+    /// neighbors in `S2` sealed to it.
     fn close(self, config: &Config) -> Result<(Phase, Outbox)> {
         let s2 = t_core(config, &self.sealed.ids(), Round::ShareKeys)?;
         let mut sealed = self.sealed;
@@ -806,7 +806,7 @@ impl CollectingSignatures {
     }
 
     /// `U4` = the signers; every needed secret must keep `t` holders in `U4` before
-    /// anyone reveals a share. Each signer gets `U3` and its neighbours' signatures.
+    /// anyone reveals a share. Each signer gets `U3` and its neighbors' signatures.
     fn close(self, config: &Config) -> Result<(Phase, Outbox)> {
         let u4 = self.signatures.ids();
         let survivors = &self.included.survivors;
@@ -848,8 +848,8 @@ impl CollectingReveals {
         Ok(())
     }
 
-    /// A responder must reveal exactly one share per neighbour whose shares it holds
-    /// (its neighbours in `S2`), of the kind [`needed_secret`] says: of `b_v` if
+    /// A responder must reveal exactly one share per neighbor whose shares it holds
+    /// (its neighbors in `S2`), of the kind [`needed_secret`] says: of `b_v` if
     /// `v ∈ U3`, of the masking key otherwise.
     fn check(
         &self,
@@ -920,7 +920,7 @@ impl CollectingReveals {
         let t = config.threshold();
         let sid = *config.session_id();
 
-        // Which secret of whom, from which holders (the first t responding neighbours).
+        // Which secret of whom, from which holders (the first t responding neighbors).
         struct Job {
             owner: ClientId,
             kind: ShareKind,

@@ -207,7 +207,7 @@ fn nbrs(graph: &Graph, u: usize) -> Vec<usize> {
         .collect()
 }
 
-/// Removes, until none is left, any member with fewer than `t` member neighbours.
+/// Removes, until none is left, any member with fewer than `t` member neighbors.
 fn t_core(graph: &Graph, t: usize, mut alive: Vec<bool>) -> Vec<bool> {
     loop {
         let drop: Vec<usize> = (0..alive.len())

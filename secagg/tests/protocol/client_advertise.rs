@@ -153,7 +153,7 @@ fn advertised_keys_are_fresh_and_signed_in_the_malicious_model() {
 }
 
 #[test]
-fn honest_key_list_gives_one_sealed_pair_per_neighbour() {
+fn honest_key_list_gives_one_sealed_pair_per_neighbor() {
     let spec = Spec::new(9, 2, harary(4), Model::SemiHonest);
     let mut s = Session::new(&spec, 1);
     let msgs = s.until(Round::ShareKeys);
@@ -193,7 +193,7 @@ fn missing_or_altered_own_entry() {
 }
 
 #[test]
-fn duplicate_unknown_and_non_neighbour_entries() {
+fn duplicate_unknown_and_non_neighbor_entries() {
     let spec = semi(5, 2);
     assert_eq!(
         tampered(&spec, |kl| {
@@ -210,7 +210,7 @@ fn duplicate_unknown_and_non_neighbour_entries() {
             client: 17
         }))
     );
-    // Sparse graph: list a client that is not a neighbour of 0.
+    // Sparse graph: list a client that is not a neighbor of 0.
     let spec = Spec::new(9, 2, harary(4), Model::SemiHonest);
     let (config, _) = spec.build();
     let stranger = (1..9)
@@ -254,7 +254,7 @@ fn two_clients_with_the_same_key() {
             second: 2
         }))
     );
-    // A neighbour replaying the receiving client's own key.
+    // A neighbor replaying the receiving client's own key.
     assert_eq!(
         tampered(&spec, |kl| kl.entries[4].keys.enc_pk =
             kl.entries[0].keys.mask_pk),
@@ -348,7 +348,7 @@ fn keys_from_another_session_are_refused() {
 }
 
 #[test]
-fn fewer_than_t_neighbours() {
+fn fewer_than_t_neighbors() {
     let spec = semi(6, 3);
     assert_eq!(
         tampered(&spec, |kl| kl.entries.truncate(3)),
@@ -358,7 +358,7 @@ fn fewer_than_t_neighbours() {
             got: 2
         }))
     );
-    // Exactly t neighbours is enough.
+    // Exactly t neighbors is enough.
     assert!(tampered(&spec, |kl| kl.entries.truncate(4)).is_ok());
 }
 

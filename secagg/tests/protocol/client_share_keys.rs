@@ -141,7 +141,7 @@ fn sender_checks() {
             client: 99
         }))
     );
-    // Sparse graph: a non-neighbour.
+    // Sparse graph: a non-neighbor.
     let spec = Spec::new(9, 2, harary(4), Model::SemiHonest);
     let (config, _) = spec.build();
     let stranger = (1..9)
@@ -157,7 +157,7 @@ fn sender_checks() {
 }
 
 #[test]
-fn neighbour_dead_in_round_0_listed_alive() {
+fn neighbor_dead_in_round_0_listed_alive() {
     // Client 4 never advertised keys; the server then claims shares from it.
     let spec = semi(5, 2);
     let mut s = Session::new(&spec, 1);

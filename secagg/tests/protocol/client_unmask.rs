@@ -1,6 +1,6 @@
 //! The unmasking request (states `InputSent` in the semi-honest model and
 //! `SurvivorsSigned` in the malicious one), completion, and the core privacy guarantee:
-//! a client never reveals both shares of the same neighbour, whatever the server sends.
+//! a client never reveals both shares of the same neighbor, whatever the server sends.
 
 use std::collections::HashMap;
 
@@ -104,9 +104,9 @@ fn survivors_get_self_mask_shares_and_the_dropped_mask_key_shares() {
 }
 
 #[test]
-fn shares_only_for_neighbours_held() {
+fn shares_only_for_neighbors_held() {
     // Sparse graph: the survivor list names every client, but the client reveals only
-    // for its neighbours (a share of a non-neighbour cannot be asked for: it holds none).
+    // for its neighbors (a share of a non-neighbor cannot be asked for: it holds none).
     let spec = Spec::new(12, 2, harary(4), Model::SemiHonest);
     let (mut s, msgs) = at_unmask(&spec, &[], &[]);
     assert_eq!(
@@ -266,7 +266,7 @@ fn malicious_signature_checks() {
             client: 60
         }))
     );
-    // The client's own signature does not count as a neighbour's.
+    // The client's own signature does not count as a neighbor's.
     assert_eq!(
         run(&|s| sigs(s, &[0, 1, 2], &survivors)),
         Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
@@ -342,9 +342,9 @@ fn a_second_request_gets_nothing() {
 
 /// Random server behaviour: any sequence of consistency and unmask requests with random
 /// survivor sets and signatures. Across everything client 0 emits, at most one unmask
-/// response, and never two shares (let alone two kinds) for the same neighbour.
+/// response, and never two shares (let alone two kinds) for the same neighbor.
 #[test]
-fn never_both_shares_of_a_neighbour() {
+fn never_both_shares_of_a_neighbor() {
     let mut rng = seeded_rng([5; 32]);
     let mut completed = 0;
     for trial in 0..120u32 {

@@ -56,7 +56,7 @@ fn thresholds() {
         }))
     );
     assert!(build(10, 4, h).is_ok());
-    // One client has no neighbour: no threshold works.
+    // One client has no neighbor: no threshold works.
     assert_eq!(
         build(1, 1, GraphSpec::Complete),
         Err(Error::Misuse(Misuse::InvalidThreshold {

@@ -80,7 +80,7 @@ const FCP_TABLE: &[(usize, f64, f64, ThreatModel, usize, usize)] = &[
 ];
 
 /// Where we differ from fcp, and why (docs/protocol.md, "Parameters"):
-/// (a) population: a client's neighbours are drawn from the n - 1 *other* clients
+/// (a) population: a client's neighbors are drawn from the n - 1 *other* clients
 ///     (fcp: from all n), so slightly larger degrees near the feasibility limits;
 /// (b) fcp raises t to 2 after its correctness check; at (n = 10, δ = 0.33, k = 4)
 ///     t = 2 misses the correctness target (checked in `fcp_quirk_at_n_10`).
@@ -117,7 +117,7 @@ fn fcp_table_matches_except_documented_differences() {
 
 #[test]
 fn fcp_quirk_at_n_10() {
-    // n = 10, δ = 0.33: D = 3, so a client's 4 neighbours come from 9 others of which
+    // n = 10, δ = 0.33: D = 3, so a client's 4 neighbors come from 9 others of which
     // at least 6 survive. P[at most 1 survives] = C(6,1) C(3,3) / C(9,4) = 6/126, far
     // above 2^-20 / 10: t = 2 is too high at k = 4; only t <= 1 meets the target.
     let q = ParamQuery::new(10, 0.33, 0.05, SemiHonest);
@@ -155,7 +155,7 @@ fn exact_log2(
 
 #[test]
 fn achieved_bounds_match_exact_arithmetic() {
-    // n = 100: neighbours come from the 99 others, of which at most A are corrupt and
+    // n = 100: neighbors come from the 99 others, of which at most A are corrupt and
     // at least 99 - D survive. C(99, k) < 2^97 for every k, so u128 arithmetic is
     // exact. Small σ, η keep the bounds away from 0 and (mostly) from -inf.
     let mut finite = 0;
@@ -249,7 +249,7 @@ fn found_degree_is_minimal_and_threshold_is_tight() {
 
 #[test]
 fn malicious_split_view_is_rejected() {
-    // 2t <= k lets two disjoint halves of the neighbours each reach t.
+    // 2t <= k lets two disjoint halves of the neighbors each reach t.
     let q = ParamQuery::new(1000, 0.05, 0.05, Malicious);
     for t in 1..=26 {
         assert_eq!(
@@ -260,7 +260,7 @@ fn malicious_split_view_is_rejected() {
             }))
         );
     }
-    // 2t > k but 2t - k not above the corrupt-neighbour bound: still too low.
+    // 2t > k but 2t - k not above the corrupt-neighbor bound: still too low.
     assert_eq!(
         check_params(&q, 52, 27),
         Err(Error::Misuse(Misuse::ThresholdTooLow {
@@ -276,7 +276,7 @@ fn malicious_split_view_is_rejected() {
 #[test]
 fn user_supplied_parameters() {
     let q = ParamQuery::new(1000, 0.05, 0.05, SemiHonest);
-    // Too few neighbours: the graph may disconnect.
+    // Too few neighbors: the graph may disconnect.
     assert_eq!(
         check_params(&q, 6, 4),
         Err(Error::Misuse(Misuse::DegreeTooLow { degree: 6, n: 1000 }))
@@ -299,7 +299,7 @@ fn user_supplied_parameters() {
             parties: 30
         }))
     );
-    // More neighbours than needed is fine, and more secure.
+    // More neighbors than needed is fine, and more secure.
     let a = check_params(&q, 30, 17).unwrap();
     let b = check_params(&q, 40, 20).unwrap();
     assert!(b.log2_security < a.log2_security);

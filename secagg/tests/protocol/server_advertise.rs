@@ -184,7 +184,7 @@ fn signatures_in_the_malicious_model() {
 }
 
 #[test]
-fn key_lists_hold_the_surviving_neighbours_and_the_client() {
+fn key_lists_hold_the_surviving_neighbors_and_the_client() {
     let spec = Spec::new(10, 2, harary(4), Model::SemiHonest);
     let mut s = Session::new(&spec, 1);
     let msgs = s.server_round(&[3]);
@@ -212,9 +212,9 @@ fn key_lists_hold_the_surviving_neighbours_and_the_client() {
 }
 
 #[test]
-fn clients_left_with_too_few_neighbours_are_dropped_too() {
-    // Sparse graph, t = 2: kill both neighbours of... every client has 4 neighbours;
-    // drop three of client 0's neighbours: 0 keeps 1 < t and gets no key list.
+fn clients_left_with_too_few_neighbors_are_dropped_too() {
+    // Sparse graph, t = 2: kill both neighbors of... every client has 4 neighbors;
+    // drop three of client 0's neighbors: 0 keeps 1 < t and gets no key list.
     let spec = Spec::new(10, 2, harary(4), Model::SemiHonest);
     let (config, _) = spec.build();
     let n0: Vec<u32> = config.graph().neighbors(0)[..3].to_vec();
@@ -237,7 +237,7 @@ fn clients_left_with_too_few_neighbours_are_dropped_too() {
 fn too_few_survivors_abort() {
     let spec = semi(5, 3);
     let mut s = Session::new(&spec, 1);
-    // Three answer: each has 2 < 3 surviving neighbours.
+    // Three answer: each has 2 < 3 surviving neighbors.
     for (i, m) in s.outbox.iter_mut().enumerate().take(3) {
         s.server.receive(i as u32, m.take().unwrap()).unwrap();
     }

@@ -93,7 +93,7 @@ fn semi_honest_has_no_consistency_round() {
 }
 
 #[test]
-fn unmask_requests_carry_the_neighbours_signatures() {
+fn unmask_requests_carry_the_neighbors_signatures() {
     let spec = Spec::new(12, 4, harary(6), Model::Malicious);
     let mut s = in_round_3(&spec, &[]);
     let graph = s.config.graph().clone();
@@ -130,7 +130,7 @@ fn unmask_requests_carry_the_neighbours_signatures() {
 
 #[test]
 fn aborts_before_unmasking_when_too_few_signed() {
-    // t = 3 of 4 neighbours; 0 and 1 do not sign: client 2 (first in id order) keeps
+    // t = 3 of 4 neighbors; 0 and 1 do not sign: client 2 (first in id order) keeps
     // only 3 and 4 as holders of its shares (0 keeps 2, 3, 4: enough).
     let spec = Spec::new(5, 3, GraphSpec::Complete, Model::Malicious);
     let mut s = in_round_3(&spec, &[]);

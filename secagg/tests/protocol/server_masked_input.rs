@@ -116,7 +116,7 @@ fn next_request_lists_the_included_clients() {
 
 #[test]
 fn aborts_when_a_needed_secret_lacks_holders() {
-    // Sparse graph, t = 2: drop three of client 0's four neighbours in round 2. Client
+    // Sparse graph, t = 2: drop three of client 0's four neighbors in round 2. Client
     // 0's masked input is in the sum but b_0 has one holder left.
     let spec = Spec::new(10, 2, harary(4), Model::SemiHonest);
     let (config, _) = spec.build();

@@ -199,7 +199,7 @@ fn too_few_responders_abort() {
         let m = s.outbox[i as usize].take().unwrap();
         s.server.receive(i, m).unwrap();
     }
-    // Client 0's neighbours that answered: 1 and 2.
+    // Client 0's neighbors that answered: 1 and 2.
     assert_eq!(
         s.server.close_round(),
         Err(Error::Threshold(ThresholdError::CannotReconstruct {

@@ -171,7 +171,7 @@ a_adv = valid("A", "client", 2, {"type": "AdvertiseKeys", **adv(2, False)},
               "round 0, semi-honest: two public keys, no signature")
 a_sk_msg = {"type": "ShareKeys", "shares": [{"to": v, "ciphertext": blob(v).hex()}
                                             for v in [0, 1, 3, 4]]}
-a_sk = valid("A", "client", 2, a_sk_msg, "round 1: one sealed pair per neighbour")
+a_sk = valid("A", "client", 2, a_sk_msg, "round 1: one sealed pair per neighbor")
 a_mi = valid("A", "client", 2, {"type": "MaskedInput",
                                 "vectors": [[0, 0xabcde, 0xfffff], [1000002, 7]]},
              "round 2: a 20-bit vector (60 bits, 8 bytes) then a Z_1000003 vector (40 bits)")
@@ -182,10 +182,10 @@ a_us = valid("A", "client", 2, {"type": "UnmaskShares", "shares": [
     "round 4: revealed shares; their point is the sender's id + 1 = 3")
 a_kl = valid("A", "server", 2, {"type": "KeyList", "entries": [
     {"id": i, **adv(i, False)} for i in range(5)]},
-    "opens round 1: every neighbour's keys and the recipient's own")
+    "opens round 1: every neighbor's keys and the recipient's own")
 valid("A", "server", 2, {"type": "RoutedShares", "shares": [
     {"from": v, "ciphertext": blob(10 + v).hex()} for v in [0, 1, 4]]},
-    "opens round 2: ciphertexts from the neighbours that survived round 1")
+    "opens round 2: ciphertexts from the neighbors that survived round 1")
 a_cr = valid("A", "server", 2, {"type": "ConsistencyRequest", "survivors": [0, 2, 3]},
              "a consistency request decodes in any model (the state machine refuses it)")
 valid("A", "server", 2, {"type": "UnmaskRequest", "survivors": [0, 1, 2, 3],
@@ -231,7 +231,7 @@ invalid("A", "client", 2, a_us[:11] + L.to_bytes(32, "little") + a_us[43:],
         "NonCanonicalScalar", "a share value equal to l")
 invalid("A", "client", 2, a_us[:10] + b"\x02" + a_us[11:], "InvalidTag", "share kind 2")
 invalid("A", "client", 2, a_us[:2] + u32(5) + a_us[6:], "LengthTooLarge",
-        "five revealed shares claimed, the largest neighbourhood is 4")
+        "five revealed shares claimed, the largest neighborhood is 4")
 invalid("A", "client", 2, a_us[:2] + u32(4) + a_us[6:], "Truncated",
         "four revealed shares claimed, three present")
 sk_entry = 4 + 2 + SEALED_SHARES_LEN

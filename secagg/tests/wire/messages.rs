@@ -241,7 +241,7 @@ fn field_level_refusals() {
     let entry = 4 + 2 + SEALED_SHARES_LEN;
     assert_eq!(b.len(), 6 + count as usize * entry);
     let mut x = b.clone();
-    x[2..6].copy_from_slice(&6u32.to_be_bytes()); // more than the 5 neighbours
+    x[2..6].copy_from_slice(&6u32.to_be_bytes()); // more than the 5 neighbors
     assert_eq!(
         ClientMessage::decode(&cfg, id, &x).unwrap_err(),
         Error::Encoding(EncodingError::LengthTooLarge {

@@ -1,7 +1,7 @@
 //! The size formulas of docs/wire-format.md against the bytes real sessions send: for
 //! every client of sessions without drop-outs, bytes sent and received equal
 //! `80 + 143k + P` and `82 + 174k + ceil(n/8)` (semi-honest) or `210 + 143k + P` and
-//! `152 + 306k + 2 ceil(n/8)` (malicious), with `k` neighbours and `P` the packed
+//! `152 + 306k + 2 ceil(n/8)` (malicious), with `k` neighbors and `P` the packed
 //! vector bytes. And the protocol's [`MessageLimits`] against the same bytes: every
 //! message of such a session is exactly as long as its limit (its lists are as full as
 //! they can be), and one byte more, or one list entry more, is refused.

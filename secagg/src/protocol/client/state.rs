@@ -16,7 +16,7 @@ use ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
 
 use super::{
-    Client, Completed, Held, Identity, InputSent, KeysAdvertised, Neighbour, SharesSent,
+    Client, Completed, Held, Identity, InputSent, KeysAdvertised, Neighbor, SharesSent,
     SurvivorsSigned,
 };
 use crate::crypto::kdf::{MaskSeed, ShareKey};
@@ -79,8 +79,8 @@ impl Client {
             Client::SharesSent(s) => {
                 write_inputs(&mut w, &s.me.config, &s.inputs)?;
                 w.bytes(&s.self_secret.to_bytes()[..]);
-                w.length_u32("neighbours", s.neighbours.len())?;
-                for nb in &s.neighbours {
+                w.length_u32("neighbors", s.neighbors.len())?;
+                for nb in &s.neighbors {
                     fields::write_id(&mut w, nb.id);
                     w.bytes(nb.key_in.as_bytes());
                     for seed in &nb.seeds {
@@ -122,7 +122,7 @@ impl Client {
                         + m::masked_input_body_len(&s.me.config)?
                         + SCALAR_LEN
                         + 4
-                        + s.neighbours
+                        + s.neighbors
                             .iter()
                             .map(|nb| ID_LEN + KEY_LEN + SEED_LEN * nb.seeds.len())
                             .sum::<usize>()
@@ -213,18 +213,18 @@ impl Client {
                 let self_secret = read_scalar(&mut r)?;
                 let seeds_per = cfg.vectors().len();
                 let entry = ID_LEN + KEY_LEN + SEED_LEN * seeds_per;
-                let count = r.count("neighbours", k, entry)?;
-                let mut neighbours = Vec::with_capacity(count);
+                let count = r.count("neighbors", k, entry)?;
+                let mut neighbors = Vec::with_capacity(count);
                 let mut prev = None;
                 for index in 0..count {
-                    let nid = fields::read_id(&mut r, "neighbours", n)?;
-                    m::ascending("neighbours", &mut prev, nid, index)?;
+                    let nid = fields::read_id(&mut r, "neighbors", n)?;
+                    m::ascending("neighbors", &mut prev, nid, index)?;
                     let key_in = ShareKey::from_bytes(*Zeroizing::new(r.array("share key")?));
                     let mut seeds = Vec::with_capacity(seeds_per);
                     for _ in 0..seeds_per {
                         seeds.push(MaskSeed::from_bytes(*Zeroizing::new(r.array("mask seed")?)));
                     }
-                    neighbours.push(Neighbour {
+                    neighbors.push(Neighbor {
                         id: nid,
                         key_in,
                         seeds,
@@ -234,7 +234,7 @@ impl Client {
                     me,
                     inputs,
                     self_secret,
-                    neighbours,
+                    neighbors,
                 })
             }
             INPUT_SENT => Client::InputSent(InputSent {

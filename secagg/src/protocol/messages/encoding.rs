@@ -99,15 +99,15 @@ pub(crate) fn read_share_kind(r: &mut Reader<'_>) -> Result<ShareKind> {
     }
 }
 
-/// The largest number of neighbours any client has: the bound on every per-neighbour
+/// The largest number of neighbors any client has: the bound on every per-neighbor
 /// list.
-pub(super) fn max_neighbours(config: &Config) -> usize {
+pub(super) fn max_neighbors(config: &Config) -> usize {
     config.graph().max_degree()
 }
 
-/// The bound on a key list: the receiving client's neighbours and itself.
+/// The bound on a key list: the receiving client's neighbors and itself.
 pub(super) fn max_key_entries(config: &Config) -> usize {
-    config.n().min(max_neighbours(config).saturating_add(1))
+    config.n().min(max_neighbors(config).saturating_add(1))
 }
 
 pub(crate) fn header(w: &mut Writer, ty: u8) {
@@ -154,7 +154,7 @@ impl ClientMessage {
     /// # Errors
     /// A message the configuration cannot carry: [`Misuse::ModelMismatch`] (a signature
     /// in the semi-honest model or none in the malicious one), [`EncodingError::LengthTooLarge`]
-    /// (more entries than the largest neighbourhood), [`EncodingError::ClientIdOutOfRange`],
+    /// (more entries than the largest neighborhood), [`EncodingError::ClientIdOutOfRange`],
     /// [`EncodingError::UnsortedIds`] (entries must be strictly ascending), sealed blobs of the
     /// wrong size, [`Misuse::InputCount`], [`Misuse::InputLength`],
     /// [`Misuse::InputNotInRing`].
@@ -174,7 +174,7 @@ impl ClientMessage {
     /// [`EncodingError::Truncated`], [`EncodingError::TrailingBytes`],
     /// [`EncodingError::UnknownVersion`], [`EncodingError::UnknownMessageType`] (including
     /// every server type), [`EncodingError::LengthTooLarge`] /
-    /// [`EncodingError::LengthTooSmall`] (counts above the largest neighbourhood, sealed
+    /// [`EncodingError::LengthTooSmall`] (counts above the largest neighborhood, sealed
     /// blobs outside their size), [`EncodingError::ClientIdOutOfRange`],
     /// [`EncodingError::UnsortedIds`], [`EncodingError::NonCanonicalPublicKey`],
     /// [`EncodingError::NonCanonicalScalar`] (signatures and share values),
@@ -195,7 +195,7 @@ impl ParameterizedEncode<Config> for ClientMessage {
             ClientMessage::ShareKeys(m) => {
                 header(w, msg_type::SHARE_KEYS);
                 let what = "share keys entries";
-                check_count(what, max_neighbours(config), m.shares.len())?;
+                check_count(what, max_neighbors(config), m.shares.len())?;
                 fields::check_ascending(what, m.shares.iter().map(|s| s.to))?;
                 w.length_u32(what, m.shares.len())?;
                 for s in &m.shares {
@@ -236,7 +236,7 @@ impl ParameterizedEncode<Config> for ClientMessage {
             ClientMessage::UnmaskShares(m) => {
                 header(w, msg_type::UNMASK_SHARES);
                 let what = "revealed shares";
-                check_count(what, max_neighbours(config), m.shares.len())?;
+                check_count(what, max_neighbors(config), m.shares.len())?;
                 fields::check_ascending(what, m.shares.iter().map(|s| s.owner))?;
                 w.length_u32(what, m.shares.len())?;
                 for s in &m.shares {
@@ -275,7 +275,7 @@ impl ParameterizedDecode<(&Config, ClientId)> for ClientMessage {
                 let what = "share keys entries";
                 let count = r.count(
                     what,
-                    max_neighbours(config),
+                    max_neighbors(config),
                     ID_LEN + SEALED_LEN_PREFIX + OVERHEAD,
                 )?;
                 let mut shares = Vec::with_capacity(count);
@@ -311,7 +311,7 @@ impl ParameterizedDecode<(&Config, ClientId)> for ClientMessage {
             }
             msg_type::UNMASK_SHARES => {
                 let what = "revealed shares";
-                let count = r.count(what, max_neighbours(config), REVEALED_SHARE_LEN)?;
+                let count = r.count(what, max_neighbors(config), REVEALED_SHARE_LEN)?;
                 let mut shares = Vec::with_capacity(count);
                 let mut prev: Option<ClientId> = None;
                 for index in 0..count {
@@ -375,7 +375,7 @@ impl ParameterizedEncode<Config> for ServerMessage {
             ServerMessage::RoutedShares(m) => {
                 header(w, msg_type::ROUTED_SHARES);
                 let what = "routed shares entries";
-                check_count(what, max_neighbours(config), m.shares.len())?;
+                check_count(what, max_neighbors(config), m.shares.len())?;
                 fields::check_ascending(what, m.shares.iter().map(|s| s.from))?;
                 w.length_u32(what, m.shares.len())?;
                 for s in &m.shares {
@@ -393,7 +393,7 @@ impl ParameterizedEncode<Config> for ServerMessage {
                 fields::write_id_set(w, "survivors", n, &m.survivors)?;
                 if config.is_malicious() {
                     let what = "consistency signatures";
-                    check_count(what, max_neighbours(config), m.signatures.len())?;
+                    check_count(what, max_neighbors(config), m.signatures.len())?;
                     fields::check_ascending(what, m.signatures.iter().map(|s| s.id))?;
                     w.length_u32(what, m.signatures.len())?;
                     for s in &m.signatures {
@@ -450,7 +450,7 @@ impl ParameterizedDecode<Config> for ServerMessage {
                 let what = "routed shares entries";
                 let count = r.count(
                     what,
-                    max_neighbours(config),
+                    max_neighbors(config),
                     ID_LEN + SEALED_LEN_PREFIX + OVERHEAD,
                 )?;
                 let mut shares = Vec::with_capacity(count);
@@ -473,7 +473,7 @@ impl ParameterizedDecode<Config> for ServerMessage {
                 let mut signatures = Vec::new();
                 if config.is_malicious() {
                     let what = "consistency signatures";
-                    let count = r.count(what, max_neighbours(config), ID_LEN + SIGNATURE_LEN)?;
+                    let count = r.count(what, max_neighbors(config), ID_LEN + SIGNATURE_LEN)?;
                     signatures.reserve_exact(count);
                     let mut prev: Option<ClientId> = None;
                     for index in 0..count {

@@ -5,12 +5,12 @@
 //! buffered). So it is computed here, by the same body-length functions
 //! [`ClientMessage::encoded_len`](super::ClientMessage::encoded_len) and
 //! [`ServerMessage::encoded_len`](super::ServerMessage::encoded_len) use, at the largest
-//! counts the decoders accept: every per-neighbour list at the graph's largest degree
+//! counts the decoders accept: every per-neighbor list at the graph's largest degree
 //! `k`, a key list at `min(n, k + 1)` entries, every sealed blob at
 //! [`SEALED_SHARES_LEN`], every configured vector packed.
 
 use super::encoding::{
-    advertise_len, key_list_len, masked_input_body_len, max_key_entries, max_neighbours,
+    advertise_len, key_list_len, masked_input_body_len, max_key_entries, max_neighbors,
     revealed_list_len, sealed_list_len, unmask_request_len, HEADER_LEN,
 };
 use super::SEALED_SHARES_LEN;
@@ -56,7 +56,7 @@ impl MessageLimits {
     /// [`EncodingError::LengthTooLarge`] when the packed vectors of a masked input do not fit in
     /// a `usize`.
     pub fn new(config: &Config) -> Result<MessageLimits> {
-        let k = max_neighbours(config);
+        let k = max_neighbors(config);
         let msg = |body: usize| HEADER_LEN.checked_add(body).ok_or_else(overflow);
         let sealed = sealed_list_len(k, k.checked_mul(SEALED_SHARES_LEN).ok_or_else(overflow)?);
         Ok(MessageLimits {

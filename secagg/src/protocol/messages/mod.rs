@@ -54,17 +54,17 @@ pub struct AdvertiseKeys {
 /// One sealed pair of shares, as sent by its author (round 1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedShares {
-    /// The neighbour that can open it.
+    /// The neighbor that can open it.
     pub to: ClientId,
     /// `nonce || ciphertext || tag` (see [`crate::crypto::aead::seal`]).
     pub ciphertext: Vec<u8>,
 }
 
 /// Round 1: the client's shares of its masking key and self-mask secret, one sealed
-/// pair per neighbour in its key list.
+/// pair per neighbor in its key list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShareKeys {
-    /// One entry per neighbour, sorted by recipient.
+    /// One entry per neighbor, sorted by recipient.
     pub shares: Vec<SealedShares>,
 }
 
@@ -82,19 +82,19 @@ pub struct ConsistencySignature {
     pub signature: Signature,
 }
 
-/// Which of a neighbour's two secrets a revealed share belongs to.
+/// Which of a neighbor's two secrets a revealed share belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ShareKind {
-    /// A share of the neighbour's self-mask secret `b_v` (the neighbour survived).
+    /// A share of the neighbor's self-mask secret `b_v` (the neighbor survived).
     SelfMask,
-    /// A share of the neighbour's masking secret key (the neighbour dropped out).
+    /// A share of the neighbor's masking secret key (the neighbor dropped out).
     MaskKey,
 }
 
 /// One share revealed to the server in round 4.
 #[derive(Clone, Debug)]
 pub struct RevealedShare {
-    /// The neighbour whose secret this is a share of.
+    /// The neighbor whose secret this is a share of.
     pub owner: ClientId,
     /// Which secret.
     pub kind: ShareKind,
@@ -113,7 +113,7 @@ impl PartialEq for RevealedShare {
 
 impl Eq for RevealedShare {}
 
-/// Round 4: one revealed share per neighbour the client holds shares from.
+/// Round 4: one revealed share per neighbor the client holds shares from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnmaskShares {
     /// Sorted by owner.
@@ -159,7 +159,7 @@ pub struct KeyEntry {
     pub keys: AdvertiseKeys,
 }
 
-/// Opens round 1: the advertised keys of the receiving client's neighbours that
+/// Opens round 1: the advertised keys of the receiving client's neighbors that
 /// survived round 0, plus the client's own entry, sorted by id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyList {
@@ -170,13 +170,13 @@ pub struct KeyList {
 /// One sealed pair of shares, as routed by the server to its recipient.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoutedCiphertext {
-    /// The neighbour that sealed it.
+    /// The neighbor that sealed it.
     pub from: ClientId,
     /// `nonce || ciphertext || tag`, exactly as sent.
     pub ciphertext: Vec<u8>,
 }
 
-/// Opens round 2: the ciphertexts addressed to the receiving client by neighbours
+/// Opens round 2: the ciphertexts addressed to the receiving client by neighbors
 /// that survived round 1. Their senders form the client's view of `U2`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoutedShares {
@@ -192,7 +192,7 @@ pub struct ConsistencyRequest {
     pub survivors: Vec<ClientId>,
 }
 
-/// A neighbour's consistency signature, relayed by the server.
+/// A neighbor's consistency signature, relayed by the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SurvivorSignature {
     /// The signer.
@@ -203,7 +203,7 @@ pub struct SurvivorSignature {
 
 /// Opens round 4: the survivor set `U3` (the clients whose inputs the sum will
 /// contain) and, in the malicious model, the consistency signatures of the receiving
-/// client's neighbours that answered round 3.
+/// client's neighbors that answered round 3.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnmaskRequest {
     /// Sorted ascending, no repeats.

@@ -176,7 +176,7 @@ impl Server {
     /// errors of the wire format (kind [`ErrorKind::Encoding`](crate::ErrorKind)) for
     /// bytes that are not a stored server state: truncated, trailing, unknown version,
     /// type, round or status, out-of-range or unsorted ids, non-canonical values,
-    /// lists longer than the largest neighbourhood, and id sets that no server in the
+    /// lists longer than the largest neighborhood, and id sets that no server in the
     /// stored round holds ([`EncodingError::InvalidTag`] for the round).
     pub fn from_bytes(config: Arc<Config>, bytes: &[u8]) -> Result<Server> {
         let cfg = &*config;
