@@ -17,6 +17,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 os.environ["PYTHONPATH"] = HERE + os.pathsep + os.environ.get("PYTHONPATH", "")
 os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+# No telemetry from Flower or Ray.
+os.environ["FLWR_TELEMETRY_ENABLED"] = "0"
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+# Ray resolves "127.0.0.1" to the machine's routable address unless it runs as a
+# single-machine (non-cluster) instance: this keeps its node on the loopback address.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 from flwr.simulation import run_simulation  # noqa: E402
 
@@ -49,7 +55,13 @@ def main() -> int:
         # worker's memory between them (the secagg client is in the node's Context).
         backend_config={
             "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
-            "init_args": {"num_cpus": 2, "num_gpus": 0},
+            # Ray's node on the loopback address only, and no dashboard server.
+            "init_args": {
+                "num_cpus": 2,
+                "num_gpus": 0,
+                "_node_ip_address": "127.0.0.1",
+                "include_dashboard": False,
+            },
         },
     )
     result = server_app.RESULT
