@@ -36,7 +36,8 @@ pub struct SessionParams {
     pub clients: usize,
     /// Length `d` of each client's float vector.
     pub dim: usize,
-    /// Threshold `t`; `None`: `floor(2·deg/3) + 1` with `deg` the graph's degree.
+    /// Threshold `t`; `None`: `min(floor(2·deg/3) + 1, deg)` with
+    /// `deg = min(degree, clients - 1)` (`clients - 1` for the complete graph).
     pub threshold: Option<usize>,
     /// `Some(k)`: a SecAgg+ Harary graph of degree `k`; `None`: the complete graph.
     pub degree: Option<usize>,
@@ -113,7 +114,8 @@ fn labelled(label: &[u8], seed: &str, extra: &[u8]) -> [u8; 32] {
 
 impl Session {
     /// Validates the parameters and builds the float session: the graph (Harary of
-    /// `degree`, or complete), the threshold (given, or `floor(2·deg/3) + 1`), the ring
+    /// `degree`, or complete), the threshold (given, or `min(floor(2·deg/3) + 1, deg)`
+    /// with `deg = min(degree, n - 1)`), the ring
     /// (given, or the narrowest safe one), the graph seed [`graph_seed`] and the caller
     /// context [`caller_context`].
     ///
@@ -184,9 +186,11 @@ impl Session {
             .saturating_add(FRAME_SLACK)
     }
 
-    /// Client `id`'s demo vector: `d` floats uniform in `[-c, c]` from ChaCha20 seeded
-    /// with `SHA-256(label || seed || id)`, and the seed of the ChaCha20 stream that
-    /// rounds them (so the server can recompute the exact ring words).
+    /// Client `id`'s demo vector: `d` `f64`s uniform in `[-c, c)`, the `j`-th
+    /// `(2·u_j - 1)·c` with `u_j = (next_u64() >> 11)·2^-53` from
+    /// `seeded_rng(H("demo-input", u32be(id)))`, and the seed `H("demo-rounding",
+    /// u32be(id))` of the stream that rounds them (so the server can recompute the
+    /// exact ring words); `H` is `docs/networking.md`'s labelled hash.
     pub fn demo_input(&self, id: ClientId) -> (Vec<f64>, [u8; 32]) {
         let mut rng = seeded_rng(labelled(
             b"demo-input",
@@ -413,6 +417,25 @@ mod tests {
         .unwrap();
         assert_eq!(s.config.threshold(), 3);
         assert!(s.max_client_frame() > 7 * 20 / 8);
+        // A degree >= n - 1 is the complete graph, with its threshold (docs/networking.md).
+        let s = Session::new(SessionParams {
+            degree: Some(9),
+            ..SessionParams::new(6, 7)
+        })
+        .unwrap();
+        assert_eq!(s.config.threshold(), 4); // deg = min(9, 5) = 5
+        assert!(s.config.graph().is_complete());
+        // Odd degree, odd n: one client has K + 1 neighbors.
+        let s = Session::new(SessionParams {
+            degree: Some(5),
+            ..SessionParams::new(11, 7)
+        })
+        .unwrap();
+        assert_eq!(s.config.threshold(), 4);
+        assert_eq!(
+            (s.config.graph().min_degree(), s.config.graph().max_degree()),
+            (5, 6)
+        );
     }
 
     /// Every message of whole sessions (both models, both graph kinds) fits the frame
