@@ -388,6 +388,65 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// secagg/tests/vectors/net.json, computed independently by gen_net.py from
+    /// docs/networking.md: the labelled hashes, the demo signing keys, the session id of
+    /// `--clients 4 --dim 5 --malicious`, and the demo floats and their ring words.
+    #[test]
+    fn known_answer_derivations_and_demo_inputs() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../secagg/tests/vectors/net.json")).unwrap();
+        let seed = v["seed"].as_str().unwrap();
+        let h = &v["H"];
+        let hexs = |x: &serde_json::Value| x.as_str().unwrap().to_string();
+        assert_eq!(hex::encode(graph_seed(seed)), hexs(&h["graph"]));
+        let sv = &v["session"];
+        let n = sv["n"].as_u64().unwrap() as usize;
+        let s = Session::new(SessionParams {
+            malicious: true,
+            seed: seed.to_string(),
+            ..SessionParams::new(n, sv["dim"].as_u64().unwrap() as usize)
+        })
+        .unwrap();
+        for i in 0..n {
+            let id = i as ClientId;
+            let label = |l: &str| hexs(&h[format!("{l} {i}")]);
+            let key = s.signing_key(id).unwrap();
+            assert_eq!(hex::encode(key.to_bytes()), label("signing-key"));
+            assert_eq!(hexs(&sv["signing_key_seeds"][i]), label("signing-key"));
+            assert_eq!(
+                hex::encode(key.verifying_key().as_bytes()),
+                hexs(&sv["verifying_keys"][i])
+            );
+            let (x, rounding) = s.demo_input(id);
+            assert_eq!(hex::encode(rounding), label("demo-rounding"));
+            let want = &v["demo"][i];
+            let bits: Vec<String> = x.iter().map(|f| hex::encode(f.to_be_bytes())).collect();
+            let want_bits: Vec<String> = want["float_bits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(hexs)
+                .collect();
+            assert_eq!(bits, want_bits, "client {i}");
+            let words: Vec<u64> = want["words"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w.as_u64().unwrap())
+                .collect();
+            assert_eq!(s.demo_words(id).unwrap().vectors()[0].to_u64s(), words);
+        }
+        assert_eq!(
+            s.config.threshold() as u64,
+            sv["threshold"].as_u64().unwrap()
+        );
+        assert_eq!(
+            hex::encode(s.config.session_id_preimage()),
+            hexs(&sv["preimage"])
+        );
+        assert_eq!(hex::encode(s.config.session_id()), hexs(&sv["session_id"]));
+    }
+
     #[test]
     fn demo_inputs_are_deterministic_per_id_and_in_range() {
         let s = Session::new(SessionParams::new(5, 1000)).unwrap();
