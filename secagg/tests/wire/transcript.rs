@@ -152,6 +152,8 @@ fn generate(case: &Case) -> Value {
     }
     let mut server = Server::new(Arc::clone(&cfg));
     let mut messages = Vec::new();
+    let mut client_states = Vec::new();
+    let mut server_states = Vec::new();
     loop {
         for (i, m) in outbox.iter_mut().enumerate() {
             let id = i as ClientId;
@@ -164,10 +166,15 @@ fn generate(case: &Case) -> Value {
                     "round": m.round().number(), "direction": "client", "id": id,
                     "hex": hex(&m.encode(&cfg).unwrap()),
                 }));
+                let state = clients[i].as_ref().unwrap().to_bytes().unwrap();
+                client_states.push(json!({
+                    "id": id, "after_round": m.round().number(), "hex": hex(&state),
+                }));
                 server.receive(id, m).unwrap();
             }
         }
         let replies = server.close_round().unwrap();
+        server_states.push(hex(&server.to_bytes().unwrap()));
         if replies.is_empty() {
             break;
         }
@@ -199,6 +206,8 @@ fn generate(case: &Case) -> Value {
         "dropped": {"id": DROPPED, "before_round": Round::MaskedInputCollection.number()},
         "client_secrets": secrets,
         "messages": messages,
+        "client_states": client_states,
+        "server_states": server_states,
         "included": out.included,
         "sums": out.sums.iter().map(RingVec::to_u64s).collect::<Vec<_>>(),
     })
@@ -311,6 +320,8 @@ fn transcripts_check_from_the_json_alone() {
         let secret = |id: usize, key: &str| arr32(&t["client_secrets"][id][key]);
 
         let mut server = Server::new(Arc::new(cfg.clone()));
+        let mut server_states = t["server_states"].as_array().unwrap().iter();
+        check_client_states(&cfg, &t["client_states"], name);
         let mut pending_replies: Vec<(ClientId, Vec<u8>)> = Vec::new();
         let mut key_lists: Vec<Vec<(ClientId, PublicKey)>> = vec![Vec::new(); n];
         let mut routed_from: Vec<Vec<ClientId>> = vec![Vec::new(); n];
@@ -396,6 +407,7 @@ fn transcripts_check_from_the_json_alone() {
                         .map(|(id, m)| (id, m.encode(&cfg).unwrap()))
                         .collect();
                     pending_replies.reverse();
+                    server = stored_and_restored(&cfg, &server, server_states.next(), name);
                 }
                 let (want_id, want) = pending_replies.pop().expect("a server message too many");
                 assert_eq!((want_id, &want), (id, &bytes), "{name}: server message");
@@ -435,6 +447,11 @@ fn transcripts_check_from_the_json_alone() {
         assert!(pending_replies.is_empty(), "{name}");
         // The last client round: the server's output.
         assert!(server.close_round().unwrap().is_empty());
+        server = stored_and_restored(&cfg, &server, server_states.next(), name);
+        assert!(
+            server_states.next().is_none(),
+            "{name}: a server state too many"
+        );
         let out = server.output().unwrap();
         let included: Vec<ClientId> = t["included"]
             .as_array()
@@ -474,4 +491,56 @@ fn server_u3(messages: &Value) -> Vec<ClientId> {
     let bytes = ::hex::decode(s(&cfg_free["hex"])).unwrap();
     // 01 83 || id set (n = 5: one byte, MSB = client 0).
     (0..5u32).filter(|&i| bytes[2] & (0x80 >> i) != 0).collect()
+}
+
+/// The server's stored state equals the recorded one, and the server restored from it
+/// carries on.
+fn stored_and_restored(cfg: &Config, server: &Server, want: Option<&Value>, name: &str) -> Server {
+    let want = ::hex::decode(s(want.expect("a server state too few"))).unwrap();
+    assert_eq!(server.to_bytes().unwrap(), want, "{name}: server state");
+    // Header 01 f1, session id, round, status, then the four id sets (N = 1 byte each).
+    assert_eq!(&want[..2], &[0x01, 0xf1]);
+    assert_eq!(&want[2..34], cfg.session_id());
+    if want[35] == 1 {
+        // Completed: round 4, `received` empty, `included` = the output's set.
+        assert_eq!(want[34], 4, "{name}");
+        assert_eq!(
+            want[37], 0,
+            "{name}: completed server with received clients"
+        );
+        let included: u8 = server
+            .output()
+            .unwrap()
+            .included
+            .iter()
+            .map(|&i| 0x80 >> i)
+            .sum();
+        assert_eq!(want[39], included, "{name}");
+    }
+    Server::from_bytes(Arc::new(cfg.clone()), &want).unwrap()
+}
+
+/// Every recorded client state decodes and re-encodes, with the documented header.
+fn check_client_states(cfg: &Config, states: &Value, name: &str) {
+    let cfg = Arc::new(cfg.clone());
+    let states = states.as_array().unwrap();
+    assert!(!states.is_empty());
+    for st in states {
+        let bytes = ::hex::decode(s(&st["hex"])).unwrap();
+        let id = u(&st["id"]) as u32;
+        let round = u(&st["after_round"]);
+        assert_eq!(&bytes[..2], &[0x01, 0xf0]);
+        // State byte: 0 KeysAdvertised .. 4 Completed, after sending the round's message.
+        assert_eq!(usize::from(bytes[2]), round, "{name} {id}");
+        if round < 4 {
+            assert_eq!(&bytes[3..35], cfg.session_id());
+            assert_eq!(&bytes[35..39], id.to_be_bytes());
+        }
+        let c = Client::from_bytes(Arc::clone(&cfg), &bytes).unwrap();
+        assert_eq!(
+            &c.to_bytes().unwrap()[..],
+            &bytes[..],
+            "{name} {id} {round}"
+        );
+    }
 }
