@@ -11,20 +11,23 @@
 //! configuration from its fields (session id and preimage), decodes and re-encodes every
 //! message, checks each public key against the listed secret, verifies every signature
 //! over its transcript, recomputes every masked input from the listed input and secrets
-//! and the keys in the key lists, replays the client messages into a fresh server (which
-//! draws no randomness) and compares its messages and output, and recomputes the sum
-//! from the listed inputs.
+//! and the keys in the key lists, opens every sealed share and reconstructs each
+//! client's secrets from the shares it dealt, checks every revealed share against the
+//! opened one, replays the client messages into a fresh server (which draws no
+//! randomness) and compares its messages, stored states and output, checks every stored
+//! client state, and recomputes the sum from the listed inputs.
 
 use std::sync::Arc;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use secagg::crypto::kdf::{pairwise_mask_seed, self_mask_seed};
+use secagg::crypto::aead::{open, AssociatedData};
+use secagg::crypto::kdf::{pairwise_mask_seed, self_mask_seed, share_key};
 use secagg::crypto::keys::{PublicKey, SecretKey};
 use secagg::crypto::prg::{expand_add, Sign};
 use secagg::crypto::rng::seeded_rng;
-use secagg::crypto::shamir::SecretScalar;
+use secagg::crypto::shamir::{reconstruct, SecretScalar, Share};
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::{ClientMessage, ServerMessage};
+use secagg::protocol::messages::{ClientMessage, ServerMessage, ShareKind};
 use secagg::protocol::params::ThreatModel;
 use secagg::protocol::{transcript, Client, Config, Server};
 use secagg::ring::{Ring, RingVec};
@@ -243,6 +246,9 @@ fn generated_transcripts_match() {
     );
 }
 
+/// A client's shares of one neighbor's secrets: (mask-key share, self-mask share).
+type SharePair = ([u8; 32], [u8; 32]);
+
 fn s(v: &Value) -> &str {
     v.as_str().unwrap()
 }
@@ -326,6 +332,10 @@ fn transcripts_check_from_the_json_alone() {
         let mut key_lists: Vec<Vec<(ClientId, PublicKey)>> = vec![Vec::new(); n];
         let mut routed_from: Vec<Vec<ClientId>> = vec![Vec::new(); n];
         let mut prev_client = true;
+        // held[holder][owner] = (mask-key share, self-mask share), from the opened
+        // ShareKeys ciphertexts.
+        let mut held: Vec<Vec<Option<SharePair>>> = vec![vec![None; n]; n];
+        let mut revealed = 0;
         let mut signatures = 0;
         let mut masked = 0;
         let verify = |id: ClientId, m: &[u8], sig: &ed25519_dalek::Signature| {
@@ -388,12 +398,55 @@ fn transcripts_check_from_the_json_alone() {
                         assert_eq!(mi.vectors[0], y, "{name}: masked input of {id}");
                         masked += 1;
                     }
+                    ClientMessage::ShareKeys(sk) => {
+                        // Each ciphertext opens for its recipient (docs/protocol.md, round
+                        // 1) to (u, v, mask-key share, self-mask share).
+                        let enc_pk =
+                            SecretKey::from_bytes(secret(id as usize, "enc_sk")).public_key();
+                        for e in &sk.shares {
+                            let v = e.to;
+                            let mine = SecretKey::from_bytes(secret(v as usize, "enc_sk"));
+                            let key = share_key(&mine.agree(&enc_pk).unwrap(), &sid, id, v);
+                            let ad = AssociatedData {
+                                session_id: sid,
+                                round: 1,
+                                sender: id,
+                                receiver: v,
+                            };
+                            let pt = open(&key, &ad, &e.ciphertext).unwrap();
+                            assert_eq!(pt.len(), 72);
+                            assert_eq!(&pt[..4], id.to_be_bytes());
+                            assert_eq!(&pt[4..8], v.to_be_bytes());
+                            held[v as usize][id as usize] = Some((
+                                pt[8..40].try_into().unwrap(),
+                                pt[40..72].try_into().unwrap(),
+                            ));
+                        }
+                    }
+                    ClientMessage::UnmaskShares(us) => {
+                        // Each revealed share is the one the sender opened, of b_v for an
+                        // included owner and of mask_sk_v otherwise.
+                        for r in &us.shares {
+                            let (mask, b) = held[id as usize][r.owner as usize].unwrap();
+                            let want = match r.kind {
+                                ShareKind::SelfMask => b,
+                                ShareKind::MaskKey => mask,
+                            };
+                            assert_eq!(r.share.x(), u64::from(id) + 1);
+                            assert_eq!(
+                                *r.share.y_bytes(),
+                                want,
+                                "{name}: {id} reveals {}",
+                                r.owner
+                            );
+                            revealed += 1;
+                        }
+                    }
                     ClientMessage::ConsistencySignature(c) => {
                         let u3 = server_u3(&t["messages"]);
                         verify(id, &transcript::consistency(&sid, &u3), &c.signature);
                         signatures += 1;
                     }
-                    _ => {}
                 }
                 server.receive(id, msg).unwrap();
             } else {
@@ -474,6 +527,30 @@ fn transcripts_check_from_the_json_alone() {
             .collect();
         assert_eq!(plain, sums, "{name}");
         assert_eq!(masked, n - 1, "{name}");
+        assert!(revealed > 0, "{name}");
+        // The shares each client dealt reconstruct its listed secrets.
+        let t_ = u(&t["t"]);
+        for owner in 0..n {
+            let (mut mask, mut b) = (Vec::new(), Vec::new());
+            for (holder, row) in held.iter().enumerate() {
+                if let Some((m, s)) = row[owner] {
+                    mask.push(Share::from_bytes(holder as u64 + 1, &m).unwrap());
+                    b.push(Share::from_bytes(holder as u64 + 1, &s).unwrap());
+                }
+            }
+            let mask_sk = reconstruct(&mask, t_).unwrap();
+            assert_eq!(
+                *mask_sk.to_bytes(),
+                secret(owner, "mask_sk"),
+                "{name}: {owner}"
+            );
+            let b_u = reconstruct(&b, t_).unwrap();
+            assert_eq!(
+                *b_u.to_bytes(),
+                secret(owner, "self_mask_secret"),
+                "{name}: {owner}"
+            );
+        }
         if malicious {
             assert!(signatures > 0, "{name}");
         }
