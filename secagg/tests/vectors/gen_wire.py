@@ -195,6 +195,13 @@ def adv(i, malicious):
 
 B_U3 = [0, 1, 2, 5, 7, 9, 11]
 
+# The byte strings config B's signatures sign, as known answers of their own.
+CONFIGS["B"]["signed_transcripts"] = {
+    "advertise": {str(i): advertise_transcript(B_SID, i, pk(2 * i), pk(2 * i + 1)).hex()
+                  for i in [1, 2, 5, 7, 9]},
+    "consistency": consistency_transcript(B_SID, B_U3).hex(),
+}
+
 
 def b_consistency(i):
     return sign(B_SEEDS[i], consistency_transcript(B_SID, B_U3)).hex()

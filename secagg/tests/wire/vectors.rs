@@ -107,6 +107,27 @@ fn check_signatures(cfg: &Config, client: Option<u32>, bytes: &[u8]) -> usize {
             .unwrap_or_else(|e| panic!("signature of {id}: {e}"));
         1
     };
+    let listed = |t: &[u8], which: &str, id: Option<u32>| {
+        let file = crate::common::parse(include_str!("../vectors/wire/messages.json"));
+        let st = &file["configs"]["B"]["signed_transcripts"][which];
+        let want = match id {
+            Some(id) => &st[id.to_string()],
+            None => st,
+        };
+        assert_eq!(hex::encode(t), want.as_str().unwrap(), "{which} {id:?}");
+    };
+    let verify = |id: u32, t: &[u8], sig: &ed25519_dalek::Signature| {
+        listed(
+            t,
+            if t.starts_with(transcript::ADVERTISE_LABEL) {
+                "advertise"
+            } else {
+                "consistency"
+            },
+            t.starts_with(transcript::ADVERTISE_LABEL).then_some(id),
+        );
+        verify(id, t, sig)
+    };
     match client {
         Some(from) => match ClientMessage::decode(cfg, from, bytes).unwrap() {
             ClientMessage::AdvertiseKeys(m) => m.signature.as_ref().map_or(0, |s| {
