@@ -36,7 +36,8 @@ pub struct SessionParams {
     pub clients: usize,
     /// Length `d` of each client's float vector.
     pub dim: usize,
-    /// Threshold `t`; `None`: `floor(2·deg/3) + 1` with `deg` the graph's degree.
+    /// Threshold `t`; `None`: `min(floor(2·deg/3) + 1, deg)` with
+    /// `deg = min(degree, clients - 1)` (`clients - 1` for the complete graph).
     pub threshold: Option<usize>,
     /// `Some(k)`: a SecAgg+ Harary graph of degree `k`; `None`: the complete graph.
     pub degree: Option<usize>,
@@ -113,7 +114,8 @@ fn labelled(label: &[u8], seed: &str, extra: &[u8]) -> [u8; 32] {
 
 impl Session {
     /// Validates the parameters and builds the float session: the graph (Harary of
-    /// `degree`, or complete), the threshold (given, or `floor(2·deg/3) + 1`), the ring
+    /// `degree`, or complete), the threshold (given, or `min(floor(2·deg/3) + 1, deg)`
+    /// with `deg = min(degree, n - 1)`), the ring
     /// (given, or the narrowest safe one), the graph seed [`graph_seed`] and the caller
     /// context [`caller_context`].
     ///
@@ -184,9 +186,11 @@ impl Session {
             .saturating_add(FRAME_SLACK)
     }
 
-    /// Client `id`'s demo vector: `d` floats uniform in `[-c, c]` from ChaCha20 seeded
-    /// with `SHA-256(label || seed || id)`, and the seed of the ChaCha20 stream that
-    /// rounds them (so the server can recompute the exact ring words).
+    /// Client `id`'s demo vector: `d` `f64`s uniform in `[-c, c)`, the `j`-th
+    /// `(2·u_j - 1)·c` with `u_j = (next_u64() >> 11)·2^-53` from
+    /// `seeded_rng(H("demo-input", u32be(id)))`, and the seed `H("demo-rounding",
+    /// u32be(id))` of the stream that rounds them (so the server can recompute the
+    /// exact ring words); `H` is `docs/networking.md`'s labelled hash.
     pub fn demo_input(&self, id: ClientId) -> (Vec<f64>, [u8; 32]) {
         let mut rng = seeded_rng(labelled(
             b"demo-input",
@@ -384,6 +388,65 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// secagg/tests/vectors/net.json, computed independently by gen_net.py from
+    /// docs/networking.md: the labelled hashes, the demo signing keys, the session id of
+    /// `--clients 4 --dim 5 --malicious`, and the demo floats and their ring words.
+    #[test]
+    fn known_answer_derivations_and_demo_inputs() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../secagg/tests/vectors/net.json")).unwrap();
+        let seed = v["seed"].as_str().unwrap();
+        let h = &v["H"];
+        let hexs = |x: &serde_json::Value| x.as_str().unwrap().to_string();
+        assert_eq!(hex::encode(graph_seed(seed)), hexs(&h["graph"]));
+        let sv = &v["session"];
+        let n = sv["n"].as_u64().unwrap() as usize;
+        let s = Session::new(SessionParams {
+            malicious: true,
+            seed: seed.to_string(),
+            ..SessionParams::new(n, sv["dim"].as_u64().unwrap() as usize)
+        })
+        .unwrap();
+        for i in 0..n {
+            let id = i as ClientId;
+            let label = |l: &str| hexs(&h[format!("{l} {i}")]);
+            let key = s.signing_key(id).unwrap();
+            assert_eq!(hex::encode(key.to_bytes()), label("signing-key"));
+            assert_eq!(hexs(&sv["signing_key_seeds"][i]), label("signing-key"));
+            assert_eq!(
+                hex::encode(key.verifying_key().as_bytes()),
+                hexs(&sv["verifying_keys"][i])
+            );
+            let (x, rounding) = s.demo_input(id);
+            assert_eq!(hex::encode(rounding), label("demo-rounding"));
+            let want = &v["demo"][i];
+            let bits: Vec<String> = x.iter().map(|f| hex::encode(f.to_be_bytes())).collect();
+            let want_bits: Vec<String> = want["float_bits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(hexs)
+                .collect();
+            assert_eq!(bits, want_bits, "client {i}");
+            let words: Vec<u64> = want["words"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w.as_u64().unwrap())
+                .collect();
+            assert_eq!(s.demo_words(id).unwrap().vectors()[0].to_u64s(), words);
+        }
+        assert_eq!(
+            s.config.threshold() as u64,
+            sv["threshold"].as_u64().unwrap()
+        );
+        assert_eq!(
+            hex::encode(s.config.session_id_preimage()),
+            hexs(&sv["preimage"])
+        );
+        assert_eq!(hex::encode(s.config.session_id()), hexs(&sv["session_id"]));
+    }
+
     #[test]
     fn demo_inputs_are_deterministic_per_id_and_in_range() {
         let s = Session::new(SessionParams::new(5, 1000)).unwrap();
@@ -413,6 +476,25 @@ mod tests {
         .unwrap();
         assert_eq!(s.config.threshold(), 3);
         assert!(s.max_client_frame() > 7 * 20 / 8);
+        // A degree >= n - 1 is the complete graph, with its threshold (docs/networking.md).
+        let s = Session::new(SessionParams {
+            degree: Some(9),
+            ..SessionParams::new(6, 7)
+        })
+        .unwrap();
+        assert_eq!(s.config.threshold(), 4); // deg = min(9, 5) = 5
+        assert!(s.config.graph().is_complete());
+        // Odd degree, odd n: one client has K + 1 neighbors.
+        let s = Session::new(SessionParams {
+            degree: Some(5),
+            ..SessionParams::new(11, 7)
+        })
+        .unwrap();
+        assert_eq!(s.config.threshold(), 4);
+        assert_eq!(
+            (s.config.graph().min_degree(), s.config.graph().max_degree()),
+            (5, 6)
+        );
     }
 
     /// Every message of whole sessions (both models, both graph kinds) fits the frame

@@ -468,3 +468,99 @@ async fn a_client_whose_server_vanishes_fails_fast() {
         "{r:?}"
     );
 }
+
+/// docs/networking.md, "Handshake and rounds", step 2: a dropped client's id is claimed
+/// (REJECT 3); once round 0 has closed, the listening socket is closed (a new connection
+/// is refused by the operating system) and a connection accepted during round 0 that
+/// never finished its hello is closed without a REJECT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_round_0_the_listener_is_closed_and_claimed_ids_stay_claimed() {
+    use std::sync::Arc;
+
+    use secagg::crypto::rng::seeded_rng;
+    use secagg::protocol::Client;
+
+    let s = Session::new(SessionParams {
+        threshold: Some(2),
+        ..SessionParams::new(5, 20)
+    })
+    .unwrap();
+    let opts = ServerOptions {
+        join_deadline: Duration::from_secs(10),
+        round_deadline: Duration::from_secs(3),
+        handshake_timeout: Duration::from_secs(20),
+        ..ServerOptions::new(s.clone())
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(serve(listener, opts));
+
+    // Accepted in round 0, never says hello.
+    let mut silent = TcpStream::connect(&addr).await.unwrap();
+    // Client 1 is welcomed and goes away: its id stays claimed.
+    drop(hello(&addr, &s, 1).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut again = TcpStream::connect(&addr).await.unwrap();
+    let h = Hello {
+        client: 1,
+        session_id: *s.config.session_id(),
+    };
+    again
+        .write_all(&encode_frame(kind::HELLO, &h.encode()).unwrap())
+        .await
+        .unwrap();
+    let answer = read_frame(&mut again, 64).await.unwrap();
+    assert_eq!((answer.kind, answer.body), (kind::REJECT, vec![3]));
+
+    // Client 3 advertises its keys by hand and then stalls, holding round 1 open.
+    let mut stalling = hello(&addr, &s, 3).await;
+    let input = s.ring_input(&s.demo_words(3).unwrap()).unwrap();
+    let (_client, adv) = Client::new(
+        Arc::clone(&s.config),
+        3,
+        input,
+        None,
+        &mut seeded_rng([3; 32]),
+    )
+    .unwrap();
+    let body = adv.encode(&s.config).unwrap();
+    stalling
+        .write_all(&encode_frame(kind::MESSAGE, &body).unwrap())
+        .await
+        .unwrap();
+    let honest: Vec<_> = [0, 2, 4]
+        .into_iter()
+        .map(|id| {
+            tokio::spawn(demo_client(
+                addr.clone(),
+                s.clone(),
+                id,
+                ClientTransport::Plain,
+                None,
+            ))
+        })
+        .collect();
+    // Round 0 has closed once client 3 receives its key list.
+    let key_list = read_frame(&mut stalling, 1 << 20).await.unwrap();
+    assert_eq!(key_list.kind, kind::MESSAGE);
+    // The half-open connection is closed, with no REJECT.
+    let closed = tokio::time::timeout(Duration::from_secs(2), read_frame(&mut silent, 64))
+        .await
+        .expect("closed at once");
+    assert!(closed.is_err(), "{closed:?}");
+    // Nobody listens any more, while round 1 is still open (client 3 stalls).
+    assert!(TcpStream::connect(&addr).await.is_err());
+    assert!(!server.is_finished());
+
+    let report = tokio::time::timeout(Duration::from_secs(30), server)
+        .await
+        .expect("server finished in time")
+        .unwrap();
+    let out = report.result.as_ref().unwrap();
+    assert_eq!(out.included, [0, 2, 4]);
+    check_sum(&s, out);
+    for c in honest {
+        let r = c.await.unwrap().unwrap();
+        assert_eq!(r.done, Some(Done::Completed { included: true }));
+    }
+}

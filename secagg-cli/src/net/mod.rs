@@ -36,10 +36,11 @@ pub struct SessionArgs {
     /// Length d of each client's float vector.
     #[arg(long)]
     pub dim: usize,
-    /// Threshold t (default: floor(2·deg/3) + 1, deg = n-1 or --degree).
+    /// Threshold t (default: min(floor(2·deg/3) + 1, deg), deg = min(--degree, n-1)).
     #[arg(long)]
     pub threshold: Option<usize>,
-    /// SecAgg+: a Harary graph of this (even) degree; default: the complete graph.
+    /// SecAgg+: a Harary graph of this degree (>= 2; >= n-1 is the complete graph);
+    /// default: the complete graph.
     #[arg(long)]
     pub degree: Option<usize>,
     /// Quantization bits per element.

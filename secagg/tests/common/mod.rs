@@ -41,6 +41,13 @@ pub fn uint(t: &Value, key: &str) -> u64 {
         .unwrap_or_else(|| panic!("tc {}: integer field {key}", t["tcId"]))
 }
 
+/// A boolean field.
+pub fn bool_field(t: &Value, key: &str) -> bool {
+    t[key]
+        .as_bool()
+        .unwrap_or_else(|| panic!("tc {}: boolean field {key}", t["tcId"]))
+}
+
 /// A u32 field.
 pub fn u32_field(t: &Value, key: &str) -> u32 {
     u32::try_from(uint(t, key)).unwrap()

@@ -11,4 +11,5 @@ mod aead;
 mod kdf;
 mod prg_vectors;
 mod shamir;
+mod signatures;
 mod x25519;

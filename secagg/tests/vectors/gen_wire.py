@@ -7,13 +7,24 @@ mismatch between this file and the Rust decoder means the code and the document
 disagree. Valid cases carry the decoded meaning; invalid cases name the error variant
 the decoder must return.
 
-Run from the repository root:  python3 tests/vectors/gen_wire.py   (standard library only)
+Config B (malicious) carries real signatures: its keys, session-id preimage and
+session id are in the JSON, and each signature signs the transcript of docs/protocol.md,
+made with the RFC 8032 signer of gen_signatures.py and the preimage of gen_session.py
+(both independent of secagg too).
+
+Run from the repository root:  python3 secagg/tests/vectors/gen_wire.py
+(standard library only)
 """
 
 import hashlib
 import json
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_session import preimage  # noqa: E402
+from gen_signatures import public_key, sign  # noqa: E402
 
 VERSION = 1
 P = 2**255 - 19  # X25519 field prime
@@ -30,9 +41,37 @@ CONFIGS = {
           "vectors": [{"name": "w20", "dim": 3, "ring": {"pow2": 20}},
                       {"name": "zm", "dim": 2, "ring": {"modulus": 1000003}}]},
     "B": {"n": 12, "t": 3, "graph": {"harary": 4, "seed": "07" * 32}, "malicious": True,
-          "max_degree": 4, "signing_key_seed": "01" * 32,
+          "max_degree": 4,
           "vectors": [{"name": "", "dim": 4, "ring": {"pow2": 16}}]},
 }
+
+# Config B's signatures are real: client i's Ed25519 secret seed is SHA-256("wire-b" ||
+# u32be(i)), its verifying key the RFC 8032 public key, the context empty, and the
+# session id SHA-256 of docs/protocol.md's preimage (gen_session.py's transcription);
+# every signature signs docs/protocol.md's transcript (gen_signatures.py's RFC 8032).
+B_SEEDS = [hashlib.sha256(b"wire-b" + struct.pack(">I", i)).digest() for i in range(12)]
+B_KEYS = [public_key(seed) for seed in B_SEEDS]
+B_PREIMAGE = preimage(12, 3, (4, bytes.fromhex("07" * 32)), "malicious", [("", 4, 16)],
+                      B_KEYS, b"")
+B_SID = hashlib.sha256(B_PREIMAGE).digest()
+CONFIGS["B"].update({
+    "context": "",
+    "signing_key_seeds": [x.hex() for x in B_SEEDS],
+    "verifying_keys": [x.hex() for x in B_KEYS],
+    "session_id_preimage": B_PREIMAGE.hex(),
+    "session_id": B_SID.hex(),
+})
+
+
+def advertise_transcript(sid, i, enc_pk, mask_pk):
+    return (b"secagg/advertise-keys\x00" + bytes([VERSION]) + sid + b"\x00"
+            + struct.pack(">I", i) + enc_pk + mask_pk)
+
+
+def consistency_transcript(sid, survivors):
+    return (b"secagg/consistency\x00" + bytes([VERSION]) + sid + b"\x03"
+            + struct.pack(">I", len(survivors))
+            + b"".join(struct.pack(">I", v) for v in sorted(survivors)))
 
 
 def u16(x): return struct.pack(">H", x)
@@ -145,8 +184,27 @@ def encode(cfg, m):
 
 
 def adv(i, malicious):
+    """Client i's keys; in config B signed over the advertise transcript."""
+    signature = None
+    if malicious:
+        signature = sign(B_SEEDS[i], advertise_transcript(B_SID, i, pk(2 * i), pk(2 * i + 1)))
+        signature = signature.hex()
     return {"enc_pk": pk(2 * i).hex(), "mask_pk": pk(2 * i + 1).hex(),
-            "signature": sig(i).hex() if malicious else None}
+            "signature": signature}
+
+
+B_U3 = [0, 1, 2, 5, 7, 9, 11]
+
+# The byte strings config B's signatures sign, as known answers of their own.
+CONFIGS["B"]["signed_transcripts"] = {
+    "advertise": {str(i): advertise_transcript(B_SID, i, pk(2 * i), pk(2 * i + 1)).hex()
+                  for i in [1, 2, 5, 7, 9]},
+    "consistency": consistency_transcript(B_SID, B_U3).hex(),
+}
+
+
+def b_consistency(i):
+    return sign(B_SEEDS[i], consistency_transcript(B_SID, B_U3)).hex()
 
 
 tests = []
@@ -195,7 +253,7 @@ valid("A", "server", 2, {"type": "UnmaskRequest", "survivors": [0, 1, 2, 3],
 # ---- valid messages, config B (malicious, Harary degree 4, n = 12) --------------------
 b_adv = valid("B", "client", 7, {"type": "AdvertiseKeys", **adv(7, True)},
               "round 0, malicious: keys and an Ed25519 signature")
-b_cs = valid("B", "client", 7, {"type": "ConsistencySignature", "signature": sig(70).hex()},
+b_cs = valid("B", "client", 7, {"type": "ConsistencySignature", "signature": b_consistency(7)},
              "round 3: a signature over the survivor set")
 valid("B", "client", 7, {"type": "ShareKeys", "shares": []},
       "an empty list is well-formed (the server decides whether it is acceptable)")
@@ -204,9 +262,9 @@ valid("B", "client", 7, {"type": "MaskedInput", "vectors": [[0x0102, 0, 0xffff, 
 b_kl = valid("B", "server", 7, {"type": "KeyList", "entries": [
     {"id": i, **adv(i, True)} for i in [1, 2, 5, 7, 9]]},
     "malicious key list: five entries (degree 4 + the recipient), each signed")
-b_ur = valid("B", "server", 7, {"type": "UnmaskRequest", "survivors": [0, 1, 2, 5, 7, 9, 11],
-                                "signatures": [{"id": 2, "signature": sig(20).hex()},
-                                               {"id": 9, "signature": sig(90).hex()}]},
+b_ur = valid("B", "server", 7, {"type": "UnmaskRequest", "survivors": B_U3,
+                                "signatures": [{"id": 2, "signature": b_consistency(2)},
+                                               {"id": 9, "signature": b_consistency(9)}]},
              "opens round 4, malicious: 12-bit survivor bitmap (2 bytes) and signatures")
 
 # ---- invalid encodings ----------------------------------------------------------------

@@ -2,7 +2,8 @@
 //! codec (encode, length prediction, decode, equality, re-encode), sizes against the
 //! documented closed forms and limits, stored client and server state, robustness to
 //! hostile bytes (mutations, truncations, trailing bytes, counts that do not fit the
-//! config), and the independent Python encoder's vectors under tests/vectors/wire/.
+//! config), the independent Python encoder's vectors under tests/vectors/wire/, and the
+//! session-level transcripts of tests/vectors/transcript.json.
 //!
 //! Sessions come from `common::session::Spec` (`common::wire::spec`) and run through
 //! `common::wire::run`, which sends every message across the codec and records its bytes.
@@ -14,4 +15,5 @@ mod messages;
 mod robustness;
 mod sizes;
 mod state;
+mod transcript;
 mod vectors;

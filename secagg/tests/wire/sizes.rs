@@ -237,3 +237,75 @@ fn limits_follow_the_documented_sizes() {
         );
     }
 }
+
+/// docs/wire-format.md, "Conventions": `k` is the graph's largest degree, `K + 1` for a
+/// Harary graph of odd degree `K` over odd `n` (n = 11, K = 5: a ShareKeys of 6 entries
+/// and a KeyList of 7 decode, one entry more does not).
+#[test]
+fn odd_degree_odd_n_bounds_use_k_plus_one() {
+    use secagg::crypto::keys::SecretKey;
+    use secagg::protocol::messages::{AdvertiseKeys, KeyEntry, KeyList, SealedShares, ShareKeys};
+    let (cfg, _) = spec(
+        11,
+        4,
+        GraphSpec::Harary {
+            degree: 5,
+            seed: [9; 32],
+        },
+        false,
+        &[("", 2, Ring::pow2(16).unwrap())],
+    )
+    .build();
+    assert_eq!(cfg.graph().max_degree(), 6);
+    let share_keys = |s: u32| {
+        let shares = (0..s)
+            .map(|v| SealedShares {
+                to: v + 1,
+                ciphertext: vec![0; 100],
+            })
+            .collect();
+        ClientMessage::ShareKeys(ShareKeys { shares })
+    };
+    let key_list = |s: u32| {
+        let entries = (0..s)
+            .map(|id| KeyEntry {
+                id,
+                keys: AdvertiseKeys {
+                    enc_pk: SecretKey::from_bytes([2 * id as u8 + 1; 32]).public_key(),
+                    mask_pk: SecretKey::from_bytes([2 * id as u8 + 2; 32]).public_key(),
+                    signature: None,
+                },
+            })
+            .collect();
+        ServerMessage::KeyList(KeyList { entries })
+    };
+    let too_large = |r: Result<(), Error>| {
+        assert!(
+            matches!(
+                r,
+                Err(Error::Encoding(EncodingError::LengthTooLarge { .. }))
+            ),
+            "{r:?}"
+        );
+    };
+    let six = share_keys(6).encode(&cfg).unwrap();
+    assert_eq!(ClientMessage::decode(&cfg, 0, &six).unwrap(), share_keys(6));
+    too_large(share_keys(7).encode(&cfg).map(|_| ()));
+    // The same bytes with a seventh entry: refused on the count.
+    let mut seven_entries = six.clone();
+    seven_entries[2..6].copy_from_slice(&7u32.to_be_bytes());
+    seven_entries.extend_from_slice(&7u32.to_be_bytes());
+    seven_entries.extend_from_slice(&100u16.to_be_bytes());
+    seven_entries.extend_from_slice(&[0; 100]);
+    too_large(ClientMessage::decode(&cfg, 0, &seven_entries).map(|_| ()));
+    let seven = key_list(7).encode(&cfg).unwrap();
+    assert_eq!(ServerMessage::decode(&cfg, &seven).unwrap(), key_list(7));
+    too_large(key_list(8).encode(&cfg).map(|_| ()));
+    let mut eight = seven.clone();
+    eight[2..6].copy_from_slice(&8u32.to_be_bytes());
+    eight.extend_from_slice(&7u32.to_be_bytes());
+    eight.extend_from_slice(SecretKey::from_bytes([15; 32]).public_key().as_bytes());
+    eight.extend_from_slice(SecretKey::from_bytes([16; 32]).public_key().as_bytes());
+    too_large(ServerMessage::decode(&cfg, &eight).map(|_| ()));
+    assert!(MessageLimits::new(&cfg).unwrap().max_client() >= six.len());
+}

@@ -5,8 +5,11 @@
 use std::sync::Arc;
 
 use crate::common::session::{Model, Spec};
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use secagg::protocol::graph::GraphSpec;
 use secagg::protocol::messages::{ClientMessage, ServerMessage, ShareKind};
+use secagg::protocol::params::ThreatModel;
+use secagg::protocol::transcript;
 use secagg::protocol::Config;
 use secagg::ring::{Ring, RingVec};
 use secagg::ErrorKind;
@@ -48,19 +51,128 @@ fn build_config(c: &Value) -> Arc<Config> {
         })
         .collect();
     let malicious = c["malicious"].as_bool().unwrap();
-    let mut spec = Spec::new(n, t, graph, Model::of(malicious))
-        .with_vectors(&vectors)
-        .with_context(b"");
-    if malicious {
-        spec = spec.with_key_seed(hex32(&c["signing_key_seed"]));
-    }
-    let (cfg, _) = spec.build();
+    let cfg = if malicious {
+        // Explicit keys (RFC 8032 public keys of the listed seeds), checked against the
+        // seeds, and the session id the Python generator computed.
+        let mut b = Config::builder(n, t)
+            .graph(graph)
+            .context(hex::decode(c["context"].as_str().unwrap()).unwrap());
+        for (name, dim, ring) in &vectors {
+            b = b.vector(*name, *dim, *ring);
+        }
+        let seeds = c["signing_key_seeds"].as_array().unwrap();
+        let keys: Vec<VerifyingKey> = c["verifying_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(seeds)
+            .map(|(k, seed)| {
+                let key = VerifyingKey::from_bytes(&hex32(k)).unwrap();
+                assert_eq!(SigningKey::from_bytes(&hex32(seed)).verifying_key(), key);
+                key
+            })
+            .collect();
+        let cfg = Arc::new(b.malicious(keys).build().unwrap());
+        assert_eq!(
+            hex::encode(cfg.session_id_preimage()),
+            c["session_id_preimage"].as_str().unwrap()
+        );
+        assert_eq!(
+            hex::encode(cfg.session_id()),
+            c["session_id"].as_str().unwrap()
+        );
+        cfg
+    } else {
+        Spec::new(n, t, graph, Model::of(malicious))
+            .with_vectors(&vectors)
+            .with_context(b"")
+            .build()
+            .0
+    };
     assert_eq!(
         cfg.graph().max_degree() as u64,
         c["max_degree"].as_u64().unwrap()
     );
     cfg
 }
+
+/// Every signature a decoded message carries verifies for its signer over the
+/// transcript docs/protocol.md gives (config B's are real signatures); returns how many.
+fn check_signatures(cfg: &Config, client: Option<u32>, bytes: &[u8]) -> usize {
+    let sid = cfg.session_id();
+    let verify = |id: u32, t: &[u8], sig: &ed25519_dalek::Signature| {
+        cfg.verifying_key(id)
+            .unwrap()
+            .verify_strict(t, sig)
+            .unwrap_or_else(|e| panic!("signature of {id}: {e}"));
+        1
+    };
+    let listed = |t: &[u8], which: &str, id: Option<u32>| {
+        let file = crate::common::parse(include_str!("../vectors/wire/messages.json"));
+        let st = &file["configs"]["B"]["signed_transcripts"][which];
+        let want = match id {
+            Some(id) => &st[id.to_string()],
+            None => st,
+        };
+        assert_eq!(hex::encode(t), want.as_str().unwrap(), "{which} {id:?}");
+    };
+    let verify = |id: u32, t: &[u8], sig: &ed25519_dalek::Signature| {
+        listed(
+            t,
+            if t.starts_with(transcript::ADVERTISE_LABEL) {
+                "advertise"
+            } else {
+                "consistency"
+            },
+            t.starts_with(transcript::ADVERTISE_LABEL).then_some(id),
+        );
+        verify(id, t, sig)
+    };
+    match client {
+        Some(from) => match ClientMessage::decode(cfg, from, bytes).unwrap() {
+            ClientMessage::AdvertiseKeys(m) => m.signature.as_ref().map_or(0, |s| {
+                verify(
+                    from,
+                    &transcript::advertise(sid, from, &m.enc_pk, &m.mask_pk),
+                    s,
+                )
+            }),
+            ClientMessage::ConsistencySignature(m) => verify(
+                from,
+                &transcript::consistency(sid, &B_SURVIVORS),
+                &m.signature,
+            ),
+            _ => 0,
+        },
+        None => match ServerMessage::decode(cfg, bytes).unwrap() {
+            ServerMessage::KeyList(m) => m
+                .entries
+                .iter()
+                .filter_map(|e| {
+                    let keys = &e.keys;
+                    keys.signature.as_ref().map(|s| {
+                        verify(
+                            e.id,
+                            &transcript::advertise(sid, e.id, &keys.enc_pk, &keys.mask_pk),
+                            s,
+                        )
+                    })
+                })
+                .sum(),
+            ServerMessage::UnmaskRequest(m) => {
+                let t = transcript::consistency(sid, &m.survivors);
+                m.signatures
+                    .iter()
+                    .map(|s| verify(s.id, &t, &s.signature))
+                    .sum()
+            }
+            _ => 0,
+        },
+    }
+}
+
+/// The survivor set config B's consistency signatures sign.
+const B_SURVIVORS: [u32; 7] = [0, 1, 2, 5, 7, 9, 11];
 
 fn words(v: &RingVec) -> Value {
     json!(v.to_u64s())
@@ -154,7 +266,7 @@ fn wire_vectors() {
         .iter()
         .map(|(k, v)| (k.clone(), build_config(v)))
         .collect();
-    let (mut valid, mut invalid) = (0, 0);
+    let (mut valid, mut invalid, mut signatures) = (0, 0, 0);
     for t in crate::common::tests(&file) {
         let tc = crate::common::tc(t);
         let cfg = &configs[crate::common::str_field(t, "config")];
@@ -174,6 +286,9 @@ fn wire_vectors() {
                 let (meaning, again) = decoded.unwrap_or_else(|e| panic!("tc {tc}: {e:?}"));
                 assert_eq!(meaning, t["message"], "tc {tc}: decoded meaning");
                 assert_eq!(again, bytes, "tc {tc}: re-encoding");
+                if cfg.threat_model() == ThreatModel::Malicious {
+                    signatures += check_signatures(cfg, client.then_some(from), &bytes);
+                }
                 valid += 1;
             }
             _ => {
@@ -186,4 +301,6 @@ fn wire_vectors() {
         }
     }
     assert_eq!((valid, invalid), (14, 26));
+    // AdvertiseKeys, ConsistencySignature, five KeyList entries, two in the UnmaskRequest.
+    assert_eq!(signatures, 9);
 }
