@@ -263,11 +263,12 @@ pub fn run_with(
             },
         )));
     }
-    let mut keys: Vec<Option<SigningKey>> = match signing_keys {
-        Some(k) => k.into_iter().map(Some).collect(),
-        None => (0..n).map(|_| None).collect(),
-    };
-    keys.resize_with(n, || None);
+    // Each client gets a clone of its key; the caller's vector is dropped whole at the
+    // end, which wipes every key in place (moving the keys out of it, or `take`ing
+    // them out of a vector of options, would leave their bytes in freed memory).
+    let keys: Vec<Option<&SigningKey>> = (0..n)
+        .map(|i| signing_keys.as_ref().and_then(|k| k.get(i)))
+        .collect();
     let mut rngs: Vec<_> = (0..n as ClientId)
         .map(|i| seeded_rng(client_seed(&seed, i)))
         .collect();
@@ -278,7 +279,7 @@ pub fn run_with(
     // Round 0: clients start.
     let items: Vec<_> = inputs
         .iter()
-        .zip(keys.iter_mut())
+        .zip(keys.iter())
         .zip(rngs.iter_mut())
         .collect();
     let started = each_client(execution, items, |i, ((x, key), rng)| {
@@ -287,7 +288,7 @@ pub fn run_with(
             return Ok((None, None, Duration::ZERO));
         }
         let t0 = Instant::now();
-        let (c, m) = Client::new(Arc::clone(&config), id, x.clone(), key.take(), rng)?;
+        let (c, m) = Client::new(Arc::clone(&config), id, x.clone(), key.cloned(), rng)?;
         Ok((Some(c), Some(m), t0.elapsed()))
     });
     let started: Vec<_> = started

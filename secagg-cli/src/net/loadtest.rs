@@ -46,6 +46,14 @@ pub struct LoadtestArgs {
 /// Runs `secagg loadtest`. Exit status 0 when every client was included and the demo
 /// check passed, 1 otherwise, 2 on setup errors.
 pub fn run_loadtest(args: LoadtestArgs) -> ExitCode {
+    // The server and clients it starts would refuse the same pair: say so up front.
+    if let Ok(session) = args.session.session() {
+        match args.session.check_params(&session) {
+            Ok(None) => {}
+            Ok(Some(warning)) => eprintln!("secagg loadtest: warning: {warning}"),
+            Err(refusal) => return fail("loadtest", &refusal),
+        }
+    }
     match loadtest_main(&args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
@@ -82,6 +90,9 @@ fn session_flags(s: &SessionArgs) -> Vec<String> {
     }
     if s.malicious {
         v.push("--malicious".into());
+    }
+    if s.allow_insecure_params {
+        v.push("--allow-insecure-params".into());
     }
     v
 }

@@ -16,6 +16,7 @@ use input::read_floats;
 use secagg::error::Misuse;
 use secagg::protocol::Output;
 use secagg::quantize::Aggregate;
+use secagg::session::Choice;
 use secagg::ClientId;
 use secagg_net::client::{run_client, ClientOptions};
 use secagg_net::events::{ClientEvent, OnEvent, ServerEvent};
@@ -58,9 +59,42 @@ pub struct SessionArgs {
     /// Session seed: names the session, seeds the graph and demo inputs.
     #[arg(long, default_value = "secagg-demo")]
     pub seed: String,
+    /// Run even when the parameter check (`check_params`: privacy 2^-40 against the
+    /// default corrupt fraction, graph connectivity, correctness under the default
+    /// drop-out rate) rejects the (degree, threshold) pair. Insecure: experiments only.
+    #[arg(long)]
+    pub allow_insecure_params: bool,
 }
 
 impl SessionArgs {
+    /// Why `session`'s (degree, threshold) pair is refused: the reason
+    /// [`check_params`](secagg::protocol::params::check_params) gave (which the float
+    /// session records as [`Choice::Unchecked`]), unless `--allow-insecure-params`.
+    /// With the flag, the same reason is returned as `Ok(Some(..))` for a warning.
+    ///
+    /// # Errors
+    /// The refusal, as a message that names the flag.
+    pub fn check_params(&self, session: &Session) -> core::result::Result<Option<String>, String> {
+        let Choice::Unchecked(e) = session.float.choice() else {
+            return Ok(None);
+        };
+        let n = session.config.n();
+        let degree = self
+            .degree
+            .map_or(n.saturating_sub(1), |k| k.min(n.saturating_sub(1)));
+        let reason = format!(
+            "parameters check_params rejects for {n} clients: degree {degree}, threshold {t}: {e}",
+            t = session.config.threshold()
+        );
+        if self.allow_insecure_params {
+            Ok(Some(reason))
+        } else {
+            Err(format!(
+                "{reason} (choose other --degree/--threshold, or pass --allow-insecure-params to run them anyway)"
+            ))
+        }
+    }
+
     /// Builds the session these flags describe.
     ///
     /// # Errors
@@ -364,6 +398,11 @@ pub fn run_serve(args: ServeArgs) -> ExitCode {
 
 fn serve_main(args: &ServeArgs) -> Result<ExitCode> {
     let session = args.session.session()?;
+    match args.session.check_params(&session) {
+        Ok(None) => {}
+        Ok(Some(warning)) => eprintln!("secagg serve: warning: {warning}"),
+        Err(refusal) => return Ok(fail("serve", &refusal)),
+    }
     let tls = if args.plain {
         None
     } else {
@@ -480,6 +519,11 @@ pub fn run_client_cmd(args: ClientArgs) -> ExitCode {
 
 fn client_main(args: &ClientArgs) -> core::result::Result<ExitCode, CliError> {
     let session = args.session.session()?;
+    match args.session.check_params(&session) {
+        Ok(None) => {}
+        Ok(Some(warning)) => eprintln!("secagg client: warning: {warning}"),
+        Err(refusal) => return Ok(fail("client", &refusal)),
+    }
     let transport = match (&args.ca, args.plain) {
         (_, true) => ClientTransport::Plain,
         (Some(ca), false) => ClientTransport::tls_from_ca_file(ca, &args.server_name)?,

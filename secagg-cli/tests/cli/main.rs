@@ -5,7 +5,10 @@
 //!   formulas, aborts, the known-answer session id), the default run and `bench variants`.
 //! - `bench_mask`: `bench mask` JSON output and its refusal of bad input.
 //! - `net`: `serve` and `client` as real processes over loopback, killed mid-session.
+//! - `params_check`: `serve` and `client` refuse (degree, threshold) pairs that
+//!   `check_params` rejects unless `--allow-insecure-params`.
 
 mod bench_mask;
 mod commands;
 mod net;
+mod params_check;

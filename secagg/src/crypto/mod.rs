@@ -37,3 +37,21 @@ hazmat! {
     mod prg;
     mod shamir;
 }
+
+/// Bytes of stack [`scrub_stack`] overwrites.
+const SCRUB_LEN: usize = 16 * 1024;
+
+/// Overwrites with zeros the `SCRUB_LEN` bytes of stack just below the caller's frame,
+/// where the frames of the functions it called lay. Rust moves values through stack
+/// temporaries that no destructor sees (a share parsed and then pushed into its
+/// vector, a scalar returned by value); a later move of an enum with a smaller variant
+/// copies whatever those dead bytes hold into its padding, and so into the heap. The
+/// client calls this after each step that handled secrets (best effort: it reaches the
+/// depth it is called at, which is where the callees ran).
+#[inline(never)]
+pub(crate) fn scrub_stack() {
+    use zeroize::Zeroize;
+    let mut buf = [0u8; SCRUB_LEN];
+    buf.zeroize();
+    core::hint::black_box(&mut buf);
+}

@@ -43,11 +43,20 @@ use crate::error::{
 use crate::ids::{ClientId, Round};
 use crate::ring::RingVec;
 
+// Where the secrets live. Every secret a state holds sits in a heap block of its own
+// (a `Box` or a `Vec` that never reallocates) that moves from state to state as a
+// pointer: moving a state, or the `Client` holding it (`Client::handle`'s swap, a
+// caller's `Vec<Client>` growing), copies no secret byte, and the block is wiped in
+// place (`ZeroizeOnDrop`) when it is dropped. Nothing is moved out of a container of
+// secrets: values are read by reference and the container is dropped whole.
+// `tests/wipe` checks this with a scanning allocator.
+
 /// Who the client is: shared by every state.
 struct Identity {
     config: Arc<Config>,
     id: ClientId,
-    signing_key: Option<SigningKey>,
+    /// Boxed so that moves of the state do not copy it (see above).
+    signing_key: Option<Box<SigningKey>>,
 }
 
 impl Identity {
@@ -69,9 +78,9 @@ impl Identity {
 pub struct KeysAdvertised {
     me: Identity,
     inputs: Vec<RingVec>,
-    enc_sk: SecretKey,
-    mask_sk: SecretKey,
-    self_secret: SecretScalar,
+    enc_sk: Box<SecretKey>,
+    mask_sk: Box<SecretKey>,
+    self_secret: Box<SecretScalar>,
     advertised: AdvertiseKeys,
 }
 
@@ -88,7 +97,7 @@ struct Neighbor {
 pub struct SharesSent {
     me: Identity,
     inputs: Vec<RingVec>,
-    self_secret: SecretScalar,
+    self_secret: Box<SecretScalar>,
     neighbors: Vec<Neighbor>,
 }
 
@@ -178,14 +187,14 @@ impl KeysAdvertised {
             return Err(Error::Misuse(Misuse::SigningKeyMismatch { client: id }));
         }
         check_inputs(&config, &inputs)?;
-        let enc_sk = SecretKey::random(rng);
-        let mask_sk = SecretKey::random(rng);
-        let self_secret = SecretScalar::random(rng);
+        let enc_sk = Box::new(SecretKey::random(rng));
+        let mask_sk = Box::new(SecretKey::random(rng));
+        let self_secret = Box::new(SecretScalar::random(rng));
         let (enc_pk, mask_pk) = (enc_sk.public_key(), mask_sk.public_key());
         let me = Identity {
             config,
             id,
-            signing_key,
+            signing_key: signing_key.map(Box::new),
         };
         let signature = if me.config.is_malicious() {
             let t = transcript::advertise(me.config.session_id(), id, &enc_pk, &mask_pk);
@@ -312,32 +321,53 @@ impl KeysAdvertised {
         let self_shares = shamir::split(&self.self_secret, t, &xs, rng)?;
         // The key agreements dominate (two X25519 per neighbor): spread them over the
         // rayon pool. Sealing needs the caller's rng, so it stays sequential.
+        //
+        // The derived keys are written in place into vectors allocated once at their
+        // final size (no collect, whose intermediate vectors rayon frees unwiped, and
+        // no move out of a vector, which leaves the bytes in the freed buffer).
         let (enc_sk, mask_sk) = (&self.enc_sk, &self.mask_sk);
-        let derived: Vec<(ShareKey, Neighbor)> = entries
-            .par_iter()
-            .map(|e| -> Result<(ShareKey, Neighbor)> {
+        let per = config.vectors().len();
+        let mut keys_out: Vec<ShareKey> = Vec::with_capacity(entries.len());
+        let mut neighbors: Vec<Neighbor> = Vec::with_capacity(entries.len());
+        for e in &entries {
+            keys_out.push(ShareKey::from_bytes([0; 32]));
+            neighbors.push(Neighbor {
+                id: e.id,
+                key_in: ShareKey::from_bytes([0; 32]),
+                seeds: Vec::with_capacity(per),
+            });
+        }
+        keys_out
+            .par_iter_mut()
+            .zip(neighbors.par_iter_mut())
+            .zip(entries.par_iter())
+            .try_for_each(|((key_out, neighbor), e)| -> Result<()> {
                 let v = e.id;
                 let enc_shared = enc_sk.agree(&e.keys.enc_pk)?;
                 let mask_shared = mask_sk.agree(&e.keys.mask_pk)?;
-                let seeds = config
-                    .vectors()
-                    .iter()
-                    .map(|spec| {
-                        kdf::pairwise_mask_seed(&mask_shared, &sid, u, v, spec.name.as_bytes())
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let neighbor = Neighbor {
-                    id: v,
-                    key_in: kdf::share_key(&enc_shared, &sid, v, u),
-                    seeds,
-                };
-                Ok((kdf::share_key(&enc_shared, &sid, u, v), neighbor))
-            })
-            .collect::<Result<_>>()?;
+                for spec in config.vectors() {
+                    neighbor.seeds.push(kdf::pairwise_mask_seed(
+                        &mask_shared,
+                        &sid,
+                        u,
+                        v,
+                        spec.name.as_bytes(),
+                    )?);
+                }
+                neighbor.key_in = kdf::share_key(&enc_shared, &sid, v, u);
+                *key_out = kdf::share_key(&enc_shared, &sid, u, v);
+                drop((enc_shared, mask_shared));
+                // This may run on a pool thread, whose stack `Client::handle` does not
+                // scrub: the agreements' and derivations' frames are wiped here.
+                crate::crypto::scrub_stack();
+                Ok(())
+            })?;
         let mut sealed = Vec::with_capacity(entries.len());
-        let mut neighbors = Vec::with_capacity(entries.len());
-        for (((key_out, neighbor), ms), ss) in
-            derived.into_iter().zip(&mask_shares).zip(&self_shares)
+        for (((key_out, neighbor), ms), ss) in keys_out
+            .iter()
+            .zip(&neighbors)
+            .zip(&mask_shares)
+            .zip(&self_shares)
         {
             let v = neighbor.id;
             let mut pt = zeroize::Zeroizing::new([0u8; SHARE_PLAINTEXT_LEN]);
@@ -353,10 +383,10 @@ impl KeysAdvertised {
             };
             sealed.push(SealedShares {
                 to: v,
-                ciphertext: aead::seal(&key_out, &ad, &pt[..], rng),
+                ciphertext: aead::seal(key_out, &ad, &pt[..], rng),
             });
-            neighbors.push(neighbor);
         }
+        drop(keys_out);
         let next = SharesSent {
             me: self.me,
             inputs: self.inputs,
@@ -381,7 +411,9 @@ impl SharesSent {
     pub fn handle_routed_shares(self, msg: &RoutedShares) -> Result<(InputSent, MaskedInput)> {
         let config = &self.me.config;
         let (u, sid) = (self.me.id, *config.session_id());
-        let mut held: Vec<(usize, Held)> = Vec::with_capacity(msg.shares.len());
+        // Held shares go straight into the vector the next state keeps (never moved out
+        // of it; sorting swaps them within it).
+        let mut held: Vec<Held> = Vec::with_capacity(msg.shares.len());
         for rc in &msg.shares {
             let v = rc.from;
             let idx = match self.neighbors.binary_search_by_key(&v, |n| n.id) {
@@ -403,7 +435,7 @@ impl SharesSent {
                     }))
                 }
             };
-            if held.iter().any(|(i, _)| *i == idx) {
+            if held.iter().any(|h| h.from == v) {
                 return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
                     client: v,
                 }));
@@ -438,14 +470,11 @@ impl SharesSent {
             };
             let mask_key = Share::from_bytes(eval_point(u), &zeroize::Zeroizing::new(y(8..40)?))?;
             let self_mask = Share::from_bytes(eval_point(u), &zeroize::Zeroizing::new(y(40..72)?))?;
-            held.push((
-                idx,
-                Held {
-                    from: v,
-                    mask_key,
-                    self_mask,
-                },
-            ));
+            held.push(Held {
+                from: v,
+                mask_key,
+                self_mask,
+            });
         }
         let t = self.me.threshold();
         if held.len() < t {
@@ -455,31 +484,30 @@ impl SharesSent {
                 got: held.len(),
             }));
         }
-        held.sort_unstable_by_key(|(_, h)| h.from);
+        held.sort_unstable_by_key(|h| h.from);
 
         let mut vectors = Vec::with_capacity(self.inputs.len());
         for (j, (mut y, spec)) in self.inputs.into_iter().zip(config.vectors()).enumerate() {
             let self_seed = kdf::self_mask_seed(&self.self_secret, &sid, u, spec.name.as_bytes())?;
             let mut masks: Vec<(&MaskSeed, Sign)> = Vec::with_capacity(held.len() + 1);
             masks.push((&self_seed, Sign::Plus));
-            for (idx, h) in &held {
-                let seed =
-                    self.neighbors[*idx]
-                        .seeds
-                        .get(j)
-                        .ok_or(Error::Misuse(Misuse::InputCount {
-                            expected: config.vectors().len(),
-                            found: j,
-                        }))?;
+            for h in &held {
+                // `held` is a subset of `neighbors`, both sorted by id.
+                let seed = self
+                    .neighbors
+                    .binary_search_by_key(&h.from, |n| n.id)
+                    .ok()
+                    .and_then(|i| self.neighbors[i].seeds.get(j))
+                    .ok_or(Error::Misuse(Misuse::InputCount {
+                        expected: config.vectors().len(),
+                        found: j,
+                    }))?;
                 masks.push((seed, if h.from > u { Sign::Plus } else { Sign::Minus }));
             }
             prg::expand_add(&spec.ring, &masks, &mut y)?;
             vectors.push(y);
         }
-        let next = InputSent {
-            me: self.me,
-            held: held.into_iter().map(|(_, h)| h).collect(),
-        };
+        let next = InputSent { me: self.me, held };
         Ok((next, MaskedInput { vectors }))
     }
 }
@@ -532,10 +560,13 @@ fn check_survivors(
 
 /// Reveals, for every neighbor held, exactly one share: of its self-mask secret if it
 /// survived, of its masking key if not.
+///
+/// The shares are cloned out by reference and `held` is dropped whole, which wipes
+/// every share in place (moving them out would leave them in the freed buffer).
 fn reveal(held: Vec<Held>, survivors: &[ClientId]) -> (Completed, UnmaskShares) {
     let mut revealed = Vec::with_capacity(held.len());
     let mut shares = Vec::with_capacity(held.len());
-    for h in held {
+    for h in &held {
         let (kind, share) = if survivors.binary_search(&h.from).is_ok() {
             (ShareKind::SelfMask, h.self_mask.clone())
         } else {
@@ -696,7 +727,10 @@ impl Client {
         signing_key: Option<SigningKey>,
         rng: &mut R,
     ) -> Result<(Client, ClientMessage)> {
-        let (state, msg) = KeysAdvertised::new(config, id, inputs, signing_key, rng)?;
+        let started = KeysAdvertised::new(config, id, inputs, signing_key, rng);
+        // Key generation left secrets in dead stack bytes (see `scrub_stack`).
+        crate::crypto::scrub_stack();
+        let (state, msg) = started?;
         Ok((
             Client::KeysAdvertised(state),
             ClientMessage::AdvertiseKeys(msg),
@@ -724,6 +758,8 @@ impl Client {
             Err(e) => (Client::Aborted(e.clone()), Err(e)),
         };
         *self = next;
+        // The step's callees left secrets in dead stack bytes (see `scrub_stack`).
+        crate::crypto::scrub_stack();
         result
     }
 

@@ -954,9 +954,8 @@ impl CollectingReveals {
         let revealed = &self.revealed;
         let keys = &keys;
         let included = &survivors.included;
-        let per_owner: Vec<Vec<(Vec<MaskSeed>, Sign)>> = jobs
-            .par_iter()
-            .map(|job| -> Result<Vec<(Vec<MaskSeed>, Sign)>> {
+        let reconstruct =
+            |job: &Job| -> Result<Vec<(Vec<MaskSeed>, Sign)>> {
                 let shares: Vec<&Share> = job
                     .holders
                     .iter()
@@ -978,10 +977,12 @@ impl CollectingReveals {
                 let secret: SecretScalar = coeffs.combine(&shares)?;
                 match job.kind {
                     ShareKind::SelfMask => {
-                        let seeds = names
-                            .iter()
-                            .map(|name| kdf::self_mask_seed(&secret, &sid, job.owner, name))
-                            .collect::<Result<Vec<_>>>()?;
+                        // Allocated at its final size: a `collect` of `Result`s grows
+                        // by reallocation, leaving seed bytes in the freed buffers.
+                        let mut seeds = Vec::with_capacity(names.len());
+                        for name in &names {
+                            seeds.push(kdf::self_mask_seed(&secret, &sid, job.owner, name)?);
+                        }
                         Ok(vec![(seeds, Sign::Minus)])
                     }
                     ShareKind::MaskKey => {
@@ -1007,16 +1008,25 @@ impl CollectingReveals {
                                 }))?
                                 .mask_pk;
                             let shared = sk.agree(&pk)?;
-                            let seeds = names
-                                .iter()
-                                .map(|name| kdf::pairwise_mask_seed(&shared, &sid, u, v, name))
-                                .collect::<Result<Vec<_>>>()?;
+                            let mut seeds = Vec::with_capacity(names.len());
+                            for name in &names {
+                                seeds.push(kdf::pairwise_mask_seed(&shared, &sid, u, v, name)?);
+                            }
                             // y_u added PRG(s_uv) if v > u: remove it.
                             out.push((seeds, if v > u { Sign::Minus } else { Sign::Plus }));
                         }
                         Ok(out)
                     }
                 }
+            };
+        let per_owner: Vec<Vec<(Vec<MaskSeed>, Sign)>> = jobs
+            .par_iter()
+            .map(|job| {
+                let seeds = reconstruct(job);
+                // The reconstruction's and derivations' frames (on a pool thread or
+                // this one) held the client's secret and seeds: wipe them.
+                crate::crypto::scrub_stack();
+                seeds
             })
             .collect::<Result<_>>()?;
 

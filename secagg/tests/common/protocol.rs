@@ -38,11 +38,7 @@ impl Session {
         let mut rng = seeded_rng([seed; 32]);
         let inputs = sim::random_inputs(&config, &mut rng);
         let mut rngs: Vec<ChaCha20Rng> = (0..spec.n)
-            .map(|i| {
-                let mut s = [seed ^ 0x80; 32];
-                s[..4].copy_from_slice(&(i as u32).to_be_bytes());
-                seeded_rng(s)
-            })
+            .map(|i| client_rng(seed, i as ClientId))
             .collect();
         let mut clients = Vec::new();
         let mut outbox = Vec::new();
@@ -162,6 +158,13 @@ impl Session {
         self.client_round(&live);
         self.server_round(silent)
     }
+}
+
+/// The generator [`Session::new`] gives client `id` of a session made with `seed`.
+pub fn client_rng(seed: u8, id: ClientId) -> ChaCha20Rng {
+    let mut s = [seed ^ 0x80; 32];
+    s[..4].copy_from_slice(&id.to_be_bytes());
+    seeded_rng(s)
 }
 
 /// The message addressed to `id`.

@@ -145,6 +145,13 @@ impl Client {
     /// [`ErrorKind::Encoding`](crate::ErrorKind)) for bytes that are not a stored client
     /// state.
     pub fn from_bytes(config: Arc<Config>, bytes: &[u8]) -> Result<Client> {
+        let client = Self::read_stored(config, bytes);
+        // Parsing left secrets in dead stack bytes (see `scrub_stack`).
+        crate::crypto::scrub_stack();
+        client
+    }
+
+    fn read_stored(config: Arc<Config>, bytes: &[u8]) -> Result<Client> {
         let cfg = &*config;
         let n = cfg.n();
         let k = cfg.graph().max_degree();
@@ -183,7 +190,7 @@ impl Client {
             if cfg.verifying_key(id) != Some(&sk.verifying_key()) {
                 return Err(Error::Misuse(Misuse::SigningKeyMismatch { client: id }));
             }
-            Some(sk)
+            Some(Box::new(sk))
         } else {
             None
         };
@@ -195,9 +202,9 @@ impl Client {
         let client = match tag {
             KEYS_ADVERTISED => {
                 let inputs = read_inputs(&mut r, cfg)?;
-                let enc_sk = SecretKey::from_scalar(&read_scalar(&mut r)?);
-                let mask_sk = SecretKey::from_scalar(&read_scalar(&mut r)?);
-                let self_secret = read_scalar(&mut r)?;
+                let enc_sk = Box::new(SecretKey::from_scalar(&read_scalar(&mut r)?));
+                let mask_sk = Box::new(SecretKey::from_scalar(&read_scalar(&mut r)?));
+                let self_secret = Box::new(read_scalar(&mut r)?);
                 let advertised = m::read_advertise(&mut r, cfg)?;
                 Client::KeysAdvertised(KeysAdvertised {
                     me,
@@ -210,7 +217,7 @@ impl Client {
             }
             SHARES_SENT => {
                 let inputs = read_inputs(&mut r, cfg)?;
-                let self_secret = read_scalar(&mut r)?;
+                let self_secret = Box::new(read_scalar(&mut r)?);
                 let seeds_per = cfg.vectors().len();
                 let entry = ID_LEN + KEY_LEN + SEED_LEN * seeds_per;
                 let count = r.count("neighbors", k, entry)?;
