@@ -356,17 +356,6 @@ pub(crate) fn decode_output(
     Ok(Aggregate::with_included(py, agg, output.included.clone()))
 }
 
-/// The Rust name of a round.
-pub fn round_name(r: Round) -> &'static str {
-    match r {
-        Round::AdvertiseKeys => "AdvertiseKeys",
-        Round::ShareKeys => "ShareKeys",
-        Round::MaskedInputCollection => "MaskedInputCollection",
-        Round::ConsistencyCheck => "ConsistencyCheck",
-        Round::Unmasking => "Unmasking",
-    }
-}
-
 /// A round from its name or number.
 pub fn parse_round(obj: &Bound<'_, PyAny>) -> PyResult<Round> {
     if let Ok(n) = obj.extract::<u8>() {
@@ -376,6 +365,6 @@ pub fn parse_round(obj: &Bound<'_, PyAny>) -> PyResult<Round> {
     let name: String = obj.extract()?;
     Round::ALL
         .into_iter()
-        .find(|r| round_name(*r) == name)
+        .find(|r| r.name() == name)
         .ok_or_else(|| PyValueError::new_err(format!("no round named {name:?}")))
 }

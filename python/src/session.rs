@@ -12,7 +12,7 @@ use secagg::session::FloatSession;
 use secagg::ClientId;
 
 use crate::arrays;
-use crate::config::{decode_output, os_seed, parse_signing_key, round_name, Config};
+use crate::config::{decode_output, os_seed, parse_signing_key, Config};
 use crate::errors::{misuse, IntoPy};
 use crate::quant::{self, Aggregate};
 
@@ -269,7 +269,7 @@ impl Server {
     /// ``'MaskedInputCollection'``, ``'ConsistencyCheck'``, ``'Unmasking'``).
     #[getter]
     fn round(&self) -> &'static str {
-        round_name(self.inner.round())
+        self.inner.round().name()
     }
 
     /// Clients whose message for the current round is still awaited.
@@ -313,7 +313,7 @@ impl Server {
                 "NotCompleted",
                 format!(
                     "the session is still running (round {})",
-                    round_name(self.inner.round())
+                    self.inner.round().name()
                 ),
             )),
         }

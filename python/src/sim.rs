@@ -13,7 +13,7 @@ use secagg::sim::{self, ClientExecution, DropSchedule};
 use secagg::ClientId;
 
 use crate::arrays::{self, Floats};
-use crate::config::{key32, os_seed, parse_round, round_name, Config};
+use crate::config::{key32, os_seed, parse_round, Config};
 use crate::errors::IntoPy;
 use crate::quant::{seed32, Aggregate};
 
@@ -180,7 +180,7 @@ pub fn simulate(
         .iter()
         .map(|r| -> PyResult<Py<PyDict>> {
             let d = PyDict::new(py);
-            d.set_item("round", round_name(r.round))?;
+            d.set_item("round", r.round.name())?;
             d.set_item("active_clients", r.active_clients)?;
             d.set_item("client_mean_s", r.client_mean.as_secs_f64())?;
             d.set_item("client_max_s", r.client_max.as_secs_f64())?;

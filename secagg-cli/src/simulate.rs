@@ -9,7 +9,6 @@ use serde_json::{json, Map, Value};
 
 use secagg::protocol::params::ParamQuery;
 use secagg::quantize::Rounding;
-use secagg::Round;
 
 use crate::params::{threat_name, Threat};
 use crate::session::{
@@ -307,16 +306,6 @@ fn bytes_json(rounds: &[secagg::sim::RoundStats]) -> Value {
     Value::Object(out)
 }
 
-fn round_name(r: Round) -> &'static str {
-    match r {
-        Round::AdvertiseKeys => "AdvertiseKeys",
-        Round::ShareKeys => "ShareKeys",
-        Round::MaskedInputCollection => "MaskedInputCollection",
-        Round::ConsistencyCheck => "ConsistencyCheck",
-        Round::Unmasking => "Unmasking",
-    }
-}
-
 /// The human-readable report.
 pub fn to_text(r: &SessionReport, threads: usize) -> String {
     let s = &r.spec;
@@ -357,7 +346,7 @@ pub fn to_text(r: &SessionReport, threads: usize) -> String {
     let dropped: Vec<String> = r
         .dropped
         .iter()
-        .map(|(round, c)| format!("{c} before {}", round_name(*round)))
+        .map(|(round, c)| format!("{c} before {}", round.name()))
         .collect();
     let total_dropped: usize = r.dropped.iter().map(|d| d.1).sum();
     out.push_str(&format!(
@@ -374,7 +363,7 @@ pub fn to_text(r: &SessionReport, threads: usize) -> String {
         Err((round, e)) => {
             out.push_str(&format!(
                 "FAILED: the server aborted in round {}: {e}\n",
-                round_name(*round)
+                round.name()
             ));
             return out;
         }
@@ -393,7 +382,7 @@ pub fn to_text(r: &SessionReport, threads: usize) -> String {
     let rb = session::round_bytes(&o.rounds);
     for (st, b) in o.rounds.iter().zip(&rb) {
         t.row([
-            round_name(st.round).to_string(),
+            st.round.name().to_string(),
             st.active_clients.to_string(),
             ms(millis(st.client_mean)),
             ms(millis(st.client_max)),

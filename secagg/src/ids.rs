@@ -58,18 +58,23 @@ impl Round {
     pub fn from_number(n: u8) -> Option<Round> {
         Round::ALL.get(usize::from(n)).copied()
     }
-}
 
-impl fmt::Display for Round {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
+    /// The round's stable name, as the command line's JSON and the Python bindings
+    /// report it (`"ShareKeys"`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
             Round::AdvertiseKeys => "AdvertiseKeys",
             Round::ShareKeys => "ShareKeys",
             Round::MaskedInputCollection => "MaskedInputCollection",
             Round::ConsistencyCheck => "ConsistencyCheck",
             Round::Unmasking => "Unmasking",
-        };
-        write!(f, "{} ({name})", self.number())
+        }
+    }
+}
+
+impl fmt::Display for Round {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.number(), self.name())
     }
 }
 
