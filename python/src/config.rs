@@ -342,17 +342,7 @@ pub(crate) fn decode_output(
     session: &FloatSession,
     output: &proto::Output,
 ) -> PyResult<Aggregate> {
-    let agg = py
-        .detach(|| {
-            session
-                .decode_output(output)?
-                .into_iter()
-                .next()
-                .ok_or(secagg::Error::Misuse(secagg::Misuse::InvalidVectorCount {
-                    count: 0,
-                }))
-        })
-        .py_err()?;
+    let agg = py.detach(|| session.decode_first(output)).py_err()?;
     Ok(Aggregate::with_included(py, agg, output.included.clone()))
 }
 

@@ -372,84 +372,81 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
     let wall = t0.elapsed();
 
     progress(Phase::Check);
-    let outcome =
-        match result {
-            Err(a) => Err((a.round, a.error)),
-            Ok(r) => {
-                let included = &r.output.included;
-                // Exact check, independent of the ring code: integer sum of the words
-                // (no wrap: every word < 2^q and n * (2^q - 1) < 2^b), reduced mod 2^b.
-                let mask = if setup.ring_bits == 64 {
-                    u64::MAX
-                } else {
-                    (1u64 << setup.ring_bits) - 1
-                };
-                let zero = || (vec![0u64; s.dim], vec![0f64; s.dim]);
-                let (mut want, want_f) = included
-                    .par_iter()
-                    .map(|&u| encode(u as usize))
-                    .try_fold(zero, |(mut w, mut f), e| {
-                        let (x, q, _) = e?;
-                        let words = q
-                            .vectors()
-                            .first()
-                            .map(RingVec::to_u64s)
-                            .unwrap_or_default();
-                        for (a, &v) in w.iter_mut().zip(&words) {
-                            *a = a.wrapping_add(v);
-                        }
-                        for (a, &v) in f.iter_mut().zip(&x) {
-                            *a += f64::from(v).clamp(-s.clip, s.clip);
-                        }
-                        Ok::<_, secagg::Error>((w, f))
-                    })
-                    .try_reduce(zero, |(mut w, mut f), (w2, f2)| {
-                        w.iter_mut()
-                            .zip(w2)
-                            .for_each(|(a, b)| *a = a.wrapping_add(b));
-                        f.iter_mut().zip(f2).for_each(|(a, b)| *a += b);
-                        Ok((w, f))
-                    })?;
-                want.iter_mut().for_each(|w| *w &= mask);
-                let got = r
-                    .output
-                    .sums
-                    .first()
-                    .map(RingVec::to_u64s)
-                    .unwrap_or_default();
-                let exact = got == want && r.is_correct();
-                let t1 = Instant::now();
-                let agg = fs.decode_output(&r.output)?.into_iter().next().ok_or(
-                    secagg::Error::Misuse(secagg::Misuse::InvalidVectorCount { count: 0 }),
-                )?;
-                let dequantize = t1.elapsed();
-                let max_abs_error = agg
-                    .sum
-                    .iter()
-                    .zip(&want_f)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f64::max);
-                let scheduled: Vec<ClientId> = (0..n as ClientId)
-                    .filter(|&u| {
-                        sched
-                            .get(u)
-                            .is_none_or(|r| r > Round::MaskedInputCollection)
-                    })
-                    .collect();
-                Ok(Outcome {
-                    included: included.len(),
-                    included_valid: included.iter().all(|u| scheduled.binary_search(u).is_ok()),
-                    excluded_alive: scheduled.len().saturating_sub(included.len()),
-                    exact,
-                    max_abs_error,
-                    error_bound: agg.error_bound,
-                    clipped,
-                    dequantize,
-                    rounds: r.rounds,
-                    client_aborts: r.client_aborts.len(),
+    let outcome = match result {
+        Err(a) => Err((a.round, a.error)),
+        Ok(r) => {
+            let included = &r.output.included;
+            // Exact check, independent of the ring code: integer sum of the words
+            // (no wrap: every word < 2^q and n * (2^q - 1) < 2^b), reduced mod 2^b.
+            let mask = if setup.ring_bits == 64 {
+                u64::MAX
+            } else {
+                (1u64 << setup.ring_bits) - 1
+            };
+            let zero = || (vec![0u64; s.dim], vec![0f64; s.dim]);
+            let (mut want, want_f) = included
+                .par_iter()
+                .map(|&u| encode(u as usize))
+                .try_fold(zero, |(mut w, mut f), e| {
+                    let (x, q, _) = e?;
+                    let words = q
+                        .vectors()
+                        .first()
+                        .map(RingVec::to_u64s)
+                        .unwrap_or_default();
+                    for (a, &v) in w.iter_mut().zip(&words) {
+                        *a = a.wrapping_add(v);
+                    }
+                    for (a, &v) in f.iter_mut().zip(&x) {
+                        *a += f64::from(v).clamp(-s.clip, s.clip);
+                    }
+                    Ok::<_, secagg::Error>((w, f))
                 })
-            }
-        };
+                .try_reduce(zero, |(mut w, mut f), (w2, f2)| {
+                    w.iter_mut()
+                        .zip(w2)
+                        .for_each(|(a, b)| *a = a.wrapping_add(b));
+                    f.iter_mut().zip(f2).for_each(|(a, b)| *a += b);
+                    Ok((w, f))
+                })?;
+            want.iter_mut().for_each(|w| *w &= mask);
+            let got = r
+                .output
+                .sums
+                .first()
+                .map(RingVec::to_u64s)
+                .unwrap_or_default();
+            let exact = got == want && r.is_correct();
+            let t1 = Instant::now();
+            let agg = fs.decode_first(&r.output)?;
+            let dequantize = t1.elapsed();
+            let max_abs_error = agg
+                .sum
+                .iter()
+                .zip(&want_f)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            let scheduled: Vec<ClientId> = (0..n as ClientId)
+                .filter(|&u| {
+                    sched
+                        .get(u)
+                        .is_none_or(|r| r > Round::MaskedInputCollection)
+                })
+                .collect();
+            Ok(Outcome {
+                included: included.len(),
+                included_valid: included.iter().all(|u| scheduled.binary_search(u).is_ok()),
+                excluded_alive: scheduled.len().saturating_sub(included.len()),
+                exact,
+                max_abs_error,
+                error_bound: agg.error_bound,
+                clipped,
+                dequantize,
+                rounds: r.rounds,
+                client_aborts: r.client_aborts.len(),
+            })
+        }
+    };
     Ok(SessionReport {
         spec: s.clone(),
         setup,

@@ -644,4 +644,17 @@ impl FloatSession {
     pub fn decode_output(&self, output: &Output) -> Result<Vec<Aggregate>> {
         self.decode(&output.sums, output.included.len())
     }
+
+    /// The decoded sum of the first vector of the server's output: the whole result of a
+    /// session of one vector (what the network driver, the command line and the Python
+    /// bindings build).
+    ///
+    /// # Errors
+    /// As [`decode`](Self::decode); [`Misuse::InvalidVectorCount`] if nothing decoded.
+    pub fn decode_first(&self, output: &Output) -> Result<Aggregate> {
+        self.decode_output(output)?
+            .into_iter()
+            .next()
+            .ok_or(Error::Misuse(Misuse::InvalidVectorCount { count: 0 }))
+    }
 }

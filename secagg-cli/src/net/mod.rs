@@ -256,14 +256,7 @@ impl DemoCheck {
 
 /// The decoded sum of the session's single vector.
 fn first_aggregate(session: &Session, out: &Output) -> Result<Aggregate> {
-    session
-        .float
-        .decode_output(out)?
-        .into_iter()
-        .next()
-        .ok_or(Error::Core(secagg::Error::Misuse(
-            Misuse::InvalidVectorCount { count: 0 },
-        )))
+    Ok(session.float.decode_first(out)?)
 }
 
 /// Recomputes the included clients' demo inputs and compares with `out`.
