@@ -7,10 +7,12 @@
 
 use core::fmt;
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::rng::CryptoRng;
 use super::shamir::SecretScalar;
+use super::x25519;
 use crate::error::{CryptoError, EncodingError, Error, Result};
 
 /// Length of a public key, a secret key and a shared secret in bytes.
@@ -104,6 +106,56 @@ impl SecretKey {
             return Err(Error::Crypto(CryptoError::NonContributory));
         }
         Ok(SharedSecret(shared.to_bytes()))
+    }
+
+    /// X25519 of this secret with each of `theirs` (a client's neighbours; a server
+    /// recovering one dropped client's pairwise seeds with each survivor), batched in
+    /// the lanes of the vector unit where the CPU has one (`crypto::x25519`) and in
+    /// parallel over batches. Element `i` is what [`SecretKey::agree`] gives for
+    /// `theirs[i]`: [`CryptoError::NonContributory`] for a low-order key, per element.
+    pub fn agree_many(&self, theirs: &[PublicKey]) -> Vec<Result<SharedSecret>> {
+        let points: Vec<[u8; KEY_LEN]> = theirs.iter().map(|p| p.0).collect();
+        let mut raw = Zeroizing::new(vec![[0u8; KEY_LEN]; theirs.len()]);
+        // Cannot fail: `points` and `raw` have the same length, and the detected
+        // backend is supported by definition.
+        let done = x25519::x25519_many(&self.0, &points, &mut raw);
+        finish(done, &raw)
+    }
+}
+
+/// X25519 of each independent (secret, public) pair, batched like
+/// [`SecretKey::agree_many`]. Element `i` is `pairs[i].0.agree(pairs[i].1)`.
+pub fn agree_batch(pairs: &[(&SecretKey, &PublicKey)]) -> Vec<Result<SharedSecret>> {
+    let refs: Vec<(&[u8; KEY_LEN], &[u8; KEY_LEN])> =
+        pairs.iter().map(|(k, p)| (&k.0, &p.0)).collect();
+    let mut raw = Zeroizing::new(vec![[0u8; KEY_LEN]; pairs.len()]);
+    let done = x25519::x25519_pairs(&refs, &mut raw);
+    finish(done, &raw)
+}
+
+/// Wraps raw outputs as shared secrets, refusing all-zero ones in constant time.
+fn finish(done: Result<()>, raw: &[[u8; KEY_LEN]]) -> Vec<Result<SharedSecret>> {
+    let mut out = Vec::with_capacity(raw.len());
+    for r in raw {
+        out.push(match &done {
+            Err(e) => Err(e.clone()),
+            Ok(()) => {
+                if bool::from(r.ct_eq(&[0u8; KEY_LEN])) {
+                    Err(Error::Crypto(CryptoError::NonContributory))
+                } else {
+                    Ok(SharedSecret(*r))
+                }
+            }
+        });
+    }
+    out
+}
+
+impl SecretKey {
+    /// The raw secret bytes, for the batched backends' benchmarks and tests.
+    #[cfg(feature = "hazmat")]
+    pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
     }
 }
 

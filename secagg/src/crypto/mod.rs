@@ -36,6 +36,7 @@ hazmat! {
     mod kdf;
     mod prg;
     mod shamir;
+    mod x25519;
 }
 
 /// Bytes of stack [`scrub_stack`] overwrites.

@@ -660,8 +660,8 @@ pub enum Misuse {
     /// A vector's word type, or an unreduced word, does not belong to the ring used.
     #[error("vector does not fit the ring (wrong word type or unreduced word)")]
     RingMismatch,
-    /// A mask-expansion backend was requested that this CPU does not support.
-    #[error("PRG backend {name} is not supported on this CPU")]
+    /// A mask-expansion or X25519 backend was requested that this CPU does not support.
+    #[error("backend {name} is not supported on this CPU")]
     UnsupportedBackend {
         /// The backend's name.
         name: &'static str,
