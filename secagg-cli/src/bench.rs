@@ -188,6 +188,241 @@ pub fn bench_mask_with(
     })
 }
 
+/// The flags of `secagg bench dh`.
+#[derive(clap::Args, Debug)]
+pub struct DhArgs {
+    /// Pairs per call of the batched functions (partial vector batches are padded).
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Shared secrets computed per timed run and backend.
+    #[arg(long, default_value_t = 512)]
+    pub count: usize,
+    /// Worker threads for the batched backends (0 = one per CPU; dalek's single-shot
+    /// baseline always runs on one).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Timed runs (the median is reported; at least 5).
+    #[arg(long, default_value_t = 11)]
+    pub runs: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One timed line of [`DhBenchReport`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DhLine {
+    /// What was timed.
+    pub what: String,
+    /// Microseconds per shared secret (or key pair), median over the runs.
+    pub us: f64,
+    /// The baseline's time over this one's (> 1: faster than the baseline).
+    pub speedup: f64,
+}
+
+/// The result of [`bench_dh`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DhBenchReport {
+    /// Pairs per batched call.
+    pub batch: usize,
+    /// Shared secrets per timed run.
+    pub count: usize,
+    /// Threads of the batched backends.
+    pub threads: usize,
+    /// Runs timed.
+    pub runs: usize,
+    /// The backend the protocol uses on this CPU.
+    pub detected: &'static str,
+    /// Shared secrets: dalek single-shot first (the baseline), then each backend.
+    pub shared: Vec<DhLine>,
+    /// Key generation: dalek's fixed-base Edwards table first, then the batched
+    /// ladder on u = 9 per backend.
+    pub keygen: Vec<DhLine>,
+}
+
+impl DhBenchReport {
+    /// One JSON object with every field.
+    pub fn to_json(&self) -> String {
+        let lines = |v: &[DhLine]| {
+            v.iter()
+                .map(|l| {
+                    format!(
+                        "{{\"what\":\"{}\",\"us\":{:.3},\"speedup\":{:.3}}}",
+                        l.what, l.us, l.speedup
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        format!(
+            "{{\"batch\":{},\"count\":{},\"threads\":{},\"runs\":{},\"detected\":\"{}\",\"shared\":[{}],\"keygen\":[{}]}}",
+            self.batch,
+            self.count,
+            self.threads,
+            self.runs,
+            self.detected,
+            lines(&self.shared),
+            lines(&self.keygen)
+        )
+    }
+
+    /// A table.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "X25519: {} per run, batches of {}, batched backends on {} thread(s), median of {} runs (detected: {})\n",
+            self.count, self.batch, self.threads, self.runs, self.detected
+        );
+        for (title, lines, unit) in [
+            ("shared secrets", &self.shared, "µs/secret"),
+            ("key generation", &self.keygen, "µs/key"),
+        ] {
+            out.push_str(&format!("{title:<44} {unit:>10}   speedup\n"));
+            for l in lines {
+                out.push_str(&format!(
+                    "  {:<42} {:>10.2}   {:>6.2}x\n",
+                    l.what, l.us, l.speedup
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// `secagg bench dh`.
+pub fn run_dh(a: &DhArgs) -> Result<String> {
+    let r = bench_dh(a.batch, a.count, a.threads, a.runs)?;
+    Ok(if a.json { r.to_json() } else { r.to_text() })
+}
+
+/// Times X25519 side by side in one run: x25519-dalek single-shot
+/// ([`SecretKey::agree`], what the protocol called before batching) on one thread,
+/// and every supported batched backend ([`x25519_pairs_with`], calls of `batch`
+/// pairs) on a pool of `threads`; likewise key generation (dalek's fixed-base
+/// table, [`SecretKey::public_key`], against the batched ladder on u = 9). Each run
+/// times every contender once, in turn, so they see the same machine load; figures
+/// are medians over `runs` (at least 5) after a warm-up run.
+pub fn bench_dh(batch: usize, count: usize, threads: usize, runs: usize) -> Result<DhBenchReport> {
+    use secagg::crypto::keys::{PublicKey, SecretKey};
+    use secagg::crypto::rng::seeded_rng;
+    use secagg::crypto::rng::Rng as _;
+    use secagg::crypto::x25519::{backend, x25519_pairs_with, Backend as DhBackend};
+
+    let (batch, count, runs) = (batch.max(1), count.max(1), runs.max(5));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|_| Error::Misuse(Misuse::ThreadPool))?;
+    let threads = pool.current_num_threads();
+    let mut rng = seeded_rng([0x25; 32]);
+    let keys: Vec<SecretKey> = (0..count).map(|_| SecretKey::random(&mut rng)).collect();
+    let points: Vec<PublicKey> = (0..count)
+        .map(|_| {
+            let mut u = [0u8; 32];
+            rng.fill_bytes(&mut u);
+            PublicKey::from_bytes(u)
+        })
+        .collect();
+    let nine = {
+        let mut u = [0u8; 32];
+        u[0] = 9;
+        u
+    };
+    let pairs: Vec<(&[u8; 32], &[u8; 32])> = keys
+        .iter()
+        .zip(&points)
+        .map(|(k, p)| (k.as_bytes(), p.as_bytes()))
+        .collect();
+    let base: Vec<(&[u8; 32], &[u8; 32])> = keys.iter().map(|k| (k.as_bytes(), &nine)).collect();
+    let backends: Vec<DhBackend> = DhBackend::ALL
+        .iter()
+        .copied()
+        .filter(|b| b.is_supported())
+        .collect();
+    let mut out = vec![[0u8; 32]; count];
+
+    // Contenders: 0 dalek agree, 1.. batched per backend, then keygen: dalek table,
+    // batched per backend.
+    let nb = backends.len();
+    let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); 2 * (nb + 1)];
+    for run in 0..=runs {
+        let mut t = Vec::with_capacity(2 * (nb + 1));
+        let start = Instant::now();
+        for (k, p) in keys.iter().zip(&points) {
+            // A random 32-byte string is low-order with negligible probability.
+            black_box(k.agree(p).ok());
+        }
+        t.push(start.elapsed());
+        for &b in &backends {
+            let start = Instant::now();
+            pool.install(|| -> Result<()> {
+                for (ins, outs) in pairs.chunks(batch).zip(out.chunks_mut(batch)) {
+                    x25519_pairs_with(b, ins, outs)?;
+                }
+                Ok(())
+            })?;
+            t.push(start.elapsed());
+            black_box(&out);
+        }
+        let start = Instant::now();
+        for k in &keys {
+            black_box(k.public_key());
+        }
+        t.push(start.elapsed());
+        for &b in &backends {
+            let start = Instant::now();
+            pool.install(|| -> Result<()> {
+                for (ins, outs) in base.chunks(batch).zip(out.chunks_mut(batch)) {
+                    x25519_pairs_with(b, ins, outs)?;
+                }
+                Ok(())
+            })?;
+            t.push(start.elapsed());
+            black_box(&out);
+        }
+        if run > 0 {
+            for (all, x) in times.iter_mut().zip(t) {
+                all.push(x);
+            }
+        }
+    }
+    let us: Vec<f64> = times
+        .iter_mut()
+        .map(|t| median(t) * 1e6 / count as f64)
+        .collect();
+    let line = |what: String, x: f64, base: f64| DhLine {
+        what,
+        us: x,
+        speedup: if x > 0.0 { base / x } else { 0.0 },
+    };
+    let mut shared = vec![line(
+        "x25519-dalek single-shot (1 thread)".into(),
+        us[0],
+        us[0],
+    )];
+    let mut keygen = vec![line(
+        "x25519-dalek fixed-base table (1 thread)".into(),
+        us[nb + 1],
+        us[nb + 1],
+    )];
+    for (i, b) in backends.iter().enumerate() {
+        shared.push(line(format!("batched {}", b.name()), us[1 + i], us[0]));
+        keygen.push(line(
+            format!("batched {} ladder on u = 9", b.name()),
+            us[nb + 2 + i],
+            us[nb + 1],
+        ));
+    }
+    Ok(DhBenchReport {
+        batch,
+        count,
+        threads,
+        runs,
+        detected: backend().name(),
+        shared,
+        keygen,
+    })
+}
+
 /// The median of `t` in seconds (0 for an empty slice).
 fn median(t: &mut [Duration]) -> f64 {
     t.sort_unstable();
@@ -222,5 +457,26 @@ mod tests {
         }
         assert!(j.starts_with('{') && j.ends_with('}'));
         assert!(bench_mask(10, 1, 1, 0, 5).is_err());
+    }
+
+    #[test]
+    fn dh_report_has_every_supported_backend_and_valid_json() {
+        let r = bench_dh(3, 10, 1, 5).unwrap();
+        assert_eq!((r.batch, r.count, r.threads, r.runs), (3, 10, 1, 5));
+        let supported = secagg::crypto::x25519::Backend::ALL
+            .iter()
+            .filter(|b| b.is_supported())
+            .count();
+        assert_eq!(r.shared.len(), 1 + supported);
+        assert_eq!(r.keygen.len(), 1 + supported);
+        assert!(r
+            .shared
+            .iter()
+            .chain(&r.keygen)
+            .all(|l| l.us > 0.0 && l.speedup > 0.0));
+        assert_eq!(r.shared[0].speedup, 1.0);
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["shared"].as_array().unwrap().len(), 1 + supported);
+        assert!(r.to_text().contains("speedup"));
     }
 }

@@ -66,6 +66,9 @@ enum BenchCommand {
     /// Complete vs sparse graph and both threat models, swept over the number of
     /// clients, the vector length and the drop-out rate: CSV, SVG plots and a table.
     Variants(variants::VariantsArgs),
+    /// X25519 shared secrets and key generation: x25519-dalek single-shot vs the
+    /// batched backends (AVX-512 IFMA), µs each and the ratio, measured in one run.
+    Dh(bench::DhArgs),
 }
 
 /// Why a command failed.
@@ -141,6 +144,9 @@ fn main() -> ExitCode {
         Some(Commands::Bench(BenchArgs {
             what: BenchCommand::Variants(a),
         })) => variants::run(&a),
+        Some(Commands::Bench(BenchArgs {
+            what: BenchCommand::Dh(a),
+        })) => bench::run_dh(&a).map(|s| (s, true)).map_err(CliError::from),
         // The networked commands print their own output and choose their exit status.
         Some(Commands::Serve(a)) => return net::run_serve(a),
         Some(Commands::Client(a)) => return net::run_client_cmd(a),

@@ -337,26 +337,34 @@ impl KeysAdvertised {
                 seeds: Vec::with_capacity(per),
             });
         }
+        // Both agreements with every neighbor, batched in the vector unit's lanes
+        // (`SecretKey::agree_many`); the secrets wipe themselves when dropped.
+        let enc_pks: Vec<crate::crypto::keys::PublicKey> =
+            entries.iter().map(|e| e.keys.enc_pk).collect();
+        let mask_pks: Vec<crate::crypto::keys::PublicKey> =
+            entries.iter().map(|e| e.keys.mask_pk).collect();
+        let enc_all = enc_sk.agree_many(&enc_pks);
+        let mask_all = mask_sk.agree_many(&mask_pks);
         keys_out
             .par_iter_mut()
             .zip(neighbors.par_iter_mut())
             .zip(entries.par_iter())
-            .try_for_each(|((key_out, neighbor), e)| -> Result<()> {
+            .zip(enc_all.par_iter().zip(mask_all.par_iter()))
+            .try_for_each(|(((key_out, neighbor), e), (enc, mask))| -> Result<()> {
                 let v = e.id;
-                let enc_shared = enc_sk.agree(&e.keys.enc_pk)?;
-                let mask_shared = mask_sk.agree(&e.keys.mask_pk)?;
+                let enc_shared = enc.as_ref().map_err(Clone::clone)?;
+                let mask_shared = mask.as_ref().map_err(Clone::clone)?;
                 for spec in config.vectors() {
                     neighbor.seeds.push(kdf::pairwise_mask_seed(
-                        &mask_shared,
+                        mask_shared,
                         &sid,
                         u,
                         v,
                         spec.name.as_bytes(),
                     )?);
                 }
-                neighbor.key_in = kdf::share_key(&enc_shared, &sid, v, u);
-                *key_out = kdf::share_key(&enc_shared, &sid, u, v);
-                drop((enc_shared, mask_shared));
+                neighbor.key_in = kdf::share_key(enc_shared, &sid, v, u);
+                *key_out = kdf::share_key(enc_shared, &sid, u, v);
                 // This may run on a pool thread, whose stack `Client::handle` does not
                 // scrub: the agreements' and derivations' frames are wiped here.
                 crate::crypto::scrub_stack();

@@ -996,7 +996,8 @@ impl CollectingReveals {
                                 PeerMisbehaved::ReconstructionMismatch { client: v },
                             ));
                         }
-                        let mut out = Vec::new();
+                        let mut peers = Vec::new();
+                        let mut pks = Vec::new();
                         for &u in graph.neighbors(v) {
                             if !included.contains(u) {
                                 continue;
@@ -1007,10 +1008,18 @@ impl CollectingReveals {
                                     client: u,
                                 }))?
                                 .mask_pk;
-                            let shared = sk.agree(&pk)?;
+                            peers.push(u);
+                            pks.push(pk);
+                        }
+                        // One secret, every surviving neighbor: batched in the vector
+                        // unit's lanes (the secrets wipe themselves when dropped).
+                        let shared_all = sk.agree_many(&pks);
+                        let mut out = Vec::with_capacity(peers.len());
+                        for (&u, shared) in peers.iter().zip(&shared_all) {
+                            let shared = shared.as_ref().map_err(Clone::clone)?;
                             let mut seeds = Vec::with_capacity(names.len());
                             for name in &names {
-                                seeds.push(kdf::pairwise_mask_seed(&shared, &sid, u, v, name)?);
+                                seeds.push(kdf::pairwise_mask_seed(shared, &sid, u, v, name)?);
                             }
                             // y_u added PRG(s_uv) if v > u: remove it.
                             out.push((seeds, if v > u { Sign::Minus } else { Sign::Plus }));
