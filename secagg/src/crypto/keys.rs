@@ -133,6 +133,35 @@ pub fn agree_batch(pairs: &[(&SecretKey, &PublicKey)]) -> Vec<Result<SharedSecre
     finish(done, &raw)
 }
 
+/// The public keys of many secrets, `out[i] == secrets[i].public_key()`. With a vector
+/// backend, full batches of [`x25519::LANES`] run the batched ladder on u = 9 (about
+/// twice as fast per key as the fixed-base Edwards table: `secagg bench dh`), and the
+/// remainder uses the table; otherwise every key uses the table.
+pub fn public_keys(secrets: &[&SecretKey]) -> Vec<PublicKey> {
+    let backend = x25519::backend();
+    let lanes = backend.lanes();
+    let full = if lanes > 1 {
+        secrets.len() / lanes * lanes
+    } else {
+        0
+    };
+    let mut nine = [0u8; KEY_LEN];
+    nine[0] = 9;
+    let pairs: Vec<(&[u8; KEY_LEN], &[u8; KEY_LEN])> =
+        secrets[..full].iter().map(|k| (&k.0, &nine)).collect();
+    let mut raw = vec![[0u8; KEY_LEN]; full];
+    let mut out = Vec::with_capacity(secrets.len());
+    // The detected backend is supported and the lengths agree, so this cannot fail;
+    // were it to, the table below computes the same keys.
+    if x25519::x25519_pairs_with(backend, &pairs, &mut raw).is_ok() {
+        out.extend(raw.iter().map(|r| PublicKey(*r)));
+    } else {
+        out.extend(secrets[..full].iter().map(|k| k.public_key()));
+    }
+    out.extend(secrets[full..].iter().map(|k| k.public_key()));
+    out
+}
+
 /// Wraps raw outputs as shared secrets, refusing all-zero ones in constant time.
 fn finish(done: Result<()>, raw: &[[u8; KEY_LEN]]) -> Vec<Result<SharedSecret>> {
     let mut out = Vec::with_capacity(raw.len());

@@ -77,3 +77,18 @@ fn agree_batch_is_symmetric_with_agree() {
     }
     assert!(agree_batch(&[]).is_empty());
 }
+
+/// Batched public keys equal the fixed-base table's for every count 0..=17 (full
+/// vector batches and remainders).
+#[test]
+fn public_keys_batch_equals_fixed_base() {
+    use secagg::crypto::keys::public_keys;
+    let mut rng = seeded_rng([24; 32]);
+    let sks: Vec<SecretKey> = (0..17).map(|_| SecretKey::random(&mut rng)).collect();
+    for n in 0..=17 {
+        let refs: Vec<&SecretKey> = sks[..n].iter().collect();
+        let got = public_keys(&refs);
+        let want: Vec<PublicKey> = sks[..n].iter().map(|k| k.public_key()).collect();
+        assert_eq!(got, want, "n = {n}");
+    }
+}
