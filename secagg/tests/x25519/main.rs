@@ -6,6 +6,7 @@
 
 mod api;
 mod differential;
+mod timing;
 mod vectors;
 
 use secagg::crypto::x25519::{x25519_pairs_with, Backend, LANES};
