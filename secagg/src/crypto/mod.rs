@@ -1,5 +1,6 @@
 //! Thin wrappers over audited primitives, each protocol-free and tested against
-//! published vectors: X25519 key agreement ([`keys`]), HKDF-SHA256 ([`kdf`]),
+//! published vectors: X25519 key agreement ([`keys`]; batched in the lanes of AVX-512
+//! IFMA by `x25519`, with x25519-dalek as the fallback), HKDF-SHA256 ([`kdf`]),
 //! AES-256-GCM ([`aead`]), Shamir secret sharing over the ristretto/ed25519 scalar
 //! field ([`shamir`]) and the randomness source ([`rng`]).
 //!
