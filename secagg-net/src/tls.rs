@@ -227,10 +227,21 @@ impl ClientTransport {
                 let s = connector
                     .connect(server_name.clone(), tcp)
                     .await
-                    .map_err(|_| {
-                        Error::Transport(TransportError::Tls {
+                    .map_err(|e| match e.kind() {
+                        // The server closed the connection before answering (e.g. it
+                        // sheds connections over its per-address limit): not a TLS
+                        // failure, and worth another attempt.
+                        std::io::ErrorKind::UnexpectedEof
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::BrokenPipe => {
+                            Error::Transport(TransportError::ConnectionClosed {
+                                during: "the TLS handshake",
+                            })
+                        }
+                        _ => Error::Transport(TransportError::Tls {
                             what: "handshake with the server failed",
-                        })
+                        }),
                     })?;
                 Ok(Box::new(s))
             }
