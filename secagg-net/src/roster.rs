@@ -12,6 +12,7 @@
 //! Demo rosters ([`Roster::demo`]) derive every key from the public session seed: anyone
 //! who knows the seed can sign for every client. They exist for local experiments only.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -80,8 +81,9 @@ pub enum LineProblem {
     /// The key is not 64 hex digits.
     #[error("the key is not 64 hex digits")]
     BadHex,
-    /// The 32 bytes are not an Ed25519 point, or a small-order one (no one holds its
-    /// secret key, or its signatures verify for many messages).
+    /// The 32 bytes are not an Ed25519 point, are a non-canonical encoding of one, or
+    /// are a small-order one (no one holds its secret key, or its signatures verify for
+    /// many messages).
     #[error("the key is not a usable Ed25519 verifying key")]
     BadKey,
     /// The id appeared on an earlier line.
@@ -114,14 +116,13 @@ impl Roster {
     /// [`LineProblem::BadKey`] or [`LineProblem::DuplicateKey`] (as the `line` of the
     /// 1-based index) for a weak or repeated key.
     pub fn new(keys: Vec<VerifyingKey>) -> Result<Roster, RosterError> {
+        let mut seen: HashMap<[u8; 32], usize> = HashMap::with_capacity(keys.len());
         for (i, k) in keys.iter().enumerate() {
-            let problem = if k.is_weak() {
+            let problem = if !usable(k) {
                 Some(LineProblem::BadKey)
             } else {
-                keys[..i]
-                    .iter()
-                    .position(|o| o == k)
-                    .map(|first| LineProblem::DuplicateKey { first: first + 1 })
+                seen.insert(k.to_bytes(), i + 1)
+                    .map(|first| LineProblem::DuplicateKey { first })
             };
             if let Some(problem) = problem {
                 return Err(RosterError::Line {
@@ -149,6 +150,8 @@ impl Roster {
     /// a key), [`RosterError::MissingId`] when the ids are not `0..n`.
     pub fn parse(text: &str) -> Result<Roster, RosterError> {
         let mut entries: Vec<(ClientId, VerifyingKey, usize)> = Vec::new();
+        let mut ids: HashMap<ClientId, usize> = HashMap::new();
+        let mut keys: HashMap<[u8; 32], usize> = HashMap::new();
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
             let trimmed = raw.trim();
@@ -169,15 +172,17 @@ impl Roster {
             let id: ClientId = id.parse().map_err(|_| bad(LineProblem::BadId))?;
             let bytes = decode_hex32(key).ok_or(bad(LineProblem::BadHex))?;
             let vk = VerifyingKey::from_bytes(&bytes).map_err(|_| bad(LineProblem::BadKey))?;
-            if vk.is_weak() {
+            if !usable(&vk) {
                 return Err(bad(LineProblem::BadKey));
             }
-            if let Some(&(_, _, first)) = entries.iter().find(|e| e.0 == id) {
+            if let Some(&first) = ids.get(&id) {
                 return Err(bad(LineProblem::DuplicateId { id, first }));
             }
-            if let Some(&(_, _, first)) = entries.iter().find(|e| e.1 == vk) {
+            if let Some(&first) = keys.get(&bytes) {
                 return Err(bad(LineProblem::DuplicateKey { first }));
             }
+            ids.insert(id, line);
+            keys.insert(bytes, line);
             entries.push((id, vk, line));
         }
         entries.sort_by_key(|e| e.0);
@@ -256,6 +261,12 @@ impl Roster {
         }
         h.finalize().into()
     }
+}
+
+/// A key a roster accepts: not of small order, and canonically encoded (so that two
+/// distinct lines cannot hold one point under two encodings).
+fn usable(key: &VerifyingKey) -> bool {
+    !key.is_weak() && key.to_edwards().compress().to_bytes() == key.to_bytes()
 }
 
 /// One roster line: `ID HEX` (the id in decimal, the key in lowercase hex).
@@ -418,6 +429,22 @@ mod tests {
         assert_eq!(line(&identity), (1, LineProblem::BadKey));
         let off_curve = format!("0 02{}\n", "00".repeat(31));
         assert_eq!(line(&off_curve), (1, LineProblem::BadKey));
+        // A non-canonical encoding (y + p for a y < 19) of a point: refused. y = 3 + p
+        // wraps to y = 3; as bytes, 2^255 - 19 + 3 = 0xf0ff..ff7f.
+        let mut y = [0xffu8; 32];
+        y[0] = 0xf0;
+        y[31] = 0x7f;
+        let lax = VerifyingKey::from_bytes(&y).unwrap();
+        assert!(!lax.is_weak(), "refused for its encoding, not its order");
+        let hex: String = y.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(line(&format!("0 {hex}\n")), (1, LineProblem::BadKey));
+        assert!(matches!(
+            Roster::new(vec![lax]),
+            Err(RosterError::Line {
+                line: 1,
+                problem: LineProblem::BadKey
+            })
+        ));
         assert_eq!(
             Roster::parse(&format!("{b}\n")),
             Err(RosterError::MissingId { id: 0, n: 1 })
