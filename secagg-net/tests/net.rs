@@ -890,3 +890,33 @@ async fn a_flood_of_1500_silent_connections_does_not_keep_10_clients_out() {
     );
     drop((kept, rekept));
 }
+
+/// Clients that share an address with a flood (behind one NAT, say) are shed like it
+/// while its connections hold the address's slots, and get in by retrying: one slot
+/// per address, a silent connection holding it for the 1 s handshake timeout; three
+/// clients from the same address are closed at accept until it frees, retry (a
+/// connection closed before the challenge is retried within `connect_timeout`) and
+/// are all in the verified sum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_shed_with_a_flood_from_their_address_retry_and_join() {
+    let s = roster_session(3, false);
+    let opts = |s: &Session| ServerOptions {
+        max_handshakes_per_address: 1,
+        handshake_timeout: Duration::from_secs(1),
+        join_deadline: Duration::from_secs(8),
+        ..ServerOptions::new(s.clone())
+    };
+    let (report, s, silent) = with_attackers_on(s, 3, opts, |addr, _s| async move {
+        let (silent, _) = challenged(&addr).await;
+        silent
+    })
+    .await;
+    let out = report.result.as_ref().unwrap();
+    assert_eq!(out.included, [0, 1, 2]);
+    check_sum(&s, out);
+    assert!(report.shed >= 3, "{report:?}");
+    assert_eq!(report.peak_handshakes, 1);
+    // The silent connection was closed at its handshake timeout.
+    assert_eq!(report.refused, 1);
+    drop(silent);
+}
