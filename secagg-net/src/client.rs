@@ -147,17 +147,17 @@ fn closed_early(e: &Error) -> bool {
 
 /// TCP, TLS and the server's challenge, retried (with a growing pause) while the
 /// connection is refused or closed before the challenge, until `opts.connect_timeout`.
-async fn open(addr: &str, opts: &ClientOptions) -> Result<(BoxStream, Challenge)> {
+async fn open(addr: &str, opts: &ClientOptions) -> Result<(BoxStream, [u8; 32], Challenge)> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(20);
     loop {
         let left = opts.connect_timeout.saturating_sub(start.elapsed());
         let attempt = async {
             let tcp = connect(addr, opts.local_addr, left).await?;
-            let mut stream = opts.transport.wrap(tcp).await?;
+            let (mut stream, binding) = opts.transport.wrap_bound(tcp).await?;
             let frame = read_frame(&mut stream, MAX_HANDSHAKE_FRAME).await?;
             match frame.kind {
-                kind::CHALLENGE => Ok((stream, Challenge::decode(&frame.body)?)),
+                kind::CHALLENGE => Ok((stream, binding, Challenge::decode(&frame.body)?)),
                 kind::REJECT => Err(Reject::decode_error(&frame.body)),
                 other => Err(Error::Transport(TransportError::UnexpectedFrame {
                     expected: "the challenge",
@@ -217,8 +217,8 @@ pub async fn run_client(
         }));
     }
     let signing_key = config.is_malicious().then(|| key.clone());
-    let (mut stream, challenge) = open(addr, opts).await?;
-    let hello = Hello::sign(key, &challenge, config.session_id(), opts.id);
+    let (mut stream, binding, challenge) = open(addr, opts).await?;
+    let hello = Hello::sign(key, &challenge, &binding, config.session_id(), opts.id);
     write_raw(&mut stream, &encode_frame(kind::HELLO, &hello.encode())?).await?;
     let answer = read(
         &mut stream,

@@ -20,7 +20,7 @@ use super::frame::{encode_frame, kind, read_frame, write_raw, Frame};
 use super::hello::{Challenge, Hello, Reject, MAX_HANDSHAKE_FRAME, TRANSPORT_VERSION};
 use super::server::{ServerOptions, WRITE_QUEUE};
 use super::session::Session;
-use super::tls::BoxStream;
+use super::tls::{server_binding, BoxStream, NO_BINDING};
 use crate::error::{Error, Result, TransportError};
 use crate::events::{OnEvent, ServerEvent};
 use secagg::crypto::rng::{os_rng, Rng};
@@ -64,9 +64,15 @@ impl Admission {
 
     /// Claims `hello.client` if the hello is acceptable: the checks in the order of
     /// `docs/networking.md` (admitting, session id, id range, id claimed, signature
-    /// under the roster key of the id, for this connection's challenge). The signature
+    /// under the roster key of the id, for this connection's challenge and channel
+    /// binding). The signature
     /// is verified only after the cheap checks passed.
-    fn admit(&self, hello: &Hello, challenge: &Challenge) -> core::result::Result<(), Reject> {
+    fn admit(
+        &self,
+        hello: &Hello,
+        challenge: &Challenge,
+        binding: &[u8; 32],
+    ) -> core::result::Result<(), Reject> {
         if !self.admitting.load(Ordering::Acquire) {
             return Err(Reject::Closed);
         }
@@ -87,7 +93,7 @@ impl Admission {
         if is_claimed(&self.claimed) {
             return Err(Reject::DuplicateClient);
         }
-        if !hello.verify(key, challenge) {
+        if !hello.verify(key, challenge, binding) {
             return Err(Reject::BadSignature);
         }
         let mut claimed = self.claimed.lock().map_err(|_| Reject::Closed)?;
@@ -238,13 +244,17 @@ async fn handshake(
     opts: &ServerOptions,
 ) -> Result<(ClientId, BoxStream)> {
     let _ = tcp.set_nodelay(true);
-    let mut stream: BoxStream = match &opts.tls {
-        None => Box::new(tcp),
-        Some(acceptor) => Box::new(acceptor.accept(tcp).await.map_err(|_| {
-            Error::Transport(TransportError::Tls {
-                what: "handshake with the client failed",
-            })
-        })?),
+    let (mut stream, binding): (BoxStream, [u8; 32]) = match &opts.tls {
+        None => (Box::new(tcp), NO_BINDING),
+        Some(acceptor) => {
+            let tls = acceptor.accept(tcp).await.map_err(|_| {
+                Error::Transport(TransportError::Tls {
+                    what: "handshake with the client failed",
+                })
+            })?;
+            let binding = server_binding(&tls)?;
+            (Box::new(tls), binding)
+        }
     };
     let mut challenge = Challenge([0u8; 32]);
     os_rng().fill_bytes(&mut challenge.0);
@@ -267,7 +277,7 @@ async fn handshake(
             return Err(e);
         }
     };
-    if let Err(r) = admission.admit(&hello, &challenge) {
+    if let Err(r) = admission.admit(&hello, &challenge, &binding) {
         let _ = reject(&mut stream, r).await;
         return Err(Error::Transport(TransportError::Rejected {
             reason: r.reason(),

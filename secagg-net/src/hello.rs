@@ -25,7 +25,7 @@ pub const HELLO_LEN: usize = 1 + 4 + 32 + 64;
 pub const HELLO_LABEL: &[u8] = b"secagg-net/2 hello";
 
 /// Length of the signed hello transcript.
-pub const TRANSCRIPT_LEN: usize = HELLO_LABEL.len() + 1 + CHALLENGE_LEN + 32 + 4;
+pub const TRANSCRIPT_LEN: usize = HELLO_LABEL.len() + 1 + CHALLENGE_LEN + 32 + 32 + 4;
 
 /// Largest frame accepted before a connection's hello is accepted (a hello frame is
 /// `1 + HELLO_LEN` bytes): an unauthenticated peer cannot make the server allocate more.
@@ -82,7 +82,8 @@ fn split_version<'a>(body: &'a [u8], len: usize, what: &'static str) -> Result<(
 }
 
 /// The client's hello: its id, its session id, and its Ed25519 signature over the
-/// [`transcript`](Hello::transcript) of the connection's challenge.
+/// [`transcript`](Hello::transcript) of the connection's challenge and channel binding
+/// ([`crate::tls::CHANNEL_BINDING_LABEL`]; [`crate::tls::NO_BINDING`] over plain TCP).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hello {
     /// The client's id, `0..n`.
@@ -94,31 +95,38 @@ pub struct Hello {
 }
 
 impl Hello {
-    /// The signed bytes: `"secagg-net/2 hello" || 0x00 || challenge (32) || session id (32)
-    /// || u32be(client id)`.
+    /// The signed bytes: `"secagg-net/2 hello" || 0x00 || challenge (32) || channel
+    /// binding (32) || session id (32) || u32be(client id)`.
     pub fn transcript(
         challenge: &Challenge,
+        binding: &[u8; 32],
         session_id: &SessionId,
         client: ClientId,
     ) -> [u8; TRANSCRIPT_LEN] {
         let mut t = [0u8; TRANSCRIPT_LEN];
         let (label, rest) = t.split_at_mut(HELLO_LABEL.len());
         label.copy_from_slice(HELLO_LABEL);
-        rest[1..=CHALLENGE_LEN].copy_from_slice(&challenge.0);
-        rest[1 + CHALLENGE_LEN..1 + CHALLENGE_LEN + 32].copy_from_slice(session_id);
-        rest[1 + CHALLENGE_LEN + 32..].copy_from_slice(&client.to_be_bytes());
+        let (c, rest) = rest[1..].split_at_mut(CHALLENGE_LEN);
+        c.copy_from_slice(&challenge.0);
+        let (b, rest) = rest.split_at_mut(32);
+        b.copy_from_slice(binding);
+        let (sid, id) = rest.split_at_mut(32);
+        sid.copy_from_slice(session_id);
+        id.copy_from_slice(&client.to_be_bytes());
         t
     }
 
-    /// Client `client`'s hello for `challenge`, signed with `key`.
+    /// Client `client`'s hello for `challenge` on a connection with channel binding
+    /// `binding`, signed with `key`.
     pub fn sign(
         key: &SigningKey,
         challenge: &Challenge,
+        binding: &[u8; 32],
         session_id: &SessionId,
         client: ClientId,
     ) -> Hello {
         let signature = key
-            .sign(&Hello::transcript(challenge, session_id, client))
+            .sign(&Hello::transcript(challenge, binding, session_id, client))
             .to_bytes();
         Hello {
             client,
@@ -127,11 +135,11 @@ impl Hello {
         }
     }
 
-    /// Whether the signature verifies under `key` for `challenge` (ed25519-dalek's
-    /// `verify_strict`: the acceptance rules of `docs/protocol.md`, "Signature
-    /// verification").
-    pub fn verify(&self, key: &VerifyingKey, challenge: &Challenge) -> bool {
-        let t = Hello::transcript(challenge, &self.session_id, self.client);
+    /// Whether the signature verifies under `key` for `challenge` and `binding`
+    /// (ed25519-dalek's `verify_strict`: the acceptance rules of `docs/protocol.md`,
+    /// "Signature verification").
+    pub fn verify(&self, key: &VerifyingKey, challenge: &Challenge, binding: &[u8; 32]) -> bool {
+        let t = Hello::transcript(challenge, binding, &self.session_id, self.client);
         key.verify_strict(&t, &Signature::from_bytes(&self.signature))
             .is_ok()
     }
@@ -288,29 +296,33 @@ mod tests {
     fn hello_layout_round_trip_and_signature() {
         let key = SigningKey::from_bytes(&[9; 32]);
         let challenge = Challenge([0x5a; 32]);
-        let h = Hello::sign(&key, &challenge, &[0xab; 32], 0x0102_0304);
+        let binding = [0x77; 32];
+        let h = Hello::sign(&key, &challenge, &binding, &[0xab; 32], 0x0102_0304);
         let bytes = h.encode();
         assert_eq!(bytes[..5], [2, 1, 2, 3, 4]);
         assert_eq!(bytes[5..37], [0xab; 32]);
         assert_eq!(Hello::decode(&bytes), Ok(h));
-        assert!(h.verify(&key.verifying_key(), &challenge));
-        // Another challenge (a replay), another key, another id or session: refused.
-        assert!(!h.verify(&key.verifying_key(), &Challenge([0x5b; 32])));
-        assert!(!h.verify(
-            &SigningKey::from_bytes(&[8; 32]).verifying_key(),
-            &challenge
-        ));
+        let vk = key.verifying_key();
+        assert!(h.verify(&vk, &challenge, &binding));
+        // Another challenge (a replay), another connection (a relay), another key,
+        // another id or session: refused.
+        assert!(!h.verify(&vk, &Challenge([0x5b; 32]), &binding));
+        assert!(!h.verify(&vk, &challenge, &[0x78; 32]));
+        let other = SigningKey::from_bytes(&[8; 32]).verifying_key();
+        assert!(!h.verify(&other, &challenge, &binding));
         for (i, _) in bytes.iter().enumerate().skip(1) {
             let mut b = bytes;
             b[i] ^= 1;
-            assert!(!Hello::decode(&b)
-                .unwrap()
-                .verify(&key.verifying_key(), &challenge));
+            let tampered = Hello::decode(&b).unwrap();
+            assert!(!tampered.verify(&vk, &challenge, &binding));
         }
-        let t = Hello::transcript(&challenge, &[0xab; 32], 0x0102_0304);
+        let t = Hello::transcript(&challenge, &binding, &[0xab; 32], 0x0102_0304);
+        assert_eq!(t.len(), 119);
         assert_eq!(&t[..19], b"secagg-net/2 hello\0");
         assert_eq!(t[19..51], [0x5a; 32]);
-        assert_eq!(t[83..], [1, 2, 3, 4]);
+        assert_eq!(t[51..83], [0x77; 32]);
+        assert_eq!(t[83..115], [0xab; 32]);
+        assert_eq!(t[115..], [1, 2, 3, 4]);
         assert!(matches!(
             Hello::decode(&bytes[..100]),
             Err(Error::Core(secagg::Error::Encoding(

@@ -603,17 +603,33 @@ mod tests {
             hexs(&h["challenge_frame"])
         );
         assert_eq!(
-            hex::encode(Hello::transcript(&challenge, s.config.session_id(), client)),
+            hex::encode(Hello::transcript(
+                &challenge,
+                &crate::tls::NO_BINDING,
+                s.config.session_id(),
+                client
+            )),
             hexs(&h["transcript"])
         );
-        let hello = Hello::sign(&key2, &challenge, s.config.session_id(), client);
+        assert_eq!(hexs(&h["channel_binding"]), "00".repeat(32));
+        let hello = Hello::sign(
+            &key2,
+            &challenge,
+            &crate::tls::NO_BINDING,
+            s.config.session_id(),
+            client,
+        );
         assert_eq!(hex::encode(hello.signature), hexs(&h["signature"]));
         assert_eq!(hex::encode(hello.encode()), hexs(&h["hello_body"]));
         assert_eq!(
             hex::encode(encode_frame(kind::HELLO, &hello.encode()).unwrap()),
             hexs(&h["hello_frame"])
         );
-        assert!(hello.verify(roster.key(client).unwrap(), &challenge));
+        assert!(hello.verify(
+            roster.key(client).unwrap(),
+            &challenge,
+            &crate::tls::NO_BINDING
+        ));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use secagg_net::hello::{Challenge, Done, Hello};
 use secagg_net::roster::Roster;
 use secagg_net::server::{serve, ServeReport, ServerOptions};
 use secagg_net::session::{Session, SessionParams};
-use secagg_net::tls::{acceptor, parse_certs, ClientTransport, Identity};
+use secagg_net::tls::{acceptor, parse_certs, ClientTransport, Identity, NO_BINDING};
 use secagg_net::{Error, Result, TransportError};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -297,7 +297,7 @@ async fn hello_with(
     key: &SigningKey,
 ) -> (TcpStream, (u8, Vec<u8>)) {
     let (mut tcp, challenge) = challenged(addr).await;
-    let h = Hello::sign(key, &challenge, s.config.session_id(), id);
+    let h = Hello::sign(key, &challenge, &NO_BINDING, s.config.session_id(), id);
     let answer = send_hello(&mut tcp, &h).await;
     (tcp, answer)
 }
@@ -440,7 +440,7 @@ async fn hellos_that_do_not_fit_are_refused() {
         let other = session(6, 201, None);
         for (sid, id) in [(*other.config.session_id(), 0), (*s.config.session_id(), 6)] {
             let (mut t, challenge) = challenged(&addr).await;
-            let h = Hello::sign(&key_of(&s, id), &challenge, &sid, id);
+            let h = Hello::sign(&key_of(&s, id), &challenge, &NO_BINDING, &sid, id);
             answers.push(send_hello(&mut t, &h).await);
         }
         // A hello of transport version 1 (37 bytes, unsigned).
@@ -698,7 +698,13 @@ async fn a_squatter_on_every_id_claims_none() {
             assert_eq!(answer, (kind::REJECT, vec![6]), "id {id}");
             kept.push(t);
             let (mut t, challenge) = challenged(&addr).await;
-            let mut h = Hello::sign(&squatter, &challenge, s.config.session_id(), id);
+            let mut h = Hello::sign(
+                &squatter,
+                &challenge,
+                &NO_BINDING,
+                s.config.session_id(),
+                id,
+            );
             h.signature = [id as u8; 64];
             assert_eq!(send_hello(&mut t, &h).await, (kind::REJECT, vec![6]));
             kept.push(t);
@@ -739,7 +745,7 @@ async fn a_replayed_hello_is_refused() {
     let (recorded, replay) = recorder.await.unwrap();
     // It is client 3's genuine hello, for the recorded challenge.
     assert_eq!(replay.client, 3);
-    assert!(replay.verify(&real_key(3).verifying_key(), &recorded));
+    assert!(replay.verify(&real_key(3).verifying_key(), &recorded, &NO_BINDING));
 
     let (report, s, kept) = with_attackers_on(s, n, short, |addr, _s| async move {
         let (mut t, _) = challenged(&addr).await;
@@ -919,4 +925,103 @@ async fn clients_shed_with_a_flood_from_their_address_retry_and_join() {
     // The silent connection was closed at its handshake timeout.
     assert_eq!(report.refused, 1);
     drop(silent);
+}
+
+/// Over TLS the hello signs the connection's channel binding (the TLS exporter): a
+/// hello signed for another binding — as a relay that terminates TLS would produce,
+/// forwarding a challenge over its own connection — gets REJECT 6 and claims nothing;
+/// the same client's hello with its connection's binding is welcomed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_hellos_are_bound_to_their_connection() {
+    let s = roster_session(2, false);
+    let (identity, pem) = Identity::self_signed(&["localhost".to_string()]).unwrap();
+    let roots = parse_certs(pem.as_bytes()).unwrap();
+    let opts = ServerOptions {
+        tls: Some(acceptor(identity).unwrap()),
+        ..short(&s)
+    };
+    let transport = ClientTransport::tls(&roots, "localhost").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(serve(listener, opts));
+    let open = || async {
+        let tcp = TcpStream::connect(&addr).await.unwrap();
+        let (mut stream, binding) = transport.wrap_bound(tcp).await.unwrap();
+        assert_ne!(binding, NO_BINDING);
+        let frame = read_frame(&mut stream, 128).await.unwrap();
+        assert_eq!(frame.kind, kind::CHALLENGE);
+        (stream, binding, Challenge::decode(&frame.body).unwrap())
+    };
+    let answer = |mut stream: secagg_net::tls::BoxStream, h: Hello| async move {
+        stream
+            .write_all(&encode_frame(kind::HELLO, &h.encode()).unwrap())
+            .await
+            .unwrap();
+        let a = read_frame(&mut stream, 128).await.unwrap();
+        ((a.kind, a.body), stream)
+    };
+    let sid = *s.config.session_id();
+    // Another TLS connection's binding (what a relay sees), and no binding at all.
+    let (_other, binding_other, _) = open().await;
+    for wrong in [NO_BINDING, binding_other] {
+        let (conn, _, c) = open().await;
+        let h = Hello::sign(&real_key(0), &c, &wrong, &sid, 0);
+        assert_eq!(answer(conn, h).await.0, (kind::REJECT, vec![6]));
+    }
+    // A fresh connection signed with its own binding is welcomed; client 1 joins too.
+    let (c, binding_c, challenge_c) = open().await;
+    let h = Hello::sign(&real_key(0), &challenge_c, &binding_c, &sid, 0);
+    let (welcome, mut stream) = answer(c, h).await;
+    assert_eq!(welcome, (kind::WELCOME, vec![2]));
+    // Client 0 goes on by hand over that connection; client 1 runs normally; the
+    // session completes with both in the sum.
+    let input = s.ring_input(&s.demo_words(0).unwrap()).unwrap();
+    let cfg = std::sync::Arc::clone(&s.config);
+    let (mut client0, adv) = secagg::protocol::Client::new(
+        cfg.clone(),
+        0,
+        input,
+        None,
+        &mut secagg::crypto::rng::seeded_rng([1; 32]),
+    )
+    .unwrap();
+    stream
+        .write_all(&encode_frame(kind::MESSAGE, &adv.encode(&cfg).unwrap()).unwrap())
+        .await
+        .unwrap();
+    let one = tokio::spawn(demo_client(
+        addr.clone(),
+        s.clone(),
+        1,
+        transport.clone(),
+        None,
+    ));
+    let mut rng = secagg::crypto::rng::seeded_rng([2; 32]);
+    loop {
+        let f = read_frame(&mut stream, s.max_server_frame()).await.unwrap();
+        if f.kind == kind::DONE {
+            assert_eq!(
+                Done::decode(&f.body),
+                Ok(Done::Completed { included: true })
+            );
+            break;
+        }
+        let msg = secagg::protocol::messages::ServerMessage::decode(&cfg, &f.body).unwrap();
+        let reply = client0.handle(msg, &mut rng).unwrap();
+        stream
+            .write_all(&encode_frame(kind::MESSAGE, &reply.encode(&cfg).unwrap()).unwrap())
+            .await
+            .unwrap();
+    }
+    let report = tokio::time::timeout(Duration::from_secs(30), server)
+        .await
+        .unwrap()
+        .unwrap();
+    let out = report.result.as_ref().unwrap();
+    assert_eq!(out.included, [0, 1]);
+    check_sum(&s, out);
+    assert_eq!(
+        one.await.unwrap().unwrap().done,
+        Some(Done::Completed { included: true })
+    );
 }

@@ -159,7 +159,9 @@ def roster_section():
     client = 2
     challenge = bytes(range(32))
     challenge_body = bytes([TRANSPORT_VERSION]) + challenge
-    transcript = HELLO_LABEL + b"\x00" + challenge + sid + u32be(client)
+    # Plain TCP: the channel binding is 32 zero bytes (TLS: the connection's exporter).
+    binding = bytes(32)
+    transcript = HELLO_LABEL + b"\x00" + challenge + binding + sid + u32be(client)
     signature = sign(secrets[client], transcript)
     hello_body = bytes([TRANSPORT_VERSION]) + u32be(client) + sid + signature
     return {
@@ -178,6 +180,7 @@ def roster_section():
             "client": client,
             "challenge": challenge.hex(),
             "challenge_frame": frame(KIND_CHALLENGE, challenge_body).hex(),
+            "channel_binding": binding.hex(),
             "transcript": transcript.hex(),
             "signature": signature.hex(),
             "hello_body": hello_body.hex(),
