@@ -2,6 +2,7 @@
 //! parses arguments, dispatches and turns failures into an exit status.
 
 mod bench;
+mod keygen;
 mod mask;
 mod net;
 mod params;
@@ -51,6 +52,8 @@ enum Commands {
     Client(net::ClientArgs),
     /// A server process and N in-process clients over loopback: load and memory.
     Loadtest(net::loadtest::LoadtestArgs),
+    /// Write a client's Ed25519 key pair (key file, mode 0600) and print its roster line.
+    Keygen(keygen::KeygenArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -151,6 +154,7 @@ fn main() -> ExitCode {
         Some(Commands::Serve(a)) => return net::run_serve(a),
         Some(Commands::Client(a)) => return net::run_client_cmd(a),
         Some(Commands::Loadtest(a)) => return net::loadtest::run_loadtest(a),
+        Some(Commands::Keygen(a)) => return keygen::run(&a),
     };
     match out {
         Ok((text, ok)) => {

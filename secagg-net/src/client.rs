@@ -1,15 +1,16 @@
-//! The networked client: connects, says hello, then runs the sans-IO [`Client`] until
+//! The networked client: connects, signs the server's challenge in its hello, then runs the sans-IO [`Client`] until
 //! the server's closing frame. Every read has a timeout, so a server that goes away or
 //! falls silent ends the run with an error instead of a hang.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
-use tokio::net::TcpStream;
+use tokio::net::{lookup_host, TcpSocket, TcpStream};
 use tokio::time::timeout;
 
 use super::frame::{encode_frame, kind, read_frame, write_raw, Frame};
-use super::hello::{Done, Hello, Reject, MAX_HANDSHAKE_FRAME, TRANSPORT_VERSION};
+use super::hello::{Challenge, Done, Hello, Reject, MAX_HANDSHAKE_FRAME, TRANSPORT_VERSION};
 use super::session::Session;
 use super::tls::{BoxStream, ClientTransport};
 use crate::error::{Error, Result, TransportError};
@@ -34,8 +35,12 @@ pub struct ClientOptions {
     /// computation).
     pub read_timeout: Duration,
     /// How long to keep retrying a refused connection (the server may still be
-    /// starting).
+    /// starting), or one the server closed before its challenge (it sheds connections
+    /// over its per-address limit).
     pub connect_timeout: Duration,
+    /// The local address to connect from (`None`: the operating system's choice). On
+    /// Linux every address of 127.0.0.0/8 is loopback: tests give clients distinct ones.
+    pub local_addr: Option<IpAddr>,
     /// For drop-out experiments: close the connection right after sending this many
     /// protocol messages (1 = after advertising keys), as a crashed client would.
     pub quit_after: Option<usize>,
@@ -52,6 +57,7 @@ impl ClientOptions {
             transport: ClientTransport::Plain,
             read_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
+            local_addr: None,
             quit_after: None,
             on_event: OnEvent::none(),
         }
@@ -70,12 +76,35 @@ pub struct ClientReport {
     pub elapsed: Duration,
 }
 
+async fn connect_once(addr: &str, local: Option<IpAddr>) -> std::io::Result<TcpStream> {
+    let Some(local) = local else {
+        return TcpStream::connect(addr).await;
+    };
+    let mut last = std::io::Error::from(std::io::ErrorKind::InvalidInput);
+    for remote in lookup_host(addr).await? {
+        if remote.is_ipv4() != local.is_ipv4() {
+            continue;
+        }
+        let socket = if remote.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.bind(SocketAddr::new(local, 0))?;
+        match socket.connect(remote).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// Opens a connection, retrying refused attempts until `limit` has passed.
-async fn connect(addr: &str, limit: Duration) -> Result<TcpStream> {
+async fn connect(addr: &str, local: Option<IpAddr>, limit: Duration) -> Result<TcpStream> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(20);
     loop {
-        match TcpStream::connect(addr).await {
+        match connect_once(addr, local).await {
             Ok(s) => {
                 let _ = s.set_nodelay(true);
                 return Ok(s);
@@ -100,6 +129,58 @@ async fn connect(addr: &str, limit: Duration) -> Result<TcpStream> {
     }
 }
 
+/// Whether a failure before the server's challenge arrived is the server closing the
+/// connection (shedding it): the client tries again.
+fn closed_early(e: &Error) -> bool {
+    match e {
+        Error::Transport(TransportError::ConnectionClosed { .. }) => true,
+        Error::Transport(TransportError::Io { kind, .. }) => matches!(
+            kind,
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof
+        ),
+        _ => false,
+    }
+}
+
+/// TCP, TLS and the server's challenge, retried (with a growing pause) while the
+/// connection is refused or closed before the challenge, until `opts.connect_timeout`.
+async fn open(addr: &str, opts: &ClientOptions) -> Result<(BoxStream, [u8; 32], Challenge)> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(20);
+    loop {
+        let left = opts.connect_timeout.saturating_sub(start.elapsed());
+        let attempt = async {
+            let tcp = connect(addr, opts.local_addr, left).await?;
+            let (mut stream, binding) = opts.transport.wrap_bound(tcp).await?;
+            let frame = read_frame(&mut stream, MAX_HANDSHAKE_FRAME).await?;
+            match frame.kind {
+                kind::CHALLENGE => Ok((stream, binding, Challenge::decode(&frame.body)?)),
+                kind::REJECT => Err(Reject::decode_error(&frame.body)),
+                other => Err(Error::Transport(TransportError::UnexpectedFrame {
+                    expected: "the challenge",
+                    found: other,
+                })),
+            }
+        };
+        match timeout(left, attempt).await {
+            Ok(Ok(pair)) => return Ok(pair),
+            Ok(Err(e)) if closed_early(&e) && start.elapsed() + pause < opts.connect_timeout => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(500));
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                return Err(Error::Transport(TransportError::Timeout {
+                    what: "the connection and the server's challenge",
+                }))
+            }
+        }
+    }
+}
+
 async fn read(
     stream: &mut BoxStream,
     max: usize,
@@ -111,9 +192,12 @@ async fn read(
         .map_err(|_| Error::Transport(TransportError::Timeout { what }))?
 }
 
-/// Runs client `opts.id` with protocol input `inputs` against the server at `addr`.
+/// Runs client `opts.id` with protocol input `inputs` against the server at `addr`,
+/// authenticating with `key`, the long-term Ed25519 key the session's roster lists for
+/// `opts.id`; in the malicious model the same key signs the protocol's messages.
 ///
-/// # Errors [`TransportError::Io`] (cannot connect), [`TransportError::Tls`],
+/// # Errors [`TransportError::NotInRoster`] (`key` is not the roster's key for the id),
+/// [`TransportError::Io`] (cannot connect), [`TransportError::Tls`],
 /// [`TransportError::Rejected`] (the hello was refused),
 /// [`TransportError::ConnectionClosed`] (the server went away),
 /// [`TransportError::Timeout`], [`TransportError::UnexpectedFrame`],
@@ -123,28 +207,18 @@ pub async fn run_client(
     addr: &str,
     opts: &ClientOptions,
     inputs: Vec<RingVec>,
-    signing_key: Option<SigningKey>,
+    key: &SigningKey,
 ) -> Result<ClientReport> {
     let start = Instant::now();
     let config = opts.session.config.clone();
-    let tcp = timeout(opts.connect_timeout, connect(addr, opts.connect_timeout))
-        .await
-        .map_err(|_| {
-            Error::Transport(TransportError::Timeout {
-                what: "the connection",
-            })
-        })??;
-    let mut stream = timeout(opts.connect_timeout, opts.transport.wrap(tcp))
-        .await
-        .map_err(|_| {
-            Error::Transport(TransportError::Timeout {
-                what: "the TLS handshake",
-            })
-        })??;
-    let hello = Hello {
-        client: opts.id,
-        session_id: *config.session_id(),
-    };
+    if !opts.session.holds_key(opts.id, key) {
+        return Err(Error::Transport(TransportError::NotInRoster {
+            client: opts.id,
+        }));
+    }
+    let signing_key = config.is_malicious().then(|| key.clone());
+    let (mut stream, binding, challenge) = open(addr, opts).await?;
+    let hello = Hello::sign(key, &challenge, &binding, config.session_id(), opts.id);
     write_raw(&mut stream, &encode_frame(kind::HELLO, &hello.encode())?).await?;
     let answer = read(
         &mut stream,

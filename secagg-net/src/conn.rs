@@ -1,9 +1,11 @@
-//! The server's connections: the accept loop, each connection's handshake (TLS, hello,
+//! The server's connections: the accept loop (with its per-address limit, applied
+//! before any TLS work), each connection's handshake (TLS, challenge, signed hello,
 //! admission), and its reader and writer tasks. The round driver in
 //! [`server`](super::server) owns the protocol state; it talks to these tasks through
 //! [`Event`]s and each connection's bounded write queue.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,12 +17,13 @@ use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tokio::time::{timeout, timeout_at};
 
 use super::frame::{encode_frame, kind, read_frame, write_raw, Frame};
-use super::hello::{Hello, Reject, MAX_HANDSHAKE_FRAME, TRANSPORT_VERSION};
+use super::hello::{Challenge, Hello, Reject, MAX_HANDSHAKE_FRAME, TRANSPORT_VERSION};
 use super::server::{ServerOptions, WRITE_QUEUE};
 use super::session::Session;
-use super::tls::BoxStream;
+use super::tls::{server_binding, BoxStream, NO_BINDING};
 use crate::error::{Error, Result, TransportError};
 use crate::events::{OnEvent, ServerEvent};
+use secagg::crypto::rng::{os_rng, Rng};
 use secagg::protocol::messages::ClientMessage;
 use secagg::ClientId;
 
@@ -42,6 +45,11 @@ pub(super) struct Admission {
     pub(super) admitting: AtomicBool,
     pub(super) claimed: Mutex<Vec<bool>>,
     pub(super) refused: AtomicUsize,
+    /// Connections closed at accept, over the per-address limit.
+    pub(super) shed: AtomicUsize,
+    /// Connections in their handshake now, and the most there were at once.
+    pub(super) in_handshake: AtomicUsize,
+    pub(super) peak_handshakes: AtomicUsize,
     pub(super) on_event: OnEvent<ServerEvent>,
 }
 
@@ -54,13 +62,39 @@ impl Admission {
         });
     }
 
-    /// Claims `hello.client` if the hello is acceptable.
-    fn admit(&self, hello: &Hello) -> core::result::Result<(), Reject> {
+    /// Claims `hello.client` if the hello is acceptable: the checks in the order of
+    /// `docs/networking.md` (admitting, session id, id range, id claimed, signature
+    /// under the roster key of the id, for this connection's challenge and channel
+    /// binding). The signature
+    /// is verified only after the cheap checks passed.
+    fn admit(
+        &self,
+        hello: &Hello,
+        challenge: &Challenge,
+        binding: &[u8; 32],
+    ) -> core::result::Result<(), Reject> {
         if !self.admitting.load(Ordering::Acquire) {
             return Err(Reject::Closed);
         }
         if hello.session_id != *self.session.config.session_id() {
             return Err(Reject::SessionMismatch);
+        }
+        let key = self
+            .session
+            .roster
+            .key(hello.client)
+            .ok_or(Reject::UnknownClient)?;
+        let is_claimed = |claimed: &Mutex<Vec<bool>>| {
+            claimed
+                .lock()
+                .map(|c| c.get(hello.client as usize).copied().unwrap_or(true))
+                .unwrap_or(true)
+        };
+        if is_claimed(&self.claimed) {
+            return Err(Reject::DuplicateClient);
+        }
+        if !hello.verify(key, challenge, binding) {
+            return Err(Reject::BadSignature);
         }
         let mut claimed = self.claimed.lock().map_err(|_| Reject::Closed)?;
         match claimed.get_mut(hello.client as usize) {
@@ -74,6 +108,65 @@ impl Admission {
     }
 }
 
+/// The address a per-address limit counts: an IPv4 address, or the /64 prefix of an
+/// IPv6 one (one host usually holds a whole /64); IPv4-mapped IPv6 addresses count as
+/// IPv4.
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// Connections in their handshake, per address. Holds an entry only for an address
+/// with a connection in its handshake, so it never has more than `max_handshakes`
+/// entries.
+struct PerAddress {
+    counts: Mutex<HashMap<IpAddr, usize>>,
+    limit: usize,
+}
+
+/// One connection's place in its address's count; gives it back when dropped.
+struct AddressSlot {
+    table: Arc<PerAddress>,
+    key: IpAddr,
+}
+
+impl PerAddress {
+    fn enter(table: &Arc<PerAddress>, ip: IpAddr) -> Option<AddressSlot> {
+        let key = address_key(ip);
+        let mut counts = table.counts.lock().ok()?;
+        let count = counts.entry(key).or_insert(0);
+        if *count >= table.limit {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot {
+            table: table.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.table.counts.lock() {
+            if let Some(c) = counts.get_mut(&self.key) {
+                *c -= 1;
+                if *c == 0 {
+                    counts.remove(&self.key);
+                }
+            }
+        }
+    }
+}
+
 pub(super) async fn accept_loop(
     listener: TcpListener,
     admission: Arc<Admission>,
@@ -81,11 +174,17 @@ pub(super) async fn accept_loop(
     events: mpsc::Sender<Event>,
 ) {
     let handshakes = Arc::new(Semaphore::new(opts.max_handshakes));
+    let per_address = Arc::new(PerAddress {
+        counts: Mutex::new(HashMap::new()),
+        limit: opts.max_handshakes_per_address.max(1),
+    });
     let mut tasks = JoinSet::new();
     loop {
         // Backpressure: while `max_handshakes` connections are in their handshake, stop
         // accepting; further connections wait in the kernel's listen backlog, costing
-        // this process nothing, and each slot frees within the handshake timeout.
+        // this process nothing, and each slot frees within the handshake timeout. One
+        // address holds at most `max_handshakes_per_address` of the slots: beyond that
+        // its connections are closed as soon as they are accepted, before TLS.
         let Ok(permit) = handshakes.clone().acquire_owned().await else {
             return;
         };
@@ -104,6 +203,14 @@ pub(super) async fn accept_loop(
                 continue;
             }
         };
+        let Some(slot) = PerAddress::enter(&per_address, addr.ip()) else {
+            admission.shed.fetch_add(1, Ordering::Relaxed);
+            opts.on_event.emit(|| ServerEvent::Shed { addr });
+            drop(tcp);
+            continue;
+        };
+        let now = admission.in_handshake.fetch_add(1, Ordering::Relaxed) + 1;
+        admission.peak_handshakes.fetch_max(now, Ordering::Relaxed);
         // Reap finished handshakes so the set stays small.
         while tasks.try_join_next().is_some() {}
         let admission = admission.clone();
@@ -111,7 +218,10 @@ pub(super) async fn accept_loop(
         let events = events.clone();
         tasks.spawn(async move {
             let limit = opts.handshake_timeout;
-            match timeout(limit, handshake(tcp, &admission, &opts)).await {
+            let outcome = timeout(limit, handshake(tcp, &admission, &opts)).await;
+            drop(slot);
+            admission.in_handshake.fetch_sub(1, Ordering::Relaxed);
+            match outcome {
                 Ok(Ok((id, stream))) => {
                     drop(permit);
                     // Fails only when the driver has finished; the stream then closes.
@@ -127,21 +237,32 @@ pub(super) async fn accept_loop(
     }
 }
 
-/// TLS and the hello; on success the client id is claimed and welcomed.
+/// TLS, the challenge and the hello; on success the client id is claimed and welcomed.
 async fn handshake(
     tcp: TcpStream,
     admission: &Admission,
     opts: &ServerOptions,
 ) -> Result<(ClientId, BoxStream)> {
     let _ = tcp.set_nodelay(true);
-    let mut stream: BoxStream = match &opts.tls {
-        None => Box::new(tcp),
-        Some(acceptor) => Box::new(acceptor.accept(tcp).await.map_err(|_| {
-            Error::Transport(TransportError::Tls {
-                what: "handshake with the client failed",
-            })
-        })?),
+    let (mut stream, binding): (BoxStream, [u8; 32]) = match &opts.tls {
+        None => (Box::new(tcp), NO_BINDING),
+        Some(acceptor) => {
+            let tls = acceptor.accept(tcp).await.map_err(|_| {
+                Error::Transport(TransportError::Tls {
+                    what: "handshake with the client failed",
+                })
+            })?;
+            let binding = server_binding(&tls)?;
+            (Box::new(tls), binding)
+        }
     };
+    let mut challenge = Challenge([0u8; 32]);
+    os_rng().fill_bytes(&mut challenge.0);
+    write_raw(
+        &mut stream,
+        &encode_frame(kind::CHALLENGE, &challenge.encode())?,
+    )
+    .await?;
     let Frame { kind: k, body } = read_frame(&mut stream, MAX_HANDSHAKE_FRAME).await?;
     if k != kind::HELLO {
         return Err(Error::Transport(TransportError::UnexpectedFrame {
@@ -156,7 +277,7 @@ async fn handshake(
             return Err(e);
         }
     };
-    if let Err(r) = admission.admit(&hello) {
+    if let Err(r) = admission.admit(&hello, &challenge, &binding) {
         let _ = reject(&mut stream, r).await;
         return Err(Error::Transport(TransportError::Rejected {
             reason: r.reason(),

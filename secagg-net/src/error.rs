@@ -127,12 +127,20 @@ pub enum TransportError {
         /// What failed.
         what: &'static str,
     },
+    /// The client's signing key is not the session roster's key for its id: the server
+    /// would refuse its hello.
+    #[error("this signing key is not the roster's key for client {client}")]
+    NotInRoster {
+        /// The client id.
+        client: secagg::ClientId,
+    },
 }
 
 impl TransportError {
     /// The category of this error: [`ErrorKind::PeerMisbehaved`] for a frame that is
     /// too large, of an unexpected type or of another transport version,
-    /// [`ErrorKind::Crypto`] for TLS, [`ErrorKind::Transport`] otherwise.
+    /// [`ErrorKind::Crypto`] for TLS, [`ErrorKind::Misuse`] for a key that is not in
+    /// the roster, [`ErrorKind::Transport`] otherwise.
     pub fn kind(&self) -> ErrorKind {
         match self {
             TransportError::FrameTooLarge { .. }
@@ -143,6 +151,7 @@ impl TransportError {
             | TransportError::Timeout { .. }
             | TransportError::Rejected { .. } => ErrorKind::Transport,
             TransportError::Tls { .. } => ErrorKind::Crypto,
+            TransportError::NotInRoster { .. } => ErrorKind::Misuse,
         }
     }
 
@@ -157,6 +166,7 @@ impl TransportError {
             TransportError::TransportVersion { .. } => "TransportVersion",
             TransportError::Rejected { .. } => "Rejected",
             TransportError::Tls { .. } => "Tls",
+            TransportError::NotInRoster { .. } => "NotInRoster",
         }
     }
 }
@@ -197,6 +207,7 @@ mod tests {
             TransportError::Tls {
                 what: "handshake failed",
             },
+            TransportError::NotInRoster { client: 3 },
         ]
     }
 

@@ -25,6 +25,12 @@ pub enum ServerEvent {
         /// Why.
         error: Error,
     },
+    /// A connection was closed as soon as it was accepted: its address already had the
+    /// most connections allowed in their handshake (no TLS work was done for it).
+    Shed {
+        /// The peer's address.
+        addr: SocketAddr,
+    },
     /// Accepting a connection failed (out of file descriptors and the like); the server
     /// backs off briefly and goes on.
     AcceptFailed {
@@ -47,6 +53,9 @@ impl fmt::Display for ServerEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ServerEvent::Refused { addr, error } => write!(f, "refused {addr}: {error}"),
+            ServerEvent::Shed { addr } => {
+                write!(f, "shed {addr}: too many handshakes from this address")
+            }
             ServerEvent::AcceptFailed { error } => write!(f, "accept failed: {error}"),
             ServerEvent::Dropped {
                 client,

@@ -26,12 +26,14 @@ const CHUNK: usize = 64 * 1024;
 
 /// Frame types.
 pub mod kind {
-    /// Client → server: the hello (see [`crate::hello`]).
+    /// Client → server: the signed hello (see [`crate::hello`]).
     pub const HELLO: u8 = 0x01;
     /// Server → client: the hello was accepted.
     pub const WELCOME: u8 = 0x02;
     /// Server → client: the hello was refused (one reason byte), then the server closes.
     pub const REJECT: u8 = 0x03;
+    /// Server → client, first on every connection: the challenge the hello signs.
+    pub const CHALLENGE: u8 = 0x04;
     /// Either way: one protocol message in the wire format (`docs/wire-format.md`).
     pub const MESSAGE: u8 = 0x10;
     /// Server → client: the session ended (see [`crate::hello::Done`]).

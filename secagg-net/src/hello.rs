@@ -1,72 +1,177 @@
-//! The transport's own frames: the client's hello, the server's answer to it, and the
-//! server's closing frame. Their layouts are in `docs/networking.md`.
+//! The transport's own frames: the server's challenge, the client's signed hello, the
+//! server's answer to it, and the server's closing frame. Their layouts are in
+//! `docs/networking.md`, "Client authentication" and "Framing".
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 use crate::error::{Error, Result, TransportError};
 use secagg::error::{EncodingError, ErrorKind};
 use secagg::{ClientId, SessionId};
 
 /// Version of the transport framing and handshake (independent of the wire format's
-/// own version byte).
-pub const TRANSPORT_VERSION: u8 = 1;
+/// own version byte). Version 2 added the challenge and the hello's signature.
+pub const TRANSPORT_VERSION: u8 = 2;
 
-/// Length of a hello body: version, client id, session id.
-pub const HELLO_LEN: usize = 1 + 4 + 32;
+/// Length of the server's fresh challenge.
+pub const CHALLENGE_LEN: usize = 32;
+
+/// Length of a challenge body: version, challenge.
+pub const CHALLENGE_BODY_LEN: usize = 1 + CHALLENGE_LEN;
+
+/// Length of a hello body: version, client id, session id, signature.
+pub const HELLO_LEN: usize = 1 + 4 + 32 + 64;
+
+/// Domain-separation label at the start of the signed hello transcript.
+pub const HELLO_LABEL: &[u8] = b"secagg-net/2 hello";
+
+/// Length of the signed hello transcript.
+pub const TRANSCRIPT_LEN: usize = HELLO_LABEL.len() + 1 + CHALLENGE_LEN + 32 + 32 + 4;
 
 /// Largest frame accepted before a connection's hello is accepted (a hello frame is
 /// `1 + HELLO_LEN` bytes): an unauthenticated peer cannot make the server allocate more.
-pub const MAX_HANDSHAKE_FRAME: usize = 64;
+pub const MAX_HANDSHAKE_FRAME: usize = 128;
 
-const _: () = assert!(HELLO_LEN < MAX_HANDSHAKE_FRAME);
+const _: () = assert!(HELLO_LEN < MAX_HANDSHAKE_FRAME && CHALLENGE_BODY_LEN < MAX_HANDSHAKE_FRAME);
 
-/// The first frame a client sends.
+/// The server's first frame on every connection: a fresh random challenge the client's
+/// hello signs, so a recorded hello is worthless on any other connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Challenge(pub [u8; CHALLENGE_LEN]);
+
+impl Challenge {
+    /// `version (1) || challenge (32)`.
+    pub fn encode(&self) -> [u8; CHALLENGE_BODY_LEN] {
+        let mut out = [0u8; CHALLENGE_BODY_LEN];
+        out[0] = TRANSPORT_VERSION;
+        out[1..].copy_from_slice(&self.0);
+        out
+    }
+
+    /// Decodes a challenge body.
+    ///
+    /// # Errors
+    /// [`EncodingError::InvalidLength`], [`TransportError::TransportVersion`].
+    pub fn decode(body: &[u8]) -> Result<Challenge> {
+        let (version, rest) = split_version(body, CHALLENGE_BODY_LEN, "challenge")?;
+        let _ = version;
+        let mut c = [0u8; CHALLENGE_LEN];
+        c.copy_from_slice(rest);
+        Ok(Challenge(c))
+    }
+}
+
+fn split_version<'a>(body: &'a [u8], len: usize, what: &'static str) -> Result<(u8, &'a [u8])> {
+    let wrong = || EncodingError::InvalidLength {
+        what,
+        expected: len,
+        found: body.len(),
+    };
+    // A version byte is checked first, so that another version is reported as such
+    // even when its body has another length.
+    let (&version, rest) = body.split_first().ok_or_else(wrong)?;
+    if version != TRANSPORT_VERSION {
+        return Err(Error::Transport(TransportError::TransportVersion {
+            found: version,
+            supported: TRANSPORT_VERSION,
+        }));
+    }
+    if body.len() != len {
+        return Err(wrong().into());
+    }
+    Ok((version, rest))
+}
+
+/// The client's hello: its id, its session id, and its Ed25519 signature over the
+/// [`transcript`](Hello::transcript) of the connection's challenge and channel binding
+/// ([`crate::tls::CHANNEL_BINDING_LABEL`]; [`crate::tls::NO_BINDING`] over plain TCP).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hello {
     /// The client's id, `0..n`.
     pub client: ClientId,
     /// The session id of the client's configuration.
     pub session_id: SessionId,
+    /// Ed25519 signature (`R || S`) over [`Hello::transcript`].
+    pub signature: [u8; 64],
 }
 
 impl Hello {
-    /// `version (1) || client id (4, BE) || session id (32)`.
+    /// The signed bytes: `"secagg-net/2 hello" || 0x00 || challenge (32) || channel
+    /// binding (32) || session id (32) || u32be(client id)`.
+    pub fn transcript(
+        challenge: &Challenge,
+        binding: &[u8; 32],
+        session_id: &SessionId,
+        client: ClientId,
+    ) -> [u8; TRANSCRIPT_LEN] {
+        let mut t = [0u8; TRANSCRIPT_LEN];
+        let (label, rest) = t.split_at_mut(HELLO_LABEL.len());
+        label.copy_from_slice(HELLO_LABEL);
+        let (c, rest) = rest[1..].split_at_mut(CHALLENGE_LEN);
+        c.copy_from_slice(&challenge.0);
+        let (b, rest) = rest.split_at_mut(32);
+        b.copy_from_slice(binding);
+        let (sid, id) = rest.split_at_mut(32);
+        sid.copy_from_slice(session_id);
+        id.copy_from_slice(&client.to_be_bytes());
+        t
+    }
+
+    /// Client `client`'s hello for `challenge` on a connection with channel binding
+    /// `binding`, signed with `key`.
+    pub fn sign(
+        key: &SigningKey,
+        challenge: &Challenge,
+        binding: &[u8; 32],
+        session_id: &SessionId,
+        client: ClientId,
+    ) -> Hello {
+        let signature = key
+            .sign(&Hello::transcript(challenge, binding, session_id, client))
+            .to_bytes();
+        Hello {
+            client,
+            session_id: *session_id,
+            signature,
+        }
+    }
+
+    /// Whether the signature verifies under `key` for `challenge` and `binding`
+    /// (ed25519-dalek's `verify_strict`: the acceptance rules of `docs/protocol.md`,
+    /// "Signature verification").
+    pub fn verify(&self, key: &VerifyingKey, challenge: &Challenge, binding: &[u8; 32]) -> bool {
+        let t = Hello::transcript(challenge, binding, &self.session_id, self.client);
+        key.verify_strict(&t, &Signature::from_bytes(&self.signature))
+            .is_ok()
+    }
+
+    /// `version (1) || client id (4, BE) || session id (32) || signature (64)`.
     pub fn encode(&self) -> [u8; HELLO_LEN] {
         let mut out = [0u8; HELLO_LEN];
         out[0] = TRANSPORT_VERSION;
         out[1..5].copy_from_slice(&self.client.to_be_bytes());
-        out[5..].copy_from_slice(&self.session_id);
+        out[5..37].copy_from_slice(&self.session_id);
+        out[37..].copy_from_slice(&self.signature);
         out
     }
 
     /// Decodes a hello body.
     ///
     /// # Errors
-    /// [`EncodingError::InvalidLength`], [`TransportError::TransportVersion`].
+    /// [`TransportError::TransportVersion`], [`EncodingError::InvalidLength`].
     pub fn decode(body: &[u8]) -> Result<Hello> {
-        let bytes: &[u8; HELLO_LEN] =
-            body.try_into().map_err(|_| EncodingError::InvalidLength {
-                what: "hello",
-                expected: HELLO_LEN,
-                found: body.len(),
-            })?;
-        let (version, rest) = bytes.split_first().ok_or(EncodingError::InvalidLength {
-            what: "hello",
-            expected: HELLO_LEN,
-            found: 0,
-        })?;
-        if *version != TRANSPORT_VERSION {
-            return Err(Error::Transport(TransportError::TransportVersion {
-                found: *version,
-                supported: TRANSPORT_VERSION,
-            }));
-        }
-        let (id, sid) = rest.split_at(4);
+        let (_, rest) = split_version(body, HELLO_LEN, "hello")?;
+        let (id, rest) = rest.split_at(4);
+        let (sid, sig) = rest.split_at(32);
         let mut client = [0u8; 4];
         client.copy_from_slice(id);
         let mut session_id = [0u8; 32];
         session_id.copy_from_slice(sid);
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(sig);
         Ok(Hello {
             client: ClientId::from_be_bytes(client),
             session_id,
+            signature,
         })
     }
 }
@@ -83,8 +188,10 @@ pub enum Reject {
     DuplicateClient = 3,
     /// The server no longer admits clients (round 0 closed, or every id is taken).
     Closed = 4,
-    /// The hello's transport version is not this server's.
+    /// The hello's transport version is not this server's, or the hello does not decode.
     Version = 5,
+    /// The signature does not verify under the roster's key for the claimed id.
+    BadSignature = 6,
 }
 
 impl Reject {
@@ -95,7 +202,10 @@ impl Reject {
             Reject::UnknownClient => "client id out of range",
             Reject::DuplicateClient => "client id already connected",
             Reject::Closed => "the server no longer admits clients",
-            Reject::Version => "unsupported transport version",
+            Reject::Version => "unsupported transport version or malformed hello",
+            Reject::BadSignature => {
+                "the hello's signature does not verify under the roster key of this id"
+            }
         }
     }
 
@@ -107,6 +217,7 @@ impl Reject {
             Some(3) => Reject::DuplicateClient.reason(),
             Some(4) => Reject::Closed.reason(),
             Some(5) => Reject::Version.reason(),
+            Some(6) => Reject::BadSignature.reason(),
             _ => "unspecified",
         };
         Error::Transport(TransportError::Rejected { reason })
@@ -182,30 +293,58 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hello_layout_and_round_trip() {
-        let h = Hello {
-            client: 0x0102_0304,
-            session_id: [0xab; 32],
-        };
+    fn hello_layout_round_trip_and_signature() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let challenge = Challenge([0x5a; 32]);
+        let binding = [0x77; 32];
+        let h = Hello::sign(&key, &challenge, &binding, &[0xab; 32], 0x0102_0304);
         let bytes = h.encode();
-        assert_eq!(bytes[..5], [1, 1, 2, 3, 4]);
-        assert_eq!(bytes[5..], [0xab; 32]);
+        assert_eq!(bytes[..5], [2, 1, 2, 3, 4]);
+        assert_eq!(bytes[5..37], [0xab; 32]);
         assert_eq!(Hello::decode(&bytes), Ok(h));
+        let vk = key.verifying_key();
+        assert!(h.verify(&vk, &challenge, &binding));
+        // Another challenge (a replay), another connection (a relay), another key,
+        // another id or session: refused.
+        assert!(!h.verify(&vk, &Challenge([0x5b; 32]), &binding));
+        assert!(!h.verify(&vk, &challenge, &[0x78; 32]));
+        let other = SigningKey::from_bytes(&[8; 32]).verifying_key();
+        assert!(!h.verify(&other, &challenge, &binding));
+        for (i, _) in bytes.iter().enumerate().skip(1) {
+            let mut b = bytes;
+            b[i] ^= 1;
+            let tampered = Hello::decode(&b).unwrap();
+            assert!(!tampered.verify(&vk, &challenge, &binding));
+        }
+        let t = Hello::transcript(&challenge, &binding, &[0xab; 32], 0x0102_0304);
+        assert_eq!(t.len(), 119);
+        assert_eq!(&t[..19], b"secagg-net/2 hello\0");
+        assert_eq!(t[19..51], [0x5a; 32]);
+        assert_eq!(t[51..83], [0x77; 32]);
+        assert_eq!(t[83..115], [0xab; 32]);
+        assert_eq!(t[115..], [1, 2, 3, 4]);
         assert!(matches!(
-            Hello::decode(&bytes[..36]),
+            Hello::decode(&bytes[..100]),
             Err(Error::Core(secagg::Error::Encoding(
-                EncodingError::InvalidLength { found: 36, .. }
+                EncodingError::InvalidLength { found: 100, .. }
             )))
         ));
-        let mut v2 = bytes;
-        v2[0] = 2;
-        assert_eq!(
-            Hello::decode(&v2),
-            Err(Error::Transport(TransportError::TransportVersion {
-                found: 2,
-                supported: 1
-            }))
-        );
+        for old in [1u8, 3] {
+            let mut b = bytes;
+            b[0] = old;
+            assert_eq!(
+                Hello::decode(&b[..37]),
+                Err(Error::Transport(TransportError::TransportVersion {
+                    found: old,
+                    supported: 2
+                }))
+            );
+        }
+        let c = challenge.encode();
+        assert_eq!(c[0], 2);
+        assert_eq!(Challenge::decode(&c), Ok(challenge));
+        assert!(Challenge::decode(&c[..32]).is_err());
+        assert!(Challenge::decode(&[]).is_err());
     }
 
     #[test]
@@ -231,6 +370,7 @@ mod tests {
             Reject::DuplicateClient,
             Reject::Closed,
             Reject::Version,
+            Reject::BadSignature,
         ] {
             assert_eq!(
                 Reject::decode_error(&[r as u8]),

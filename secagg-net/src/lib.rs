@@ -5,7 +5,8 @@
 //!
 //! * [`error`]: the transport's errors and the core's, wrapped ([`Error`]).
 //! * [`frame`]: length-delimited frames, bounded before allocation.
-//! * [`hello`]: the transport's handshake and closing frames.
+//! * [`hello`]: the transport's handshake (challenge, signed hello) and closing frames.
+//! * [`roster`]: the clients' Ed25519 verifying keys (the roster file) and key files.
 //! * [`tls`]: rustls configuration and self-signed certificates.
 //! * [`session`]: the float session (`secagg::session`) built from the parameters every
 //!   party agrees on ([`SessionParams`](session::SessionParams)), frame limits, demo inputs.
@@ -33,7 +34,10 @@
 //!     let (session, addr) = (session.clone(), addr.clone());
 //!     tokio::spawn(async move {
 //!         let input = session.ring_input(&session.demo_words(id)?)?;
-//!         run_client(&addr, &ClientOptions::new(session, id), input, None).await
+//!         // Demo keys, derived from the seed: a deployment loads each client's own key
+//!         // and gives the server the roster of their verifying keys.
+//!         let key = session.demo_signing_key(id).expect("demo session");
+//!         run_client(&addr, &ClientOptions::new(session, id), input, &key).await
 //!     });
 //! }
 //! let report = server.await.unwrap();
@@ -48,6 +52,7 @@ pub mod error;
 pub mod events;
 pub mod frame;
 pub mod hello;
+pub mod roster;
 pub mod server;
 pub mod session;
 pub mod tls;

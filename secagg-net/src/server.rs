@@ -1,8 +1,8 @@
 //! The networked server: accepts up to `n` clients, then drives the sans-IO
 //! [`Server`] round by round with a deadline per round.
 //!
-//! One task accepts connections; each connection gets a short-lived handshake task (TLS and
-//! the hello, under [`ServerOptions::handshake_timeout`]), then a reader task (frames →
+//! One task accepts connections; each connection gets a short-lived handshake task (TLS,
+//! the challenge and the signed hello, under [`ServerOptions::handshake_timeout`]), then a reader task (frames →
 //! decoded [`ClientMessage`](secagg::protocol::ClientMessage)s) and a writer task (a
 //! channel of at most [`WRITE_QUEUE`] encoded frames). The driver owns the protocol state:
 //! it feeds every decoded message to [`Server::receive`] and closes the round at its
@@ -11,7 +11,9 @@
 //!
 //! Bounds: at most `n` admitted connections plus [`ServerOptions::max_handshakes`]
 //! connections in their handshake (further connections wait in the kernel's listen backlog
-//! until a handshake slot frees, at the latest after the handshake timeout); before its
+//! until a handshake slot frees, at the latest after the handshake timeout), of which one
+//! address holds at most [`ServerOptions::max_handshakes_per_address`] (its further
+//! connections are closed at accept, before TLS); before its
 //! hello is accepted a connection may send at most
 //! [`MAX_HANDSHAKE_FRAME`](super::hello::MAX_HANDSHAKE_FRAME) bytes per frame, afterwards
 //! [`Session::max_client_frame`]; a frame being received holds only the bytes that arrived;
@@ -61,6 +63,10 @@ pub struct ServerOptions {
     /// Connections allowed in their handshake at once; while that many are, the server
     /// stops accepting (the rest wait in the kernel's listen backlog).
     pub max_handshakes: usize,
+    /// Connections one address (IPv4 address, IPv6 /64) may have in their handshake at
+    /// once; further ones from that address are closed as soon as they are accepted,
+    /// before any TLS work (counted in [`ServeReport::shed`]).
+    pub max_handshakes_per_address: usize,
     /// TLS acceptor; `None` for plain TCP.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Close a round as soon as every awaited client answered or disconnected (instead
@@ -72,15 +78,16 @@ pub struct ServerOptions {
 }
 
 impl ServerOptions {
-    /// Plain TCP, 10 s per round and for joining, 5 s per handshake, 256 concurrent
-    /// handshakes, early close on, quiet.
+    /// Plain TCP, 10 s per round and for joining, 3 s per handshake, 256 concurrent
+    /// handshakes and 8 per address, early close on, quiet.
     pub fn new(session: Session) -> Self {
         Self {
             session,
             round_deadline: Duration::from_secs(10),
             join_deadline: Duration::from_secs(10),
-            handshake_timeout: Duration::from_secs(5),
+            handshake_timeout: Duration::from_secs(3),
             max_handshakes: 256,
+            max_handshakes_per_address: 8,
             tls: None,
             early_close: true,
             on_event: OnEvent::none(),
@@ -114,8 +121,14 @@ pub struct ServeReport {
     pub rounds: Vec<RoundReport>,
     /// Clients whose hello was accepted.
     pub connected: usize,
-    /// Connections refused or closed before or during the handshake.
+    /// Connections refused or closed during the handshake (TLS, challenge, hello).
     pub refused: usize,
+    /// Connections closed at accept because their address had
+    /// [`ServerOptions::max_handshakes_per_address`] handshakes in progress.
+    pub shed: usize,
+    /// The most connections that were in their handshake at once (at most
+    /// [`ServerOptions::max_handshakes`]).
+    pub peak_handshakes: usize,
     /// Admitted clients that lost their connection, with the error (one per client).
     pub disconnected: Vec<(ClientId, Error)>,
     /// From the start of [`serve`] to the end.
@@ -133,6 +146,9 @@ pub async fn serve(listener: TcpListener, opts: ServerOptions) -> ServeReport {
         admitting: AtomicBool::new(true),
         claimed: Mutex::new(vec![false; n]),
         refused: AtomicUsize::new(0),
+        shed: AtomicUsize::new(0),
+        in_handshake: AtomicUsize::new(0),
+        peak_handshakes: AtomicUsize::new(0),
         on_event: opts.on_event.clone(),
     });
     let (events_tx, mut events) = mpsc::channel::<Event>(EVENT_QUEUE);
@@ -228,6 +244,8 @@ pub async fn serve(listener: TcpListener, opts: ServerOptions) -> ServeReport {
         rounds,
         connected: driver.connected,
         refused: admission.refused.load(Ordering::Relaxed),
+        shed: admission.shed.load(Ordering::Relaxed),
+        peak_handshakes: admission.peak_handshakes.load(Ordering::Relaxed),
         disconnected: driver.disconnected,
         total: start.elapsed(),
     }

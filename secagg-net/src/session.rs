@@ -22,6 +22,8 @@ use secagg::ring::RingVec;
 use secagg::session::{Encoded, FloatSession, GraphChoice};
 use secagg::ClientId;
 
+use crate::roster::{demo_signing_key, Roster};
+
 /// Domain-separation label of the net's caller context and of the values derived from
 /// the seed.
 pub const CONTEXT_LABEL: &[u8] = b"secagg-net/1";
@@ -47,11 +49,15 @@ pub struct SessionParams {
     pub clip: f64,
     /// Ring width `b`; `None`: the smallest that cannot wrap for `n` clients.
     pub ring_bits: Option<u32>,
-    /// The malicious model, with Ed25519 keys derived from the seed (demo only: anyone
-    /// who knows the seed can sign for every client).
+    /// The malicious model: the roster's keys are the protocol's signing keys.
     pub malicious: bool,
     /// The session seed: names the session, seeds the graph and the demo inputs.
     pub seed: String,
+    /// The clients' Ed25519 verifying keys ([`Roster`]): hellos are checked against them,
+    /// and in the malicious model they are the protocol's verifying keys. `None`: the
+    /// demo keys derived from the seed ([`Roster::demo`]; **insecure**: anyone who knows
+    /// the seed can sign for every client).
+    pub roster: Option<Roster>,
 }
 
 impl SessionParams {
@@ -68,6 +74,7 @@ impl SessionParams {
             ring_bits: None,
             malicious: false,
             seed: "secagg-demo".to_string(),
+            roster: None,
         }
     }
 }
@@ -82,6 +89,8 @@ pub struct Session {
     pub config: Arc<Config>,
     /// The float session: the configuration, the float encoding, encode and decode.
     pub float: FloatSession,
+    /// The clients' verifying keys: [`SessionParams::roster`], or the demo keys.
+    pub roster: Arc<Roster>,
 }
 
 /// The caller's context the net hands the float session for seed `S`:
@@ -100,7 +109,7 @@ pub fn graph_seed(seed: &str) -> [u8; 32] {
     labelled(b"graph", seed, &[])
 }
 
-fn labelled(label: &[u8], seed: &str, extra: &[u8]) -> [u8; 32] {
+pub(crate) fn labelled(label: &[u8], seed: &str, extra: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(CONTEXT_LABEL);
     h.update([0]);
@@ -117,13 +126,30 @@ impl Session {
     /// `degree`, or complete), the threshold (given, or `min(floor(2·deg/3) + 1, deg)`
     /// with `deg = min(degree, n - 1)`), the ring
     /// (given, or the narrowest safe one), the graph seed [`graph_seed`] and the caller
-    /// context [`caller_context`].
+    /// context [`caller_context`], followed by the roster's [`Roster::digest`] when a
+    /// roster is given (the demo keys add nothing: their session ids are those of
+    /// earlier versions).
     ///
     /// # Errors
-    /// The float session's errors ([`secagg::session::FloatSessionBuilder::build`]:
-    /// client count, degree, threshold, ring width, dimension).
+    /// [`Misuse::VerifyingKeyCount`] for a roster that does not list `n` clients; the
+    /// float session's errors ([`secagg::session::FloatSessionBuilder::build`]: client
+    /// count, degree, threshold, ring width, dimension, weak or repeated keys).
     pub fn new(params: SessionParams) -> Result<Session> {
         let n = params.clients;
+        let roster = match &params.roster {
+            Some(r) if r.len() != n => {
+                return Err(Error::Misuse(Misuse::VerifyingKeyCount {
+                    expected: n,
+                    found: r.len(),
+                }))
+            }
+            Some(r) => r.clone(),
+            None => Roster::demo(&params.seed, n),
+        };
+        let mut context = caller_context(&params.seed);
+        if params.roster.is_some() {
+            context.extend_from_slice(&roster.digest());
+        }
         let deg = match params.degree {
             Some(k) => k.min(n.saturating_sub(1)),
             None => n.saturating_sub(1),
@@ -139,19 +165,23 @@ impl Session {
             })
             .threshold(threshold)
             .graph_seed(graph_seed(&params.seed))
-            .context(caller_context(&params.seed));
+            .context(context);
         if let Some(b) = params.ring_bits {
             builder = builder.ring_bits(b);
         }
+        // The roster's keys reach the configuration here: in the malicious model as the
+        // protocol's verifying keys. (Issue 14 item 3 hook: graph positions derived from
+        // the registered keys go to the builder here too, in both models, from
+        // `roster.keys()`.)
         if params.malicious {
-            let keys = signing_keys(&params.seed, n);
-            builder = builder.malicious(keys.iter().map(SigningKey::verifying_key).collect());
+            builder = builder.malicious(roster.keys().to_vec());
         }
         let float = builder.build()?;
         Ok(Session {
             params,
             config: Arc::clone(float.config()),
             float,
+            roster: Arc::new(roster),
         })
     }
 
@@ -160,14 +190,27 @@ impl Session {
         self.float.quantizer()
     }
 
-    /// Client `id`'s Ed25519 signing key in the malicious model (derived from the seed;
-    /// demo only), `None` in the semi-honest model.
-    pub fn signing_key(&self, id: ClientId) -> Option<SigningKey> {
-        if !self.params.malicious {
-            return None;
-        }
-        let seed = labelled(b"signing-key", &self.params.seed, &id.to_be_bytes());
-        Some(SigningKey::from_bytes(&seed))
+    /// Client `id`'s demo signing key (derived from the seed: **insecure**), when this
+    /// session uses the demo keys ([`SessionParams::roster`] is `None`); `None` with a
+    /// real roster.
+    pub fn demo_signing_key(&self, id: ClientId) -> Option<SigningKey> {
+        self.roster
+            .is_demo()
+            .then(|| demo_signing_key(&self.params.seed, id))
+    }
+
+    /// The signing key the protocol client `id` takes with the demo keys: its demo key
+    /// in the malicious model, `None` in the semi-honest model or with a real roster.
+    pub fn protocol_key(&self, id: ClientId) -> Option<SigningKey> {
+        self.params
+            .malicious
+            .then(|| self.demo_signing_key(id))
+            .flatten()
+    }
+
+    /// Whether `key` is client `id`'s key in this session's roster.
+    pub fn holds_key(&self, id: ClientId, key: &SigningKey) -> bool {
+        self.roster.key(id) == Some(&key.verifying_key())
     }
 
     /// Largest frame (type byte included) a client may send in this session: the
@@ -242,15 +285,6 @@ impl Session {
         }
         Ok(encoded.vectors().to_vec())
     }
-}
-
-fn signing_keys(seed: &str, n: usize) -> Vec<SigningKey> {
-    (0..n)
-        .map(|id| {
-            let id = id as ClientId;
-            SigningKey::from_bytes(&labelled(b"signing-key", seed, &id.to_be_bytes()))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -350,8 +384,10 @@ mod tests {
                 b = b.ring_bits(r);
             }
             if p.malicious {
-                let keys = signing_keys(&p.seed, p.clients);
-                b = b.malicious(keys.iter().map(SigningKey::verifying_key).collect());
+                let keys = (0..p.clients as ClientId)
+                    .map(|i| demo_signing_key(&p.seed, i).verifying_key())
+                    .collect();
+                b = b.malicious(keys);
             }
             let core = b.build().unwrap();
             assert_eq!(net.config.session_id(), core.session_id(), "{p:?}");
@@ -410,7 +446,7 @@ mod tests {
         for i in 0..n {
             let id = i as ClientId;
             let label = |l: &str| hexs(&h[format!("{l} {i}")]);
-            let key = s.signing_key(id).unwrap();
+            let key = s.demo_signing_key(id).unwrap();
             assert_eq!(hex::encode(key.to_bytes()), label("signing-key"));
             assert_eq!(hexs(&sv["signing_key_seeds"][i]), label("signing-key"));
             assert_eq!(
@@ -445,6 +481,155 @@ mod tests {
             hexs(&sv["preimage"])
         );
         assert_eq!(hex::encode(s.config.session_id()), hexs(&sv["session_id"]));
+    }
+
+    /// A real roster is bound into the session id (its digest after the caller context),
+    /// in both models; in the malicious model its keys are the protocol's keys; a roster
+    /// of another size is refused.
+    #[test]
+    fn a_roster_is_bound_into_the_session_id() {
+        let keys = |salt: u8| {
+            let keys = (0..4u8)
+                .map(|i| SigningKey::from_bytes(&[i ^ salt; 32]).verifying_key())
+                .collect();
+            Some(Roster::new(keys).unwrap())
+        };
+        for malicious in [false, true] {
+            let base = SessionParams {
+                malicious,
+                ..SessionParams::new(4, 5)
+            };
+            let demo = Session::new(base.clone()).unwrap();
+            let a = Session::new(SessionParams {
+                roster: keys(0),
+                ..base.clone()
+            })
+            .unwrap();
+            let b = Session::new(SessionParams {
+                roster: keys(0x80),
+                ..base.clone()
+            })
+            .unwrap();
+            assert_ne!(a.config.session_id(), demo.config.session_id());
+            assert_ne!(a.config.session_id(), b.config.session_id());
+            let mut context = caller_context(&base.seed);
+            context.extend_from_slice(&a.roster.digest());
+            assert_eq!(a.float.caller_context(), context);
+            assert_eq!(a.demo_signing_key(0), None);
+            assert_eq!(a.protocol_key(0), None);
+            assert_eq!(demo.protocol_key(0).is_some(), malicious);
+            assert!(a.holds_key(2, &SigningKey::from_bytes(&[2; 32])));
+            assert!(!a.holds_key(2, &SigningKey::from_bytes(&[3; 32])));
+            if malicious {
+                for (i, k) in a.roster.keys().iter().enumerate() {
+                    assert_eq!(a.config.verifying_key(i as ClientId), Some(k));
+                }
+            }
+        }
+        assert_eq!(
+            Session::new(SessionParams {
+                roster: keys(0),
+                ..SessionParams::new(5, 5)
+            })
+            .err(),
+            Some(Error::Misuse(Misuse::VerifyingKeyCount {
+                expected: 5,
+                found: 4
+            }))
+        );
+    }
+
+    /// secagg/tests/vectors/net.json, "roster" (gen_net.py, from docs/networking.md,
+    /// "Client authentication", with its own RFC 8032): the roster text parses to the
+    /// listed keys and is what `to_text` writes, the key file parses, the digest, context
+    /// and session ids of both models, and one hello exchange byte for byte (challenge
+    /// frame, transcript, deterministic signature, hello body and frame).
+    #[test]
+    fn known_answer_roster_and_hello() {
+        use crate::frame::{encode_frame, kind};
+        use crate::hello::{Challenge, Hello};
+        use crate::roster::parse_key_file;
+
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../secagg/tests/vectors/net.json")).unwrap();
+        let seed = v["seed"].as_str().unwrap();
+        let r = &v["roster"];
+        let hexs = |x: &serde_json::Value| x.as_str().unwrap().to_string();
+        let text = r["roster_text"].as_str().unwrap();
+        let roster = Roster::parse(text).unwrap();
+        assert_eq!(roster.to_text(), text);
+        for (i, k) in roster.keys().iter().enumerate() {
+            assert_eq!(hex::encode(k.as_bytes()), hexs(&r["verifying_keys"][i]));
+        }
+        let key2 = parse_key_file(r["key_file_2"].as_str().unwrap()).unwrap();
+        assert_eq!(hex::encode(key2.to_bytes()), hexs(&r["secret_keys"][2]));
+        assert_eq!(hex::encode(roster.digest()), hexs(&r["digest"]));
+        let n = roster.len();
+        let dim = v["session"]["dim"].as_u64().unwrap() as usize;
+        let build = |malicious| {
+            Session::new(SessionParams {
+                malicious,
+                seed: seed.to_string(),
+                roster: Some(roster.clone()),
+                ..SessionParams::new(n, dim)
+            })
+            .unwrap()
+        };
+        for (malicious, name) in [(false, "semi_honest"), (true, "malicious")] {
+            let s = build(malicious);
+            assert_eq!(
+                hex::encode(s.float.caller_context()),
+                hexs(&r["caller_context"])
+            );
+            assert_eq!(hex::encode(s.config.context()), hexs(&r["context"]));
+            assert_eq!(
+                hex::encode(s.config.session_id_preimage()),
+                hexs(&r[name]["preimage"])
+            );
+            assert_eq!(
+                hex::encode(s.config.session_id()),
+                hexs(&r[name]["session_id"])
+            );
+        }
+        let h = &r["hello"];
+        let s = build(false);
+        let client = h["client"].as_u64().unwrap() as ClientId;
+        assert!(s.holds_key(client, &key2));
+        let mut c = [0u8; 32];
+        c.copy_from_slice(&hex::decode(hexs(&h["challenge"])).unwrap());
+        let challenge = Challenge(c);
+        assert_eq!(
+            hex::encode(encode_frame(kind::CHALLENGE, &challenge.encode()).unwrap()),
+            hexs(&h["challenge_frame"])
+        );
+        assert_eq!(
+            hex::encode(Hello::transcript(
+                &challenge,
+                &crate::tls::NO_BINDING,
+                s.config.session_id(),
+                client
+            )),
+            hexs(&h["transcript"])
+        );
+        assert_eq!(hexs(&h["channel_binding"]), "00".repeat(32));
+        let hello = Hello::sign(
+            &key2,
+            &challenge,
+            &crate::tls::NO_BINDING,
+            s.config.session_id(),
+            client,
+        );
+        assert_eq!(hex::encode(hello.signature), hexs(&h["signature"]));
+        assert_eq!(hex::encode(hello.encode()), hexs(&h["hello_body"]));
+        assert_eq!(
+            hex::encode(encode_frame(kind::HELLO, &hello.encode()).unwrap()),
+            hexs(&h["hello_frame"])
+        );
+        assert!(hello.verify(
+            roster.key(client).unwrap(),
+            &challenge,
+            &crate::tls::NO_BINDING
+        ));
     }
 
     #[test]
@@ -524,7 +709,7 @@ mod tests {
             for id in 0..9 {
                 let input = s.ring_input(&s.demo_words(id).unwrap()).unwrap();
                 let (c, m) =
-                    Client::new(cfg.clone(), id, input, s.signing_key(id), &mut rng).unwrap();
+                    Client::new(cfg.clone(), id, input, s.protocol_key(id), &mut rng).unwrap();
                 max_c = max_c.max(m.encode(&cfg).unwrap().len() + 1);
                 server.receive(id, m).unwrap();
                 clients.push(c);

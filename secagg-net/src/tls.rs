@@ -1,7 +1,8 @@
 //! TLS for the reference transport: rustls 0.23 with the `ring` crypto provider,
-//! TLS 1.3 and 1.2 with rustls' safe defaults, server authentication only (clients are
-//! identified by their id in the hello and, in the malicious model, by their Ed25519
-//! signatures inside the protocol).
+//! TLS 1.3 and 1.2 with rustls' safe defaults, server authentication only (clients
+//! authenticate with their Ed25519 keys in the signed hello, which covers this
+//! connection's [channel binding](CHANNEL_BINDING_LABEL), and in the malicious model by
+//! their signatures inside the protocol).
 //!
 //! For tests and demos the server generates a self-signed certificate with rcgen and
 //! writes it where clients can read it (`--cert-out`); clients trust exactly the
@@ -25,6 +26,34 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
 
 /// A boxed [`Stream`].
 pub type BoxStream = Box<dyn Stream>;
+
+/// The TLS exporter label (RFC 5705; RFC 8446, section 7.5) of the 32-byte channel
+/// binding the hello signs; no context. Over plain TCP the binding is [`NO_BINDING`].
+pub const CHANNEL_BINDING_LABEL: &[u8] = b"EXPORTER-secagg-net/2 hello";
+
+/// The channel binding of a plain TCP connection: 32 zero bytes.
+pub const NO_BINDING: [u8; 32] = [0; 32];
+
+fn exported(r: core::result::Result<[u8; 32], rustls::Error>) -> Result<[u8; 32]> {
+    r.map_err(|_| {
+        Error::Transport(TransportError::Tls {
+            what: "cannot derive the channel binding",
+        })
+    })
+}
+
+/// The channel binding of a server-side TLS connection.
+///
+/// # Errors
+/// [`TransportError::Tls`] when rustls cannot export keying material (the handshake has
+/// not finished).
+pub fn server_binding(s: &tokio_rustls::server::TlsStream<TcpStream>) -> Result<[u8; 32]> {
+    exported(
+        s.get_ref()
+            .1
+            .export_keying_material([0u8; 32], CHANNEL_BINDING_LABEL, None),
+    )
+}
 
 /// A certificate chain and its private key.
 pub struct Identity {
@@ -218,8 +247,17 @@ impl ClientTransport {
     /// # Errors
     /// [`TransportError::Tls`] when the handshake fails (bad certificate, wrong name, not TLS).
     pub async fn wrap(&self, tcp: TcpStream) -> Result<BoxStream> {
+        Ok(self.wrap_bound(tcp).await?.0)
+    }
+
+    /// As [`ClientTransport::wrap`], with the connection's channel binding (TLS: the
+    /// exporter of [`CHANNEL_BINDING_LABEL`]; plain TCP: [`NO_BINDING`]).
+    ///
+    /// # Errors
+    /// As [`ClientTransport::wrap`].
+    pub async fn wrap_bound(&self, tcp: TcpStream) -> Result<(BoxStream, [u8; 32])> {
         match self {
-            ClientTransport::Plain => Ok(Box::new(tcp)),
+            ClientTransport::Plain => Ok((Box::new(tcp), NO_BINDING)),
             ClientTransport::Tls {
                 connector,
                 server_name,
@@ -227,12 +265,28 @@ impl ClientTransport {
                 let s = connector
                     .connect(server_name.clone(), tcp)
                     .await
-                    .map_err(|_| {
-                        Error::Transport(TransportError::Tls {
+                    .map_err(|e| match e.kind() {
+                        // The server closed the connection before answering (e.g. it
+                        // sheds connections over its per-address limit): not a TLS
+                        // failure, and worth another attempt.
+                        std::io::ErrorKind::UnexpectedEof
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::BrokenPipe => {
+                            Error::Transport(TransportError::ConnectionClosed {
+                                during: "the TLS handshake",
+                            })
+                        }
+                        _ => Error::Transport(TransportError::Tls {
                             what: "handshake with the server failed",
-                        })
+                        }),
                     })?;
-                Ok(Box::new(s))
+                let binding = exported(s.get_ref().1.export_keying_material(
+                    [0u8; 32],
+                    CHANNEL_BINDING_LABEL,
+                    None,
+                ))?;
+                Ok((Box::new(s), binding))
             }
         }
     }

@@ -4,7 +4,11 @@
 //!
 //! The server runs as a child process (this executable's `serve` subcommand with
 //! `--json --demo-check`), so its peak resident memory (`VmHWM`, in its JSON) is the
-//! server's alone; the clients run as tokio tasks in this process.
+//! server's alone; the clients run as tokio tasks in this process. Each client gets a
+//! fresh Ed25519 key, generated here; the server gets their roster (a temporary file).
+//! With `--flood N`, N silent connections from 127.0.0.1 are opened first and held
+//! open, and the clients connect from 127.0.0.2 upwards (Linux: all of 127/8 is
+//! loopback), as in the flood test of `secagg-net`.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -12,12 +16,14 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
 use super::{fail, ms, peak_rss_kib, runtime, SessionArgs};
 use secagg::ClientId;
 use secagg_net::client::{run_client, ClientOptions};
 use secagg_net::hello::Done;
+use secagg_net::roster::Roster;
 use secagg_net::tls::ClientTransport;
 use secagg_net::{Error, Result, TransportError};
 
@@ -41,6 +47,17 @@ pub struct LoadtestArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Before the clients start, open this many connections from 127.0.0.1 that never
+    /// send anything and keep them open; the clients then connect from 127.0.0.2 and
+    /// upwards (Linux only), and the server keeps its per-address limit.
+    #[arg(long, default_value_t = 0)]
+    pub flood: usize,
+}
+
+/// The loopback address client `id` connects from under `--flood`: 127.0.0.2 to
+/// 127.0.0.251, in turn.
+fn client_address(id: usize) -> std::net::IpAddr {
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2 + (id % 250) as u8))
 }
 
 /// Runs `secagg loadtest`. Exit status 0 when every client was included and the demo
@@ -54,7 +71,15 @@ pub fn run_loadtest(args: LoadtestArgs) -> ExitCode {
             Err(refusal) => return fail("loadtest", &refusal),
         }
     }
-    match loadtest_main(&args) {
+    // A fresh key per client, and their roster for the server.
+    let keys: Vec<SigningKey> = (0..args.session.clients)
+        .map(|_| crate::keygen::generate())
+        .collect();
+    let roster = match Roster::new(keys.iter().map(SigningKey::verifying_key).collect()) {
+        Ok(r) => r,
+        Err(e) => return fail("loadtest", &e),
+    };
+    match loadtest_main(&args, keys, roster) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => fail("loadtest", &e),
@@ -97,21 +122,31 @@ fn session_flags(s: &SessionArgs) -> Vec<String> {
     v
 }
 
-fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
-    let session = args.session.session()?;
-    let n = session.config.n();
+fn loadtest_main(args: &LoadtestArgs, keys: Vec<SigningKey>, roster: Roster) -> Result<bool> {
+    let n = args.session.clients;
+    let session = args.session.session_with(Some(roster.clone()))?;
     let exe = std::env::current_exe().map_err(io("finding this executable"))?;
-    let cert: PathBuf =
-        std::env::temp_dir().join(format!("secagg-loadtest-{}.pem", std::process::id()));
+    let tmp = |ext: &str| {
+        std::env::temp_dir().join(format!("secagg-loadtest-{}.{ext}", std::process::id()))
+    };
+    let cert: PathBuf = tmp("pem");
+    let roster_file = tmp("roster");
+    std::fs::write(&roster_file, roster.to_text()).map_err(io("writing the roster"))?;
     let mut cmd = Command::new(exe);
     cmd.arg("serve")
         .args(["--listen", "127.0.0.1:0", "--json", "--demo-check"])
+        .arg("--roster")
+        .arg(&roster_file)
         .args(session_flags(&args.session))
         .args(["--deadline-ms", &args.deadline_ms.to_string()])
         .args([
             "--join-ms",
             &args.join_ms.unwrap_or(args.deadline_ms).to_string(),
         ]);
+    if args.flood == 0 {
+        // Every client connects from 127.0.0.1: one address may hold every slot.
+        cmd.args(["--max-handshakes-per-address", "256"]);
+    }
     if args.plain {
         cmd.arg("--plain");
     } else {
@@ -183,22 +218,40 @@ fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
             return Err(e.into());
         }
     };
-    let started = Instant::now();
     let rt = runtime()?;
+    // The flood: silent connections from 127.0.0.1, held open until the end.
+    let flood_start = Instant::now();
+    let flooded: Vec<tokio::net::TcpStream> = rt.block_on(async {
+        let mut kept = Vec::with_capacity(args.flood);
+        for _ in 0..args.flood {
+            let c = tokio::time::timeout(
+                Duration::from_secs(5),
+                tokio::net::TcpStream::connect(&addr),
+            )
+            .await;
+            if let Ok(Ok(t)) = c {
+                kept.push(t);
+            }
+        }
+        kept
+    });
+    let flood_ms = ms(flood_start.elapsed());
+    let started = Instant::now();
     let outcomes: Vec<Result<Option<Done>>> = rt.block_on(async {
         let tasks: Vec<_> = inputs
             .into_iter()
+            .zip(keys)
             .enumerate()
-            .map(|(id, input)| {
+            .map(|(id, (input, key))| {
                 let addr = addr.clone();
                 let opts = ClientOptions {
                     transport: transport.clone(),
                     read_timeout,
                     connect_timeout: Duration::from_secs(30),
+                    local_addr: (args.flood > 0).then(|| client_address(id)),
                     ..ClientOptions::new(session.clone(), id as ClientId)
                 };
-                let key = session.signing_key(id as ClientId);
-                tokio::spawn(async move { Ok(run_client(&addr, &opts, input, key).await?.done) })
+                tokio::spawn(async move { Ok(run_client(&addr, &opts, input, &key).await?.done) })
             })
             .collect();
         let mut out = Vec::with_capacity(n);
@@ -215,6 +268,9 @@ fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
         .wait_with_output()
         .map_err(io("waiting for the server"))?;
     let _ = std::fs::remove_file(&cert);
+    let _ = std::fs::remove_file(&roster_file);
+    let flood_opened = flooded.len();
+    drop(flooded);
     let server: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
     let included = outcomes
         .iter()
@@ -238,6 +294,9 @@ fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
         "included": included,
         "ok": ok,
         "clients_wall_ms": ms(clients_wall),
+        "flood": args.flood,
+        "flood_opened": flood_opened,
+        "flood_ms": flood_ms,
         "client_errors": failed,
         "clients_process_peak_rss_kib": peak_rss_kib(),
         "server": server,
@@ -249,7 +308,7 @@ fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
         println!(
             "n = {n}, d = {}, degree {}, t = {}, {}: {included}/{n} clients included, \
              demo check {}, server total {} ms, server peak RSS {} KiB, clients process \
-             peak RSS {} KiB",
+             peak RSS {} KiB{}",
             session.params.dim,
             v["degree"],
             v["threshold"],
@@ -258,6 +317,15 @@ fn loadtest_main(args: &LoadtestArgs) -> Result<bool> {
             s["total_ms"],
             s["peak_rss_kib"],
             v["clients_process_peak_rss_kib"],
+            if args.flood > 0 {
+                format!(
+                    "; flood of {flood_opened} silent connections: {} shed at accept, {} \
+                     refused, peak {} in their handshake",
+                    s["shed"], s["refused"], s["peak_handshakes"]
+                )
+            } else {
+                String::new()
+            },
         );
         if let Some(rounds) = s["rounds"].as_array() {
             for r in rounds {

@@ -21,6 +21,7 @@ use secagg::ClientId;
 use secagg_net::client::{run_client, ClientOptions};
 use secagg_net::events::{ClientEvent, OnEvent, ServerEvent};
 use secagg_net::hello::Done;
+use secagg_net::roster::{read_key_file, Roster, RosterError};
 use secagg_net::server::{serve, ServeReport, ServerOptions};
 use secagg_net::session::{Session, SessionParams};
 use secagg_net::tls::{acceptor, ClientTransport, Identity};
@@ -53,7 +54,7 @@ pub struct SessionArgs {
     /// Ring width b (default: the smallest that cannot wrap for n clients).
     #[arg(long)]
     pub ring_bits: Option<u32>,
-    /// Malicious model, with Ed25519 keys derived from the seed (demo only).
+    /// Malicious model: the clients' Ed25519 keys (the roster's) also sign the protocol.
     #[arg(long)]
     pub malicious: bool,
     /// Session seed: names the session, seeds the graph and demo inputs.
@@ -95,11 +96,19 @@ impl SessionArgs {
         }
     }
 
-    /// Builds the session these flags describe.
+    /// Builds the session these flags describe, with the demo keys.
     ///
     /// # Errors
     /// As [`Session::new`].
     pub fn session(&self) -> secagg::Result<Session> {
+        self.session_with(None)
+    }
+
+    /// Builds the session these flags describe with `roster` (`None`: the demo keys).
+    ///
+    /// # Errors
+    /// As [`Session::new`].
+    pub fn session_with(&self, roster: Option<Roster>) -> secagg::Result<Session> {
         Session::new(SessionParams {
             clients: self.clients,
             dim: self.dim,
@@ -110,7 +119,45 @@ impl SessionArgs {
             ring_bits: self.ring_bits,
             malicious: self.malicious,
             seed: self.seed.clone(),
+            roster,
         })
+    }
+}
+
+/// Where the clients' keys come from (`serve` and `client`).
+#[derive(Args, Clone, Debug)]
+pub struct RosterArgs {
+    /// The roster: every client's Ed25519 verifying key, one `ID HEX` line each
+    /// (`secagg keygen` prints them). Every party of a session holds the same roster (it
+    /// is bound into the session id).
+    #[arg(
+        long,
+        required_unless_present = "demo_keys",
+        conflicts_with = "demo_keys"
+    )]
+    pub roster: Option<PathBuf>,
+    /// INSECURE demo: every client's key is derived from the public --seed, so anyone
+    /// who knows the seed can claim any id (and sign for it with --malicious). Local
+    /// experiments only.
+    #[arg(long)]
+    pub demo_keys: bool,
+}
+
+/// The warning `serve` and `client` print for `--demo-keys`.
+pub const DEMO_KEYS_WARNING: &str = "--demo-keys: every client's key is derived from the \
+     public --seed: anyone who knows the seed can claim any client id (and, with \
+     --malicious, sign for every client); for local experiments only";
+
+impl RosterArgs {
+    /// Reads the roster (`None` with `--demo-keys`).
+    ///
+    /// # Errors
+    /// The roster file's [`RosterError`].
+    pub fn load(&self) -> core::result::Result<Option<Roster>, RosterError> {
+        match (&self.roster, self.demo_keys) {
+            (Some(path), false) => Roster::read(path).map(Some),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -130,19 +177,26 @@ pub struct ServeArgs {
     /// (default: --deadline-ms).
     #[arg(long)]
     pub join_ms: Option<u64>,
-    /// Time a connection has for its TLS handshake and hello, in milliseconds.
-    #[arg(long, default_value_t = 5_000)]
+    /// Time a connection has for its TLS handshake and signed hello, in milliseconds.
+    #[arg(long, default_value_t = 3_000)]
     pub handshake_ms: u64,
     /// Connections allowed in their handshake at once.
     #[arg(long, default_value_t = 256)]
     pub max_handshakes: usize,
+    /// Connections one address (IPv4 address, IPv6 /64) may have in their handshake at
+    /// once; further ones are closed at accept, before TLS.
+    #[arg(long, default_value_t = 8)]
+    pub max_handshakes_per_address: usize,
+    /// The clients' keys.
+    #[command(flatten)]
+    pub keys: RosterArgs,
     /// Plain TCP instead of TLS (local experiments only).
     #[arg(long)]
     pub plain: bool,
     /// PEM certificate chain (with --key); default: a fresh self-signed certificate.
     #[arg(long, requires = "key")]
     pub cert: Option<PathBuf>,
-    /// PEM private key for --cert.
+    /// PEM private key for --cert (TLS; clients' keys are in --roster).
     #[arg(long, requires = "cert")]
     pub key: Option<PathBuf>,
     /// Where to write the self-signed certificate (PEM) for clients' --ca.
@@ -181,6 +235,20 @@ pub struct ClientArgs {
     /// Session flags.
     #[command(flatten)]
     pub session: SessionArgs,
+    /// This client's Ed25519 signing key (a `secagg keygen` key file): it signs the
+    /// server's challenge and, with --malicious, the protocol messages.
+    #[arg(
+        long,
+        required_unless_present = "demo_keys",
+        conflicts_with = "demo_keys"
+    )]
+    pub key: Option<PathBuf>,
+    /// The clients' keys.
+    #[command(flatten)]
+    pub keys: RosterArgs,
+    /// Local address to connect from (default: the operating system's choice).
+    #[arg(long)]
+    pub bind: Option<std::net::IpAddr>,
     /// Use the demo input derived from the seed and the id.
     #[arg(long, conflicts_with = "input", required_unless_present = "input")]
     pub demo_input: bool,
@@ -332,6 +400,8 @@ fn report_json(report: &ServeReport, session: &Session, args: &ServeArgs) -> (Va
         "threshold": session.config.threshold(),
         "connected": report.connected,
         "refused": report.refused,
+        "shed": report.shed,
+        "peak_handshakes": report.peak_handshakes,
         "disconnected": report.disconnected.len(),
         "rounds": rounds,
         "total_ms": ms(report.total),
@@ -390,11 +460,19 @@ pub fn run_serve(args: ServeArgs) -> ExitCode {
 }
 
 fn serve_main(args: &ServeArgs) -> Result<ExitCode> {
-    let session = args.session.session()?;
+    let roster = match args.keys.load() {
+        Ok(r) => r,
+        Err(e) => return Ok(fail("serve", &e)),
+    };
+    let demo = roster.is_none();
+    let session = args.session.session_with(roster)?;
     match args.session.check_params(&session) {
         Ok(None) => {}
         Ok(Some(warning)) => eprintln!("secagg serve: warning: {warning}"),
         Err(refusal) => return Ok(fail("serve", &refusal)),
+    }
+    if demo {
+        eprintln!("secagg serve: warning: {DEMO_KEYS_WARNING}");
     }
     let tls = if args.plain {
         None
@@ -422,6 +500,7 @@ fn serve_main(args: &ServeArgs) -> Result<ExitCode> {
         join_deadline: args.join_ms.map_or(deadline, Duration::from_millis),
         handshake_timeout: Duration::from_millis(args.handshake_ms),
         max_handshakes: args.max_handshakes.max(1),
+        max_handshakes_per_address: args.max_handshakes_per_address.max(1),
         tls,
         early_close: !args.no_early_close,
         on_event: if args.verbose {
@@ -511,12 +590,26 @@ pub fn run_client_cmd(args: ClientArgs) -> ExitCode {
 }
 
 fn client_main(args: &ClientArgs) -> core::result::Result<ExitCode, CliError> {
-    let session = args.session.session()?;
+    let roster = match args.keys.load() {
+        Ok(r) => r,
+        Err(e) => return Ok(fail("client", &e)),
+    };
+    let session = args.session.session_with(roster)?;
     match args.session.check_params(&session) {
         Ok(None) => {}
         Ok(Some(warning)) => eprintln!("secagg client: warning: {warning}"),
         Err(refusal) => return Ok(fail("client", &refusal)),
     }
+    let key = match &args.key {
+        Some(path) if !args.keys.demo_keys => match read_key_file(path) {
+            Ok(k) => k,
+            Err(e) => return Ok(fail("client", &e)),
+        },
+        _ => {
+            eprintln!("secagg client: warning: {DEMO_KEYS_WARNING}");
+            secagg_net::roster::demo_signing_key(&args.session.seed, args.id)
+        }
+    };
     let transport = match (&args.ca, args.plain) {
         (_, true) => ClientTransport::Plain,
         (Some(ca), false) => ClientTransport::tls_from_ca_file(ca, &args.server_name)?,
@@ -548,6 +641,7 @@ fn client_main(args: &ClientArgs) -> core::result::Result<ExitCode, CliError> {
         transport,
         read_timeout: Duration::from_millis(args.timeout_ms),
         connect_timeout: Duration::from_millis(args.connect_ms),
+        local_addr: args.bind,
         on_event: if args.verbose {
             OnEvent::new(|e: &ClientEvent| eprintln!("{e}"))
         } else {
@@ -555,9 +649,8 @@ fn client_main(args: &ClientArgs) -> core::result::Result<ExitCode, CliError> {
         },
         ..ClientOptions::new(session.clone(), args.id)
     };
-    let key = session.signing_key(args.id);
     let rt = runtime()?;
-    let report = rt.block_on(run_client(&args.server, &opts, input, key))?;
+    let report = rt.block_on(run_client(&args.server, &opts, input, &key))?;
     let id = args.id;
     Ok(match report.done {
         Some(Done::Completed { included: true }) => {

@@ -52,6 +52,7 @@ fn serve_and_client_refuse_pairs_check_params_rejects() {
         "4",
         "--threshold",
         "3",
+        "--demo-keys",
     ];
     let serve = [&["serve", "--plain", "--listen", "127.0.0.1:0"][..], &flags].concat();
     refused(&run(&serve), "serve", &why);
@@ -78,6 +79,7 @@ fn serve_and_client_refuse_pairs_check_params_rejects() {
         "127.0.0.1:0",
         "--clients",
         "100",
+        "--demo-keys",
     ];
     refused(
         &run(&[&default_t[..], &["--dim", "4", "--degree", "4"]].concat()),
@@ -104,6 +106,7 @@ fn serve_and_client_refuse_pairs_check_params_rejects() {
         "--threshold",
         "3",
         "--malicious",
+        "--demo-keys",
     ];
     for extra in [&[][..], &["--allow-insecure-params"][..]] {
         let out = run(&[&mal[..], extra].concat());
@@ -133,6 +136,7 @@ fn allow_insecure_params_runs_the_session() {
         "--seed",
         "insecure-ok",
         "--allow-insecure-params",
+        "--demo-keys",
     ];
     let mut server = Command::new(EXE)
         .args([
@@ -149,8 +153,10 @@ fn allow_insecure_params_runs_the_session() {
         .spawn()
         .unwrap();
     let mut err = BufReader::new(server.stderr.take().unwrap());
-    let (mut warning, mut listening) = (String::new(), String::new());
+    let (mut warning, mut demo, mut listening) = (String::new(), String::new(), String::new());
     err.read_line(&mut warning).unwrap();
+    err.read_line(&mut demo).unwrap();
+    assert!(demo.contains("--demo-keys"), "{demo}");
     err.read_line(&mut listening).unwrap();
     assert!(warning.starts_with("secagg serve: warning: "), "{warning}");
     assert!(warning.contains(&why), "{warning}");

@@ -2,14 +2,19 @@
 """Generates tests/vectors/net.json: what `secagg serve` / `secagg client` derive from the
 session flags (docs/networking.md, "Session flags and the session id"): the labelled
 hashes H(label, extra), the demo signing keys and their verifying keys, the demo inputs
-(f64) and their ring words, and the session id of a malicious networked session.
+(f64) and their ring words, and the session id of a malicious networked session; and
+(docs/networking.md, "Client authentication") a roster of four keys with its file text,
+digest and the session ids it gives in both models, a key file, and one hello exchange
+byte for byte: the challenge frame, the signed transcript, the signature and the hello
+frame.
 
 Nothing here calls secagg: H is transcribed from docs/networking.md, the word stream
 (ChaCha20, RFC 8439's block function with a 64-bit counter and a zero nonce) from
 docs/protocol.md ("Neighbor graph", step 3), the quantization from
 docs/float-encoding.md ("Encoding"), the context and session-id preimage from
 gen_session.py's transcription of the documents, Ed25519 public keys from
-gen_signatures.py's RFC 8032.
+gen_signatures.py's RFC 8032 (public keys and signatures; Ed25519 signing is
+deterministic, so the signature bytes are exact).
 
 Run from the repository root:  python3 secagg/tests/vectors/gen_net.py
 (standard library only; CI only reads the committed JSON).
@@ -24,7 +29,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_session import float_context, min_ring_bits, net_caller_context, net_derived, preimage  # noqa: E402
-from gen_signatures import public_key  # noqa: E402
+from gen_signatures import public_key, sign  # noqa: E402
 
 OUT_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -115,6 +120,75 @@ def quantize(xs, i, clip, bits):
     return out
 
 
+TRANSPORT_VERSION = 2
+HELLO_LABEL = b"secagg-net/2 hello"
+KIND_HELLO, KIND_CHALLENGE = 0x01, 0x04
+KEY_FILE_TAG = "secagg-ed25519-secret-key"
+
+
+def frame(kind, body):
+    """docs/networking.md, "Framing": u32be(L) || type || body, L = 1 + len(body)."""
+    return u32be(1 + len(body)) + bytes([kind]) + body
+
+
+def roster_digest(keys):
+    """docs/networking.md, "Client authentication": the roster's digest."""
+    return hashlib.sha256(
+        b"secagg-net/1\x00roster\x00" + struct.pack(">Q", len(keys)) + b"".join(keys)
+    ).digest()
+
+
+def roster_section():
+    # Four keys whose secrets are SHA-256("net.json roster key" || u32be(i)).
+    secrets = [hashlib.sha256(b"net.json roster key" + u32be(i)).digest() for i in range(N)]
+    keys = [public_key(x) for x in secrets]
+    text = "".join(f"{i} {k.hex()}\n" for i, k in enumerate(keys))
+    digest = roster_digest(keys)
+    caller = net_caller_context(SEED) + digest
+    context = float_context(CLIP, BITS, None, "stochastic", caller)
+    deg = N - 1
+    t = min(2 * deg // 3 + 1, deg)
+    ring_bits = min_ring_bits(BITS, N, None)
+    vectors = [("", DIM, ring_bits)]
+    sessions = {}
+    for threat, listed in [("semi-honest", []), ("malicious", keys)]:
+        pre = preimage(N, t, None, threat, vectors, listed, context)
+        sessions[threat] = {"preimage": pre.hex(), "session_id": hashlib.sha256(pre).hexdigest()}
+    # One hello exchange in the semi-honest session: client 2, challenge 00 01 .. 1f.
+    sid = hashlib.sha256(preimage(N, t, None, "semi-honest", vectors, [], context)).digest()
+    client = 2
+    challenge = bytes(range(32))
+    challenge_body = bytes([TRANSPORT_VERSION]) + challenge
+    # Plain TCP: the channel binding is 32 zero bytes (TLS: the connection's exporter).
+    binding = bytes(32)
+    transcript = HELLO_LABEL + b"\x00" + challenge + binding + sid + u32be(client)
+    signature = sign(secrets[client], transcript)
+    hello_body = bytes([TRANSPORT_VERSION]) + u32be(client) + sid + signature
+    return {
+        "flags": f"--clients {N} --dim {DIM} --seed {SEED} --roster FILE [--malicious]",
+        "secret_keys": [x.hex() for x in secrets],
+        "verifying_keys": [k.hex() for k in keys],
+        "roster_text": text,
+        "key_file_2": f"{KEY_FILE_TAG} {secrets[2].hex()}\n",
+        "digest": digest.hex(),
+        "caller_context": caller.hex(),
+        "context": context.hex(),
+        "semi_honest": sessions["semi-honest"],
+        "malicious": sessions["malicious"],
+        "hello": {
+            "session": "semi_honest",
+            "client": client,
+            "challenge": challenge.hex(),
+            "challenge_frame": frame(KIND_CHALLENGE, challenge_body).hex(),
+            "channel_binding": binding.hex(),
+            "transcript": transcript.hex(),
+            "signature": signature.hex(),
+            "hello_body": hello_body.hex(),
+            "hello_frame": frame(KIND_HELLO, hello_body).hex(),
+        },
+    }
+
+
 def main():
     derived = {"graph": net_derived(b"graph", SEED).hex()}
     for i in range(N):
@@ -156,6 +230,7 @@ def main():
             "session_id": hashlib.sha256(pre).hexdigest(),
         },
         "demo": demo,
+        "roster": roster_section(),
     }
     with open(os.path.join(OUT_DIR, "net.json"), "w") as f:
         json.dump(doc, f, indent=1)
