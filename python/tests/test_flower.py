@@ -123,6 +123,7 @@ def _check_against_plaintext(secure, ref, tmp_path, rounds, final):
         ref_arrays = ArrayRecord({k: Array(v) for k, v in sent.items()})
         grid = LocalGrid(0)
         grid.get_node_ids = lambda: info.included  # sampling: exactly the included nodes
+        ref.min_available_nodes = ref.min_train_nodes = 2
         ref.configure_train(r, ref_arrays, ConfigRecord(), grid)
         to = Message(RecordDict(), dst_node_id=info.included[0], message_type="train")
         to.metadata.__dict__["_message_id"] = "x"
