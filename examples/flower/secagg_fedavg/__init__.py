@@ -1,1 +1,0 @@
-"""FedAvg over Flower with the model updates summed by secagg (SecAgg+)."""
