@@ -1,0 +1,1 @@
+"""A Flower app (Message API) whose training aggregate is computed by secagg."""
