@@ -88,6 +88,11 @@ def train(msg: Message, context: Context) -> Message:
     fl_round = int(msg.content["config"]["server-round"])
     if _drops(partition, "train", fl_round) == "raise":
         raise RuntimeError("test: training failed")
+    mark = os.environ.get("SECAGG_FLOWER_TEST_KILL_MARK")
+    if mark and partition == 0 and fl_round == 1:
+        # The deployment test kills this node's SuperNode now, in the middle of a round.
+        open(mark, "w").close()
+        time.sleep(30)
     sent = {k: a.numpy() for k, a in msg.content["arrays"].items()}
     new = local_train(sent, partition, fl_round)
     out_dir = os.environ.get("SECAGG_FLOWER_TEST_DIR")
@@ -163,3 +168,38 @@ def plain_reply(d: dict, to: Message) -> Message:
     })
     return Message(content, reply_to=to)
 
+
+
+# --- the deployment-engine test: a ServerApp in its own process ---------------------
+
+deploy_server_app = ServerApp()
+
+
+@deploy_server_app.main()
+def deploy_main(grid: Grid, context: Context) -> None:
+    """Reads its settings from ``$SECAGG_FLOWER_TEST_DEPLOY`` (JSON) and writes what
+    happened to ``$SECAGG_FLOWER_TEST_DIR/outcome.pkl`` for the test to check."""
+    import json
+
+    from flwr.serverapp.strategy import FedAvg
+
+    cfg = json.loads(os.environ["SECAGG_FLOWER_TEST_DEPLOY"])
+    out = os.path.join(os.environ["SECAGG_FLOWER_TEST_DIR"], "outcome.pkl")
+    deadline = time.monotonic() + 120
+    while len(list(grid.get_node_ids())) < cfg["nodes"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    strategy = SecureAggregation(FedAvg(fraction_evaluate=0.0), timeout=cfg["timeout"],
+                                 max_weight=200)
+    arrays = ArrayRecord({k: Array(v) for k, v in initial_model().items()})
+    outcome: Dict[str, object] = {}
+    try:
+        result = strategy.start(grid=grid, initial_arrays=arrays, num_rounds=cfg["rounds"])
+        outcome["final"] = {k: a.numpy() for k, a in result.arrays.items()}
+    except Exception as e:  # noqa: BLE001 - reported to the test
+        outcome["error"] = repr(e)
+    for info in strategy.history:
+        info.mean_update = None
+    outcome["history"] = strategy.history
+    with open(out + ".tmp", "wb") as f:
+        pickle.dump(outcome, f)
+    os.replace(out + ".tmp", out)

@@ -132,12 +132,12 @@ def decode_config(data: bytes) -> "Tuple[secagg.Config, Spec]":
 
 # --- named vectors: the two shapes of the secagg API --------------------------------
 
-#: The Python API takes named vectors (``Config(vectors=...)``), input after the key
-#: exchange (``Client.provide_input``) and returns dicts (``Aggregate.mean()``).
-NAMED = "vectors" in (getattr(secagg.Config, "__text_signature__", None) or "") or hasattr(
-    secagg.Client, "provide_input"
-)
+#: The Python API takes named vectors (``Config(vectors=...)``) and the input after the
+#: key exchange (``Client(config, id)``, ``provide_input``); ``Aggregate.mean()`` is then a
+#: dict. An older build (one flat vector, input at creation) still works: the model then
+#: rides in the first message and the update is flattened here.
 DEFERRED = hasattr(secagg.Client, "provide_input")
+NAMED = DEFERRED
 
 Spec = List[Tuple[str, Tuple[int, ...], str]]
 
@@ -163,7 +163,9 @@ def spec_of(arrays: Mapping[str, np.ndarray]) -> Spec:
 def make_config(n: int, spec: Spec, **kwargs: Any) -> secagg.Config:
     """A session config for ``n`` clients whose input is the model ``spec``."""
     if NAMED:
-        vectors = {name: np.zeros(shape, dtype=np.dtype(dt)) for name, shape, dt in spec}
+        # Declared float64: the update is computed in float64 and the mean comes back in
+        # float64 (the model's own dtypes are restored when it is added back).
+        vectors = {name: np.zeros(shape, dtype=np.float64) for name, shape, _ in spec}
         return secagg.Config(n, vectors=vectors, **kwargs)
     dim = sum(int(np.prod(shape, dtype=np.int64)) for _, shape, _ in spec)
     return secagg.Config(n, dim, **kwargs)
@@ -172,7 +174,7 @@ def make_config(n: int, spec: Spec, **kwargs: Any) -> secagg.Config:
 def flatten(spec: Spec, arrays: Mapping[str, np.ndarray]) -> Any:
     """The client's input in the shape the API takes (a dict, or one flat vector)."""
     if NAMED:
-        return {name: np.asarray(arrays[name], dtype=np.dtype(dt)) for name, _, dt in spec}
+        return {name: np.asarray(arrays[name], dtype=np.float64) for name, _, _ in spec}
     return np.concatenate([np.asarray(arrays[name], np.float64).ravel() for name, _, _ in spec])
 
 

@@ -76,6 +76,9 @@ class RoundInfo:
     bytes_from_nodes: Dict[int, int] = field(default_factory=dict)
     """Per node, the secagg bytes it sent in this session."""
     error: Optional[str] = None
+    mean_update: Optional[Dict[str, np.ndarray]] = None
+    """The secure weighted mean of the included clients' updates (float64), kept for the
+    latest round only."""
 
 
 class SecureAggregation(Strategy):
@@ -412,6 +415,9 @@ class SecureAggregation(Strategy):
         info.clipped = sum(clipped.get(node, 0) for node in info.included)
         info.seconds = time.perf_counter() - t0
         mean = c.unflatten(spec, agg.mean())
+        for old in self.history[:-1]:
+            old.mean_update = None
+        info.mean_update = mean
         new = {
             name: (model[name].astype(np.float64) + mean[name]).astype(np.dtype(dt))
             for name, _, dt in spec
