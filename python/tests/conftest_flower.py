@@ -69,7 +69,8 @@ def dropper(msg: Message, context: Context, call_next) -> Message:
     rec = msg.content.config_records.get("secagg") if msg.has_content() else None
     if rec is not None:
         partition = int(context.node_config["partition-id"])
-        where = "AdvertiseKeys" if rec["stage"] == "setup" else str(rec["round"])
+        where = {"setup": "AdvertiseKeys", "roster": "Roster"}.get(
+                    rec["stage"]) or str(rec["round"])
         how = _drops(partition, where, int(rec["server-round"]))
         if how == "error":
             return Message(Error(code=0, reason="test: node fails"), reply_to=msg)

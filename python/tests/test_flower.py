@@ -81,7 +81,8 @@ class LocalGrid:
             ctx = self.contexts[node]
             rec = m.content.config_records.get("secagg")
             if rec is not None:
-                where = "AdvertiseKeys" if rec["stage"] == "setup" else str(rec["round"])
+                where = {"setup": "AdvertiseKeys", "roster": "Roster"}.get(
+                    rec["stage"]) or str(rec["round"])
                 if apps._drops(ctx.node_config["partition-id"], where,
                                int(rec["server-round"])) == "silent":
                     continue
@@ -300,3 +301,19 @@ def test_on_clip_raise_drops_clipped_nodes(tmp_path, monkeypatch):
     with pytest.raises(SecureAggregationError):
         _run_local(strategy, 5, 1, "", tmp_path, monkeypatch)
     assert all("clipping bound" in w for w in strategy.history[0].dropped.values())
+
+
+def test_malicious_model_local_grid(tmp_path, monkeypatch):
+    # Roster round (verifying keys), then the consistency check: drop-outs in the roster,
+    # ShareKeys, the consistency check and the unmasking.
+    n = 10
+    drop = ("0:Roster:1:error,1:ShareKeys:1:error,2:ConsistencyCheck:1:error,"
+            "3:Unmasking:1:silent")
+    strategy = SecureAggregation(FedAvg(fraction_evaluate=0.0), threat="malicious",
+                                 dropout=0.4, clip=0.5, max_weight=200, timeout=30)
+    _, result = _run_local(strategy, n, 1, drop, tmp_path, monkeypatch)
+    info = strategy.history[0]
+    assert info.n == n - 1 and "Roster" in info.dropped[100]
+    assert sorted(info.dropped) == [100, 101, 102, 103]
+    assert 101 not in info.included and 103 in info.included
+    _check_against_plaintext(strategy, FedAvg(), tmp_path, 1, result.arrays)

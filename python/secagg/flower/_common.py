@@ -40,8 +40,13 @@ K_SERVER_ROUND = "server-round"  # the FL round (public), in every message
 # Node -> server keys (besides K_MSG, K_SESSION).
 K_CLIPPED = "clipped"  # in the reply to the training message: values clipped
 
+K_VERIFYING_KEY = "verifying-key"  # roster reply: the node's Ed25519 public key
+
+STAGE_ROSTER = "roster"  # malicious model only: collect the nodes' verifying keys
 STAGE_SETUP = "setup"
 STAGE_STEP = "step"
+#: ``Context.state`` key of the node's Ed25519 key pair (malicious model; per run).
+KEY_STATE = "secagg.flower.key"
 
 ON_CLIP = ("ignore", "warn", "raise")
 

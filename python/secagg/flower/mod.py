@@ -125,19 +125,40 @@ def _setup(msg: Message, rec: ConfigRecord, context: Context,
     }
     cid = meta[c.K_CLIENT_ID]
     out = {c.K_SESSION: meta[c.K_SESSION]}
+    kw = {}
+    if config.threat == "malicious":
+        sk, vk = _signing_key(context)
+        keys = config.to_dict().get("verifying_keys") or []
+        if cid >= len(keys) or bytes(keys[cid]) != vk:
+            raise _Refusal("the session's roster does not hold this node's key at its id")
+        kw["signing_key"] = sk
     if c.DEFERRED:
-        client = secagg.Client(config, cid)
+        client = secagg.Client(config, cid, **kw)
     else:
         # An API without deferred input: the model rides in this message (eager mode).
         if not rec.get(c.K_TRAIN, False):
             raise _Refusal("this secagg build needs the model in the setup message")
         update, weight, clipped = _train(msg, context, call_next, spec, meta)
         _check_clip(clipped, on_clip)
-        client = secagg.Client(config, cid, c.flatten(spec, update), weight=weight)
+        client = secagg.Client(config, cid, c.flatten(spec, update), weight=weight, **kw)
         out[c.K_CLIPPED] = clipped
     out[c.K_MSG] = client.start()
     _store(context, client, meta)
     return _reply(msg, out)
+
+
+def _signing_key(context: Context) -> tuple:
+    """This node's Ed25519 key pair, drawn once per run and kept in ``Context.state``."""
+    if c.KEY_STATE not in context.state:
+        sk, vk = secagg.signing_keypair()
+        context.state[c.KEY_STATE] = ConfigRecord({"signing": sk, "verifying": vk})
+    rec = context.state[c.KEY_STATE]
+    return bytes(rec["signing"]), bytes(rec["verifying"])
+
+
+def _roster(msg: Message, context: Context) -> Message:
+    _, vk = _signing_key(context)
+    return _reply(msg, {c.K_VERIFYING_KEY: vk, c.K_MSG: b""})
 
 
 def _check_clip(clipped: int, on_clip: str) -> None:
@@ -192,6 +213,8 @@ def secagg_mod(msg: Message, context: Context, call_next: ClientAppCallable) -> 
             raise _Refusal(f"message layout version {rec.get(c.K_VERSION)!r}, this node "
                            f"speaks {c.VERSION}")
         stage = rec.get(c.K_STAGE)
+        if stage == c.STAGE_ROSTER:
+            return _roster(msg, context)
         if stage == c.STAGE_SETUP:
             return _setup(msg, rec, context, call_next)
         if stage == c.STAGE_STEP:

@@ -323,6 +323,29 @@ class SecureAggregation(Strategy):
                 info.dropped[node] = f"{stage}: no reply within {self.timeout:g}s"
         return got
 
+    def _roster(self, grid: Grid, server_round: int, msg_of: Dict[int, Message]):
+        """Malicious model: each sampled node's Ed25519 verifying key, in node order.
+
+        The roster is collected by this server, so it binds each secagg id to the node
+        that answered (signatures, the consistency check); it is no defence against a
+        server that adds nodes of its own (that is what ``corrupt`` accounts for)."""
+        rec = {c.K_VERSION: c.VERSION, c.K_STAGE: c.STAGE_ROSTER, c.K_SESSION: b"",
+               c.K_TRAIN: False, c.K_SERVER_ROUND: server_round}
+        out = {node: Message(RecordDict({c.RECORD: ConfigRecord(dict(rec))}),
+                             dst_node_id=node, message_type=m.metadata.message_type)
+               for node, m in msg_of.items()}
+        probe = RoundInfo(server_round, 0, 0, 0, 0, [])
+        got = self._send(grid, out, probe, "Roster")
+        nodes, keys = [], []
+        for node in msg_of:
+            vk = got.get(node, {}).get(c.K_VERIFYING_KEY) if node in got else None
+            if isinstance(vk, bytes) and len(vk) == 32:
+                nodes.append(node)
+                keys.append(vk)
+            elif node not in probe.dropped:
+                probe.dropped[node] = "Roster: no verifying key"
+        return nodes, keys, probe.dropped
+
     def _run_session(
         self, server_round: int, arrays: ArrayRecord, messages: List[Message], grid: Grid
     ) -> Tuple[Message, MetricRecord]:
@@ -343,13 +366,21 @@ class SecureAggregation(Strategy):
                     "like the global model"
                 )
         msg_of = dict(zip(nodes, messages))
-        cid_of = {node: i for i, node in enumerate(nodes)}
         run_id = int(getattr(getattr(grid, "run", None), "run_id", 0) or 0)
-        config = self._config(n, spec, server_round, run_id, None)
+        keys = None
+        roster_dropped: Dict[int, str] = {}
+        if self.threat == "malicious":
+            nodes, keys, roster_dropped = self._roster(grid, server_round, msg_of)
+            n = len(nodes)
+            if n < 2:
+                raise SecureAggregationError(
+                    f"round {server_round}: {n} node(s) answered the roster round")
+        cid_of = {node: i for i, node in enumerate(nodes)}
+        config = self._config(n, spec, server_round, run_id, keys)
         info = RoundInfo(server_round=server_round, n=n,
                          degree=config.degree if config.degree is not None else n - 1,
                          threshold=config.threshold, ring_bits=config.quantizer.ring_bits,
-                         nodes=nodes)
+                         nodes=nodes, dropped=roster_dropped)
         self.history.append(info)
         log.info(
             "[secagg] round %d: n %d, k %d%s, t %d, ring %d bits, %d bits per value, "
