@@ -183,8 +183,8 @@ class Params(TypedDict):
 
 def find_params(
     n: int,
-    dropout: float,
-    corrupt: float,
+    dropout: float = 0.1,
+    corrupt: float = 0.1,
     threat: Threat = "semi-honest",
     sigma: float = 40.0,
     eta: float = 20.0,
