@@ -317,3 +317,23 @@ def test_malicious_model_local_grid(tmp_path, monkeypatch):
     assert sorted(info.dropped) == [100, 101, 102, 103]
     assert 101 not in info.included and 103 in info.included
     _check_against_plaintext(strategy, FedAvg(), tmp_path, 1, result.arrays)
+
+
+@pytest.mark.parametrize("name", ["FedAvgM", "FedProx", "FedYogi", "FedAdagrad"])
+def test_other_weighted_mean_strategies_local_grid(name, tmp_path, monkeypatch):
+    from flwr.serverapp import strategy as s
+
+    make = {
+        "FedAvgM": lambda: s.FedAvgM(server_learning_rate=0.5, server_momentum=0.9,
+                                     fraction_evaluate=0.0),
+        "FedProx": lambda: s.FedProx(proximal_mu=0.1, fraction_evaluate=0.0),
+        "FedYogi": lambda: s.FedYogi(eta=0.05, tau=0.5, fraction_evaluate=0.0),
+        "FedAdagrad": lambda: s.FedAdagrad(eta=0.05, tau=0.5, fraction_evaluate=0.0),
+    }[name]
+    inner = make()
+    strategy = SecureAggregation(make(), clip=0.5, bits=18, max_weight=200, timeout=30)
+    _, result = _run_local(strategy, 6, 2, "1:train:1:raise", tmp_path, monkeypatch)
+    # Step sizes are at most linear in the mean update with slope eta / tau (the
+    # adaptive ones), server_learning_rate / (1 - momentum) (FedAvgM): the bound, scaled.
+    inner._amplify = {"FedAvgM": 0.5 * 10, "FedProx": 1.0}.get(name, 2 * 0.05 / 0.5 * 11)
+    _check_against_plaintext(strategy, inner, tmp_path, 2, result.arrays)
