@@ -9,7 +9,8 @@ aggregate on the plaintext replies of exactly the included clients. ``dropper`` 
 test-only mod in front of ``secagg_mod`` that makes a node fail (error reply) or go
 silent (sleep past the round timeout) in a chosen secagg round, following
 ``$SECAGG_FLOWER_TEST_DROP``: ``partition:round:fl_round:how,...`` with ``how`` one of
-``error``, ``silent``, ``raise`` (the train function raises).
+``error``, ``silent``, ``raise`` (the train function raises), ``garbage`` (bytes the
+server rejects), ``typo`` (a string where the bytes go).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from typing import Dict
 
 import numpy as np
-from flwr.app import Array, ArrayRecord, Context, Error, Message, MetricRecord, RecordDict
+from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Error, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
@@ -74,6 +75,11 @@ def dropper(msg: Message, context: Context, call_next) -> Message:
         how = _drops(partition, where, int(rec["server-round"]))
         if how == "error":
             return Message(Error(code=0, reason="test: node fails"), reply_to=msg)
+        if how == "garbage":  # well-formed Flower reply, bytes the server must reject
+            junk = ConfigRecord({"msg": b"\x01\x00junk", "clipped": 0})
+            return Message(RecordDict({"secagg": junk}), reply_to=msg)
+        if how == "typo":  # the secagg bytes as a string
+            return Message(RecordDict({"secagg": ConfigRecord({"msg": "x"})}), reply_to=msg)
         if how == "silent":
             time.sleep(SILENT_S)
             return Message(Error(code=0, reason="test: too late"), reply_to=msg)

@@ -337,3 +337,13 @@ def test_other_weighted_mean_strategies_local_grid(name, tmp_path, monkeypatch):
     # adaptive ones), server_learning_rate / (1 - momentum) (FedAvgM): the bound, scaled.
     inner._amplify = {"FedAvgM": 0.5 * 10, "FedProx": 1.0}.get(name, 2 * 0.05 / 0.5 * 11)
     _check_against_plaintext(strategy, inner, tmp_path, 2, result.arrays)
+
+
+def test_malformed_replies_are_dropouts(tmp_path, monkeypatch):
+    drop = "1:AdvertiseKeys:1:garbage,2:ShareKeys:1:typo,3:MaskedInputCollection:1:garbage"
+    strategy = SecureAggregation(FedAvg(fraction_evaluate=0.0), dropout=0.4, timeout=30)
+    _, result = _run_local(strategy, 8, 1, drop, tmp_path, monkeypatch)
+    info = strategy.history[0]
+    assert sorted(info.dropped) == [101, 102, 103]
+    assert "rejected" in info.dropped[101] and "without secagg bytes" in info.dropped[102]
+    _check_against_plaintext(strategy, FedAvg(), tmp_path, 1, result.arrays)

@@ -313,9 +313,14 @@ class SecureAggregation(Strategy):
             if r.has_error():
                 info.dropped[node] = f"{stage}: {r.error.reason}"
                 continue
-            rec = r.content.config_records.get(c.RECORD)
-            if rec is None or c.K_MSG not in rec:
+            rec = r.content.config_records.get(c.RECORD) if r.has_content() else None
+            # Whatever a node sends is checked before use: a malformed reply is a drop-out.
+            if rec is None or not isinstance(rec.get(c.K_MSG), bytes):
                 info.dropped[node] = f"{stage}: reply without secagg bytes"
+                continue
+            clipped = rec.get(c.K_CLIPPED, 0)
+            if isinstance(clipped, bool) or not isinstance(clipped, int) or clipped < 0:
+                info.dropped[node] = f"{stage}: malformed clipped count"
                 continue
             got[node] = rec
         for node in out:
