@@ -14,7 +14,9 @@ times side by side and the bytes each node sent.
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,32 +70,49 @@ def main() -> int:
                    help="key=value overriding pyproject.toml's run config")
     p.add_argument("--compare", action="store_true",
                    help="run twice, with and without secagg, and report both")
+    p.add_argument("--json-out", help="write the run's figures here (JSON)")
     args = p.parse_args()
     overrides = dict(kv.split("=", 1) for kv in args.run_config)
     overrides = {k: _value(v) for k, v in overrides.items()}
     if args.rounds is not None:
         overrides["num-server-rounds"] = args.rounds
     if args.compare:
+        # Each side in its own process (a fresh simulation engine), one after the other.
         overrides.update({"verify": False, "fail": "", "fraction-evaluate": 0.0})
-        plain = simulate(args.nodes, {**overrides, "secure": False})
-        secure = simulate(args.nodes, {**overrides, "secure": True})
-        tp, ts = plain.get("round_s", []), secure.get("round_s", [])
-        hist = secure.get("history", [])
-        sent = [b for h in hist for b in h.bytes_from_nodes.values()]
-        print(f"[compare] {args.nodes} nodes, round seconds: plain {tp}, secagg {ts}")
+        runs = {}
+        for secure in (False, True):
+            out = os.path.join(tempfile.mkdtemp(), "run.json")
+            cmd = [sys.executable, os.path.abspath(__file__), "--nodes", str(args.nodes),
+                   "--json-out", out, "-c", f"secure={json.dumps(secure)}"]
+            cmd += [a for k, v in overrides.items() for a in ("-c", f"{k}={json.dumps(v)}")]
+            subprocess.run(cmd, check=False)
+            with open(out) as f:
+                runs[secure] = json.load(f)
+        tp, ts = runs[False]["round_s"], runs[True]["round_s"]
+        sent = runs[True]["bytes_sent"]
         # Round 1 includes the simulation workers' start-up: medians over the others.
         mp, ms = (_median(t[1:] if len(t) > 1 else t) for t in (tp, ts))
-        if tp and ts:
-            print(f"[compare] median round (rounds 2..): plain {mp:.2f}s, secagg {ms:.2f}s, "
-                  f"secagg / plain {ms / mp:.2f}")
+        print(f"[compare] {args.nodes} nodes, {runs[True]['parameters']} parameters, "
+              f"round seconds: plain {[round(t, 2) for t in tp]}, "
+              f"secagg {[round(t, 2) for t in ts]}")
+        print(f"[compare] median round (rounds 2..): plain {mp:.2f}s, secagg {ms:.2f}s, "
+              f"secagg / plain {ms / mp:.2f}")
         if sent:
             print(f"[compare] secagg bytes each node sent per round: median "
-                  f"{_median(sent)}, max {max(sent)}")
-        return 0 if plain.get("ok") and secure.get("ok") else 1
+                  f"{_median(sent)}, max {max(sent)}; plain Flower: "
+                  f"{runs[False]['model_bytes']} (the model's arrays)")
+        return 0 if runs[False]["ok"] and runs[True]["ok"] else 1
     t0 = time.monotonic()
     result = simulate(args.nodes, overrides)
     checks = result.get("checks", [])
     ok = bool(result.get("ok")) and all(c["ok"] for c in checks)
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"ok": ok, "round_s": result.get("round_s", []),
+                       "bytes_sent": [b for h in result.get("history", [])
+                                      for b in h.bytes_from_nodes.values()],
+                       "parameters": result.get("parameters"),
+                       "model_bytes": result.get("model_bytes")}, f)
     losses = result.get("losses", [float("nan")])
     print(f"{'PASS' if ok else 'FAIL'}: {len(checks)} rounds checked, "
           f"{sum(c['dropped'] for c in checks)} drop-outs, loss {losses[0]:.4f} -> "

@@ -93,8 +93,11 @@ def main(grid: Grid, context: Context) -> None:
     arrays = ArrayRecord({k: Array(v) for k, v in task.init_model(cfg).items()})
     strategy.start(grid=grid, initial_arrays=arrays, num_rounds=rounds,
                    evaluate_fn=evaluate_fn)
+    model = task.init_model(cfg)
     RESULT.update({"checks": checks, "losses": losses, "round_s": times,
-                   "history": getattr(strategy, "history", [])})
+                   "history": getattr(strategy, "history", []),
+                   "parameters": int(sum(v.size for v in model.values())),
+                   "model_bytes": int(sum(v.nbytes for v in model.values()))})
     failed = [c for c in checks if not c["ok"]]
     if failed:
         raise RuntimeError(f"secure aggregation check FAILED: {failed}")
