@@ -164,6 +164,13 @@ def test_config_codec_round_trip():
     assert spec2 == spec
     with pytest.raises(ValueError):
         _common.decode_config(b"{not json")
+    # A layout that is not the session's vectors is refused.
+    import json
+
+    body = json.loads(_common.encode_config(config, spec))
+    body["spec"][0][1] = [2, 2]
+    with pytest.raises(ValueError, match="layout"):
+        _common.decode_config(json.dumps(body).encode())
 
 
 @pytest.mark.parametrize(

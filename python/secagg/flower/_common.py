@@ -66,10 +66,6 @@ class SecureAggregationError(RuntimeError):
 def _to_json(v: Any) -> Any:
     if isinstance(v, (bytes, bytearray, memoryview)):
         return {"$bytes": base64.b64encode(bytes(v)).decode("ascii")}
-    if isinstance(v, np.ndarray):
-        return {"$array": {"shape": list(v.shape), "dtype": v.dtype.str}}
-    if isinstance(v, np.dtype):
-        return {"$dtype": v.str}
     if isinstance(v, tuple):
         return {"$tuple": [_to_json(x) for x in v]}
     if isinstance(v, (list,)):
@@ -94,10 +90,6 @@ def _from_json(v: Any) -> Any:
         ((tag, x),) = v.items()
         if tag == "$bytes":
             return base64.b64decode(x, validate=True)
-        if tag == "$array":
-            return np.zeros(tuple(int(s) for s in x["shape"]), dtype=np.dtype(x["dtype"]))
-        if tag == "$dtype":
-            return np.dtype(x)
         if tag == "$tuple":
             return tuple(_from_json(y) for y in x)
         if tag == "$map":
@@ -110,8 +102,8 @@ def encode_config(config: secagg.Config, spec: "Spec") -> bytes:
     """``config.to_dict()`` and the model's layout as JSON bytes (a ``ConfigRecord``
     holds no nested values).
 
-    Bytes, tuples, dtypes, template arrays (as shape + dtype) and mappings are tagged, so
-    that :func:`decode_config` rebuilds exactly the same keyword arguments.
+    Bytes, tuples and mappings are tagged, so that :func:`decode_config` rebuilds exactly
+    the same keyword arguments (nothing in the encoding makes the receiver allocate).
     """
     d = {k: v for k, v in config.to_dict().items() if v is not None}
     body = {"config": _to_json(d), "spec": [[name, list(shape), dt] for name, shape, dt in spec]}
@@ -132,7 +124,13 @@ def decode_config(data: bytes) -> "Tuple[secagg.Config, Spec]":
     if not isinstance(kwargs, dict) or "n" not in kwargs:
         raise ValueError("malformed secagg config")
     n = kwargs.pop("n")
-    return secagg.Config(n, **kwargs), spec
+    config = secagg.Config(n, **kwargs)
+    # The layout must be the session's own vectors (names and sizes are in its id).
+    declared = getattr(config, "vectors", None)
+    if NAMED and declared is not None:
+        if [(str(a), tuple(b)) for a, b, _ in declared] != [(a, b) for a, b, _ in spec]:
+            raise ValueError("the model layout does not match the session's vectors")
+    return config, spec
 
 
 # --- named vectors: the two shapes of the secagg API --------------------------------
