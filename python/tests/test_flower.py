@@ -322,7 +322,8 @@ def test_malicious_model_local_grid(tmp_path, monkeypatch):
     info = strategy.history[0]
     assert info.n == n - 1 and "Roster" in info.dropped[100]
     assert sorted(info.dropped) == [100, 101, 102, 103]
-    assert 101 not in info.included and 103 in info.included
+    # Dropped after its masked input (consistency check, unmasking): still included.
+    assert 101 not in info.included and {102, 103} <= set(info.included)
     _check_against_plaintext(strategy, FedAvg(), tmp_path, 1, result.arrays)
 
 
