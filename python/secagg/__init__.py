@@ -7,6 +7,8 @@ named after its category.
 
 from ._secagg import (
     Aggregate,
+    ClipError,
+    ClipWarning,
     Client,
     Config,
     CryptoError,
@@ -29,6 +31,8 @@ from ._secagg import (
 
 __all__ = [
     "Aggregate",
+    "ClipError",
+    "ClipWarning",
     "Client",
     "Config",
     "CryptoError",

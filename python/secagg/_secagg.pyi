@@ -8,6 +8,20 @@ import numpy.typing as npt
 __version__: str
 
 FloatArray = Union[npt.NDArray[np.float32], npt.NDArray[np.float64]]
+# Any float array-like: an ndarray of any float dtype, a sequence of floats, or a
+# float64 buffer (bytes, bytearray, memoryview).
+FloatLike = Union[npt.ArrayLike, bytes, bytearray, memoryview]
+# A vector's shape: an int, a tuple of ints, or a template array (its shape and dtype).
+ShapeLike = Union[int, Tuple[int, ...], npt.NDArray[np.floating]]
+# A whole model's vectors: name -> shape, or a list of shapes (named "0", "1", ...) or
+# of the 'dtype:shape:name' strings Config.to_dict returns.
+VectorsSpec = Union[Dict[str, ShapeLike], Sequence[Union[ShapeLike, str]]]
+# One client's input: one array (a dim session or a one-vector session), a dict
+# name -> array, or a list of arrays in the session's order.
+ClientInput = Union[FloatLike, Dict[str, FloatLike], Sequence[FloatLike]]
+# A decoded sum: a flat float64 array (dim session), or name -> array of the original
+# shape and dtype (vectors session).
+Arrays = Union[npt.NDArray[np.float64], Dict[str, FloatArray]]
 Rounding = Literal["stochastic", "deterministic"]
 ErrorKindName = Literal["encoding", "crypto", "peer-misbehaved", "threshold", "misuse"]
 
@@ -38,6 +52,13 @@ class ThresholdError(SecAggError):
 
 class MisuseError(SecAggError):
     """The caller used the API in a way it does not allow (wrong state, bad configuration)."""
+
+class ClipError(MisuseError):
+    """An input had elements outside ``[-clip, clip]`` under ``on_clip='raise'``
+    (``name`` ``'Clipped'``); the input was refused and the client is as it was."""
+
+class ClipWarning(UserWarning):
+    """Warned when a client with ``on_clip='warn'`` clipped elements of its input."""
 
 class Quantizer:
     """Fixed-point encoding of float vectors into ring words, and decoding of sums.
@@ -86,12 +107,14 @@ class Quantizer:
         """Per-element bound on ``|decoded - sum_i w_i * clip(x_i)|`` for total weight
         ``total_weight`` (the number of clients when unweighted)."""
     def quantize(
-        self, x: FloatArray, weight: int = 1, seed: Optional[bytes] = None
+        self, x: FloatLike, weight: int = 1, seed: Optional[bytes] = None
     ) -> Tuple[npt.NDArray[np.uint64], int]:
-        """Encodes a float32/float64 array (any shape, flattened in C order).
+        """Encodes a float array-like (any shape, flattened in C order; any float dtype;
+        a float64 buffer).
 
         Returns ``(words, clipped)``. ``seed`` (32 bytes) makes stochastic rounding
-        reproducible; by default it draws from the OS. Raises :class:`MisuseError` for
+        reproducible; by default one seed is drawn from the OS per call and expanded
+        with ChaCha20. Raises :class:`MisuseError` for
         NaN/inf inputs or a weight outside ``1..max_weight``.
         """
     def dequantize(self, sum: npt.NDArray[np.uint64], clients: int) -> Aggregate:
@@ -102,7 +125,9 @@ class Quantizer:
         """
 
 class Aggregate:
-    """The decoded sum of the included clients' vectors."""
+    """The decoded sum of the included clients' vectors: flat ``float64`` arrays for a
+    ``dim`` session and :meth:`Quantizer.dequantize`, dicts ``name -> array`` of the
+    original shapes and dtypes for a ``vectors`` session."""
 
     @property
     def included(self) -> Optional[List[int]]:
@@ -110,7 +135,7 @@ class Aggregate:
         (:meth:`Server.result`, :func:`simulate`); ``None`` from
         :meth:`Quantizer.dequantize`."""
     @property
-    def sum(self) -> npt.NDArray[np.float64]:
+    def sum(self) -> Arrays:
         """``sum_i w_i * x_i`` per element (plain sum when unweighted)."""
     @property
     def clients(self) -> int:
@@ -124,7 +149,7 @@ class Aggregate:
     @property
     def mean_error_bound(self) -> Optional[float]:
         """Per-element bound on the error of :meth:`mean`; ``None`` with no client."""
-    def mean(self) -> Optional[npt.NDArray[np.float64]]:
+    def mean(self) -> Optional[Arrays]:
         """``sum / total_weight``, or ``None`` when no client was included."""
 
 def min_ring_bits(quant_bits: int, max_clients: int, max_weight: int = 1) -> int:
@@ -158,8 +183,8 @@ class Params(TypedDict):
 
 def find_params(
     n: int,
-    dropout: float,
-    corrupt: float,
+    dropout: float = 0.1,
+    corrupt: float = 0.1,
     threat: Threat = "semi-honest",
     sigma: float = 40.0,
     eta: float = 20.0,
@@ -195,8 +220,10 @@ RoundName = Literal[
 class Config:
     """The session parameters every party must agree on.
 
-    ``n`` clients (ids ``0 .. n-1``) each contribute a float vector of ``dim`` elements,
-    clipped to ``[-clip, clip]`` and quantized to ``bits`` bits (weighted by an integer in
+    ``n`` clients (ids ``0 .. n-1``) each contribute one float vector of ``dim``
+    elements or, with ``vectors``, a whole model (a dict ``name -> shape`` or ``name ->
+    template array``, or a list of such, named ``"0"``, ``"1"``, ...; exactly one of
+    ``dim`` and ``vectors``). Every element is clipped to ``[-clip, clip]`` and quantized to ``bits`` bits (weighted by an integer in
     ``1..max_weight`` when ``max_weight`` is set). The graph and threshold come from
     :func:`find_params` (with ``dropout``, ``corrupt``, ``threat``) unless given:
     ``threshold`` alone selects the complete graph (SecAgg), ``degree`` and
@@ -214,8 +241,9 @@ class Config:
     def __init__(
         self,
         n: int,
-        dim: int,
+        dim: Optional[int] = None,
         *,
+        vectors: Optional[VectorsSpec] = None,
         threshold: Optional[int] = None,
         degree: Optional[int] = None,
         dropout: float = 0.1,
@@ -226,7 +254,7 @@ class Config:
         ring_bits: Optional[int] = None,
         max_weight: Optional[int] = None,
         rounding: Rounding = "stochastic",
-        context: bytes = b"",
+        context: Optional[bytes] = None,
         threat: Threat = "semi-honest",
         verifying_keys: Optional[Sequence[bytes]] = None,
     ) -> None: ...
@@ -234,8 +262,15 @@ class Config:
     def n(self) -> int:
         """Number of clients."""
     @property
-    def dim(self) -> int:
-        """Float elements per client vector."""
+    def dim(self) -> Optional[int]:
+        """Float elements per client vector (``None`` for a ``vectors`` session)."""
+    @property
+    def vectors(self) -> List[Tuple[str, Tuple[int, ...], str]]:
+        """``[(name, shape, dtype)]`` in order (``[("", (dim,), "float64")]`` for a
+        ``dim`` session)."""
+    @property
+    def size(self) -> int:
+        """Total float elements per client, over all vectors."""
     @property
     def threshold(self) -> int:
         """Shamir threshold."""
@@ -257,14 +292,18 @@ class Config:
         """The float encoding used by clients and the server."""
     def neighbors(self, id: int) -> List[int]:
         """The neighbors of client ``id`` (sorted ids)."""
-    def to_dict(self) -> Dict[str, object]:
-        """Keyword arguments that rebuild this exact configuration: ``Config(**d)``."""
+    def to_dict(self) -> Dict[str, Union[int, float, str, bytes, List[str], List[bytes]]]:
+        """Keyword arguments that rebuild this exact configuration: ``Config(**d)``.
+        Never ``None`` (unset parameters are left out): fits Flower's ``ConfigRecord``."""
 
 class Client:
     """One client of one session, driven by the framework's messaging.
 
-    The input (a float32/float64 array of ``config.dim`` elements) is quantized when the
-    client is created. :meth:`start` returns the first message to send; :meth:`handle`
+    The input ``x`` (see :data:`ClientInput`) is quantized when it is given and kept only
+    in the Rust state. ``x=None`` defers it: give it with :meth:`provide_input` before
+    the masked-input round (:attr:`needs_input`). ``on_clip``: ``'ignore'``, ``'warn'``
+    (:class:`ClipWarning`) or ``'raise'`` (:class:`ClipError`). An id outside
+    ``0..n-1`` is :class:`MisuseError` (``InvalidClientId``). :meth:`start` returns the first message to send; :meth:`handle`
     turns each server message into the reply. Bytes that do not decode raise
     :class:`EncodingError` and leave the client as it was; any other error aborts the
     client for good. Heavy work releases the GIL.
@@ -274,12 +313,23 @@ class Client:
         self,
         config: Config,
         id: int,
-        x: FloatArray,
+        x: Optional[ClientInput] = None,
         *,
         weight: int = 1,
         signing_key: Optional[bytes] = None,
         seed: Optional[bytes] = None,
+        on_clip: Literal["ignore", "warn", "raise"] = "ignore",
     ) -> None: ...
+    def provide_input(self, x: ClientInput, weight: int = 1) -> None:
+        """Gives a client created with ``x=None`` its input (until the masked-input
+        round). :class:`MisuseError` (``InputNotExpected``) when it has one or is past
+        that round; on any error the client is left as it was."""
+    @property
+    def needs_input(self) -> bool:
+        """Whether the next message (round 2) needs the input and it is not given yet."""
+    @property
+    def accepts_input(self) -> bool:
+        """Whether :meth:`provide_input` would take an input now."""
     def start(self) -> bytes:
         """The round-0 message; calling it again returns the same bytes. A restored
         client does not have it (:class:`MisuseError`, variant ``'Restored'``)."""
@@ -288,10 +338,19 @@ class Client:
         and the shares it holds). Store it after every :meth:`handle` before sending the
         reply; never restore an older one. :class:`MisuseError` once aborted."""
     @staticmethod
-    def from_bytes(config: Config, state: bytes, *, seed: Optional[bytes] = None) -> Client:
-        """Restores a client stored with :meth:`to_bytes` under the same config."""
+    def from_bytes(
+        config: Config,
+        state: bytes,
+        *,
+        seed: Optional[bytes] = None,
+        on_clip: Literal["ignore", "warn", "raise"] = "ignore",
+    ) -> Client:
+        """Restores a client stored with :meth:`to_bytes` under the same config (any
+        state, with or without its input)."""
     def handle(self, message: bytes) -> bytes:
-        """Handles one server message and returns the reply to send."""
+        """Handles one server message and returns the reply to send. The round-2
+        message without an input raises :class:`MisuseError` (``InputMissing``) and
+        leaves the client as it was."""
     @property
     def id(self) -> Optional[int]:
         """The client's id (``None`` once completed or aborted)."""
@@ -307,8 +366,8 @@ class Client:
         """The message of the error that aborted the client, or ``None``."""
     @property
     def clipped(self) -> Optional[int]:
-        """How many input elements were clipped to ``[-clip, clip]`` (``None`` for a
-        restored client)."""
+        """How many input elements were clipped to ``[-clip, clip]`` (``None`` before an
+        input was given, and for a restored client)."""
 
 class Server:
     """The server of one session.
@@ -387,7 +446,7 @@ class Simulation:
 
 def simulate(
     config: Config,
-    inputs: Union[Sequence[FloatArray], FloatArray],
+    inputs: Union[Sequence[ClientInput], FloatArray],
     *,
     weights: Optional[Sequence[int]] = None,
     drop: Optional[Dict[int, Union[RoundName, int]]] = None,

@@ -15,16 +15,6 @@ pub enum Floats {
     F64(Vec<f64>),
 }
 
-impl Floats {
-    /// Number of elements.
-    pub fn len(&self) -> usize {
-        match self {
-            Floats::F32(v) => v.len(),
-            Floats::F64(v) => v.len(),
-        }
-    }
-}
-
 fn copy_out<T: numpy::Element + Copy>(a: &PyReadonlyArrayDyn<'_, T>) -> Vec<T> {
     match a.as_slice() {
         Ok(s) => s.to_vec(),

@@ -12,8 +12,8 @@ use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::{self as proto, ClientMessage, ServerMessage};
 use secagg::ClientId;
 
-use crate::arrays::{self, Floats};
-use crate::config::Config;
+use crate::arrays::Floats;
+use crate::config::{encode_input, Config};
 use crate::errors::IntoPy;
 use crate::quant::seed32;
 
@@ -35,7 +35,11 @@ pub fn _drive_in_rust<'py>(
     if inputs.len() != n {
         return Err(PyValueError::new_err(format!("expected {n} inputs")));
     }
-    let floats: Vec<Floats> = inputs.iter().map(arrays::floats).collect::<PyResult<_>>()?;
+    let floats: Vec<Vec<Floats>> = inputs
+        .iter()
+        .map(|x| config.read_input(x))
+        .collect::<PyResult<_>>()?;
+    let session = &config.session;
     let seed = seed32(seed)?;
     let (client_t, server_rounds, included) = py
         .detach(
@@ -52,11 +56,11 @@ pub fn _drive_in_rust<'py>(
                 let mut inbox: Vec<(ClientId, Vec<u8>)> = Vec::with_capacity(n);
                 for (i, x) in floats.iter().enumerate() {
                     let t0 = Instant::now();
-                    let (input, _) = config.encode_input(x, 1, &mut rngs[i])?;
+                    let input = encode_input(session, x, 1, &mut rngs[i])?;
                     let (c, m) = proto::Client::new(
                         Arc::clone(&cfg),
                         i as ClientId,
-                        vec![input],
+                        input.into_vectors(),
                         None,
                         &mut rngs[i],
                     )?;

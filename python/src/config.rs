@@ -11,12 +11,12 @@ use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::{os_rng, seeded_rng, Rng};
 use secagg::protocol as proto;
 use secagg::protocol::params::ThreatModel;
-use secagg::ring::RingVec;
-use secagg::session::FloatSession;
+use secagg::session::{Encoded, FloatSession};
 use secagg::{ClientId, Round};
 
 use crate::arrays::Floats;
-use crate::errors::IntoPy;
+use crate::errors::{misuse, IntoPy};
+use crate::layout::Layout;
 use crate::params::threat as parse_threat;
 use crate::quant::{self, Aggregate};
 
@@ -47,8 +47,12 @@ fn verifying_key(i: usize, b: &[u8]) -> PyResult<VerifyingKey> {
 
 /// The session parameters every party must agree on.
 ///
-/// ``n`` clients (ids ``0 .. n-1``) each contribute a float vector of ``dim`` elements,
-/// clipped to ``[-clip, clip]`` and quantized to ``bits`` bits (weighted by an integer in
+/// ``n`` clients (ids ``0 .. n-1``) each contribute either one float vector of ``dim``
+/// elements or, with ``vectors``, a whole model: several named arrays, each of its own
+/// shape (``vectors`` is a dict ``name -> shape`` where a shape is an int or a tuple of
+/// ints, or ``name -> numpy array`` used as a template for its shape and dtype, or a list
+/// of such, named ``"0"``, ``"1"``, ...). Exactly one of ``dim`` and ``vectors`` is
+/// given. Every element is clipped to ``[-clip, clip]`` and quantized to ``bits`` bits (weighted by an integer in
 /// ``1..max_weight`` when ``max_weight`` is set). The graph and threshold are chosen by
 /// :func:`find_params` from ``dropout`` and ``corrupt`` unless given: ``threshold``
 /// alone selects the complete graph (SecAgg), ``degree`` and ``threshold`` a SecAgg+
@@ -63,7 +67,7 @@ fn verifying_key(i: usize, b: &[u8]) -> PyResult<VerifyingKey> {
 #[pyclass(module = "secagg", frozen)]
 pub struct Config {
     pub(crate) session: FloatSession,
-    dim: usize,
+    pub(crate) layout: Arc<Layout>,
     graph_seed: [u8; 32],
     dropout: f64,
     corrupt: f64,
@@ -76,15 +80,17 @@ pub struct Config {
 impl Config {
     #[new]
     #[pyo3(signature = (
-        n, dim, *, threshold=None, degree=None, dropout=0.1, corrupt=0.1, graph_seed=None,
-        clip=1.0, bits=16, ring_bits=None, max_weight=None, rounding="stochastic",
-        context=b"".as_slice(), threat="semi-honest", verifying_keys=None
+        n, dim=None, *, vectors=None, threshold=None, degree=None, dropout=0.1, corrupt=0.1,
+        graph_seed=None, clip=1.0, bits=16, ring_bits=None, max_weight=None,
+        rounding="stochastic", context=None, threat="semi-honest",
+        verifying_keys=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         n: usize,
-        dim: usize,
+        dim: Option<usize>,
+        vectors: Option<&Bound<'_, PyAny>>,
         threshold: Option<usize>,
         degree: Option<usize>,
         dropout: f64,
@@ -95,17 +101,34 @@ impl Config {
         ring_bits: Option<u32>,
         max_weight: Option<u64>,
         rounding: &str,
-        context: &[u8],
+        context: Option<&[u8]>,
         threat: &str,
         verifying_keys: Option<Vec<Vec<u8>>>,
     ) -> PyResult<Self> {
+        let context = context.unwrap_or_default();
+        let layout =
+            match (dim, vectors) {
+                (Some(d), None) => Layout::flat(d),
+                (None, Some(v)) => Layout::parse(v)?,
+                (Some(_), Some(_)) => {
+                    return Err(PyValueError::new_err(
+                        "give either dim (one vector) or vectors (a whole model), not both",
+                    ))
+                }
+                (None, None) => return Err(PyValueError::new_err(
+                    "give dim (one vector of dim floats) or vectors (a whole model: name -> shape)",
+                )),
+            };
         let threat = parse_threat(threat)?;
         let graph_seed = match graph_seed {
             Some(s) => key32("graph_seed", s)?,
             None => os_seed(),
         };
-        let mut builder = FloatSession::builder(n)
-            .dim(dim)
+        let mut builder = FloatSession::builder(n);
+        for spec in &layout.specs {
+            builder = builder.vector(spec.name.clone(), spec.size());
+        }
+        let mut builder = builder
             .rates(dropout, corrupt)
             .clip(clip)
             .bits(bits)
@@ -154,7 +177,7 @@ impl Config {
         let session = py.detach(|| builder.build()).py_err()?;
         Ok(Self {
             session,
-            dim,
+            layout: Arc::new(layout),
             graph_seed,
             dropout,
             corrupt,
@@ -170,10 +193,24 @@ impl Config {
         self.inner().n()
     }
 
-    /// Float elements per client vector.
+    /// Float elements per client vector, or ``None`` for a ``vectors`` session (see
+    /// :attr:`vectors` and :attr:`size`).
     #[getter]
-    fn dim(&self) -> usize {
-        self.dim
+    fn dim(&self) -> Option<usize> {
+        (!self.layout.named).then(|| self.layout.specs[0].size())
+    }
+
+    /// The session's vectors: ``[(name, shape, dtype)]`` in order (for a ``dim`` session,
+    /// ``[("", (dim,), "float64")]``).
+    #[getter]
+    fn vectors<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, pyo3::types::PyTuple>>> {
+        self.layout.describe(py)
+    }
+
+    /// Total float elements per client, over all vectors.
+    #[getter]
+    fn size(&self) -> usize {
+        self.layout.specs.iter().map(|s| s.size()).sum()
     }
 
     /// Shamir threshold.
@@ -221,21 +258,33 @@ impl Config {
     }
 
     /// Keyword arguments that rebuild this exact configuration: ``Config(**d)``. Values
-    /// are ints, floats, strings, bytes, ``None`` and a list of bytes.
+    /// are ints, floats, strings, bytes, and lists of strings or of bytes, never ``None``
+    /// (a parameter that is not set is left out), so the dict fits Flower's
+    /// ``ConfigRecord`` as it is. ``vectors`` is a list of ``'dtype:shape:name'``
+    /// strings (shape ``3x4``, empty for a scalar), which ``Config`` accepts.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         let q = self.session.quantizer().config();
         d.set_item("n", self.inner().n())?;
-        d.set_item("dim", self.dim)?;
+        if self.layout.named {
+            let specs: Vec<String> = self.layout.specs.iter().map(|s| s.encode()).collect();
+            d.set_item("vectors", specs)?;
+        } else {
+            d.set_item("dim", self.layout.specs[0].size())?;
+        }
         d.set_item("threshold", self.inner().threshold())?;
-        d.set_item("degree", self.harary_degree())?;
+        if let Some(k) = self.harary_degree() {
+            d.set_item("degree", k)?;
+        }
         d.set_item("dropout", self.dropout)?;
         d.set_item("corrupt", self.corrupt)?;
         d.set_item("graph_seed", PyBytes::new(py, &self.graph_seed))?;
         d.set_item("clip", q.clip)?;
         d.set_item("bits", q.bits)?;
         d.set_item("ring_bits", q.ring_bits)?;
-        d.set_item("max_weight", q.max_weight)?;
+        if let Some(w) = q.max_weight {
+            d.set_item("max_weight", w)?;
+        }
         d.set_item("rounding", quant::rounding_name(q.rounding))?;
         d.set_item("context", PyBytes::new(py, &self.context))?;
         d.set_item("threat", threat_name(self.threat))?;
@@ -246,17 +295,19 @@ impl Config {
                 .map(|k| PyBytes::new(py, k))
                 .collect();
             d.set_item("verifying_keys", keys)?;
-        } else {
-            d.set_item("verifying_keys", py.None())?;
         }
         Ok(d)
     }
 
     fn __repr__(&self) -> String {
         format!(
-            "Config(n={}, dim={}, threshold={}, degree={}, threat='{}', ring_bits={})",
+            "Config(n={}, {}, threshold={}, degree={}, threat='{}', ring_bits={})",
             self.inner().n(),
-            self.dim,
+            if self.layout.named {
+                format!("vectors={}", self.layout.specs.len())
+            } else {
+                format!("dim={}", self.layout.specs[0].size())
+            },
             self.inner().threshold(),
             self.harary_degree()
                 .map_or("None".to_owned(), |k| k.to_string()),
@@ -277,35 +328,59 @@ impl Config {
         (!self.session.is_complete()).then(|| self.session.degree())
     }
 
-    /// Encodes one client's floats into the session's single ring vector, through the
-    /// float session.
-    pub(crate) fn encode_input(
-        &self,
-        x: &Floats,
-        weight: u64,
-        rng: &mut ChaCha20Rng,
-    ) -> secagg::Result<(RingVec, usize)> {
-        if x.len() != self.dim {
-            return Err(secagg::Error::Misuse(
-                secagg::Misuse::VectorLengthMismatch {
-                    expected: self.dim,
-                    found: x.len(),
-                },
-            ));
-        }
-        let out = match x {
-            Floats::F32(v) => self.session.encode(v, weight, rng)?,
-            Floats::F64(v) => self.session.encode(v, weight, rng)?,
-        };
-        let clipped = out.clipped();
-        let vector = out
-            .into_vectors()
-            .into_iter()
-            .next()
-            .ok_or(secagg::Error::Misuse(secagg::Misuse::InvalidVectorCount {
-                count: 0,
-            }))?;
-        Ok((vector, clipped))
+    /// Reads one client's input (see [`Layout::read_input`]).
+    pub(crate) fn read_input(&self, x: &Bound<'_, PyAny>) -> PyResult<Vec<Floats>> {
+        self.layout.read_input(x)
+    }
+}
+
+/// Encodes one client's float vectors (in the session's order) through the float
+/// session. When the vectors mix float32 and float64, all are encoded as float64 (exact).
+pub(crate) fn encode_input(
+    session: &FloatSession,
+    xs: &[Floats],
+    weight: u64,
+    rng: &mut ChaCha20Rng,
+) -> secagg::Result<Encoded> {
+    let f32s: Vec<&[f32]> = xs
+        .iter()
+        .filter_map(|x| match x {
+            Floats::F32(v) => Some(v.as_slice()),
+            Floats::F64(_) => None,
+        })
+        .collect();
+    if f32s.len() == xs.len() {
+        return session.encode_vectors(&f32s, weight, rng);
+    }
+    let widened: Vec<Vec<f64>> = xs
+        .iter()
+        .map(|x| match x {
+            Floats::F32(v) => v.iter().map(|&f| f64::from(f)).collect(),
+            Floats::F64(v) => v.clone(),
+        })
+        .collect();
+    let f64s: Vec<&[f64]> = widened.iter().map(Vec::as_slice).collect();
+    session.encode_vectors(&f64s, weight, rng)
+}
+
+/// A client id from Python: an int in ``0 .. n-1``, else ``MisuseError``
+/// (``InvalidClientId``) with the range in the message (not a bare ``OverflowError``).
+pub(crate) fn client_id(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<ClientId> {
+    let raw: i128 = obj.extract().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(format!(
+            "a client id must be an int, not {}",
+            obj.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    match ClientId::try_from(raw) {
+        Ok(id) if (id as usize) < n => Ok(id),
+        _ => Err(misuse(
+            "InvalidClientId",
+            format!("client id {raw} is out of range: the session has {n} clients (ids 0..{n})"),
+        )),
     }
 }
 
@@ -336,14 +411,15 @@ pub fn signing_keypair<'py>(
 }
 
 /// Decodes the server's output (through the float session) into an [`Aggregate`] with
-/// `included` set.
+/// `included` set, shaped as the session's vectors.
 pub(crate) fn decode_output(
     py: Python<'_>,
     session: &FloatSession,
+    layout: &Arc<Layout>,
     output: &proto::Output,
 ) -> PyResult<Aggregate> {
-    let agg = py.detach(|| session.decode_first(output)).py_err()?;
-    Ok(Aggregate::with_included(py, agg, output.included.clone()))
+    let aggs = py.detach(|| session.decode_output(output)).py_err()?;
+    Aggregate::from_session(aggs, Arc::clone(layout), output.included.clone())
 }
 
 /// A round from its name or number.

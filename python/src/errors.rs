@@ -1,7 +1,7 @@
 //! Rust errors as Python exceptions: one class per [`ErrorKind`], all under `SecAggError`.
 
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyUserWarning};
 use pyo3::prelude::*;
 use secagg::{Error, ErrorKind};
 
@@ -45,6 +45,35 @@ create_exception!(
     SecAggError,
     "The caller used the API in a way it does not allow (wrong state, bad configuration)."
 );
+
+create_exception!(
+    secagg,
+    ClipError,
+    MisuseError,
+    "A client's input had elements outside ``[-clip, clip]`` and the client was created \
+     with ``on_clip='raise'`` (``kind`` 'misuse', ``name`` 'Clipped'). The input was \
+     refused; the client is as it was before."
+);
+create_exception!(
+    secagg,
+    ClipWarning,
+    PyUserWarning,
+    "Issued (``warnings.warn``) when a client created with ``on_clip='warn'`` clipped \
+     elements of its input to ``[-clip, clip]``. Filter it with \
+     ``warnings.simplefilter('error', secagg.ClipWarning)`` and the like."
+);
+
+/// A [`ClipError`] with `kind = "misuse"` and `name = variant = "Clipped"`.
+pub fn clip_error(msg: String) -> PyErr {
+    let err = ClipError::new_err(msg);
+    Python::attach(|py| {
+        let value = err.value(py);
+        let _ = value.setattr("kind", ErrorKind::Misuse.to_string());
+        let _ = value.setattr("variant", "Clipped");
+        let _ = value.setattr("name", "Clipped");
+    });
+    err
+}
 
 /// Converts a Rust error into the Python exception of its kind, with `kind` (from
 /// [`Error::kind`]) and `variant` and `name` (both [`Error::name`]) attributes set.
@@ -104,5 +133,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PeerMisbehavedError", py.get_type::<PeerMisbehavedError>())?;
     m.add("ThresholdError", py.get_type::<ThresholdError>())?;
     m.add("MisuseError", py.get_type::<MisuseError>())?;
+    m.add("ClipError", py.get_type::<ClipError>())?;
+    m.add("ClipWarning", py.get_type::<ClipWarning>())?;
     Ok(())
 }

@@ -9,6 +9,7 @@ mod arrays;
 mod bench;
 mod config;
 mod errors;
+mod layout;
 mod params;
 mod quant;
 mod session;

@@ -49,16 +49,18 @@ fn to_dict<'py>(py: Python<'py>, p: &Params) -> PyResult<Bound<'py, PyDict>> {
 }
 
 /// The smallest even SecAgg+ graph degree ``k`` and a threshold ``t`` for ``n`` clients,
-/// a dropout rate and a corrupt-client rate (both in ``[0, 1)``), such that privacy fails
+/// a dropout rate and a corrupt-client rate (both in ``[0, 1)``, default 0.1 each, as
+/// :class:`Config` and the command line), such that privacy fails
 /// with probability at most ``2**-sigma`` and the protocol aborts with probability at
 /// most ``2**-eta``; the complete graph (plain SecAgg, ``k = n - 1``) when no sparse
-/// graph works.
+/// graph works. With a positive dropout rate it plans for at least one drop-out from
+/// ``n = 4`` on (``max_dropped >= 1``), even where ``floor(dropout * n)`` is 0.
 ///
 /// Returns a dict: ``n, degree, threshold, complete, max_corrupt, max_dropped,
 /// log2_disconnect, log2_corrupt, log2_security, log2_failure``. Raises
 /// ``MisuseError`` when no parameters meet the targets or an argument is out of range.
 #[pyfunction]
-#[pyo3(signature = (n, dropout, corrupt, threat="semi-honest", sigma=40.0, eta=20.0))]
+#[pyo3(signature = (n, dropout=0.1, corrupt=0.1, threat="semi-honest", sigma=40.0, eta=20.0))]
 pub fn find_params<'py>(
     py: Python<'py>,
     n: usize,

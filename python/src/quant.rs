@@ -1,13 +1,16 @@
 //! `secagg.Quantizer`: float vectors to ring words and sums back to floats.
 
-use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyUntypedArrayMethods};
+use std::sync::Arc;
+
+use numpy::{IntoPyArray, PyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use secagg::crypto::rng::{os_rng, seeded_rng};
+use secagg::crypto::rng::seeded_rng;
 use secagg::quantize::{self, QuantConfig, Rounding};
 
 use crate::arrays::{self, Floats};
 use crate::errors::IntoPy;
+use crate::layout::Layout;
 
 /// Parses `"stochastic"` / `"deterministic"`.
 pub fn rounding(name: &str) -> PyResult<Rounding> {
@@ -152,16 +155,20 @@ impl Quantizer {
         weight: u64,
         seed: Option<&[u8]>,
     ) -> PyResult<(Bound<'py, PyArray1<u64>>, usize)> {
-        let x = arrays::floats(x)?;
-        let seed = seed.map(seed32).transpose()?;
+        let x = crate::layout::floats(x)?;
+        // Without a seed: one 32-byte seed from the OS per call, expanded with ChaCha20
+        // (asking the OS for every rounding draw made a 4M-float call ~20x slower).
+        let seed = match seed {
+            Some(s) => seed32(s)?,
+            None => crate::config::os_seed(),
+        };
         let out = py
             .detach(|| {
                 let q = &self.inner;
-                match (&x, seed) {
-                    (Floats::F32(v), Some(s)) => q.quantize_weighted(v, weight, &mut seeded_rng(s)),
-                    (Floats::F64(v), Some(s)) => q.quantize_weighted(v, weight, &mut seeded_rng(s)),
-                    (Floats::F32(v), None) => q.quantize_weighted(v, weight, &mut os_rng()),
-                    (Floats::F64(v), None) => q.quantize_weighted(v, weight, &mut os_rng()),
+                let mut rng = seeded_rng(seed);
+                match &x {
+                    Floats::F32(v) => q.quantize_weighted(v, weight, &mut rng),
+                    Floats::F64(v) => q.quantize_weighted(v, weight, &mut rng),
                 }
             })
             .py_err()?;
@@ -182,7 +189,7 @@ impl Quantizer {
         let agg = py
             .detach(|| self.inner.dequantize(&words, clients))
             .py_err()?;
-        Ok(Aggregate::new(py, agg))
+        Ok(Aggregate::new(agg))
     }
 
     fn __repr__(&self) -> String {
@@ -200,9 +207,15 @@ impl Quantizer {
 }
 
 /// The decoded sum of the included clients' vectors.
+///
+/// For a ``Config(n, dim)`` session (and :meth:`Quantizer.dequantize`) :attr:`sum` and
+/// :meth:`mean` are flat ``float64`` arrays; for a ``Config(n, vectors=...)`` session
+/// they are dicts ``name -> array`` with each vector's shape and dtype (float32 results
+/// are rounded from the float64 sum).
 #[pyclass(module = "secagg", frozen)]
 pub struct Aggregate {
-    sum: Py<PyArray1<f64>>,
+    sums: Vec<Vec<f64>>,
+    layout: Option<Arc<Layout>>,
     included: Option<Vec<u32>>,
     clients: usize,
     total_weight: u64,
@@ -210,35 +223,60 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
-    pub(crate) fn new(py: Python<'_>, agg: quantize::Aggregate) -> Self {
+    pub(crate) fn new(agg: quantize::Aggregate) -> Self {
         Self {
             clients: agg.clients,
             total_weight: agg.total_weight,
             error_bound: agg.error_bound,
-            sum: agg.sum.into_pyarray(py).unbind(),
+            sums: vec![agg.sum],
+            layout: None,
             included: None,
         }
     }
 
-    /// An aggregate that knows which clients it contains (from a protocol run).
-    pub(crate) fn with_included(
-        py: Python<'_>,
-        agg: quantize::Aggregate,
+    /// The aggregate of a protocol run: one decoded sum per vector of `layout`, and the
+    /// clients it contains.
+    pub(crate) fn from_session(
+        aggs: Vec<quantize::Aggregate>,
+        layout: Arc<Layout>,
         included: Vec<u32>,
-    ) -> Self {
-        Self {
+    ) -> PyResult<Self> {
+        let first = aggs.first().ok_or_else(|| {
+            crate::errors::misuse("InvalidVectorCount", "nothing was decoded".to_owned())
+        })?;
+        let (clients, total_weight, error_bound) =
+            (first.clients, first.total_weight, first.error_bound);
+        Ok(Self {
+            clients,
+            total_weight,
+            error_bound,
+            sums: aggs.into_iter().map(|a| a.sum).collect(),
+            layout: Some(layout),
             included: Some(included),
-            ..Self::new(py, agg)
+        })
+    }
+
+    fn shaped<'py>(&self, py: Python<'py>, sums: &[Vec<f64>]) -> PyResult<Bound<'py, PyAny>> {
+        match &self.layout {
+            Some(layout) => layout.output(py, sums),
+            None => Ok(sums
+                .first()
+                .cloned()
+                .unwrap_or_default()
+                .into_pyarray(py)
+                .into_any()),
         }
     }
 }
 
 #[pymethods]
 impl Aggregate {
-    /// ``sum_i w_i * x_i`` per element (``float64``; plain sum when unweighted).
+    /// ``sum_i w_i * x_i`` per element (plain sum when unweighted): a flat ``float64``
+    /// array, or for a ``vectors`` session a dict ``name -> array`` of the original
+    /// shapes and dtypes.
     #[getter]
-    fn sum(&self, py: Python<'_>) -> Py<PyArray1<f64>> {
-        self.sum.clone_ref(py)
+    fn sum<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.shaped(py, &self.sums)
     }
 
     /// The ids of the included clients (sorted) when the aggregate came from a protocol
@@ -266,22 +304,19 @@ impl Aggregate {
         self.error_bound
     }
 
-    /// The weighted mean ``sum / total_weight``, or ``None`` when no client was
-    /// included.
-    fn mean<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+    /// The weighted mean ``sum / total_weight`` (shaped as :attr:`sum`), or ``None`` when
+    /// no client was included.
+    fn mean<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         if self.total_weight == 0 {
-            return None;
+            return Ok(None);
         }
         let w = self.total_weight as f64;
-        let mean: Vec<f64> = self
-            .sum
-            .bind(py)
-            .readonly()
-            .as_array()
+        let means: Vec<Vec<f64>> = self
+            .sums
             .iter()
-            .map(|s| s / w)
+            .map(|s| s.iter().map(|x| x / w).collect())
             .collect();
-        Some(mean.into_pyarray(py))
+        self.shaped(py, &means).map(Some)
     }
 
     /// Per-element bound on the error of ``mean()``, or ``None`` when no client was
@@ -291,10 +326,10 @@ impl Aggregate {
         (self.total_weight != 0).then(|| self.error_bound / self.total_weight as f64)
     }
 
-    fn __repr__(&self, py: Python<'_>) -> String {
+    fn __repr__(&self) -> String {
         format!(
             "Aggregate(len={}, clients={}, total_weight={}, error_bound={:e})",
-            self.sum.bind(py).len(),
+            self.sums.iter().map(Vec::len).sum::<usize>(),
             self.clients,
             self.total_weight,
             self.error_bound

@@ -12,8 +12,8 @@ use secagg::ring::RingVec;
 use secagg::sim::{self, ClientExecution, DropSchedule};
 use secagg::ClientId;
 
-use crate::arrays::{self, Floats};
-use crate::config::{key32, os_seed, parse_round, Config};
+use crate::arrays::Floats;
+use crate::config::{encode_input, key32, os_seed, parse_round, Config};
 use crate::errors::IntoPy;
 use crate::quant::{seed32, Aggregate};
 
@@ -86,7 +86,9 @@ impl Simulation {
 /// schedule; no bytes are encoded (messages pass as values), so this measures the
 /// protocol itself.
 ///
-/// ``inputs``: ``n`` float arrays of ``config.dim`` elements (or an ``n x dim`` array).
+/// ``inputs``: one input per client, in the forms :class:`Client` takes (``n`` float
+/// arrays of ``config.dim`` elements, or an ``n x dim`` array; for a ``vectors``
+/// session, ``n`` dicts or lists of arrays).
 /// ``weights``: one integer per client when ``config`` is weighted. ``drop``: ``{id:
 /// round}``, the client goes silent from that round on (a round name such as
 /// ``'MaskedInputCollection'`` or its number). ``signing_keys``: one 32-byte Ed25519
@@ -124,7 +126,11 @@ pub fn simulate(
             weights.len()
         )));
     }
-    let floats: Vec<Floats> = inputs.iter().map(arrays::floats).collect::<PyResult<_>>()?;
+    let floats: Vec<Vec<Floats>> = inputs
+        .iter()
+        .map(|x| config.read_input(x))
+        .collect::<PyResult<_>>()?;
+    let session = &config.session;
     let mut schedule = DropSchedule::none(n);
     for (id, round) in drop.unwrap_or_default() {
         if id as usize >= n {
@@ -156,9 +162,9 @@ pub fn simulate(
                 let mut client_seed = [0u8; 32];
                 rounding.fill_bytes(&mut client_seed);
                 let mut rng = seeded_rng(client_seed);
-                let (v, c) = config.encode_input(x, w, &mut rng)?;
-                encoded.push(vec![v]);
-                clipped.push(c);
+                let e = encode_input(session, x, w, &mut rng)?;
+                clipped.push(e.clipped());
+                encoded.push(e.into_vectors());
             }
             let execution = if sequential {
                 ClientExecution::Sequential
@@ -173,7 +179,7 @@ pub fn simulate(
 
     let aggregate = Py::new(
         py,
-        crate::config::decode_output(py, &config.session, &report.output)?,
+        crate::config::decode_output(py, &config.session, &config.layout, &report.output)?,
     )?;
     let rounds = report
         .rounds

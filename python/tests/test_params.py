@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 import secagg
@@ -62,3 +63,34 @@ def test_errors():
     with pytest.raises(secagg.MisuseError) as e:
         secagg.check_params(1_000, 0.05, 0.05, 2, 1)
     assert e.value.variant == "DegreeTooLow"
+
+
+@pytest.mark.parametrize("threat", ["semi-honest", "malicious"])
+def test_defaults_tolerate_a_drop_out_from_four_clients(threat):
+    # floor(0.1 * n) is 0 below n = 10: the finder still plans for one drop-out.
+    for n in range(4, 13):
+        p = secagg.find_params(n, threat=threat)
+        assert p["max_dropped"] >= 1, (n, p)
+    assert secagg.find_params(8, 0.1, 0.1)["max_dropped"] == 1
+    # A rate of 0 still plans for none; three clients cannot survive one (t >= 2).
+    assert secagg.find_params(8, 0.0, 0.1)["max_dropped"] == 0
+    assert secagg.find_params(3)["max_dropped"] == 0
+
+
+def test_default_config_survives_a_drop_out_in_every_round():
+    n, d = 8, 5
+    xs = [np.full(d, (i + 1) / 10) for i in range(n)]
+    cfg = secagg.Config(n, d)
+    assert (cfg.degree, cfg.threshold) == (4, 2)
+    for rnd in ["ShareKeys", "MaskedInputCollection", "Unmasking"]:
+        sim = secagg.simulate(cfg, xs, drop={3: rnd}, seed=bytes(32))
+        agg = sim.aggregate
+        want = sum(xs[i] for i in agg.included)
+        assert len(agg.included) == (n if rnd == "Unmasking" else n - 1)
+        assert np.all(np.abs(agg.sum - want) <= agg.error_bound)
+
+
+def test_impossible_bounds_are_minus_infinity():
+    # The same value the command line writes as JSON null (docs/cli.md).
+    p = secagg.find_params(20, 0.45, 0.45)
+    assert p["log2_security"] == -math.inf and isinstance(p["log2_security"], float)

@@ -103,8 +103,13 @@ def test_errors_are_typed():
     assert e.value.kind == "peer-misbehaved" and e.value.variant == "AggregateOutOfRange"
     with pytest.raises(secagg.MisuseError):
         q.dequantize(np.zeros(1, dtype=np.uint64), 3)
+    # Any float array-like is taken (a list, a float64 buffer); integers are not floats.
+    seed = bytes(32)
+    want = q.quantize(np.array([0.1, 0.2]), seed=seed)[0]
+    assert np.array_equal(q.quantize([0.1, 0.2], seed=seed)[0], want)
+    assert np.array_equal(q.quantize(bytearray(np.array([0.1, 0.2]).tobytes()), seed=seed)[0], want)
     with pytest.raises(TypeError):
-        q.quantize([0.1, 0.2])
+        q.quantize([1, 2])
     with pytest.raises(TypeError):
         q.quantize(np.zeros(3, dtype=np.int64))
     with pytest.raises(TypeError):

@@ -181,7 +181,7 @@ def test_bad_bytes_and_misuse():
     # Inputs of the wrong length or non-finite values are misuse.
     with pytest.raises(secagg.MisuseError) as e:
         secagg.Client(cfg, 1, np.zeros(d + 1))
-    assert e.value.variant == "VectorLengthMismatch"
+    assert e.value.variant == "InputLength"
     with pytest.raises(secagg.MisuseError):
         secagg.Client(cfg, 1, np.full(d, np.inf))
     with pytest.raises(TypeError):

@@ -120,7 +120,7 @@ def test_errors():
     assert e.value.kind == "threshold"
     with pytest.raises(secagg.MisuseError) as e:
         secagg.simulate(cfg, [np.zeros(d + 1)] * n)
-    assert e.value.variant == "VectorLengthMismatch"
+    assert e.value.variant == "InputLength"
     with pytest.raises(secagg.MisuseError) as e:
         secagg.simulate(cfg, [np.full(d, np.nan)] * n)
     assert e.value.variant == "NonFiniteInput"

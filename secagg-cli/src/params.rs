@@ -36,7 +36,7 @@ impl Threat {
 #[derive(Args, Clone, Debug)]
 pub struct SecurityArgs {
     /// Tolerated fraction of corrupt clients (colluding with the server), in [0, 1).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.1)]
     pub corrupt: f64,
     /// Statistical security parameter sigma: privacy fails with probability <= 2^-sigma.
     #[arg(long, default_value_t = ParamQuery::DEFAULT_SIGMA)]

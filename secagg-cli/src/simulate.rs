@@ -22,8 +22,10 @@ use crate::CliError;
 pub enum RoundingArg {
     /// Unbiased stochastic rounding (the default for aggregation).
     Stochastic,
-    /// Round to the nearest level (half to even): deterministic, biased.
-    Nearest,
+    /// Round to the nearest level (half to even): deterministic, biased. The Python
+    /// bindings' name; `nearest` is accepted too.
+    #[value(alias = "nearest")]
+    Deterministic,
 }
 
 /// The flags of `secagg simulate`, also accepted by `secagg` without a command.
@@ -69,8 +71,9 @@ pub struct SimulateArgs {
     /// Rounding of the quantizer.
     #[arg(long, value_enum, default_value_t = RoundingArg::Stochastic)]
     pub rounding: RoundingArg,
-    /// Tolerated fraction of corrupt clients, for the parameter finder.
-    #[arg(long, default_value_t = 0.05)]
+    /// Tolerated fraction of corrupt clients, for the parameter finder (the same
+    /// default as `secagg serve`, the float session and the Python bindings).
+    #[arg(long, default_value_t = 0.1)]
     pub corrupt: f64,
     /// Statistical security parameter sigma, for the parameter finder.
     #[arg(long, default_value_t = ParamQuery::DEFAULT_SIGMA)]
@@ -114,7 +117,7 @@ impl SimulateArgs {
             ring_bits: self.ring_bits,
             rounding: match self.rounding {
                 RoundingArg::Stochastic => Rounding::Stochastic,
-                RoundingArg::Nearest => Rounding::Deterministic,
+                RoundingArg::Deterministic => Rounding::Deterministic,
             },
             corrupt: self.corrupt,
             sigma: self.sigma,

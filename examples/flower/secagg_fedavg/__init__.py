@@ -1,1 +1,1 @@
-"""FedAvg over Flower with the model updates summed by secagg (SecAgg+)."""
+"""A Flower app (Message API) whose training aggregate is computed by secagg."""

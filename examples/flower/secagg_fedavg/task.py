@@ -1,42 +1,108 @@
-"""The learning task: linear regression on synthetic, deterministic per-client data."""
+"""The learning task: softmax regression through one hidden layer (numpy), on synthetic
+per-client data drawn from one shared teacher network.
+
+The model has four arrays of different shapes and dtypes (float32 weights, float64
+biases), so that the secure aggregate must bring back every name, shape and dtype.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Dict, Tuple
 
 import numpy as np
 
-TRUE_SEED = 1234
+Model = Dict[str, np.ndarray]
+
+#: Defaults of the run config (pyproject.toml's [tool.flwr.app.config] repeats them for
+#: `flwr run`); run.py overrides them through $SECAGG_EXAMPLE_CONFIG.
+DEFAULTS = {
+    "num-server-rounds": 3,
+    "strategy": "fedavg",
+    "secure": True,
+    "fraction-train": 1.0,
+    "fraction-evaluate": 0.5,
+    "local-epochs": 2,
+    "lr": 0.1,
+    "input-dim": 32,
+    "hidden": 64,
+    "classes": 4,
+    "dropout": 0.1,
+    "corrupt": 0.1,
+    "clip": 0.5,
+    "bits": 16,
+    "max-weight": 1000,
+    "round-timeout": 120.0,
+    "verify": True,
+    "fail": "3:1,7:2",
+}
 
 
-def true_model(dim: int) -> np.ndarray:
-    """The model every client's data is drawn from (unit norm on average)."""
-    return np.random.default_rng(TRUE_SEED).normal(0.0, 1.0, dim) / np.sqrt(dim)
+def settings(run_config) -> dict:
+    cfg = dict(DEFAULTS)
+    cfg.update(dict(run_config or {}))
+    cfg.update(json.loads(os.environ.get("SECAGG_EXAMPLE_CONFIG", "{}")))
+    return cfg
 
 
-def client_data(partition: int, dim: int):
-    """Client ``partition``'s examples: between 20 and 120 of them, a little noise."""
+def init_model(cfg) -> Model:
+    rng = np.random.default_rng(0)
+    d, h, k = int(cfg["input-dim"]), int(cfg["hidden"]), int(cfg["classes"])
+    return {
+        "hidden.weight": (rng.normal(size=(d, h)) / np.sqrt(d)).astype(np.float32),
+        "hidden.bias": np.zeros(h, dtype=np.float64),
+        "out.weight": (rng.normal(size=(h, k)) / np.sqrt(h)).astype(np.float32),
+        "out.bias": np.zeros(k, dtype=np.float64),
+    }
+
+
+def client_data(cfg, partition: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Partition ``partition``'s examples (50 to 200 of them), labelled by the teacher."""
     rng = np.random.default_rng(10_000 + partition)
-    m = int(rng.integers(20, 121))
-    x = rng.normal(0.0, 1.0, (m, dim))
-    y = x @ true_model(dim) + rng.normal(0.0, 0.1, m)
+    d, k = int(cfg["input-dim"]), int(cfg["classes"])
+    teacher = np.random.default_rng(1234).normal(size=(d, k))
+    m = int(rng.integers(50, 201))
+    x = rng.normal(size=(m, d)) + 0.5 * rng.normal(size=d)  # a per-client shift
+    y = np.argmax(x @ teacher + 0.5 * rng.normal(size=(m, k)), axis=1)
     return x, y
 
 
-def local_update(model: np.ndarray, partition: int, epochs: int = 5, lr: float = 0.05):
-    """A few epochs of full-batch gradient descent from ``model``.
+def _forward(model: Model, x: np.ndarray):
+    z = x @ model["hidden.weight"].astype(np.float64) + model["hidden.bias"]
+    a = np.tanh(z)
+    logits = a @ model["out.weight"].astype(np.float64) + model["out.bias"]
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    return a, p
 
-    Returns ``(update, num_examples)`` with ``update = trained - model`` (float32, as a
-    framework would ship it).
-    """
-    x, y = client_data(partition, model.size)
-    w = model.astype(np.float64).copy()
+
+def loss_acc(model: Model, x: np.ndarray, y: np.ndarray) -> Tuple[float, float]:
+    _, p = _forward(model, x)
+    loss = float(-np.mean(np.log(p[np.arange(len(y)), y] + 1e-12)))
+    return loss, float(np.mean(np.argmax(p, axis=1) == y))
+
+
+def train(model: Model, x: np.ndarray, y: np.ndarray, epochs: int, lr: float) -> Model:
+    """Full-batch gradient descent; returns the new model in the same dtypes."""
+    w = {k: v.astype(np.float64) for k, v in model.items()}
+    onehot = np.eye(w["out.bias"].size)[y]
     for _ in range(epochs):
-        grad = x.T @ (x @ w - y) / len(y)
-        w -= lr * grad
-    return (w - model).astype(np.float32), len(y)
+        a, p = _forward(w, x)
+        g = (p - onehot) / len(y)
+        da = (g @ w["out.weight"].T) * (1 - a**2)
+        w["out.weight"] -= lr * (a.T @ g)
+        w["out.bias"] -= lr * g.sum(axis=0)
+        w["hidden.weight"] -= lr * (x.T @ da)
+        w["hidden.bias"] -= lr * da.sum(axis=0)
+    return {k: w[k].astype(model[k].dtype) for k in model}
 
 
-def loss(model: np.ndarray, partitions) -> float:
-    """Mean squared error over the given clients' data."""
-    errs = []
-    for p in partitions:
-        x, y = client_data(p, model.size)
-        errs.append(np.mean((x @ model - y) ** 2))
-    return float(np.mean(errs))
+def fails(cfg, partition: int, fl_round: int) -> bool:
+    """Whether this node's train function is to raise in ``fl_round`` (demo drop-outs)."""
+    for item in filter(None, str(cfg["fail"]).split(",")):
+        p, r = item.split(":")
+        if int(p) == partition and int(r) == fl_round:
+            return True
+    return False

@@ -84,7 +84,7 @@ pub struct VariantsArgs {
     #[arg(long, default_value_t = 1)]
     pub repeats: usize,
     /// Tolerated fraction of corrupt clients, for the parameter finder.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.1)]
     pub corrupt: f64,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 1)]

@@ -811,6 +811,27 @@ pub enum Misuse {
         /// Position of the vector.
         vector: usize,
     },
+    /// A client started without its input ([`Client::new_deferred`](crate::protocol::Client::new_deferred))
+    /// was asked to mask it before [`Client::provide_inputs`](crate::protocol::Client::provide_inputs)
+    /// gave it one. The client is left as it was.
+    #[error("the client has no input yet: provide it before the masked-input round")]
+    InputMissing,
+    /// An input was given to a client that already has one, or that is past the round
+    /// that masks it.
+    #[error("a client in state {state} takes no input")]
+    InputNotExpected {
+        /// The client's state.
+        state: &'static str,
+    },
+    /// A client was started with an id outside `0..n`: the caller's mistake, not another
+    /// party's.
+    #[error("client id {client} is out of range: the session has {n} clients (ids 0..{n})")]
+    InvalidClientId {
+        /// The id given.
+        client: ClientId,
+        /// The number of clients.
+        n: usize,
+    },
     /// The session already completed; it takes no more messages.
     #[error("the session already completed")]
     AlreadyCompleted,
@@ -857,6 +878,9 @@ impl Misuse {
             Misuse::InputCount { .. } => "InputCount",
             Misuse::InputLength { .. } => "InputLength",
             Misuse::InputNotInRing { .. } => "InputNotInRing",
+            Misuse::InputMissing => "InputMissing",
+            Misuse::InputNotExpected { .. } => "InputNotExpected",
+            Misuse::InvalidClientId { .. } => "InvalidClientId",
             Misuse::AlreadyCompleted => "AlreadyCompleted",
             Misuse::AlreadyAborted => "AlreadyAborted",
         }

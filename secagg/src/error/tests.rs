@@ -233,6 +233,9 @@ fn misuse() -> Vec<Misuse> {
             found: 9,
         },
         Misuse::InputNotInRing { vector: 0 },
+        Misuse::InputMissing,
+        Misuse::InputNotExpected { state: "InputSent" },
+        Misuse::InvalidClientId { client: 9, n: 5 },
         Misuse::AlreadyCompleted,
         Misuse::AlreadyAborted,
     ]

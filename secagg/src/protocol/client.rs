@@ -77,6 +77,7 @@ impl Identity {
 /// Round 0 done: keys advertised, waiting for the [`KeyList`].
 pub struct KeysAdvertised {
     me: Identity,
+    /// Empty until a client started with [`Client::new_deferred`] is given its input.
     inputs: Vec<RingVec>,
     enc_sk: Box<SecretKey>,
     mask_sk: Box<SecretKey>,
@@ -96,6 +97,8 @@ struct Neighbor {
 /// Round 1 done: shares sent, waiting for [`RoutedShares`].
 pub struct SharesSent {
     me: Identity,
+    /// Empty until a client started with [`Client::new_deferred`] is given its input
+    /// (then [`Client::handle`] refuses the [`RoutedShares`] with [`Misuse::InputMissing`]).
     inputs: Vec<RingVec>,
     self_secret: Box<SecretScalar>,
     neighbors: Vec<Neighbor>,
@@ -166,6 +169,11 @@ impl KeysAdvertised {
     /// and the signing key (required in the malicious model, refused otherwise),
     /// generates the two X25519 key pairs and the self-mask secret, and returns the
     /// round-0 message.
+    ///
+    /// # Errors
+    /// [`Misuse::InvalidClientId`] for an id outside `0..n`;
+    /// [`Misuse::SigningKeyMismatch`]; [`Misuse::InputCount`], [`Misuse::InputLength`],
+    /// [`Misuse::InputNotInRing`].
     pub fn new<R: CryptoRng + ?Sized>(
         config: Arc<Config>,
         id: ClientId,
@@ -173,12 +181,40 @@ impl KeysAdvertised {
         signing_key: Option<SigningKey>,
         rng: &mut R,
     ) -> Result<(Self, AdvertiseKeys)> {
+        Self::check_identity(&config, id, signing_key.as_ref())?;
+        check_inputs(&config, &inputs)?;
+        Self::start(config, id, inputs, signing_key, rng)
+    }
+
+    /// Starts client `id` without its input (`inputs` empty until
+    /// [`Client::provide_inputs`]); as [`new`](Self::new) otherwise.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), less the input checks.
+    pub fn new_deferred<R: CryptoRng + ?Sized>(
+        config: Arc<Config>,
+        id: ClientId,
+        signing_key: Option<SigningKey>,
+        rng: &mut R,
+    ) -> Result<(Self, AdvertiseKeys)> {
+        Self::check_identity(&config, id, signing_key.as_ref())?;
+        Self::start(config, id, Vec::new(), signing_key, rng)
+    }
+
+    /// The id is in range and the signing key is the configured one (or absent in the
+    /// semi-honest model).
+    fn check_identity(
+        config: &Config,
+        id: ClientId,
+        signing_key: Option<&SigningKey>,
+    ) -> Result<()> {
         if !config.contains(id) {
-            return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+            return Err(Error::Misuse(Misuse::InvalidClientId {
                 client: id,
+                n: config.n(),
             }));
         }
-        let key_ok = match (&signing_key, config.verifying_key(id)) {
+        let key_ok = match (signing_key, config.verifying_key(id)) {
             (None, None) => true,
             (Some(sk), Some(vk)) => sk.verifying_key() == *vk,
             _ => false,
@@ -186,7 +222,17 @@ impl KeysAdvertised {
         if !key_ok {
             return Err(Error::Misuse(Misuse::SigningKeyMismatch { client: id }));
         }
-        check_inputs(&config, &inputs)?;
+        Ok(())
+    }
+
+    /// Generates the keys and the round-0 message (identity and inputs checked).
+    fn start<R: CryptoRng + ?Sized>(
+        config: Arc<Config>,
+        id: ClientId,
+        inputs: Vec<RingVec>,
+        signing_key: Option<SigningKey>,
+        rng: &mut R,
+    ) -> Result<(Self, AdvertiseKeys)> {
         let enc_sk = Box::new(SecretKey::random(rng));
         let mask_sk = Box::new(SecretKey::random(rng));
         let self_secret = Box::new(SecretScalar::random(rng));
@@ -417,6 +463,9 @@ impl SharesSent {
     /// [`PeerMisbehaved::MisaddressedShares`], [`EncodingError::NonCanonicalScalar`],
     /// [`ThresholdError::TooFewNeighbors`].
     pub fn handle_routed_shares(self, msg: &RoutedShares) -> Result<(InputSent, MaskedInput)> {
+        if self.inputs.is_empty() {
+            return Err(Error::Misuse(Misuse::InputMissing));
+        }
         let config = &self.me.config;
         let (u, sid) = (self.me.id, *config.session_id());
         // Held shares go straight into the vector the next state keeps (never moved out
@@ -745,10 +794,82 @@ impl Client {
         ))
     }
 
+    /// Starts client `id` without its input: the round-0 message needs none, and neither
+    /// does round 1. Give it with [`provide_inputs`](Self::provide_inputs) before the
+    /// [`RoutedShares`] arrive ([`needs_input`](Self::needs_input) says when it is
+    /// due). See [`KeysAdvertised::new_deferred`].
+    pub fn new_deferred<R: CryptoRng + ?Sized>(
+        config: Arc<Config>,
+        id: ClientId,
+        signing_key: Option<SigningKey>,
+        rng: &mut R,
+    ) -> Result<(Client, ClientMessage)> {
+        let started = KeysAdvertised::new_deferred(config, id, signing_key, rng);
+        // Key generation left secrets in dead stack bytes (see `scrub_stack`).
+        crate::crypto::scrub_stack();
+        let (state, msg) = started?;
+        Ok((
+            Client::KeysAdvertised(state),
+            ClientMessage::AdvertiseKeys(msg),
+        ))
+    }
+
+    /// Gives a client started with [`new_deferred`](Self::new_deferred) its input (one
+    /// ring vector per configured vector), in state `KeysAdvertised` or `SharesSent`.
+    /// The vectors move into the state as they are (no copy).
+    ///
+    /// # Errors
+    /// [`Misuse::InputNotExpected`] when the client has an input already or is past the
+    /// masked-input round; [`Misuse::InputCount`], [`Misuse::InputLength`],
+    /// [`Misuse::InputNotInRing`] as for [`new`](Self::new). On error the client is left
+    /// as it was and the refused vectors are wiped.
+    pub fn provide_inputs(&mut self, mut inputs: Vec<RingVec>) -> Result<()> {
+        let checked = match self {
+            Client::KeysAdvertised(KeysAdvertised {
+                me, inputs: own, ..
+            })
+            | Client::SharesSent(SharesSent {
+                me, inputs: own, ..
+            }) if own.is_empty() => check_inputs(&me.config, &inputs).map(|()| own),
+            other => Err(Error::Misuse(Misuse::InputNotExpected {
+                state: other.state_name(),
+            })),
+        };
+        match checked {
+            Ok(own) => {
+                *own = inputs;
+                Ok(())
+            }
+            Err(e) => {
+                wipe_ring_vecs(&mut inputs);
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the next message the client expects (the [`RoutedShares`]) needs an input
+    /// it has not been given yet.
+    pub fn needs_input(&self) -> bool {
+        matches!(self, Client::SharesSent(s) if s.inputs.is_empty())
+    }
+
+    /// Whether the client would take an input now ([`provide_inputs`](Self::provide_inputs)):
+    /// it was started without one, has not been given one, and has not masked it yet.
+    pub fn accepts_input(&self) -> bool {
+        match self {
+            Client::KeysAdvertised(s) => s.inputs.is_empty(),
+            Client::SharesSent(s) => s.inputs.is_empty(),
+            _ => false,
+        }
+    }
+
     /// Feeds one server message; returns the message to send back. On any error the
     /// client moves to [`Client::Aborted`] (and stays there); a message for the wrong
     /// state is [`PeerMisbehaved::UnexpectedMessage`]; after completion or abort every message is
-    /// [`Misuse::AlreadyCompleted`] or [`Misuse::AlreadyAborted`].
+    /// [`Misuse::AlreadyCompleted`] or [`Misuse::AlreadyAborted`]. The one error that
+    /// does not abort: [`Misuse::InputMissing`], the [`RoutedShares`] for a client started
+    /// with [`new_deferred`](Self::new_deferred) that has not been given its input (the
+    /// client stays as it was).
     pub fn handle<R: CryptoRng + ?Sized>(
         &mut self,
         msg: ServerMessage,
@@ -757,6 +878,13 @@ impl Client {
         match self {
             Client::Completed(_) => return Err(Error::Misuse(Misuse::AlreadyCompleted)),
             Client::Aborted(_) => return Err(Error::Misuse(Misuse::AlreadyAborted)),
+            // The caller's mistake, not the server's: refused without aborting, so that
+            // the input can still be given and the message handled again.
+            Client::SharesSent(s)
+                if s.inputs.is_empty() && matches!(msg, ServerMessage::RoutedShares(_)) =>
+            {
+                return Err(Error::Misuse(Misuse::InputMissing))
+            }
             _ => {}
         }
         let state =
@@ -850,6 +978,17 @@ fn step<R: CryptoRng + ?Sized>(
                 expected,
                 found: msg.round(),
             }))
+        }
+    }
+}
+
+/// Wipes ring vectors in place (the caller's inputs, which this crate refused).
+fn wipe_ring_vecs(vs: &mut [RingVec]) {
+    use zeroize::Zeroize;
+    for v in vs {
+        match v {
+            RingVec::U32(w) => w.zeroize(),
+            RingVec::U64(w) => w.zeroize(),
         }
     }
 }

@@ -15,7 +15,8 @@
 //!   probability `<= 2^-η` over all clients.
 //!
 //! where `A = floor(γ n)` and `D = floor(δ n)` are taken as hard bounds on the number
-//! of corrupt and dropped clients. The two security events share the budget, so the
+//! of corrupt and dropped clients, except that `D >= 1` whenever `δ > 0` and `n >= 4`
+//! (a small session that rounds its drop-outs down to none aborts on the first one). The two security events share the budget, so the
 //! total is `<= 2^-σ`. When no even `k <= n - 2` works, the complete graph
 //! (`k = n - 1`, plain SecAgg) is tried, where the bounds are deterministic. The exact
 //! formulas, and where they differ from fcp, are in `docs/protocol.md`, "Parameters".
@@ -126,13 +127,28 @@ impl ParamQuery {
             fcp_population: false,
             sparse_allowed: load <= SPARSE_MAX_LOAD + RATE_SLACK,
             corrupt: count(corrupt),
-            dropped: count(dropout),
+            dropped: min_one_dropout(n, dropout, count(dropout)),
             threat: self.threat,
             // Per-event security target 2^-(σ+1), per-client for the union over n.
             ln_disconnect_max: -(sigma + 1.0) * LN2,
             ln_corrupt_max: -(sigma + 1.0) * LN2 - n64.ln(),
             ln_failure_max: -eta * LN2 - n64.ln(),
         })
+    }
+}
+
+/// `D`: `floor(δ n)`, but at least one drop-out whenever `δ > 0` and `n >= 4`.
+///
+/// With `floor` alone, a small session (e.g. `n = 8`, `δ = 0.1`) plans for no drop-out
+/// at all, and the first client that disconnects aborts it. A rate of zero still means
+/// none. Three clients cannot survive a drop-out with a threshold `>= 2`: shares go to
+/// the open neighborhood, so each survivor has one surviving neighbor (and `t = 1`
+/// would hand each neighbor a client's secrets outright).
+fn min_one_dropout(n: usize, dropout: f64, floor: usize) -> usize {
+    if dropout > 0.0 && n >= 4 {
+        floor.max(1)
+    } else {
+        floor
     }
 }
 
@@ -152,7 +168,8 @@ pub struct Params {
     pub complete: bool,
     /// `A = floor(γ n)`, the number of corrupt clients assumed.
     pub max_corrupt: usize,
-    /// `D = floor(δ n)`, the number of dropped clients assumed.
+    /// `D = floor(δ n)` (at least 1 when `δ > 0` and `n >= 4`), the number of dropped
+    /// clients assumed.
     pub max_dropped: usize,
     /// Union bound on the graph minus corrupt and dropped clients being disconnected.
     pub log2_disconnect: f64,

@@ -91,9 +91,7 @@ fn new_checks_inputs() {
     assert!(new(vec![good.clone()], &mut rng).is_ok());
     assert_eq!(
         Client::new(Arc::clone(&config), 4, vec![good], None, &mut rng).map(|_| ()),
-        Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
-            client: 4
-        }))
+        Err(Error::Misuse(Misuse::InvalidClientId { client: 4, n: 4 }))
     );
 }
 

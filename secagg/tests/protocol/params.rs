@@ -83,7 +83,10 @@ const FCP_TABLE: &[(usize, f64, f64, ThreatModel, usize, usize)] = &[
 /// (a) population: a client's neighbors are drawn from the n - 1 *other* clients
 ///     (fcp: from all n), so slightly larger degrees near the feasibility limits;
 /// (b) fcp raises t to 2 after its correctness check; at (n = 10, δ = 0.33, k = 4)
-///     t = 2 misses the correctness target (checked in `fcp_quirk_at_n_10`).
+///     t = 2 misses the correctness target (checked in `fcp_quirk_at_n_10`);
+/// (c) D >= 1 whenever δ > 0 and n >= 4 (fcp: D = floor(δ n) = 0 at n = 10, δ = 0.05,
+///     which plans for no drop-out at all): a client must keep t surviving
+///     neighbors after one drop-out.
 #[rustfmt::skip]
 const KNOWN_DIFFERENCES: &[(usize, f64, f64, ThreatModel, usize, usize)] = &[
     (1000, 0.45, 0.45, SemiHonest, 824, 418),      // (a)
@@ -93,6 +96,10 @@ const KNOWN_DIFFERENCES: &[(usize, f64, f64, ThreatModel, usize, usize)] = &[
     (1000, 0.0, 0.33, Malicious, 230, 116),        // (a)
     (10, 0.05, 0.33, SemiHonest, 6, 2),            // (b)
     (10, 0.0, 0.33, SemiHonest, 6, 2),             // (b)
+    (10, 0.05, 0.05, SemiHonest, 4, 2),            // (c)
+    (10, 0.05, 0.05, Malicious, 4, 3),             // (c)
+    (10, 0.33, 0.05, SemiHonest, 6, 4),            // (c)
+    (10, 0.33, 0.05, Malicious, 6, 5),             // (c)
 ];
 
 #[test]
@@ -431,4 +438,55 @@ fn graph_spec_follows_params() {
         find(3, 0.0, 0.0, SemiHonest).graph_spec([0; 32]),
         GraphSpec::Complete
     );
+}
+
+/// Safe defaults (issue 13): with a positive drop-out rate the finder plans for at least
+/// one drop-out from n = 4 on (`floor(0.1 n)` is 0 below 10), and a session with its
+/// parameters survives one, checked by the simulator against the plaintext sum; a rate
+/// of 0 still plans for none, and n = 3 cannot (see `docs/protocol.md`).
+#[test]
+fn at_least_one_drop_out_from_four_clients() {
+    use secagg::crypto::rng::seeded_rng;
+    use secagg::session::FloatSession;
+    use secagg::sim::{run, DropSchedule};
+    use secagg::Round;
+    for n in 4..=12 {
+        for threat in [SemiHonest, Malicious] {
+            let p = find(n, 0.1, 0.1, threat);
+            assert!(p.max_dropped >= 1, "n={n} {threat:?}: {p:?}");
+            assert!(p.threshold < p.degree, "n={n} {threat:?}: {p:?}");
+        }
+        assert_eq!(find(n, 0.1, 0.0, SemiHonest).max_dropped, 0);
+        // A session of the defaults (the semi-honest model) survives a drop-out in
+        // every round it can happen in.
+        let s = FloatSession::builder(n).dim(3).build().unwrap();
+        for round in [
+            Round::ShareKeys,
+            Round::MaskedInputCollection,
+            Round::Unmasking,
+        ] {
+            let mut rng = seeded_rng([n as u8; 32]);
+            let xs: Vec<[f64; 3]> = (0..n).map(|i| [0.25, -0.5, i as f64 / n as f64]).collect();
+            let inputs = xs
+                .iter()
+                .map(|x| s.encode(x, 1, &mut rng).map(|e| e.into_vectors()))
+                .collect::<secagg::Result<Vec<_>>>()
+                .unwrap();
+            let mut schedule = DropSchedule::none(n);
+            schedule.set(1, Some(round));
+            let report = run(s.config().clone(), inputs, None, &schedule, [3; 32])
+                .unwrap_or_else(|a| panic!("n={n} {round:?}: {:?}", a.error));
+            let agg = s.decode_output(&report.output).unwrap();
+            let included = &report.output.included;
+            assert_eq!(
+                included.len(),
+                if round == Round::Unmasking { n } else { n - 1 }
+            );
+            for (j, got) in agg[0].sum.iter().enumerate() {
+                let want: f64 = included.iter().map(|&i| xs[i as usize][j]).sum();
+                assert!((got - want).abs() <= agg[0].error_bound, "n={n} {round:?}");
+            }
+        }
+    }
+    assert_eq!(find(3, 0.1, 0.1, SemiHonest).max_dropped, 0);
 }

@@ -35,6 +35,11 @@ const SHARES_SENT: u8 = 1;
 const INPUT_SENT: u8 = 2;
 const SURVIVORS_SIGNED: u8 = 3;
 const COMPLETED: u8 = 4;
+/// KeysAdvertised of a client started without its input (`Client::new_deferred`) and
+/// not given it yet: the same fields less the inputs.
+const KEYS_ADVERTISED_NO_INPUT: u8 = 5;
+/// SharesSent without the input, likewise.
+const SHARES_SENT_NO_INPUT: u8 = 6;
 
 const SEED_LEN: usize = 16;
 const KEY_LEN: usize = 32;
@@ -52,7 +57,11 @@ impl Client {
         let mut w = Writer::with_capacity(len);
         m::header(&mut w, msg_type::CLIENT_STATE);
         let (tag, me) = match self {
+            Client::KeysAdvertised(s) if s.inputs.is_empty() => {
+                (KEYS_ADVERTISED_NO_INPUT, Some(&s.me))
+            }
             Client::KeysAdvertised(s) => (KEYS_ADVERTISED, Some(&s.me)),
+            Client::SharesSent(s) if s.inputs.is_empty() => (SHARES_SENT_NO_INPUT, Some(&s.me)),
             Client::SharesSent(s) => (SHARES_SENT, Some(&s.me)),
             Client::InputSent(s) => (INPUT_SENT, Some(&s.me)),
             Client::SurvivorsSigned(s) => (SURVIVORS_SIGNED, Some(&s.me)),
@@ -109,17 +118,25 @@ impl Client {
     fn stored_len(&self) -> Result<usize> {
         let me = |me: &Identity| 32 + ID_LEN + if me.signing_key.is_some() { KEY_LEN } else { 0 };
         let head = 2 + 1;
+        // The packed inputs, absent while a deferred client has none.
+        let inputs = |me: &Identity, inputs: &[RingVec]| -> Result<usize> {
+            if inputs.is_empty() {
+                Ok(0)
+            } else {
+                m::masked_input_body_len(&me.config)
+            }
+        };
         Ok(head
             + match self {
                 Client::KeysAdvertised(s) => {
                     me(&s.me)
-                        + m::masked_input_body_len(&s.me.config)?
+                        + inputs(&s.me, &s.inputs)?
                         + 3 * SCALAR_LEN
                         + m::advertise_len(&s.me.config)
                 }
                 Client::SharesSent(s) => {
                     me(&s.me)
-                        + m::masked_input_body_len(&s.me.config)?
+                        + inputs(&s.me, &s.inputs)?
                         + SCALAR_LEN
                         + 4
                         + s.neighbors
@@ -173,7 +190,7 @@ impl Client {
             r.finish()?;
             return Ok(Client::Completed(Completed { revealed }));
         }
-        if tag > SURVIVORS_SIGNED || (tag == SURVIVORS_SIGNED && !cfg.is_malicious()) {
+        if tag > SHARES_SENT_NO_INPUT || (tag == SURVIVORS_SIGNED && !cfg.is_malicious()) {
             return Err(Error::Encoding(EncodingError::InvalidTag {
                 what: "client state",
                 found: tag,
@@ -200,8 +217,12 @@ impl Client {
             signing_key,
         };
         let client = match tag {
-            KEYS_ADVERTISED => {
-                let inputs = read_inputs(&mut r, cfg)?;
+            KEYS_ADVERTISED | KEYS_ADVERTISED_NO_INPUT => {
+                let inputs = if tag == KEYS_ADVERTISED {
+                    read_inputs(&mut r, cfg)?
+                } else {
+                    Vec::new()
+                };
                 let enc_sk = Box::new(SecretKey::from_scalar(&read_scalar(&mut r)?));
                 let mask_sk = Box::new(SecretKey::from_scalar(&read_scalar(&mut r)?));
                 let self_secret = Box::new(read_scalar(&mut r)?);
@@ -215,8 +236,12 @@ impl Client {
                     advertised,
                 })
             }
-            SHARES_SENT => {
-                let inputs = read_inputs(&mut r, cfg)?;
+            SHARES_SENT | SHARES_SENT_NO_INPUT => {
+                let inputs = if tag == SHARES_SENT {
+                    read_inputs(&mut r, cfg)?
+                } else {
+                    Vec::new()
+                };
                 let self_secret = Box::new(read_scalar(&mut r)?);
                 let seeds_per = cfg.vectors().len();
                 let entry = ID_LEN + KEY_LEN + SEED_LEN * seeds_per;
