@@ -56,6 +56,7 @@ fn bad_messages_are_rejected_without_harm() {
         let mut same_keys = a1;
         same_keys.mask_pk = same_keys.enc_pk;
         let input = MaskedInput {
+            accused: vec![],
             vectors: s.inputs[0].clone(),
         };
         vec![
