@@ -16,6 +16,7 @@ mod client_masked_input;
 mod client_share_keys;
 mod client_unmask;
 mod config;
+mod exclusion;
 mod named_vectors;
 mod params;
 mod secrets;
