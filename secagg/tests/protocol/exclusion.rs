@@ -69,16 +69,26 @@ fn deliver(s: &mut Session, bad: ClientId, refused: Option<Error>) {
     }
 }
 
-/// Hands `msgs` to every client but `skip`.
+/// Hands `msgs` to every client but `skip`, the clients in parallel (each with its own
+/// rng, so the bytes do not depend on the schedule).
 fn clients_answer(s: &mut Session, msgs: &[(ClientId, ServerMessage)], skip: Option<ClientId>) {
+    use rayon::prelude::*;
+    let mut todo: Vec<Option<&ServerMessage>> = vec![None; s.clients.len()];
     for (id, m) in msgs {
-        if Some(*id) == skip {
-            continue;
+        if Some(*id) != skip {
+            todo[*id as usize] = Some(m);
         }
-        let i = *id as usize;
-        let out = s.clients[i].handle(m.clone(), &mut s.rngs[i]).unwrap();
-        s.outbox[i] = Some(out);
     }
+    s.clients
+        .par_iter_mut()
+        .zip(s.rngs.par_iter_mut())
+        .zip(s.outbox.par_iter_mut())
+        .zip(todo.into_par_iter())
+        .for_each(|(((c, rng), out), m)| {
+            if let Some(m) = m {
+                *out = Some(c.handle(m.clone(), rng).unwrap());
+            }
+        });
 }
 
 /// Runs one session in which client `bad` misbehaves as `how`; returns the output.
