@@ -488,6 +488,9 @@ impl Server {
         }
         match (&mut self.phase, msg) {
             (Phase::CollectingKeys(p), ClientMessage::AdvertiseKeys(m)) => {
+                // The signature first (malicious model): nobody but the key's holder
+                // can get a client excluded.
+                CollectingKeys::check_signature(config, from, &m)?;
                 if let Some((reason, error)) = bad_key(&m) {
                     self.record(Excluded {
                         client: from,
@@ -495,7 +498,7 @@ impl Server {
                     });
                     return Err(error);
                 }
-                p.receive(config, from, m)
+                p.receive(from, m)
             }
             (Phase::CollectingShares(p), ClientMessage::ShareKeys(m)) => {
                 p.receive(config, from, m.shares)
@@ -692,15 +695,18 @@ fn zero_sums(config: &Config) -> Vec<RingVec> {
 }
 
 impl CollectingKeys {
-    fn receive(&mut self, config: &Config, from: ClientId, m: AdvertiseKeys) -> Result<()> {
-        self.check(config, from, &m)?;
+    /// Records `from`'s keys; [`Server::receive`] checked the signature and the keys'
+    /// usability first.
+    fn receive(&mut self, from: ClientId, m: AdvertiseKeys) -> Result<()> {
+        self.check(from, &m)?;
         self.key_owner.insert(m.enc_pk.to_bytes(), from);
         self.key_owner.insert(m.mask_pk.to_bytes(), from);
         self.keys.insert(from, m);
         Ok(())
     }
 
-    fn check(&self, config: &Config, from: ClientId, m: &AdvertiseKeys) -> Result<()> {
+    /// The round-0 signature: present exactly in the malicious model, and valid.
+    fn check_signature(config: &Config, from: ClientId, m: &AdvertiseKeys) -> Result<()> {
         match (config.verifying_key(from), m.signature) {
             (None, None) => {}
             (None, Some(_)) => {
@@ -719,6 +725,10 @@ impl CollectingKeys {
                     .map_err(|_| Error::Crypto(CryptoError::BadSignature { client: from }))?;
             }
         }
+        Ok(())
+    }
+
+    fn check(&self, from: ClientId, m: &AdvertiseKeys) -> Result<()> {
         if m.enc_pk == m.mask_pk {
             return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
                 first: from,

@@ -17,6 +17,7 @@ mod client_share_keys;
 mod client_unmask;
 mod config;
 mod exclusion;
+mod graph_grinding;
 mod named_vectors;
 mod params;
 mod secrets;
