@@ -75,7 +75,9 @@ pub enum GraphSpec {
     /// Every client is a neighbor of every other (SecAgg).
     Complete,
     /// The Harary graph `H(degree, n)` with labels shuffled from a public seed
-    /// (SecAgg+). `degree >= n - 1` gives the complete graph.
+    /// (SecAgg+), or, in the malicious model, positioned by the clients' verifying
+    /// keys and the seed ([`Graph::with_keys`]). `degree >= n - 1` gives the complete
+    /// graph.
     Harary {
         /// Number of neighbors of each client (`k`).
         degree: usize,

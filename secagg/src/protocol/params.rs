@@ -185,7 +185,12 @@ pub struct Params {
 }
 
 impl Params {
-    /// The graph these parameters are for, with the session's public shuffle seed.
+    /// The graph these parameters are for, with the session's public seed. Draw the
+    /// seed at random (`crypto::rng::os_rng`) once the ids (semi-honest) or the roster
+    /// of verifying keys (malicious) are fixed; in the malicious model the positions
+    /// come from the keys and the seed, and a server that chooses the seed can still
+    /// grind it: ask the finder for [`ParamQuery::with_grinding`]
+    /// (`docs/threat-model.md`, "The graph nobody can steer").
     pub fn graph_spec(&self, seed: [u8; 32]) -> GraphSpec {
         if self.complete {
             GraphSpec::Complete
