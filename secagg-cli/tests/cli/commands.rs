@@ -259,7 +259,7 @@ fn simulate_bytes_match_the_wire_format_formulas() {
         );
         assert_eq!(total("server_received"), (n * sent) as f64);
         assert_eq!(total("server_sent"), (n * received) as f64);
-        assert_eq!(bytes["client_sent"]["masked_input"], (2 + p) as f64);
+        assert_eq!(bytes["client_sent"]["masked_input"], (6 + p) as f64);
     }
 }
 
