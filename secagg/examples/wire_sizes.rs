@@ -83,6 +83,7 @@ fn rows(cfg: &Config) -> Vec<Row> {
                 .collect(),
         })),
         sent: c(ClientMessage::MaskedInput(MaskedInput {
+            accused: vec![],
             vectors: cfg
                 .vectors()
                 .iter()

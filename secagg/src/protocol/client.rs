@@ -452,16 +452,18 @@ impl KeysAdvertised {
 }
 
 impl SharesSent {
-    /// Round 2: opens the shares routed to this client (their senders are its view of
-    /// `U2`) and masks the input: for each vector,
+    /// Round 2: opens the shares routed to this client and masks the input. A sender
+    /// whose ciphertext does not open ([`CryptoError::Decryption`], which includes
+    /// reflected and replayed ciphertexts) or whose plaintext is malformed (wrong
+    /// length, wrong ids, a non-canonical share) is *accused*: listed in
+    /// [`MaskedInput::accused`] and treated as dropped. The others are the client's
+    /// view of `U2` (its usable neighbors), and for each vector
     /// `y = x + PRG(self seed) + Σ_{v∈U2, v>u} PRG(s_uv) − Σ_{v∈U2, v<u} PRG(s_uv)`.
     ///
     /// # Errors [`PeerMisbehaved::UnknownClient`], [`PeerMisbehaved::NotANeighbor`],
     /// [`PeerMisbehaved::AliveAfterDead`] (a neighbor absent from the key list),
-    /// [`PeerMisbehaved::DuplicateEntry`], [`CryptoError::Decryption`] (includes reflected
-    /// and replayed ciphertexts), [`EncodingError::InvalidLength`],
-    /// [`PeerMisbehaved::MisaddressedShares`], [`EncodingError::NonCanonicalScalar`],
-    /// [`ThresholdError::TooFewNeighbors`].
+    /// [`PeerMisbehaved::DuplicateEntry`] (the routing is the server's: these abort),
+    /// [`ThresholdError::TooFewNeighbors`] (fewer than `t` usable neighbors).
     pub fn handle_routed_shares(self, msg: &RoutedShares) -> Result<(InputSent, MaskedInput)> {
         if self.inputs.is_empty() {
             return Err(Error::Misuse(Misuse::InputMissing));
@@ -471,6 +473,7 @@ impl SharesSent {
         // Held shares go straight into the vector the next state keeps (never moved out
         // of it; sorting swaps them within it).
         let mut held: Vec<Held> = Vec::with_capacity(msg.shares.len());
+        let mut accused: Vec<ClientId> = Vec::new();
         for rc in &msg.shares {
             let v = rc.from;
             let idx = match self.neighbors.binary_search_by_key(&v, |n| n.id) {
@@ -492,46 +495,20 @@ impl SharesSent {
                     }))
                 }
             };
-            if held.iter().any(|h| h.from == v) {
+            if held.iter().any(|h| h.from == v) || accused.contains(&v) {
                 return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
                     client: v,
                 }));
             }
-            let ad = AssociatedData {
-                session_id: sid,
-                round: Round::ShareKeys.number(),
-                sender: v,
-                receiver: u,
-            };
-            let pt = aead::open(&self.neighbors[idx].key_in, &ad, &rc.ciphertext)?;
-            let pt: &[u8; SHARE_PLAINTEXT_LEN] = pt.as_slice().try_into().map_err(|_| {
-                Error::Encoding(EncodingError::InvalidLength {
-                    what: "share plaintext",
-                    expected: SHARE_PLAINTEXT_LEN,
-                    found: pt.len(),
-                })
-            })?;
-            if pt[..4] != v.to_be_bytes() || pt[4..8] != u.to_be_bytes() {
-                return Err(Error::PeerMisbehaved(PeerMisbehaved::MisaddressedShares {
-                    from: v,
-                }));
+            // A ciphertext that does not open or a plaintext that is malformed is the
+            // sender's fault (or a tampering server's): the client holds nothing of
+            // that sender, adds no mask with it, and accuses it (docs/threat-model.md,
+            // "Exclusion"). The error itself is not kept: it says nothing the
+            // accusation does not.
+            match open_shares(&self.neighbors[idx].key_in, sid, u, v, &rc.ciphertext) {
+                Ok(h) => held.push(h),
+                Err(_) => accused.push(v),
             }
-            let y = |r: core::ops::Range<usize>| -> Result<[u8; SCALAR_LEN]> {
-                pt.get(r)
-                    .and_then(|s| s.try_into().ok())
-                    .ok_or(Error::Encoding(EncodingError::InvalidLength {
-                        what: "share plaintext",
-                        expected: SHARE_PLAINTEXT_LEN,
-                        found: pt.len(),
-                    }))
-            };
-            let mask_key = Share::from_bytes(eval_point(u), &zeroize::Zeroizing::new(y(8..40)?))?;
-            let self_mask = Share::from_bytes(eval_point(u), &zeroize::Zeroizing::new(y(40..72)?))?;
-            held.push(Held {
-                from: v,
-                mask_key,
-                self_mask,
-            });
         }
         let t = self.me.threshold();
         if held.len() < t {
@@ -542,6 +519,7 @@ impl SharesSent {
             }));
         }
         held.sort_unstable_by_key(|h| h.from);
+        accused.sort_unstable();
 
         let mut vectors = Vec::with_capacity(self.inputs.len());
         for (j, (mut y, spec)) in self.inputs.into_iter().zip(config.vectors()).enumerate() {
@@ -565,8 +543,58 @@ impl SharesSent {
             vectors.push(y);
         }
         let next = InputSent { me: self.me, held };
-        Ok((next, MaskedInput { vectors }))
+        Ok((next, MaskedInput { accused, vectors }))
     }
+}
+
+/// Opens the pair of shares `v` sealed to `u` and checks it: the plaintext's length,
+/// its two ids, and that both share values are canonical scalars.
+///
+/// # Errors [`CryptoError::Decryption`] (includes reflected and replayed ciphertexts),
+/// [`EncodingError::InvalidLength`], [`PeerMisbehaved::MisaddressedShares`],
+/// [`EncodingError::NonCanonicalScalar`].
+fn open_shares(
+    key_in: &ShareKey,
+    session_id: crate::ids::SessionId,
+    u: ClientId,
+    v: ClientId,
+    ciphertext: &[u8],
+) -> Result<Held> {
+    let ad = AssociatedData {
+        session_id,
+        round: Round::ShareKeys.number(),
+        sender: v,
+        receiver: u,
+    };
+    let pt = aead::open(key_in, &ad, ciphertext)?;
+    let pt: &[u8; SHARE_PLAINTEXT_LEN] = pt.as_slice().try_into().map_err(|_| {
+        Error::Encoding(EncodingError::InvalidLength {
+            what: "share plaintext",
+            expected: SHARE_PLAINTEXT_LEN,
+            found: pt.len(),
+        })
+    })?;
+    if pt[..4] != v.to_be_bytes() || pt[4..8] != u.to_be_bytes() {
+        return Err(Error::PeerMisbehaved(PeerMisbehaved::MisaddressedShares {
+            from: v,
+        }));
+    }
+    let y = |r: core::ops::Range<usize>| -> Result<[u8; SCALAR_LEN]> {
+        pt.get(r)
+            .and_then(|s| s.try_into().ok())
+            .ok_or(Error::Encoding(EncodingError::InvalidLength {
+                what: "share plaintext",
+                expected: SHARE_PLAINTEXT_LEN,
+                found: pt.len(),
+            }))
+    };
+    let mask_key = Share::from_bytes(eval_point(u), &zeroize::Zeroizing::new(y(8..40)?))?;
+    let self_mask = Share::from_bytes(eval_point(u), &zeroize::Zeroizing::new(y(40..72)?))?;
+    Ok(Held {
+        from: v,
+        mask_key,
+        self_mask,
+    })
 }
 
 /// Checks a survivor set against the client's view and returns it sorted.

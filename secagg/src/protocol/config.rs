@@ -50,7 +50,11 @@ pub struct ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// The neighbor graph (default: [`GraphSpec::Complete`], i.e. SecAgg).
+    /// The neighbor graph (default: [`GraphSpec::Complete`], i.e. SecAgg). In the
+    /// malicious model a sparse Harary graph takes its positions from the clients'
+    /// verifying keys and the seed ([`Graph::with_keys`]); in the semi-honest model
+    /// from the seed alone, which must then be drawn at random after the ids are
+    /// assigned (`docs/threat-model.md`, "The graph nobody can steer").
     pub fn graph(mut self, spec: GraphSpec) -> Self {
         self.graph = spec;
         self
@@ -100,7 +104,14 @@ impl ConfigBuilder {
     /// `n` keys), [`Misuse::WeakVerifyingKey`], [`PeerMisbehaved::DuplicateKey`].
     pub fn build(self) -> Result<Config> {
         let n = self.n;
-        let graph = Graph::new(n, &self.graph)?;
+        // Malicious model: positions from the registered keys and the seed
+        // (`graph::keyed_labels`); the key count is checked below first.
+        let graph = match self.threat {
+            ThreatModel::Malicious if self.verifying_keys.len() == n => {
+                Graph::with_keys(n, &self.graph, &self.verifying_keys)?
+            }
+            _ => Graph::new(n, &self.graph)?,
+        };
         let min_degree = graph.min_degree();
         let t = self.threshold;
         if t == 0 || t > min_degree {

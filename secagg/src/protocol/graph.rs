@@ -36,9 +36,23 @@
 //! [`harary_labels`] returns the `label` array of step 5. Neighborhoods are open (a
 //! client is never its own neighbor), symmetric, and returned sorted ascending.
 //!
+//! # Positions from keys (the malicious model)
+//!
+//! When the clients have registered Ed25519 verifying keys, the positions come from
+//! the keys instead of steps 2–5 ([`keyed_labels`], used by
+//! [`Config`](super::config::Config) in the malicious model): client `u`'s *position
+//! tag* is `SHA-256("secagg/graph-position" || v || le64(n) || le64(k) || seed ||
+//! vk_u)`, and `label` lists the clients by ascending tag (ties, which need a SHA-256
+//! collision, by ascending id). A position is then bound to the key, not to an id
+//! number that whoever writes the roster assigns, and cannot be chosen without
+//! knowing the seed: the seed is fixed in the session id, after the roster, before
+//! any round-0 message. What choosing the seed still buys is bounded in
+//! `docs/threat-model.md` ("The graph nobody can steer").
+//!
 //! Memory is `O(n * k)` (the adjacency lists, 4 bytes per entry, `n (n - 1)` entries
 //! for the complete graph); [`Graph::neighbors`] is `O(1)`.
 
+use ed25519_dalek::VerifyingKey;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
@@ -49,6 +63,9 @@ use crate::{Error, Misuse, Result};
 /// Domain-separation label of the shuffle key derivation.
 pub const GRAPH_DOMAIN: &[u8] = b"secagg/graph";
 
+/// Domain-separation label of the position tags of [`keyed_labels`].
+pub const POSITION_DOMAIN: &[u8] = b"secagg/graph-position";
+
 /// Largest number of clients: ids must fit a [`ClientId`].
 pub const MAX_CLIENTS: usize = 1 << 32;
 
@@ -58,7 +75,9 @@ pub enum GraphSpec {
     /// Every client is a neighbor of every other (SecAgg).
     Complete,
     /// The Harary graph `H(degree, n)` with labels shuffled from a public seed
-    /// (SecAgg+). `degree >= n - 1` gives the complete graph.
+    /// (SecAgg+), or, in the malicious model, positioned by the clients' verifying
+    /// keys and the seed ([`Graph::with_keys`]). `degree >= n - 1` gives the complete
+    /// graph.
     Harary {
         /// Number of neighbors of each client (`k`).
         degree: usize,
@@ -99,6 +118,29 @@ impl Graph {
                 let labels = harary_labels(n, degree, seed)?;
                 Ok(Self::harary(n, degree, &labels))
             }
+        }
+    }
+
+    /// Builds the graph for the clients whose verifying keys are `keys` (index = id):
+    /// as [`Graph::new`], except that a sparse Harary graph takes its positions from
+    /// the keys and the seed ([`keyed_labels`]). The complete graph ignores the keys.
+    ///
+    /// Errors: those of [`Graph::new`]; [`Misuse::VerifyingKeyCount`] unless there is
+    /// one key per client.
+    pub fn with_keys(n: usize, spec: &GraphSpec, keys: &[VerifyingKey]) -> Result<Graph> {
+        check_n(n)?;
+        if keys.len() != n {
+            return Err(Error::Misuse(Misuse::VerifyingKeyCount {
+                expected: n,
+                found: keys.len(),
+            }));
+        }
+        match *spec {
+            GraphSpec::Harary { degree, ref seed } if degree >= 2 && degree < n - 1 => {
+                let labels = keyed_labels(n, degree, seed, keys)?;
+                Ok(Self::harary(n, degree, &labels))
+            }
+            _ => Self::new(n, spec),
         }
     }
 
@@ -259,6 +301,45 @@ pub fn harary_labels(n: usize, degree: usize, seed: &[u8; 32]) -> Result<Vec<Cli
         labels.swap(i, j);
     }
     Ok(labels)
+}
+
+/// The positions of a Harary graph taken from the clients' verifying keys (see
+/// "Positions from keys" in the [module docs](self)): `labels[p]` is the client at
+/// ring position `p`, the clients in ascending order of their position tags.
+///
+/// Errors: [`Misuse::InvalidClientCount`] if `n == 0` or `n > 2^32`;
+/// [`Misuse::VerifyingKeyCount`] unless `keys.len() == n`.
+pub fn keyed_labels(
+    n: usize,
+    degree: usize,
+    seed: &[u8; 32],
+    keys: &[VerifyingKey],
+) -> Result<Vec<ClientId>> {
+    check_n(n)?;
+    if keys.len() != n {
+        return Err(Error::Misuse(Misuse::VerifyingKeyCount {
+            expected: n,
+            found: keys.len(),
+        }));
+    }
+    let mut prefix = Sha256::new();
+    prefix.update(POSITION_DOMAIN);
+    prefix.update([PROTOCOL_VERSION]);
+    prefix.update((n as u64).to_le_bytes());
+    prefix.update((degree as u64).to_le_bytes());
+    prefix.update(seed);
+    let mut tagged: Vec<([u8; 32], ClientId)> = keys
+        .iter()
+        .enumerate()
+        .map(|(id, vk)| {
+            let mut h = prefix.clone();
+            h.update(vk.as_bytes());
+            // n <= 2^32, so every id fits a ClientId.
+            (h.finalize().into(), id as ClientId)
+        })
+        .collect();
+    tagged.sort_unstable();
+    Ok(tagged.into_iter().map(|(_, id)| id).collect())
 }
 
 /// A uniform draw from `0..b` by rejection (step 4 of the module docs); `b >= 1`.
@@ -542,7 +623,7 @@ mod tests {
     /// from the spec string, and a graph built as an edge set.
     fn reference_graph(n: usize, k: usize, seed: &[u8; 32]) -> Vec<BTreeSet<ClientId>> {
         let mut msg = b"secagg/graph".to_vec();
-        msg.push(1);
+        msg.push(2); // the protocol version
         msg.extend_from_slice(&(n as u64).to_le_bytes());
         msg.extend_from_slice(&(k as u64).to_le_bytes());
         msg.extend_from_slice(seed);
@@ -624,5 +705,5 @@ mod tests {
     }
 
     const KAT_LABELS_16_4_ZERO: [ClientId; 16] =
-        [10, 2, 7, 8, 9, 4, 5, 13, 15, 11, 0, 1, 14, 12, 3, 6];
+        [9, 5, 13, 11, 0, 14, 6, 15, 10, 3, 1, 12, 4, 2, 7, 8];
 }

@@ -87,6 +87,24 @@ impl ParamQuery {
         }
     }
 
+    /// Adds a grinding margin to `σ`: `log2_tries` is the base-2 logarithm of how
+    /// many graph seeds (or rosters) an adversary who chooses them can evaluate before
+    /// committing to one. Each try is an independent draw of the graph, so by a union
+    /// bound the probability that some try is bad is at most `tries × 2^-σ`; asking
+    /// for `σ + log2_tries` keeps the chosen graph within `2^-σ`
+    /// (`docs/threat-model.md`, "The graph nobody can steer"). Semi-honest sessions,
+    /// whose server draws the seed at random, need no margin; in the malicious model
+    /// the server chooses the seed, and [`ParamQuery::MALICIOUS_GRINDING_BITS`] is a
+    /// budget of 2^64 graph evaluations.
+    pub fn with_grinding(mut self, log2_tries: f64) -> ParamQuery {
+        self.sigma += log2_tries.max(0.0);
+        self
+    }
+
+    /// A grinding budget for a server that chooses the graph seed: 2^64 tries (each
+    /// try hashes every client's key and builds the graph).
+    pub const MALICIOUS_GRINDING_BITS: f64 = 64.0;
+
     fn validate(&self) -> Result<Model> {
         let n = self.n;
         if n == 0 || n > MAX_CLIENTS {
@@ -184,7 +202,12 @@ pub struct Params {
 }
 
 impl Params {
-    /// The graph these parameters are for, with the session's public shuffle seed.
+    /// The graph these parameters are for, with the session's public seed. Draw the
+    /// seed at random (`crypto::rng::os_rng`) once the ids (semi-honest) or the roster
+    /// of verifying keys (malicious) are fixed; in the malicious model the positions
+    /// come from the keys and the seed, and a server that chooses the seed can still
+    /// grind it: ask the finder for [`ParamQuery::with_grinding`]
+    /// (`docs/threat-model.md`, "The graph nobody can steer").
     pub fn graph_spec(&self, seed: [u8; 32]) -> GraphSpec {
         if self.complete {
             GraphSpec::Complete

@@ -43,7 +43,7 @@
 //! The state is plain data (keys, ciphertexts, sums, id sets) and can be stored
 //! between rounds ([`Server::to_bytes`], `docs/wire-format.md`, "Stored state").
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::par::*;
@@ -77,6 +77,48 @@ pub struct Output {
     pub sums: Vec<RingVec>,
     /// The clients whose inputs the sums contain (`U3`), sorted.
     pub included: Vec<ClientId>,
+    /// The clients excluded for misbehaving, and why, sorted by client
+    /// ([`Server::excluded`]). Clients that merely dropped out are in neither list.
+    pub excluded: Vec<Excluded>,
+}
+
+/// A client the server excluded for misbehaving (`docs/threat-model.md`,
+/// "Exclusion"): one entry of the server's report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excluded {
+    /// Who.
+    pub client: ClientId,
+    /// Why.
+    pub reason: ExclusionReason,
+}
+
+/// Why a client was excluded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExclusionReason {
+    /// Round 0: a public key is a low-order point (X25519 with it would be
+    /// non-contributory). The client is left out of `S1`.
+    LowOrderKey,
+    /// Round 0: a public key is not a canonical u-coordinate (bit 255 set, or not
+    /// below 2^255 − 19). The client is left out of `S1`.
+    NonCanonicalKey,
+    /// Round 2: these neighbors (sorted) could not use the shares it sealed to them.
+    /// Its masked input is not counted; it is treated as dropped after round 1.
+    Accused {
+        /// The accusers.
+        by: Vec<ClientId>,
+    },
+}
+
+impl ExclusionReason {
+    /// A stable name for logs and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ExclusionReason::LowOrderKey => "LowOrderKey",
+            ExclusionReason::NonCanonicalKey => "NonCanonicalKey",
+            ExclusionReason::Accused { .. } => "Accused",
+        }
+    }
 }
 
 /// The server of one session.
@@ -84,6 +126,8 @@ pub struct Output {
 pub struct Server {
     config: Arc<Config>,
     phase: Phase,
+    /// The report: who was excluded so far, sorted by client.
+    excluded: Vec<Excluded>,
 }
 
 /// One value per round being collected, then the end.
@@ -117,16 +161,26 @@ struct CollectingShares {
 }
 
 /// Round 2: `S2` (the clients whose shares were routed) is asked for masked inputs.
+///
+/// A masked input joins the running sums once no accusation against its sender can
+/// still come (every neighbor of the sender in `S2` answered) or the round closes;
+/// until then it is pending. The input of an accused client is never added.
 #[derive(Clone, Debug)]
 struct CollectingInputs {
     /// The advertised keys of `S1`.
     keys: Answers<AdvertiseKeys>,
     /// `S2`: the clients asked.
     shared: IdSet,
-    /// The running sums of the masked inputs accepted.
+    /// The running sums of the masked inputs settled.
     sums: Vec<RingVec>,
-    /// Whose masked input was added.
-    received: Answers<()>,
+    /// Who answered, with the neighbors it accused.
+    received: Answers<Vec<ClientId>>,
+    /// Masked inputs accepted but not yet settled, by sender.
+    pending: BTreeMap<ClientId, Vec<RingVec>>,
+    /// Per client: its neighbors in `S2` that have not answered yet.
+    unheard: Vec<u32>,
+    /// Per client: whether some answer accused it.
+    accused: Vec<bool>,
 }
 
 /// The survivor sets fixed when round 2 closes, and the secrets they make the server
@@ -137,6 +191,9 @@ struct Survivors {
     shared: IdSet,
     /// `U3`: the included clients, whose masked inputs are in the sums.
     included: IdSet,
+    /// Every accusation, as `(accused, accuser)`, sorted: the accuser holds no share
+    /// of the accused and added no mask with it.
+    accusations: Vec<(ClientId, ClientId)>,
     /// Every secret the server needs, ascending by owner: [`needed_secret`] of each
     /// client, computed once.
     needed: Vec<(ClientId, ShareKind)>,
@@ -199,19 +256,27 @@ struct Aborted {
 ///
 /// * `owner ∈ U3` (its masked input is in the sum): its self-mask secret `b_u`,
 ///   [`ShareKind::SelfMask`];
-/// * `owner ∈ S2 \ U3` with a neighbor in `U3` (it dropped after its shares were
-///   routed, and its included neighbors added pairwise masks towards it): its masking
-///   key, [`ShareKind::MaskKey`];
+/// * `owner ∈ S2 \ U3` with a neighbor in `U3` that did not accuse it (it dropped or
+///   was excluded after its shares were routed, and that neighbor added a pairwise
+///   mask towards it): its masking key, [`ShareKind::MaskKey`];
 /// * anyone else: nothing (no mask of it, or towards it, is in the sum).
+///
+/// The holders of `owner`'s shares are its neighbors in `S2` that did not accuse it
+/// ([`Survivors::holds`]).
 fn needed_secret(
     graph: &Graph,
     shared: &IdSet,
     included: &IdSet,
+    accusations: &[(ClientId, ClientId)],
     owner: ClientId,
 ) -> Option<ShareKind> {
     if included.contains(owner) {
         Some(ShareKind::SelfMask)
-    } else if shared.contains(owner) && graph.neighbors(owner).iter().any(|&w| included.contains(w))
+    } else if shared.contains(owner)
+        && graph
+            .neighbors(owner)
+            .iter()
+            .any(|&w| included.contains(w) && accusations.binary_search(&(owner, w)).is_err())
     {
         Some(ShareKind::MaskKey)
     } else {
@@ -220,17 +285,35 @@ fn needed_secret(
 }
 
 impl Survivors {
-    fn new(config: &Config, shared: IdSet, included: IdSet) -> Self {
+    fn new(
+        config: &Config,
+        shared: IdSet,
+        included: IdSet,
+        mut accusations: Vec<(ClientId, ClientId)>,
+    ) -> Self {
+        accusations.sort_unstable();
+        accusations.dedup();
         let graph = config.graph();
         let needed = (0..config.n())
             .filter_map(|i| ClientId::try_from(i).ok())
-            .filter_map(|u| needed_secret(graph, &shared, &included, u).map(|kind| (u, kind)))
+            .filter_map(|u| {
+                needed_secret(graph, &shared, &included, &accusations, u).map(|kind| (u, kind))
+            })
             .collect();
         Self {
             shared,
             included,
+            accusations,
             needed,
         }
+    }
+
+    /// Whether `holder` holds `owner`'s shares: both in `S2` (so they were routed) and
+    /// `holder` did not accuse `owner`. (Neighborhood is the caller's.)
+    fn holds(&self, holder: ClientId, owner: ClientId) -> bool {
+        self.shared.contains(holder)
+            && self.shared.contains(owner)
+            && self.accusations.binary_search(&(owner, holder)).is_err()
     }
 
     /// The secret of `owner` the server needs ([`needed_secret`]).
@@ -251,7 +334,7 @@ impl Survivors {
             let got = graph
                 .neighbors(u)
                 .iter()
-                .filter(|&&w| holders.contains(w))
+                .filter(|&&w| holders.contains(w) && self.holds(w, u))
                 .count();
             if got < t {
                 return Err(Error::Threshold(ThresholdError::CannotReconstruct {
@@ -276,7 +359,32 @@ impl Server {
             keys: Answers::new(config.n()),
             key_owner: HashMap::new(),
         });
-        Self { config, phase }
+        Self {
+            config,
+            phase,
+            excluded: Vec::new(),
+        }
+    }
+
+    /// The report so far: the clients excluded for misbehaving, and why, sorted by
+    /// client. A client with a low-order or non-canonical key enters it when its
+    /// round-0 message arrives; accused clients when round 2 closes. (Once completed,
+    /// [`Output::excluded`] holds the same list.)
+    pub fn excluded(&self) -> &[Excluded] {
+        &self.excluded
+    }
+
+    fn is_excluded(&self, u: ClientId) -> bool {
+        self.excluded.binary_search_by_key(&u, |e| e.client).is_ok()
+    }
+
+    fn record(&mut self, entry: Excluded) {
+        if let Err(k) = self
+            .excluded
+            .binary_search_by_key(&entry.client, |e| e.client)
+        {
+            self.excluded.insert(k, entry);
+        }
     }
 
     /// The configuration.
@@ -295,7 +403,7 @@ impl Server {
     pub fn awaited(&self) -> Vec<ClientId> {
         (0..self.config.n())
             .filter_map(|i| ClientId::try_from(i).ok())
-            .filter(|&u| self.phase.asked(u) && !self.phase.answered(u))
+            .filter(|&u| self.phase.asked(u) && !self.phase.answered(u) && !self.is_excluded(u))
             .collect()
     }
 
@@ -340,7 +448,12 @@ impl Server {
     /// [`PeerMisbehaved::UnexpectedMessage`] (a later round, or one this threat model does
     /// not have), [`PeerMisbehaved::DroppedClient`], [`PeerMisbehaved::DuplicateMessage`],
     /// and the content checks of each round (signatures, repeated keys, recipients of
-    /// sealed shares, vector shapes, revealed shares).
+    /// sealed shares, vector shapes, accusations, revealed shares).
+    ///
+    /// A round-0 message with a low-order public key ([`CryptoError::NonContributory`])
+    /// or a non-canonical one ([`EncodingError::NonCanonicalPublicKey`]) is refused
+    /// *and* excludes its sender ([`Server::excluded`]): the client is left out of
+    /// `S1`, and its later messages are [`PeerMisbehaved::DroppedClient`].
     pub fn receive(&mut self, from: ClientId, msg: ClientMessage) -> Result<()> {
         self.check_running()?;
         let config = &*self.config;
@@ -362,7 +475,7 @@ impl Server {
                 round: r,
             }));
         }
-        if !self.phase.asked(from) {
+        if !self.phase.asked(from) || self.is_excluded(from) {
             return Err(Error::PeerMisbehaved(PeerMisbehaved::DroppedClient {
                 client: from,
             }));
@@ -375,7 +488,17 @@ impl Server {
         }
         match (&mut self.phase, msg) {
             (Phase::CollectingKeys(p), ClientMessage::AdvertiseKeys(m)) => {
-                p.receive(config, from, m)
+                // The signature first (malicious model): nobody but the key's holder
+                // can get a client excluded.
+                CollectingKeys::check_signature(config, from, &m)?;
+                if let Some((reason, error)) = bad_key(&m) {
+                    self.record(Excluded {
+                        client: from,
+                        reason,
+                    });
+                    return Err(error);
+                }
+                p.receive(from, m)
             }
             (Phase::CollectingShares(p), ClientMessage::ShareKeys(m)) => {
                 p.receive(config, from, m.shares)
@@ -413,10 +536,14 @@ impl Server {
             error: Error::Misuse(Misuse::AlreadyAborted),
         });
         let config = &*self.config;
+        let mut report = Vec::new();
         let closed = match core::mem::replace(&mut self.phase, placeholder) {
             Phase::CollectingKeys(p) => p.close(config),
             Phase::CollectingShares(p) => p.close(config),
-            Phase::CollectingInputs(p) => p.close(config),
+            Phase::CollectingInputs(p) => {
+                report = p.exclusions();
+                p.close(config)
+            }
             Phase::CollectingSignatures(p) => p.close(config),
             Phase::CollectingReveals(p) => p.close(config),
             // `check_running` refused these above; put back as they were.
@@ -427,7 +554,13 @@ impl Server {
         };
         match closed {
             Ok((next, out)) => {
+                for entry in report {
+                    self.record(entry);
+                }
                 self.phase = next;
+                if let Phase::Completed(c) = &mut self.phase {
+                    c.output.excluded = self.excluded.clone();
+                }
                 Ok(out)
             }
             Err(error) => {
@@ -476,6 +609,29 @@ impl Phase {
             Phase::Completed(_) | Phase::Aborted(_) => false,
         }
     }
+}
+
+/// Whether an advertised key is unusable: not a canonical u-coordinate, or a point of
+/// small order (X25519 with it is non-contributory: `[8]P` is the identity, which also
+/// catches the twist's points of order 4). Public keys: no need for constant time.
+fn bad_key(m: &AdvertiseKeys) -> Option<(ExclusionReason, Error)> {
+    for pk in [&m.enc_pk, &m.mask_pk] {
+        if !crate::wire::fields::is_canonical_u(pk.as_bytes()) {
+            return Some((
+                ExclusionReason::NonCanonicalKey,
+                Error::Encoding(EncodingError::NonCanonicalPublicKey),
+            ));
+        }
+        let p = curve25519_dalek::montgomery::MontgomeryPoint(pk.to_bytes());
+        let eight = curve25519_dalek::scalar::Scalar::from(8u8);
+        if (p * eight).to_bytes() == [0u8; 32] {
+            return Some((
+                ExclusionReason::LowOrderKey,
+                Error::Crypto(CryptoError::NonContributory),
+            ));
+        }
+    }
+    None
 }
 
 /// The largest subset of `alive` in which every member has at least `t` members among
@@ -539,15 +695,18 @@ fn zero_sums(config: &Config) -> Vec<RingVec> {
 }
 
 impl CollectingKeys {
-    fn receive(&mut self, config: &Config, from: ClientId, m: AdvertiseKeys) -> Result<()> {
-        self.check(config, from, &m)?;
+    /// Records `from`'s keys; [`Server::receive`] checked the signature and the keys'
+    /// usability first.
+    fn receive(&mut self, from: ClientId, m: AdvertiseKeys) -> Result<()> {
+        self.check(from, &m)?;
         self.key_owner.insert(m.enc_pk.to_bytes(), from);
         self.key_owner.insert(m.mask_pk.to_bytes(), from);
         self.keys.insert(from, m);
         Ok(())
     }
 
-    fn check(&self, config: &Config, from: ClientId, m: &AdvertiseKeys) -> Result<()> {
+    /// The round-0 signature: present exactly in the malicious model, and valid.
+    fn check_signature(config: &Config, from: ClientId, m: &AdvertiseKeys) -> Result<()> {
         match (config.verifying_key(from), m.signature) {
             (None, None) => {}
             (None, Some(_)) => {
@@ -566,6 +725,10 @@ impl CollectingKeys {
                     .map_err(|_| Error::Crypto(CryptoError::BadSignature { client: from }))?;
             }
         }
+        Ok(())
+    }
+
+    fn check(&self, from: ClientId, m: &AdvertiseKeys) -> Result<()> {
         if m.enc_pk == m.mask_pk {
             return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateKey {
                 first: from,
@@ -704,17 +867,39 @@ impl CollectingShares {
             }
             out.push((u, ServerMessage::RoutedShares(RoutedShares { shares })));
         }
-        let next = CollectingInputs {
-            keys: self.keys,
-            shared: s2,
-            sums: zero_sums(config),
-            received: Answers::new(config.n()),
-        };
+        let next = CollectingInputs::new(config, self.keys, s2);
         Ok((Phase::CollectingInputs(next), out))
     }
 }
 
 impl CollectingInputs {
+    fn new(config: &Config, keys: Answers<AdvertiseKeys>, shared: IdSet) -> Self {
+        let graph = config.graph();
+        let unheard = (0..config.n())
+            .map(|u| {
+                let c = graph
+                    .neighbors(u as ClientId)
+                    .iter()
+                    .filter(|&&v| shared.contains(v))
+                    .count();
+                u32::try_from(c).unwrap_or(u32::MAX)
+            })
+            .collect();
+        Self {
+            keys,
+            shared,
+            sums: zero_sums(config),
+            received: Answers::new(config.n()),
+            pending: BTreeMap::new(),
+            unheard,
+            accused: vec![false; config.n()],
+        }
+    }
+
+    fn is_accused(&self, u: ClientId) -> bool {
+        self.accused.get(u as usize).copied().unwrap_or(false)
+    }
+
     fn receive(&mut self, config: &Config, from: ClientId, m: MaskedInput) -> Result<()> {
         let specs = config.vectors();
         if m.vectors.len() != specs.len() {
@@ -731,28 +916,157 @@ impl CollectingInputs {
                 }));
             }
         }
-        // Shapes were checked above, so no add can fail half-way.
-        for ((acc, y), spec) in self.sums.iter_mut().zip(&m.vectors).zip(specs) {
-            acc.add_assign(&spec.ring, y)?;
+        self.check_accusations(config, from, &m.accused)?;
+        // Checked: from here on nothing fails half-way (shapes match the sums).
+        let graph = config.graph();
+        for &v in &m.accused {
+            if let Some(a) = self.accused.get_mut(v as usize) {
+                *a = true;
+            }
+            // An accused client's input never counts.
+            self.pending.remove(&v);
         }
-        self.received.insert(from, ());
+        for &v in graph.neighbors(from) {
+            if self.shared.contains(v) {
+                if let Some(c) = self.unheard.get_mut(v as usize) {
+                    *c = c.saturating_sub(1);
+                }
+            }
+        }
+        self.received.insert(from, m.accused);
+        if !self.is_accused(from) {
+            self.pending.insert(from, m.vectors);
+        }
+        self.settle(config, from)?;
+        for &v in graph.neighbors(from) {
+            self.settle(config, v)?;
+        }
         Ok(())
+    }
+
+    /// An accusation names a neighbor in `S2` (whose shares were routed to the
+    /// accuser), at most once, and leaves the accuser `t` usable neighbors (an honest
+    /// client with fewer aborts instead of answering).
+    fn check_accusations(
+        &self,
+        config: &Config,
+        from: ClientId,
+        accused: &[ClientId],
+    ) -> Result<()> {
+        let graph = config.graph();
+        for (k, &v) in accused.iter().enumerate() {
+            if !config.contains(v) {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                    client: v,
+                }));
+            }
+            if !graph.are_neighbors(from, v) {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
+                    client: from,
+                    other: v,
+                }));
+            }
+            if !self.shared.contains(v) {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+                    client: v,
+                }));
+            }
+            if k > 0 && accused.get(k - 1).is_some_and(|&p| p >= v) {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                    client: v,
+                }));
+            }
+        }
+        let routed = graph
+            .neighbors(from)
+            .iter()
+            .filter(|&&v| self.shared.contains(v))
+            .count();
+        let usable = routed.saturating_sub(accused.len());
+        let t = config.threshold();
+        if usable < t {
+            return Err(Error::Threshold(ThresholdError::TooFewNeighbors {
+                round: Round::MaskedInputCollection,
+                needed: t,
+                got: usable,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Adds `u`'s pending input to the sums once every neighbor of `u` in `S2` has
+    /// answered (no accusation against it can still come).
+    fn settle(&mut self, config: &Config, u: ClientId) -> Result<()> {
+        if self.unheard.get(u as usize).copied().unwrap_or(0) != 0 || self.is_accused(u) {
+            return Ok(());
+        }
+        if let Some(y) = self.pending.remove(&u) {
+            for ((acc, y), spec) in self.sums.iter_mut().zip(&y).zip(config.vectors()) {
+                acc.add_assign(&spec.ring, y)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every accusation, as `(accused, accuser)`, sorted.
+    fn accusations(&self) -> Vec<(ClientId, ClientId)> {
+        let mut out: Vec<(ClientId, ClientId)> = self
+            .received
+            .iter()
+            .flat_map(|(by, list)| list.iter().map(move |&v| (v, by)))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The report entries this round adds: every accused client, with its accusers.
+    fn exclusions(&self) -> Vec<Excluded> {
+        let mut out: Vec<Excluded> = Vec::new();
+        for (v, by) in self.accusations() {
+            match out.last_mut() {
+                Some(Excluded {
+                    client,
+                    reason: ExclusionReason::Accused { by: list },
+                }) if *client == v => list.push(by),
+                _ => out.push(Excluded {
+                    client: v,
+                    reason: ExclusionReason::Accused { by: vec![by] },
+                }),
+            }
+        }
+        out
     }
 
     /// `U3` = the senders, fixed from here on; every secret the server needs must keep
     /// `t` holders in `U3`. Malicious: `U3` is asked to sign `U3`; semi-honest: to
     /// reveal its shares.
-    fn close(self, config: &Config) -> Result<(Phase, Outbox)> {
+    fn close(mut self, config: &Config) -> Result<(Phase, Outbox)> {
         let round = Round::MaskedInputCollection;
-        if self.received.is_empty() {
+        // The round is over: no accusation can still come.
+        let pending = core::mem::take(&mut self.pending);
+        for (u, y) in pending {
+            if !self.is_accused(u) {
+                for ((acc, y), spec) in self.sums.iter_mut().zip(&y).zip(config.vectors()) {
+                    acc.add_assign(&spec.ring, y)?;
+                }
+            }
+        }
+        let u3 = IdSet::new(
+            config.n(),
+            self.received
+                .iter()
+                .map(|(u, _)| u)
+                .filter(|&u| !self.is_accused(u)),
+        );
+        if u3.is_empty() {
             return Err(Error::Threshold(ThresholdError::TooFewSurvivors {
                 round,
                 threshold: config.threshold(),
                 survivors: 0,
             }));
         }
-        let u3 = self.received.ids();
-        let survivors = Survivors::new(config, self.shared, u3);
+        let accusations = self.accusations();
+        let survivors = Survivors::new(config, self.shared, u3, accusations);
         survivors.check_reconstructible(config, &survivors.included, round)?;
         let list = survivors.included.to_vec();
         let out = list
@@ -849,8 +1163,8 @@ impl CollectingReveals {
     }
 
     /// A responder must reveal exactly one share per neighbor whose shares it holds
-    /// (its neighbors in `S2`), of the kind [`needed_secret`] says: of `b_v` if
-    /// `v ∈ U3`, of the masking key otherwise.
+    /// (its neighbors in `S2` it did not accuse), of the kind [`needed_secret`] says:
+    /// of `b_v` if `v ∈ U3`, of the masking key otherwise.
     fn check(
         &self,
         config: &Config,
@@ -877,7 +1191,7 @@ impl CollectingReveals {
                     client: s.owner,
                 }));
             }
-            if survivors.needed(s.owner) != Some(s.kind) {
+            if !survivors.holds(from, s.owner) || survivors.needed(s.owner) != Some(s.kind) {
                 return Err(Error::PeerMisbehaved(PeerMisbehaved::WrongShareKind {
                     client: from,
                     owner: s.owner,
@@ -896,8 +1210,7 @@ impl CollectingReveals {
             }));
         }
         for &v in graph.neighbors(from) {
-            if survivors.shared.contains(v) && shares.binary_search_by_key(&v, |s| s.owner).is_err()
-            {
+            if survivors.holds(from, v) && shares.binary_search_by_key(&v, |s| s.owner).is_err() {
                 return Err(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
                     client: v,
                 }));
@@ -936,7 +1249,7 @@ impl CollectingReveals {
                     .neighbors(owner)
                     .iter()
                     .copied()
-                    .filter(|&w| u5.contains(w))
+                    .filter(|&w| u5.contains(w) && survivors.holds(w, owner))
                     .take(t)
                     .collect(),
             })
@@ -954,6 +1267,7 @@ impl CollectingReveals {
         let revealed = &self.revealed;
         let keys = &keys;
         let included = &survivors.included;
+        let accusations = &survivors.accusations;
         let reconstruct =
             |job: &Job| -> Result<Vec<(Vec<MaskSeed>, Sign)>> {
                 let shares: Vec<&Share> = job
@@ -999,7 +1313,9 @@ impl CollectingReveals {
                         let mut peers = Vec::new();
                         let mut pks = Vec::new();
                         for &u in graph.neighbors(v) {
-                            if !included.contains(u) {
+                            // Only the included neighbors that did not accuse v added
+                            // a mask with it.
+                            if !included.contains(u) || accusations.binary_search(&(v, u)).is_ok() {
                                 continue;
                             }
                             let pk = keys
@@ -1050,6 +1366,8 @@ impl CollectingReveals {
         let output = Output {
             sums,
             included: survivors.included.to_vec(),
+            // Filled in by `Server::close_round` from the report.
+            excluded: Vec::new(),
         };
         let done = Completed {
             asked: self.asked,

@@ -1,5 +1,8 @@
 //! The client's second state, `SharesSent`: the routed shares it receives (reflected,
-//! replayed, misaddressed, forged, missing) and the masked input it then sends.
+//! replayed, misaddressed, forged, missing) and the masked input it then sends. A
+//! ciphertext that does not open, or a malformed plaintext, is the sender's fault (or
+//! the server's): the client accuses that sender and carries on; routing errors (ids)
+//! are the server's and abort.
 
 use crate::common::protocol::*;
 use crate::common::session::*;
@@ -13,7 +16,7 @@ use secagg::protocol::messages::{
     ServerMessage, ShareKeys,
 };
 use secagg::Round;
-use secagg::{CryptoError, EncodingError, Error, Misuse, PeerMisbehaved, ThresholdError};
+use secagg::{Error, Misuse, PeerMisbehaved, ThresholdError};
 
 fn semi(n: usize, t: usize) -> Spec {
     Spec::new(n, t, GraphSpec::Complete, Model::SemiHonest)
@@ -38,6 +41,14 @@ fn tampered(
     s.handle(0, ServerMessage::RoutedShares(r))
 }
 
+/// The accusations of a masked input (panics on anything else).
+fn accused(r: secagg::Result<ClientMessage>) -> Vec<u32> {
+    match r {
+        Ok(ClientMessage::MaskedInput(m)) => m.accused,
+        other => panic!("expected a masked input, got {other:?}"),
+    }
+}
+
 #[test]
 fn honest_shares_give_a_masked_input() {
     let spec = semi(5, 2);
@@ -51,6 +62,7 @@ fn honest_shares_give_a_masked_input() {
     let ClientMessage::MaskedInput(m) = s.handle(0, ServerMessage::RoutedShares(r)).unwrap() else {
         panic!()
     };
+    assert!(m.accused.is_empty());
     assert_eq!(m.vectors.len(), 1);
     assert_eq!(m.vectors[0].len(), 8);
     assert!(m.vectors[0].fits(&s.config.vectors()[0].ring));
@@ -71,7 +83,7 @@ fn reflected_ciphertext_fails_to_decrypt() {
             ciphertext: to1.ciphertext.clone(),
         };
     });
-    assert_eq!(r, Err(Error::Crypto(CryptoError::Decryption)));
+    assert_eq!(accused(r), vec![1]);
     // Labelled as coming from the client itself.
     let r = tampered(&spec, |s, r| {
         let ClientMessage::ShareKeys(own) = s.sent_in(0, Round::ShareKeys) else {
@@ -99,8 +111,8 @@ fn ciphertext_from_another_session_or_recipient_fails() {
     let mut s2 = Session::new(&other, 1);
     let foreign = routed(&s2.until(Round::MaskedInputCollection), 0);
     assert_eq!(
-        tampered(&spec, |_, r| r.shares[1] = foreign.shares[1].clone()),
-        Err(Error::Crypto(CryptoError::Decryption))
+        accused(tampered(&spec, |_, r| r.shares[1] = foreign.shares[1].clone())),
+        vec![2]
     );
     // A ciphertext that 2 sealed for 3, delivered to 0 as from 2.
     let r = tampered(&spec, |s, r| {
@@ -111,15 +123,36 @@ fn ciphertext_from_another_session_or_recipient_fails() {
         let slot = r.shares.iter_mut().find(|c| c.from == 2).unwrap();
         slot.ciphertext = to3.ciphertext.clone();
     });
-    assert_eq!(r, Err(Error::Crypto(CryptoError::Decryption)));
+    assert_eq!(accused(r), vec![2]);
     // Truncated and bit-flipped.
     assert_eq!(
-        tampered(&spec, |_, r| r.shares[0].ciphertext.truncate(20)),
-        Err(Error::Crypto(CryptoError::Decryption))
+        accused(tampered(&spec, |_, r| r.shares[0].ciphertext.truncate(20))),
+        vec![1]
     );
     assert_eq!(
-        tampered(&spec, |_, r| r.shares[0].ciphertext[40] ^= 1),
-        Err(Error::Crypto(CryptoError::Decryption))
+        accused(tampered(&spec, |_, r| r.shares[0].ciphertext[40] ^= 1)),
+        vec![1]
+    );
+    // Every ciphertext but t = 2 spoilt: two accusations, still t usable neighbors.
+    assert_eq!(
+        accused(tampered(&spec, |_, r| {
+            r.shares[0].ciphertext[40] ^= 1;
+            r.shares[3].ciphertext[40] ^= 1;
+        })),
+        vec![1, 4]
+    );
+    // One more and the client has fewer than t usable neighbors: it aborts.
+    assert_eq!(
+        tampered(&spec, |_, r| {
+            for c in &mut r.shares[..3] {
+                c.ciphertext[40] ^= 1;
+            }
+        }),
+        Err(Error::Threshold(ThresholdError::TooFewNeighbors {
+            round: Round::MaskedInputCollection,
+            needed: 2,
+            got: 1
+        }))
     );
 }
 
@@ -256,46 +289,47 @@ fn plaintext(from: u32, to: u32, y1: [u8; 32], y2: [u8; 32]) -> Vec<u8> {
 fn forged_shares() {
     let ok = plaintext_ok;
     // Well-formed forgeries are accepted (their values are the sender's business).
-    assert!(forged(Round::ShareKeys.number(), ok).is_ok());
+    assert_eq!(
+        accused(forged(Round::ShareKeys.number(), ok)),
+        Vec::<u32>::new()
+    );
     // Sealed for another round: the associated data differs.
     assert_eq!(
-        forged(Round::MaskedInputCollection.number(), ok),
-        Err(Error::Crypto(CryptoError::Decryption))
+        accused(forged(Round::MaskedInputCollection.number(), ok)),
+        vec![1]
     );
     // The plaintext names another receiver, or another sender.
     assert_eq!(
-        forged(Round::ShareKeys.number(), |f, t| plaintext(
+        accused(forged(Round::ShareKeys.number(), |f, t| plaintext(
             f,
             t + 1,
             [1; 32],
             [2; 32]
-        )),
-        Err(Error::PeerMisbehaved(PeerMisbehaved::MisaddressedShares {
-            from: 1
-        }))
+        ))),
+        vec![1]
     );
     assert_eq!(
-        forged(Round::ShareKeys.number(), |_, t| plaintext(
+        accused(forged(Round::ShareKeys.number(), |_, t| plaintext(
             2, t, [1; 32], [2; 32]
-        )),
-        Err(Error::PeerMisbehaved(PeerMisbehaved::MisaddressedShares {
-            from: 1
-        }))
+        ))),
+        vec![1]
     );
-    // Wrong length, non-canonical share.
+    // Wrong length, non-canonical share (either of the two).
     assert_eq!(
-        forged(Round::ShareKeys.number(), |f, t| ok(f, t)[..71].to_vec()),
-        Err(Error::Encoding(EncodingError::InvalidLength {
-            what: "share plaintext",
-            expected: 72,
-            found: 71
-        }))
+        accused(forged(Round::ShareKeys.number(), |f, t| ok(f, t)[..71].to_vec())),
+        vec![1]
     );
     assert_eq!(
-        forged(Round::ShareKeys.number(), |f, t| plaintext(
+        accused(forged(Round::ShareKeys.number(), |f, t| plaintext(
             f, t, [1; 32], [0xff; 32]
-        )),
-        Err(Error::Encoding(EncodingError::NonCanonicalScalar))
+        ))),
+        vec![1]
+    );
+    assert_eq!(
+        accused(forged(Round::ShareKeys.number(), |f, t| plaintext(
+            f, t, [0xff; 32], [1; 32]
+        ))),
+        vec![1]
     );
 }
 

@@ -17,6 +17,8 @@ mod client_share_keys;
 mod client_unmask;
 mod config;
 mod deferred;
+mod exclusion;
+mod graph_grinding;
 mod named_vectors;
 mod params;
 mod secrets;

@@ -36,7 +36,10 @@ fn misshapen_inputs_are_rejected_without_harm() {
     let with = |f: &dyn Fn(&mut Vec<RingVec>)| {
         let mut v = y.vectors.clone();
         f(&mut v);
-        ClientMessage::MaskedInput(MaskedInput { vectors: v })
+        ClientMessage::MaskedInput(MaskedInput {
+            accused: vec![],
+            vectors: v,
+        })
     };
     let cases = vec![
         (

@@ -54,11 +54,11 @@ def lagrange0(points):
 
 
 def advertise_transcript(sid, i, enc_pk, mask_pk):
-    return b"secagg/advertise-keys\x00\x01" + sid + b"\x00" + struct.pack(">I", i) + enc_pk + mask_pk
+    return b"secagg/advertise-keys\x00\x02" + sid + b"\x00" + struct.pack(">I", i) + enc_pk + mask_pk
 
 
 def consistency_transcript(sid, ids):
-    return (b"secagg/consistency\x00\x01" + sid + b"\x03" + struct.pack(">I", len(ids))
+    return (b"secagg/consistency\x00\x02" + sid + b"\x03" + struct.pack(">I", len(ids))
             + b"".join(struct.pack(">I", v) for v in ids))
 
 
@@ -86,7 +86,7 @@ def check(t):
     counts = {"signatures": 0, "masked": 0, "revealed": 0}
     for m in t["messages"]:
         b, i = bytes.fromhex(m["hex"]), m["id"]
-        assert b[0] == 1
+        assert b[0] == 2
         ty = b[1]
         if ty == 0x00:  # AdvertiseKeys
             assert b[2:34] == enc_pk[i] and b[34:66] == mask_pk[i], (name, i)
@@ -125,7 +125,9 @@ def check(t):
                                                       min(i, v), max(i, v), b""), 16)
                 sign = 1 if v > i else -1
                 y = [(a + sign * c) % mod for a, c in zip(y, expand(s_uv, ring, dim))]
-            got = [int.from_bytes(b[2 + 2 * j:4 + 2 * j], "big") for j in range(dim)]
+            off = 6 + 4 * u32(b, 2)  # the accusation list: count, then ids
+            assert u32(b, 2) == 0, "honest transcripts accuse nobody"
+            got = [int.from_bytes(b[off + 2 * j:off + 2 + 2 * j], "big") for j in range(dim)]
             assert got == y, (name, i)
             counts["masked"] += 1
         elif ty in (0x83, 0x84):  # ConsistencyRequest / UnmaskRequest

@@ -17,7 +17,7 @@ import json
 import os
 import struct
 
-VERSION = 1  # PROTOCOL_VERSION
+VERSION = 2  # PROTOCOL_VERSION
 SESSION_ID_LABEL = b"secagg/session-id"
 FLOAT_LABEL = b"secagg-float/1"
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import (
 )
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-VERSION = 1  # PROTOCOL_VERSION
+VERSION = 2  # PROTOCOL_VERSION
 L = 2**252 + 27742317777372353535851937790883648493  # order of curve25519-dalek's Scalar
 MAX_POINT = 2**32  # eval_point(u32::MAX)
 
@@ -214,7 +214,7 @@ def kdf_vectors():
             "tests/vectors/gen_vectors.py, independent of secagg: HKDF-SHA256 per RFC 5869 over",
             "Python hmac/hashlib, X25519 from pyca/cryptography (OpenSSL).",
             "okm = HKDF-SHA256(salt = none (32 zero bytes), ikm, info, L); L = 32 for share_key, 16 otherwise.",
-            "info = label || 0x00 || version u8 (1) || session_id [32] || id_a u32be || id_b u32be",
+            "info = label || 0x00 || version u8 (2) || session_id [32] || id_a u32be || id_b u32be",
             "       || len(name) u16be || name.",
             "share_key: label 'secagg/share-encryption', ikm = X25519(secret_key, public_key),",
             "  (id_a, id_b) = (sender, receiver), name empty.",
@@ -298,7 +298,7 @@ def aead_vectors(kdf):
     add("another round", share_key_tc1, n1, SID1, 1, 3, 17, pt64, "invalid", seal=dict(round=2))
     add("another session", share_key_tc1, n1, SID1, 1, 3, 17, pt64, "invalid", seal=dict(session_id=SID2))
     add("another receiver", share_key_tc1, n1, SID1, 1, 3, 17, pt64, "invalid", seal=dict(receiver=18))
-    add("another protocol version", share_key_tc1, n1, SID1, 1, 3, 17, pt64, "invalid", seal=dict(version=2))
+    add("another protocol version", share_key_tc1, n1, SID1, 1, 3, 17, pt64, "invalid", seal=dict(version=1))
     add("ids little-endian in the associated data", k2, n2, SID2, 0xFE, 0x01020304, 0xFFFFFFFE, b"shares", "invalid", seal=dict(ids="<II"))
     add("tag bit flipped", share_key_tc1, n1, SID1, 1, 3, 17, pt64, "invalid", wrong="flip-tag-bit")
     add("nonce bit flipped", share_key_tc1, n1, SID1, 1, 3, 17, pt64, "invalid", wrong="flip-nonce-bit")
@@ -310,7 +310,7 @@ def aead_vectors(kdf):
         "description": "Known answers for secagg::crypto::aead (seal/open with a fixed nonce).",
         "generator": [
             "tests/vectors/gen_vectors.py, independent of secagg: AES-256-GCM from pyca/cryptography (OpenSSL).",
-            "ad = version u8 (1) || session_id [32] || round u8 || sender u32be || receiver u32be (42 bytes).",
+            "ad = version u8 (2) || session_id [32] || round u8 || sender u32be || receiver u32be (42 bytes).",
             "sealed = nonce [12] || AES-256-GCM(key, nonce, plaintext, ad) (ciphertext || 16-byte tag).",
         ],
         "results": {

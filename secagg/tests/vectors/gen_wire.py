@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_session import preimage  # noqa: E402
 from gen_signatures import public_key, sign  # noqa: E402
 
-VERSION = 1
+VERSION = 2  # PROTOCOL_VERSION (2: MaskedInput carries accusations)
 P = 2**255 - 19  # X25519 field prime
 L = 2**252 + 27742317777372353535851937790883648493  # Ed25519 / Shamir scalar order
 SEALED_SHARES_LEN = 4 + 4 + 2 * 32 + 12 + 16  # plaintext (ids, two scalars) + AES-GCM overhead
@@ -148,7 +148,8 @@ def encode(cfg, m):
             body += u32(s["to"]) + u16(len(c)) + c
         return hdr(CLIENT[t]) + body
     if t == "MaskedInput":
-        body = b""
+        accused = m.get("accused", [])
+        body = u32(len(accused)) + b"".join(u32(v) for v in accused)
         for spec, words in zip(cfg["vectors"], m["vectors"]):
             body += pack(element_bits(spec["ring"]), words)
         return hdr(CLIENT[t]) + body
@@ -230,9 +231,12 @@ a_adv = valid("A", "client", 2, {"type": "AdvertiseKeys", **adv(2, False)},
 a_sk_msg = {"type": "ShareKeys", "shares": [{"to": v, "ciphertext": blob(v).hex()}
                                             for v in [0, 1, 3, 4]]}
 a_sk = valid("A", "client", 2, a_sk_msg, "round 1: one sealed pair per neighbor")
-a_mi = valid("A", "client", 2, {"type": "MaskedInput",
+a_mi = valid("A", "client", 2, {"type": "MaskedInput", "accused": [],
                                 "vectors": [[0, 0xabcde, 0xfffff], [1000002, 7]]},
-             "round 2: a 20-bit vector (60 bits, 8 bytes) then a Z_1000003 vector (40 bits)")
+             "round 2: no accusation, a 20-bit vector (60 bits, 8 bytes) then a Z_1000003 vector (40 bits)")
+a_mi_acc = valid("A", "client", 2, {"type": "MaskedInput", "accused": [1, 4],
+                                    "vectors": [[1, 2, 3], [4, 5]]},
+                 "round 2: accusing neighbors 1 and 4 (their shares were unusable)")
 a_us = valid("A", "client", 2, {"type": "UnmaskShares", "shares": [
     {"owner": 0, "kind": "SelfMask", "value": scalar(0).hex()},
     {"owner": 1, "kind": "MaskKey", "value": scalar(1).hex()},
@@ -257,7 +261,7 @@ b_cs = valid("B", "client", 7, {"type": "ConsistencySignature", "signature": b_c
              "round 3: a signature over the survivor set")
 valid("B", "client", 7, {"type": "ShareKeys", "shares": []},
       "an empty list is well-formed (the server decides whether it is acceptable)")
-valid("B", "client", 7, {"type": "MaskedInput", "vectors": [[0x0102, 0, 0xffff, 0x8000]]},
+valid("B", "client", 7, {"type": "MaskedInput", "accused": [], "vectors": [[0x0102, 0, 0xffff, 0x8000]]},
       "16-bit elements are big-endian u16s")
 b_kl = valid("B", "server", 7, {"type": "KeyList", "entries": [
     {"id": i, **adv(i, True)} for i in [1, 2, 5, 7, 9]]},
@@ -271,7 +275,17 @@ b_ur = valid("B", "server", 7, {"type": "UnmaskRequest", "survivors": B_U3,
 invalid("A", "client", 2, b"", "Truncated", "empty input")
 invalid("A", "client", 2, a_adv[:-1], "Truncated", "one byte short")
 invalid("A", "client", 2, a_adv + b"\x00", "TrailingBytes", "one byte too many")
-invalid("A", "client", 2, bytes([2]) + a_adv[1:], "UnknownVersion", "version 2")
+invalid("A", "client", 2, bytes([1]) + a_adv[1:], "UnknownVersion", "version 1 (before accusations)")
+invalid("A", "client", 2, bytes([3]) + a_adv[1:], "UnknownVersion", "version 3")
+# MaskedInput with accusations: count at 2..6, ids at 6..10 and 10..14.
+invalid("A", "client", 2, a_mi_acc[:6] + u32(4) + u32(1) + a_mi_acc[14:], "UnsortedIds",
+        "accusations out of order")
+invalid("A", "client", 2, a_mi_acc[:6] + u32(1) + u32(1) + a_mi_acc[14:], "UnsortedIds",
+        "an accusation repeated")
+invalid("A", "client", 2, a_mi_acc[:2] + u32(5) + a_mi_acc[6:], "LengthTooLarge",
+        "five accusations claimed, the largest neighborhood is 4")
+invalid("A", "client", 2, a_mi_acc[:6] + u32(5) + a_mi_acc[10:], "ClientIdOutOfRange",
+        "accused client 5 in a session of 5 clients")
 invalid("A", "client", 2, bytes([0]) + a_adv[1:], "UnknownVersion", "version 0")
 invalid("A", "client", 2, a_adv[:1] + bytes([0x05]) + a_adv[2:], "UnknownMessageType",
         "client type 0x05 does not exist")
@@ -304,10 +318,11 @@ invalid("A", "client", 2, a_sk[:10] + u16(SEALED_SHARES_LEN + 1) + a_sk[12:],
         "LengthTooLarge", "a sealed blob one byte longer than a pair of shares")
 invalid("A", "client", 2, a_sk[:10] + u16(27) + a_sk[12:], "LengthTooSmall",
         "a sealed blob shorter than the AES-GCM overhead")
-# MaskedInput: w20 is 3 x 20 = 60 bits in 8 bytes (4 padding bits), zm 2 x 20 = 40 bits.
-invalid("A", "client", 2, a_mi[:9] + bytes([a_mi[9] | 1]) + a_mi[10:], "NonZeroPadding",
+# MaskedInput: an empty accusation list (4 bytes), then w20 is 3 x 20 = 60 bits in 8
+# bytes (4 padding bits), zm 2 x 20 = 40 bits.
+invalid("A", "client", 2, a_mi[:13] + bytes([a_mi[13] | 1]) + a_mi[14:], "NonZeroPadding",
         "a padding bit of the 20-bit vector set")
-invalid("A", "client", 2, a_mi[:10] + pack(20, [1000003, 7]), "WordOutOfRange",
+invalid("A", "client", 2, a_mi[:14] + pack(20, [1000003, 7]), "WordOutOfRange",
         "1000003 is not an element of Z_1000003")
 invalid("A", "server", 2, a_cr[:2] + bytes([a_cr[2] | 0x01]), "NonZeroPadding",
         "survivor bit 7 set in a session of 5 clients")

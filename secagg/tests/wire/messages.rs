@@ -170,14 +170,14 @@ fn headers_trailing_bytes_and_truncation() {
                 decode(&cfg, r.dir, r.id, &long).unwrap_err(),
                 Error::Encoding(EncodingError::TrailingBytes { count: 1 })
             );
-            for v in [0u8, 2, 0xff] {
+            for v in [0u8, 1, 3, 0xff] {
                 let mut b = r.bytes.clone();
                 b[0] = v;
                 assert_eq!(
                     decode(&cfg, r.dir, r.id, &b).unwrap_err(),
                     Error::Encoding(EncodingError::UnknownVersion {
                         found: v,
-                        expected: 1
+                        expected: 2
                     })
                 );
             }
@@ -294,22 +294,24 @@ fn field_level_refusals() {
         }))
     ));
 
-    // MaskedInput: the first vector is 13 x 20 bits = 260 bits = 33 bytes (4 padding
-    // bits); flipping the last bit of byte 2 + 32 sets padding.
+    // MaskedInput: an empty accusation list (4 bytes), then the first vector is 13 x 20
+    // bits = 260 bits = 33 bytes (4 padding bits); flipping the last bit of byte
+    // 6 + 32 sets padding.
     let (id, b) = first(&records, Dir::FromClient, msg_type::MASKED_INPUT);
-    assert_eq!(b.len(), 2 + 33 + 2 + 24 + 18 + 16);
+    assert_eq!(b.len(), 2 + 4 + 33 + 2 + 24 + 18 + 16);
+    assert_eq!(b[2..6], [0; 4]);
     let mut x = b.clone();
-    x[2 + 32] |= 1;
+    x[6 + 32] |= 1;
     assert_eq!(
         ClientMessage::decode(&cfg, id, &x).unwrap_err(),
         Error::Encoding(EncodingError::NonZeroPadding {
             what: "packed ring vector"
         })
     );
-    // The Z_1000003 vector (7 x 20 bits = 18 bytes) starts at 2 + 33 + 2 + 24 = 61:
+    // The Z_1000003 vector (7 x 20 bits = 18 bytes) starts at 2 + 4 + 33 + 2 + 24 = 65:
     // all ones is 2^20 - 1 >= 1000003.
     let mut x = b.clone();
-    x[61..64].fill(0xff);
+    x[65..68].fill(0xff);
     assert_eq!(
         ClientMessage::decode(&cfg, id, &x).unwrap_err(),
         Error::Encoding(EncodingError::WordOutOfRange { index: 0 })
@@ -422,6 +424,7 @@ fn encoders_refuse_what_the_config_cannot_carry() {
         .map(|v| RingVec::zeros(&v.ring, v.dim))
         .collect();
     assert!(ClientMessage::MaskedInput(MaskedInput {
+        accused: vec![],
         vectors: good.clone()
     })
     .encode(&cfg)
@@ -429,9 +432,12 @@ fn encoders_refuse_what_the_config_cannot_carry() {
     let mut short = good.clone();
     short.pop();
     assert_eq!(
-        ClientMessage::MaskedInput(MaskedInput { vectors: short })
-            .encode(&cfg)
-            .unwrap_err(),
+        ClientMessage::MaskedInput(MaskedInput {
+            accused: vec![],
+            vectors: short
+        })
+        .encode(&cfg)
+        .unwrap_err(),
         Error::Misuse(Misuse::InputCount {
             expected: 5,
             found: 4
@@ -440,9 +446,12 @@ fn encoders_refuse_what_the_config_cannot_carry() {
     let mut wrong = good.clone();
     wrong[1] = RingVec::zeros(&Ring::pow2(1).unwrap(), 8);
     assert_eq!(
-        ClientMessage::MaskedInput(MaskedInput { vectors: wrong })
-            .encode(&cfg)
-            .unwrap_err(),
+        ClientMessage::MaskedInput(MaskedInput {
+            accused: vec![],
+            vectors: wrong
+        })
+        .encode(&cfg)
+        .unwrap_err(),
         Error::Misuse(Misuse::InputLength {
             vector: 1,
             expected: 9,
@@ -452,9 +461,12 @@ fn encoders_refuse_what_the_config_cannot_carry() {
     let mut unreduced = good;
     unreduced[3] = RingVec::U32(vec![1_000_003; 7]);
     assert_eq!(
-        ClientMessage::MaskedInput(MaskedInput { vectors: unreduced })
-            .encode(&cfg)
-            .unwrap_err(),
+        ClientMessage::MaskedInput(MaskedInput {
+            accused: vec![],
+            vectors: unreduced
+        })
+        .encode(&cfg)
+        .unwrap_err(),
         Error::Misuse(Misuse::InputNotInRing { vector: 3 })
     );
     let req = ServerMessage::ConsistencyRequest(ConsistencyRequest {

@@ -576,7 +576,7 @@ fn stored_and_restored(cfg: &Config, server: &Server, want: Option<&Value>, name
     let want = ::hex::decode(s(want.expect("a server state too few"))).unwrap();
     assert_eq!(server.to_bytes().unwrap(), want, "{name}: server state");
     // Header 01 f1, session id, round, status, then the four id sets (N = 1 byte each).
-    assert_eq!(&want[..2], &[0x01, 0xf1]);
+    assert_eq!(&want[..2], &[0x02, 0xf1]);
     assert_eq!(&want[2..34], cfg.session_id());
     if want[35] == 1 {
         // Completed: round 4, `received` empty, `included` = the output's set.
@@ -606,7 +606,7 @@ fn check_client_states(cfg: &Config, states: &Value, name: &str) {
         let bytes = ::hex::decode(s(&st["hex"])).unwrap();
         let id = u(&st["id"]) as u32;
         let round = u(&st["after_round"]);
-        assert_eq!(&bytes[..2], &[0x01, 0xf0]);
+        assert_eq!(&bytes[..2], &[0x02, 0xf0]);
         // State byte: 0 KeysAdvertised .. 4 Completed, after sending the round's message.
         assert_eq!(usize::from(bytes[2]), round, "{name} {id}");
         if round < 4 {

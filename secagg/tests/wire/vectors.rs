@@ -208,6 +208,7 @@ fn client_json(m: &ClientMessage, from: u32) -> Value {
         }),
         ClientMessage::MaskedInput(mi) => json!({
             "type": "MaskedInput",
+            "accused": mi.accused,
             "vectors": mi.vectors.iter().map(words).collect::<Vec<_>>()
         }),
         ClientMessage::ConsistencySignature(c) => json!({
@@ -259,7 +260,7 @@ fn server_json(m: &ServerMessage) -> Value {
 #[test]
 fn wire_vectors() {
     let file = crate::common::parse(include_str!("../vectors/wire/messages.json"));
-    assert_eq!(file["protocol_version"], 1);
+    assert_eq!(file["protocol_version"], 2);
     let configs: std::collections::BTreeMap<String, Arc<Config>> = file["configs"]
         .as_object()
         .unwrap()
@@ -300,7 +301,7 @@ fn wire_vectors() {
             }
         }
     }
-    assert_eq!((valid, invalid), (14, 26));
+    assert_eq!((valid, invalid), (15, 31));
     // AdvertiseKeys, ConsistencySignature, five KeyList entries, two in the UnmaskRequest.
     assert_eq!(signatures, 9);
 }

@@ -206,6 +206,14 @@ impl ParameterizedEncode<Config> for ClientMessage {
             }
             ClientMessage::MaskedInput(m) => {
                 header(w, msg_type::MASKED_INPUT);
+                let what = "accused";
+                check_count(what, max_neighbors(config), m.accused.len())?;
+                fields::check_ascending(what, m.accused.iter().copied())?;
+                w.length_u32(what, m.accused.len())?;
+                for &v in &m.accused {
+                    fields::check_id(what, v, config.n())?;
+                    fields::write_id(w, v);
+                }
                 let specs = config.vectors();
                 if m.vectors.len() != specs.len() {
                     return Err(Error::Misuse(Misuse::InputCount {
@@ -257,7 +265,9 @@ impl ParameterizedEncode<Config> for ClientMessage {
                 m.shares.len(),
                 m.shares.iter().map(|s| s.ciphertext.len()).sum(),
             ),
-            ClientMessage::MaskedInput(_) => masked_input_body_len(config)?,
+            ClientMessage::MaskedInput(m) => {
+                accusations_len(m.accused.len()) + masked_input_body_len(config)?
+            }
             ClientMessage::ConsistencySignature(_) => SIGNATURE_LEN,
             ClientMessage::UnmaskShares(m) => revealed_list_len(m.shares.len()),
         };
@@ -289,6 +299,15 @@ impl ParameterizedDecode<(&Config, ClientId)> for ClientMessage {
                 ClientMessage::ShareKeys(ShareKeys { shares })
             }
             msg_type::MASKED_INPUT => {
+                let what = "accused";
+                let count = r.count(what, max_neighbors(config), ID_LEN)?;
+                let mut accused = Vec::with_capacity(count);
+                let mut prev: Option<ClientId> = None;
+                for index in 0..count {
+                    let v = fields::read_id(r, what, config.n())?;
+                    ascending(what, &mut prev, v, index)?;
+                    accused.push(v);
+                }
                 // Check the whole length first: nothing is allocated for a short message.
                 let need = masked_input_body_len(config)?;
                 if r.remaining() < need {
@@ -302,7 +321,7 @@ impl ParameterizedDecode<(&Config, ClientId)> for ClientMessage {
                 for spec in config.vectors() {
                     vectors.push(pack::unpack(r, &spec.ring, spec.dim)?);
                 }
-                ClientMessage::MaskedInput(MaskedInput { vectors })
+                ClientMessage::MaskedInput(MaskedInput { accused, vectors })
             }
             msg_type::CONSISTENCY_SIGNATURE => {
                 ClientMessage::ConsistencySignature(ConsistencySignature {
@@ -593,7 +612,13 @@ impl ParameterizedDecode<Config> for AdvertiseKeys {
     }
 }
 
-/// Bytes of a masked input's body: every configured vector, packed.
+/// Bytes of a masked input's accusation list of `count` ids (its length prefix
+/// included).
+pub(crate) fn accusations_len(count: usize) -> usize {
+    4 + count * ID_LEN
+}
+
+/// Bytes of a masked input's vectors: every configured vector, packed.
 pub(crate) fn masked_input_body_len(config: &Config) -> Result<usize> {
     let mut total: usize = 0;
     for spec in config.vectors() {

@@ -10,8 +10,8 @@
 //! [`SEALED_SHARES_LEN`], every configured vector packed.
 
 use super::encoding::{
-    advertise_len, key_list_len, masked_input_body_len, max_key_entries, max_neighbors,
-    revealed_list_len, sealed_list_len, unmask_request_len, HEADER_LEN,
+    accusations_len, advertise_len, key_list_len, masked_input_body_len, max_key_entries,
+    max_neighbors, revealed_list_len, sealed_list_len, unmask_request_len, HEADER_LEN,
 };
 use super::SEALED_SHARES_LEN;
 use crate::error::{EncodingError, Error, Result};
@@ -32,7 +32,7 @@ pub struct MessageLimits {
     pub advertise_keys: usize,
     /// Round 1, client: [`ShareKeys`](super::ShareKeys) with `k` entries.
     pub share_keys: usize,
-    /// Round 2, client: [`MaskedInput`](super::MaskedInput) (its only length).
+    /// Round 2, client: [`MaskedInput`](super::MaskedInput) accusing `k` neighbors.
     pub masked_input: usize,
     /// Round 3, client: [`ConsistencySignature`](super::ConsistencySignature).
     pub consistency_signature: usize,
@@ -62,7 +62,9 @@ impl MessageLimits {
         Ok(MessageLimits {
             advertise_keys: msg(advertise_len(config))?,
             share_keys: msg(sealed)?,
-            masked_input: msg(masked_input_body_len(config)?)?,
+            masked_input: msg(masked_input_body_len(config)?
+                .checked_add(accusations_len(k))
+                .ok_or_else(overflow)?)?,
             consistency_signature: msg(SIGNATURE_LEN)?,
             unmask_shares: msg(revealed_list_len(k))?,
             key_list: msg(key_list_len(config, max_key_entries(config)))?,

@@ -68,9 +68,16 @@ pub struct ShareKeys {
     pub shares: Vec<SealedShares>,
 }
 
-/// Round 2: the masked input, one ring vector per configured vector, in order.
+/// Round 2: the masked input, one ring vector per configured vector, in order, and the
+/// client's accusations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MaskedInput {
+    /// The neighbors whose routed shares this client could not use (the ciphertext did
+    /// not open, or the plaintext was malformed), strictly ascending. The client
+    /// treated each of them as dropped: it holds no share of theirs and added no
+    /// pairwise mask with them. The server excludes every accused client from the sum
+    /// (`docs/threat-model.md`, "Exclusion").
+    pub accused: Vec<ClientId>,
     /// `y_u` for each named vector.
     pub vectors: Vec<RingVec>,
 }

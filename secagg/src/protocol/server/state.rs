@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::sets::{Answers, IdSet};
 use super::{
     CollectingInputs, CollectingKeys, CollectingReveals, CollectingShares, CollectingSignatures,
-    Completed, Config, Included, Output, Phase, Server, Survivors,
+    Completed, Config, Excluded, ExclusionReason, Included, Output, Phase, Server, Survivors,
 };
 use crate::crypto::aead::OVERHEAD;
 use crate::error::{EncodingError, Error, Misuse, Result};
@@ -92,6 +92,16 @@ impl Phase {
         }
     }
 
+    /// Every accusation as `(accused, accuser)`, sorted (rounds 2–4).
+    fn accusations(&self) -> Option<Vec<(ClientId, ClientId)>> {
+        match self {
+            Phase::CollectingInputs(p) => Some(p.accusations()),
+            Phase::CollectingSignatures(p) => Some(p.included.survivors.accusations.clone()),
+            Phase::CollectingReveals(p) => Some(p.included.survivors.accusations.clone()),
+            _ => None,
+        }
+    }
+
     /// The running sums (rounds 2–4).
     fn sums(&self) -> Option<&[RingVec]> {
         match self {
@@ -134,6 +144,7 @@ impl Server {
         if let Phase::Completed(c) = &self.phase {
             fields::write_id_set(&mut w, "output included", n, &c.output.included)?;
             write_sums(&mut w, cfg, &c.output.sums)?;
+            write_report(&mut w, n, &self.excluded)?;
             return Ok(w.into_bytes());
         }
         // Advertised keys of the clients still holding some.
@@ -152,6 +163,16 @@ impl Server {
         if let Some(sums) = self.phase.sums() {
             write_sums(&mut w, cfg, sums)?;
         }
+        if let Some(accusations) = self.phase.accusations() {
+            write_accusations(&mut w, n, &accusations)?;
+        }
+        if let Phase::CollectingInputs(p) = &self.phase {
+            let ids: Vec<ClientId> = p.pending.keys().copied().collect();
+            fields::write_id_set(&mut w, "pending inputs", n, &ids)?;
+            for y in p.pending.values() {
+                write_sums(&mut w, cfg, y)?;
+            }
+        }
         if let Phase::CollectingSignatures(p) = &self.phase {
             fields::write_id_set(&mut w, "signatures", n, &p.signatures.ids().to_vec())?;
             for (_, sig) in p.signatures.iter() {
@@ -166,6 +187,7 @@ impl Server {
                 Ok(())
             })?;
         }
+        write_report(&mut w, n, &self.excluded)?;
         Ok(w.into_bytes())
     }
 
@@ -235,6 +257,7 @@ impl Server {
             let output_included = fields::read_id_set(&mut r, "output included", n)?;
             fits(output_included == included.to_vec())?;
             let sums = read_sums(&mut r, cfg)?;
+            let excluded = read_report(&mut r, n, k)?;
             r.finish()?;
             let phase = Phase::Completed(Completed {
                 asked: expected,
@@ -242,9 +265,14 @@ impl Server {
                 output: Output {
                     sums,
                     included: output_included,
+                    excluded: excluded.clone(),
                 },
             });
-            return Ok(Server { config, phase });
+            return Ok(Server {
+                config,
+                phase,
+                excluded,
+            });
         }
         let none = shared.is_empty() && included.is_empty();
         fits(match round {
@@ -282,19 +310,46 @@ impl Server {
             }
             Round::MaskedInputCollection => {
                 let sums = read_sums(&mut r, cfg)?;
-                let mut answered = Answers::new(n);
+                let accusations = read_accusations(&mut r, n, k)?;
+                let mut p = CollectingInputs::new(cfg, keys, shared);
+                p.sums = sums;
+                let graph = cfg.graph();
                 for id in received.iter() {
-                    answered.insert(id, ());
+                    p.received.insert(id, Vec::new());
+                    for &v in graph.neighbors(id) {
+                        if p.shared.contains(v) {
+                            if let Some(c) = p.unheard.get_mut(v as usize) {
+                                *c = c.saturating_sub(1);
+                            }
+                        }
+                    }
                 }
-                Phase::CollectingInputs(CollectingInputs {
-                    keys,
-                    shared,
-                    sums,
-                    received: answered,
-                })
+                for &(v, by) in &accusations {
+                    // An accusation is by a sender, of a neighbor in S2.
+                    fits(
+                        received.contains(by) && p.shared.contains(v) && graph.are_neighbors(v, by),
+                    )?;
+                    if let Some(list) = p.received.get_mut(by) {
+                        list.push(v);
+                    }
+                    if let Some(a) = p.accused.get_mut(v as usize) {
+                        *a = true;
+                    }
+                }
+                for id in fields::read_id_set(&mut r, "pending inputs", n)? {
+                    // Pending: a sender not accused whose neighbors have not all answered.
+                    fits(
+                        received.contains(id)
+                            && !p.is_accused(id)
+                            && p.unheard.get(id as usize).is_some_and(|&c| c > 0),
+                    )?;
+                    p.pending.insert(id, read_sums(&mut r, cfg)?);
+                }
+                Phase::CollectingInputs(p)
             }
             Round::ConsistencyCheck => {
                 let sums = read_sums(&mut r, cfg)?;
+                let accusations = read_accusations(&mut r, n, k)?;
                 let mut signatures = Answers::new(n);
                 for id in fields::read_id_set(&mut r, "signatures", n)? {
                     signatures.insert(id, fields::read_signature(&mut r)?);
@@ -304,7 +359,7 @@ impl Server {
                 Phase::CollectingSignatures(CollectingSignatures {
                     included: Included {
                         keys,
-                        survivors: Survivors::new(cfg, shared, included),
+                        survivors: Survivors::new(cfg, shared, included, accusations),
                         sums,
                     },
                     transcript,
@@ -313,6 +368,7 @@ impl Server {
             }
             Round::Unmasking => {
                 let sums = read_sums(&mut r, cfg)?;
+                let accusations = read_accusations(&mut r, n, k)?;
                 let min = ID_LEN + 1 + 32;
                 let revealed = read_lists(&mut r, n, k, min, |r, from, index, prev| {
                     let owner = fields::read_id(r, "revealed shares", n)?;
@@ -325,7 +381,7 @@ impl Server {
                 Phase::CollectingReveals(CollectingReveals {
                     included: Included {
                         keys,
-                        survivors: Survivors::new(cfg, shared, included),
+                        survivors: Survivors::new(cfg, shared, included, accusations),
                         sums,
                     },
                     asked: expected,
@@ -333,9 +389,106 @@ impl Server {
                 })
             }
         };
+        let excluded = read_report(&mut r, n, k)?;
         r.finish()?;
-        Ok(Server { config, phase })
+        Ok(Server {
+            config,
+            phase,
+            excluded,
+        })
     }
+}
+
+/// The accusations: per accuser (ascending), the ids it accused (ascending), as
+/// [`write_lists`] writes lists.
+fn write_accusations(w: &mut Writer, n: usize, pairs: &[(ClientId, ClientId)]) -> Result<()> {
+    let mut lists: Answers<Vec<ClientId>> = Answers::new(n);
+    let mut by_accuser: Vec<(ClientId, ClientId)> = pairs.iter().map(|&(v, by)| (by, v)).collect();
+    by_accuser.sort_unstable();
+    for (by, v) in by_accuser {
+        match lists.get_mut(by) {
+            Some(l) => l.push(v),
+            None => lists.insert(by, vec![v]),
+        }
+    }
+    write_lists(w, n, &lists, |w, &v| {
+        fields::write_id(w, v);
+        Ok(())
+    })
+}
+
+/// Reads what [`write_accusations`] wrote, as `(accused, accuser)` pairs, sorted.
+fn read_accusations(r: &mut Reader<'_>, n: usize, k: usize) -> Result<Vec<(ClientId, ClientId)>> {
+    let lists = read_lists(r, n, k, ID_LEN, |r, _, index, prev| {
+        let v = fields::read_id(r, "accused", n)?;
+        m::ascending("accused", prev, v, index)?;
+        Ok(v)
+    })?;
+    let mut out: Vec<(ClientId, ClientId)> = lists
+        .iter()
+        .flat_map(|(by, l)| l.iter().map(move |&v| (v, by)))
+        .collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The report: a count, then per entry (ascending client) the id, a reason byte
+/// (`0` low-order key, `1` non-canonical key, `2` accused) and, for `2`, the
+/// accusers as a count and ascending ids.
+fn write_report(w: &mut Writer, n: usize, report: &[Excluded]) -> Result<()> {
+    fields::check_ascending("excluded", report.iter().map(|e| e.client))?;
+    w.length_u32("excluded", report.len())?;
+    for e in report {
+        fields::check_id("excluded", e.client, n)?;
+        fields::write_id(w, e.client);
+        match &e.reason {
+            ExclusionReason::LowOrderKey => w.u8(0),
+            ExclusionReason::NonCanonicalKey => w.u8(1),
+            ExclusionReason::Accused { by } => {
+                w.u8(2);
+                fields::check_ascending("accusers", by.iter().copied())?;
+                w.length_u32("accusers", by.len())?;
+                for &a in by {
+                    fields::check_id("accusers", a, n)?;
+                    fields::write_id(w, a);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_report(r: &mut Reader<'_>, n: usize, k: usize) -> Result<Vec<Excluded>> {
+    let count = r.count("excluded", n, ID_LEN + 1)?;
+    let mut out = Vec::with_capacity(count);
+    let mut prev = None;
+    for index in 0..count {
+        let client = fields::read_id(r, "excluded", n)?;
+        m::ascending("excluded", &mut prev, client, index)?;
+        let reason = match r.u8("exclusion reason")? {
+            0 => ExclusionReason::LowOrderKey,
+            1 => ExclusionReason::NonCanonicalKey,
+            2 => {
+                let c = r.count("accusers", k, ID_LEN)?;
+                let mut by = Vec::with_capacity(c);
+                let mut prev_by = None;
+                for j in 0..c {
+                    let a = fields::read_id(r, "accusers", n)?;
+                    m::ascending("accusers", &mut prev_by, a, j)?;
+                    by.push(a);
+                }
+                ExclusionReason::Accused { by }
+            }
+            found => {
+                return Err(Error::Encoding(EncodingError::InvalidTag {
+                    what: "exclusion reason",
+                    found,
+                }))
+            }
+        };
+        out.push(Excluded { client, reason });
+    }
+    Ok(out)
 }
 
 fn write_sums(w: &mut Writer, cfg: &Config, sums: &[RingVec]) -> Result<()> {
