@@ -45,7 +45,7 @@ const SEED_LEN: usize = 16;
 const KEY_LEN: usize = 32;
 
 impl Client {
-    /// The client's state as bytes (a secret: see the module docs): `01 f0`, the state,
+    /// The client's state as bytes (a secret: see the module docs): `02 f0` (the protocol version, then the type), the state,
     /// then (unless completed) the session id, the client id and signing key, then what
     /// the state holds. Restore
     /// it with [`Client::from_bytes`] and the same configuration.
