@@ -811,6 +811,9 @@ pub enum Misuse {
         /// Position of the vector.
         vector: usize,
     },
+    /// A client's inputs were given after it had sent its masked input.
+    #[error("the client already sent its masked input")]
+    InputsTooLate,
     /// The session already completed; it takes no more messages.
     #[error("the session already completed")]
     AlreadyCompleted,
@@ -857,6 +860,7 @@ impl Misuse {
             Misuse::InputCount { .. } => "InputCount",
             Misuse::InputLength { .. } => "InputLength",
             Misuse::InputNotInRing { .. } => "InputNotInRing",
+            Misuse::InputsTooLate => "InputsTooLate",
             Misuse::AlreadyCompleted => "AlreadyCompleted",
             Misuse::AlreadyAborted => "AlreadyAborted",
         }

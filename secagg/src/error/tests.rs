@@ -233,6 +233,7 @@ fn misuse() -> Vec<Misuse> {
             found: 9,
         },
         Misuse::InputNotInRing { vector: 0 },
+        Misuse::InputsTooLate,
         Misuse::AlreadyCompleted,
         Misuse::AlreadyAborted,
     ]

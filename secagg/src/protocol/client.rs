@@ -173,6 +173,33 @@ impl KeysAdvertised {
         signing_key: Option<SigningKey>,
         rng: &mut R,
     ) -> Result<(Self, AdvertiseKeys)> {
+        Self::start(config, id, Some(inputs), signing_key, rng)
+    }
+
+    /// Starts client `id` as [`KeysAdvertised::new`] does (same checks, same draws
+    /// from `rng`, same message) but without its inputs, which the caller gives with
+    /// [`Client::set_inputs`] before the round-2 message arrives: a driver that
+    /// computes or loads the input late (after training; a simulator that regenerates
+    /// it) need not hold it from round 0.
+    ///
+    /// # Errors
+    /// As [`KeysAdvertised::new`], but the inputs are not checked here.
+    pub fn new_deferred<R: CryptoRng + ?Sized>(
+        config: Arc<Config>,
+        id: ClientId,
+        signing_key: Option<SigningKey>,
+        rng: &mut R,
+    ) -> Result<(Self, AdvertiseKeys)> {
+        Self::start(config, id, None, signing_key, rng)
+    }
+
+    fn start<R: CryptoRng + ?Sized>(
+        config: Arc<Config>,
+        id: ClientId,
+        inputs: Option<Vec<RingVec>>,
+        signing_key: Option<SigningKey>,
+        rng: &mut R,
+    ) -> Result<(Self, AdvertiseKeys)> {
         if !config.contains(id) {
             return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
                 client: id,
@@ -186,7 +213,11 @@ impl KeysAdvertised {
         if !key_ok {
             return Err(Error::Misuse(Misuse::SigningKeyMismatch { client: id }));
         }
-        check_inputs(&config, &inputs)?;
+        if let Some(inputs) = &inputs {
+            check_inputs(&config, inputs)?;
+        }
+        // No inputs yet: an empty vector (a configuration has at least one vector).
+        let inputs = inputs.unwrap_or_default();
         let enc_sk = Box::new(SecretKey::random(rng));
         let mask_sk = Box::new(SecretKey::random(rng));
         let self_secret = Box::new(SecretScalar::random(rng));
@@ -486,6 +517,13 @@ impl SharesSent {
         }
         held.sort_unstable_by_key(|h| h.from);
 
+        // Started without inputs and never given them (`Client::set_inputs`).
+        if self.inputs.len() != config.vectors().len() {
+            return Err(Error::Misuse(Misuse::InputCount {
+                expected: config.vectors().len(),
+                found: self.inputs.len(),
+            }));
+        }
         let mut vectors = Vec::with_capacity(self.inputs.len());
         for (j, (mut y, spec)) in self.inputs.into_iter().zip(config.vectors()).enumerate() {
             let self_seed = kdf::self_mask_seed(&self.self_secret, &sid, u, spec.name.as_bytes())?;
@@ -735,6 +773,62 @@ impl Client {
             Client::KeysAdvertised(state),
             ClientMessage::AdvertiseKeys(msg),
         ))
+    }
+
+    /// Starts client `id` without its inputs; see [`KeysAdvertised::new_deferred`].
+    /// Give them with [`Client::set_inputs`] before feeding the round-2 message
+    /// ([`RoutedShares`]); a client that reaches it without inputs aborts with
+    /// [`Misuse::InputCount`].
+    ///
+    /// # Errors
+    /// As [`KeysAdvertised::new_deferred`].
+    pub fn new_deferred<R: CryptoRng + ?Sized>(
+        config: Arc<Config>,
+        id: ClientId,
+        signing_key: Option<SigningKey>,
+        rng: &mut R,
+    ) -> Result<(Client, ClientMessage)> {
+        let started = KeysAdvertised::new_deferred(config, id, signing_key, rng);
+        // Key generation left secrets in dead stack bytes (see `scrub_stack`).
+        crate::crypto::scrub_stack();
+        let (state, msg) = started?;
+        Ok((
+            Client::KeysAdvertised(state),
+            ClientMessage::AdvertiseKeys(msg),
+        ))
+    }
+
+    /// Checks inputs against `config` as [`Client::new`] and [`Client::set_inputs`]
+    /// do, without starting a client.
+    ///
+    /// # Errors
+    /// [`Misuse::InputCount`], [`Misuse::InputLength`], [`Misuse::InputNotInRing`].
+    pub fn check_inputs(config: &Config, inputs: &[RingVec]) -> Result<()> {
+        check_inputs(config, inputs)
+    }
+
+    /// Gives (or replaces) the inputs the client masks in round 2, checked as
+    /// [`KeysAdvertised::new`] checks them. Allowed until the masked input is sent: in
+    /// [`Client::KeysAdvertised`] and [`Client::SharesSent`]. A failed check leaves
+    /// the client as it was.
+    ///
+    /// # Errors
+    /// [`Misuse::InputCount`], [`Misuse::InputLength`], [`Misuse::InputNotInRing`];
+    /// [`Misuse::InputsTooLate`] once the masked input is sent;
+    /// [`Misuse::AlreadyCompleted`], [`Misuse::AlreadyAborted`].
+    pub fn set_inputs(&mut self, inputs: Vec<RingVec>) -> Result<()> {
+        let (me, slot) = match self {
+            Client::KeysAdvertised(s) => (&s.me, &mut s.inputs),
+            Client::SharesSent(s) => (&s.me, &mut s.inputs),
+            Client::InputSent(_) | Client::SurvivorsSigned(_) => {
+                return Err(Error::Misuse(Misuse::InputsTooLate))
+            }
+            Client::Completed(_) => return Err(Error::Misuse(Misuse::AlreadyCompleted)),
+            Client::Aborted(_) => return Err(Error::Misuse(Misuse::AlreadyAborted)),
+        };
+        check_inputs(&me.config, &inputs)?;
+        *slot = inputs;
+        Ok(())
     }
 
     /// Feeds one server message; returns the message to send back. On any error the
