@@ -83,15 +83,16 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// The case's configuration, keys, inputs and schedule.
-fn setup(
-    case: &Case,
-) -> (
+/// A case's configuration, keys, inputs and schedule.
+type Setup = (
     Arc<Config>,
     Option<Vec<SigningKey>>,
     Vec<Vec<RingVec>>,
     DropSchedule,
-) {
+);
+
+/// Builds the case.
+fn setup(case: &Case) -> Setup {
     let (config, keys) = case.spec.build();
     let inputs = sim::random_inputs(&config, &mut seeded_rng([case.drops.0 ^ 0x5a; 32]));
     let schedule = DropSchedule::random(
