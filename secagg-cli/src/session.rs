@@ -176,6 +176,8 @@ pub struct Outcome {
     pub rounds: Vec<RoundStats>,
     /// Clients that aborted on a server message (an honest server causes none).
     pub client_aborts: usize,
+    /// Where the server's unmasking time went.
+    pub unmask: Option<secagg::protocol::server::UnmaskTimings>,
 }
 
 impl Outcome {
@@ -452,6 +454,7 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
                 dequantize,
                 rounds: r.rounds,
                 client_aborts: r.client_aborts.len(),
+                unmask: r.unmask,
             })
         }
     };

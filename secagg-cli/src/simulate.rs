@@ -331,6 +331,9 @@ pub fn to_json(r: &SessionReport, threads: usize, rss: Option<PeakRss>) -> Value
             obj.insert("server_ms".into(), Value::Object(server));
             obj.insert("dequantize_ms".into(), json!(millis(o.dequantize)));
             obj.insert("client_aborts".into(), json!(o.client_aborts));
+            if let Some(u) = &o.unmask {
+                obj.insert("unmasking".into(), unmask_json(u));
+            }
         }
         Err((round, e)) => {
             obj.insert("included".into(), Value::Null);
@@ -339,6 +342,21 @@ pub fn to_json(r: &SessionReport, threads: usize, rss: Option<PeakRss>) -> Value
         }
     }
     v
+}
+
+/// The `unmasking` object: the server's unmasking work and where its time went.
+pub fn unmask_json(u: &secagg::protocol::server::UnmaskTimings) -> Value {
+    json!({
+        "reconstructions": u.reconstructions,
+        "agreements": u.agreements,
+        "seeds": u.seeds,
+        "keystream_bytes": u.keystream_bytes,
+        "reconstruction_thread_ms": millis(u.reconstruction),
+        "key_agreement_thread_ms": millis(u.key_agreement),
+        "secrets_ms": millis(u.secrets_wall),
+        "expansion_ms": millis(u.expansion),
+        "total_ms": millis(u.total),
+    })
 }
 
 /// A log2 probability for people: `2^-41.5`, or `0` for an impossible event.
@@ -485,6 +503,22 @@ pub fn to_text(r: &SessionReport, threads: usize, rss: Option<PeakRss>) -> Strin
         ms(millis(r.quantize)),
         ms(millis(o.dequantize)),
     ));
+    if let Some(u) = &o.unmask {
+        out.push_str(&format!(
+            "server unmasking {} ms: {} secrets reconstructed and {} key agreements in {} ms \
+             (threads' time: reconstruction {} ms, key agreement {} ms), {} seeds expanded \
+             ({}) in {} ms\n",
+            ms(millis(u.total)),
+            u.reconstructions,
+            u.agreements,
+            ms(millis(u.secrets_wall)),
+            ms(millis(u.reconstruction)),
+            ms(millis(u.key_agreement)),
+            u.seeds,
+            bytes(u.keystream_bytes),
+            ms(millis(u.expansion)),
+        ));
+    }
     if let Some(p) = rss {
         out.push_str(&format!(
             "peak resident memory {:.1} MiB ({})\n",

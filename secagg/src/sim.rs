@@ -19,7 +19,7 @@ use crate::ids::{ClientId, Round};
 use crate::protocol::client::Client;
 use crate::protocol::config::Config;
 use crate::protocol::messages::{ClientMessage, ServerMessage};
-use crate::protocol::server::{Output, Server};
+use crate::protocol::server::{Output, Server, UnmaskTimings};
 use crate::ring::RingVec;
 
 /// When each client goes silent: `Some(r)` means the client sends nothing from round
@@ -119,6 +119,8 @@ pub struct SimReport {
     /// (copying stored ones, or regenerating them: [`run_streaming`]), outside the
     /// clients' handler times; part of the session's wall time.
     pub input_time: Duration,
+    /// Where the server's unmasking time went ([`Server::unmask_timings`]).
+    pub unmask: Option<UnmaskTimings>,
 }
 
 impl SimReport {
@@ -572,6 +574,7 @@ fn run_core(
         rounds: stats,
         client_aborts,
         input_time,
+        unmask: server.unmask_timings().copied(),
     })
 }
 

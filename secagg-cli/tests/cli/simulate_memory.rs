@@ -27,7 +27,10 @@ fn observable(mut v: Value) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.retain(|k, _| {
             !k.ends_with("_ms")
-                && !matches!(k.as_str(), "threads" | "peak_rss_kib" | "peak_rss_source")
+                && !matches!(
+                    k.as_str(),
+                    "threads" | "peak_rss_kib" | "peak_rss_source" | "unmasking"
+                )
         });
     }
     v

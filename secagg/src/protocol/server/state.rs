@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::sets::{Answers, IdSet};
 use super::{
     CollectingInputs, CollectingKeys, CollectingReveals, CollectingShares, CollectingSignatures,
-    Completed, Config, Included, Output, Phase, Server, Survivors,
+    Completed, Config, Included, Output, Phase, Server, Survivors, UnmaskTimings,
 };
 use crate::crypto::aead::OVERHEAD;
 use crate::error::{EncodingError, Error, Misuse, Result};
@@ -243,6 +243,7 @@ impl Server {
                     sums,
                     included: output_included,
                 },
+                timings: UnmaskTimings::default(),
             });
             return Ok(Server { config, phase });
         }
