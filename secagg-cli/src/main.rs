@@ -6,6 +6,7 @@ mod mask;
 mod net;
 mod params;
 mod plot;
+mod scale;
 mod session;
 mod simulate;
 mod table;
@@ -66,6 +67,9 @@ enum BenchCommand {
     /// Complete vs sparse graph and both threat models, swept over the number of
     /// clients, the vector length and the drop-out rate: CSV, SVG plots and a table.
     Variants(variants::VariantsArgs),
+    /// The largest SecAgg+ sessions simulated within a time budget per vector length,
+    /// with peak memory and the server's unmasking against its ideal.
+    Scale(scale::ScaleArgs),
 }
 
 /// Why a command failed.
@@ -141,6 +145,9 @@ fn main() -> ExitCode {
         Some(Commands::Bench(BenchArgs {
             what: BenchCommand::Variants(a),
         })) => variants::run(&a),
+        Some(Commands::Bench(BenchArgs {
+            what: BenchCommand::Scale(a),
+        })) => scale::run(&a),
         // The networked commands print their own output and choose their exit status.
         Some(Commands::Serve(a)) => return net::run_serve(a),
         Some(Commands::Client(a)) => return net::run_client_cmd(a),
