@@ -1,10 +1,21 @@
 //! An in-process simulator: `n` clients and the server in one process, with a
 //! drop-out schedule, used by tests, benches and the command line.
 //!
-//! Within a round the clients run in parallel (rayon); the server ingests their messages
-//! in id order and closes the round. Everything is deterministic given the simulation
-//! seed: client `i` draws from its own ChaCha20 stream derived from the seed and `i`.
-//! Timings are wall-clock per client handler and per server round (receive + close).
+//! Memory does not grow with `n x d`. Within a round the clients go in batches of
+//! [`CLIENTS_PER_THREAD`] per pool thread, in id order: a batch's clients run (in
+//! parallel, or one after the other: [`ClientExecution`]), the server ingests their
+//! messages in id order and they are dropped, then the next batch; the server closes
+//! the round after the last batch. Clients start without their inputs
+//! ([`Client::new_deferred`]) and get them when they mask them in round 2, from the
+//! caller's generator ([`run_streaming`]) or as copies of stored ones ([`run_with`]);
+//! the masked input is made in place of the input and dropped once the server has
+//! added it (the server sums masked inputs as they arrive). What stays for the whole
+//! session is the server's state and each client's state without its input.
+//!
+//! Everything is deterministic given the simulation seed: client `i` draws from its own
+//! ChaCha20 stream derived from the seed and `i`, so neither the batching nor the
+//! execution changes a byte. Timings are wall-clock per client handler and per server
+//! round (receive + close).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -84,3 +84,112 @@ fn simulate_peak_rss_is_reported_and_does_not_grow_with_n_times_d() {
         "peak RSS {small} KiB at n = 100, {large} KiB at n = 400"
     );
 }
+
+fn secagg_json(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_secagg"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "secagg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `bench scale` at a given n: every field, the unmasking's work against the
+/// session's own counts (at n = 40 with 2 of 40 dropping before round 2, the server
+/// reconstructs one secret per included client and one per dropped one with an
+/// included neighbor; its keystream is seeds x d x 4 bytes), and a finite ratio.
+#[test]
+fn bench_scale_at_a_given_n() {
+    let v = secagg_json(&[
+        "bench",
+        "scale",
+        "--dims",
+        "300",
+        "--clients",
+        "40",
+        "--dropout",
+        "0.05",
+        "--drop-at",
+        "masked",
+        "--runs",
+        "2",
+        "--json",
+        "--quiet",
+    ]);
+    let r = &v["results"][0];
+    assert_eq!(r["ok"], true);
+    assert_eq!(r["clients"], 40);
+    assert_eq!(r["runs"], 2);
+    assert_eq!(r["search"].as_array().unwrap().len(), 0);
+    let u = &r["unmasking"];
+    // 38 included b_u + 2 dropped masking keys.
+    assert_eq!(u["reconstructions"], 40);
+    let k = r["neighbors"].as_u64().unwrap();
+    let agreements = u["agreements"].as_u64().unwrap();
+    assert!(agreements > 0 && agreements <= 2 * k, "{agreements}");
+    // One self mask per included client, one pairwise mask per agreement.
+    assert_eq!(u["seeds"].as_u64().unwrap(), 38 + agreements);
+    assert_eq!(
+        u["keystream_bytes"].as_u64().unwrap(),
+        (38 + agreements) * 300 * 4
+    );
+    for f in [
+        "ideal_ms",
+        "unmasking_over_ideal",
+        "mask_gbps",
+        "x25519_us",
+        "session_s",
+    ] {
+        let x = r[f].as_f64().unwrap();
+        assert!(x.is_finite() && x > 0.0, "{f} = {x}");
+    }
+    if cfg!(target_os = "linux") {
+        assert_eq!(r["peak_rss_reset"], true);
+        assert!(r["peak_rss_kib"].as_f64().unwrap() > 1024.0);
+    }
+}
+
+/// The search: every session it ran is listed, the chosen n is the largest of them
+/// that completed within the budget, and none exceeds `--max-clients`.
+#[test]
+fn bench_scale_search_picks_the_largest_n_within_the_budget() {
+    let out = Command::new(env!("CARGO_BIN_EXE_secagg"))
+        .args([
+            "bench",
+            "scale",
+            "--dims",
+            "200",
+            "--budget-s",
+            "2",
+            "--start-clients",
+            "10",
+            "--max-clients",
+            "200",
+            "--probes",
+            "3",
+            "--json",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["results"][0];
+    // Exit status 1 only when no n fit the budget (a machine loaded beyond reason).
+    assert_eq!(out.status.success(), r["clients"].as_u64() > Some(0), "{v}");
+    let search = r["search"].as_array().unwrap();
+    assert!((1..=3).contains(&search.len()), "{search:?}");
+    let within: Vec<u64> = search
+        .iter()
+        .filter(|p| p["ok"] == true && p["session_s"].as_f64().unwrap() <= 2.0)
+        .map(|p| p["clients"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        r["clients"].as_u64(),
+        Some(within.iter().copied().max().unwrap_or(0))
+    );
+    assert!(search.iter().all(|p| p["clients"].as_u64().unwrap() <= 200));
+}
