@@ -7,6 +7,7 @@ mod mask;
 mod net;
 mod params;
 mod plot;
+mod scale;
 mod session;
 mod simulate;
 mod table;
@@ -72,6 +73,9 @@ enum BenchCommand {
     /// X25519 shared secrets and key generation: x25519-dalek single-shot vs the
     /// batched backends (AVX-512 IFMA), µs each and the ratio, measured in one run.
     Dh(bench::DhArgs),
+    /// The largest SecAgg+ sessions simulated within a time budget per vector length,
+    /// with peak memory and the server's unmasking against its ideal.
+    Scale(scale::ScaleArgs),
 }
 
 /// Why a command failed.
@@ -150,6 +154,8 @@ fn main() -> ExitCode {
         Some(Commands::Bench(BenchArgs {
             what: BenchCommand::Dh(a),
         })) => bench::run_dh(&a).map(|s| (s, true)).map_err(CliError::from),
+            what: BenchCommand::Scale(a),
+        })) => scale::run(&a),
         // The networked commands print their own output and choose their exit status.
         Some(Commands::Serve(a)) => return net::run_serve(a),
         Some(Commands::Client(a)) => return net::run_client_cmd(a),

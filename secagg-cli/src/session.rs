@@ -3,6 +3,7 @@
 //!
 //! Shared by `secagg` (no arguments), `secagg simulate` and `secagg bench variants`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -146,8 +147,11 @@ pub struct SessionReport {
     pub dropped: Vec<(Round, usize)>,
     /// Mean time to quantize one client's vector.
     pub quantize: Duration,
-    /// Wall time of the protocol run (all clients and the server).
+    /// Wall time of the protocol run (all clients and the server), without `inputs`.
     pub wall: Duration,
+    /// Wall time spent inside the protocol run drawing and quantizing the clients'
+    /// inputs (each made when its client masks it: `sim::run_streaming`).
+    pub inputs: Duration,
 }
 
 /// A session that completed.
@@ -172,6 +176,8 @@ pub struct Outcome {
     pub rounds: Vec<RoundStats>,
     /// Clients that aborted on a server message (an honest server causes none).
     pub client_aborts: usize,
+    /// Where the server's unmasking time went.
+    pub unmask: Option<secagg::protocol::server::UnmaskTimings>,
 }
 
 impl Outcome {
@@ -312,7 +318,6 @@ fn float_input(seed: u64, i: usize, dim: usize) -> Vec<f32> {
 /// Phases reported to a progress display.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
-    Inputs,
     Session,
     Check,
 }
@@ -329,10 +334,11 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
     let config = Arc::clone(fs.config());
     let (sched, dropped) = schedule(s, config.rounds());
 
-    // Each client's floats, clipped floats and encoded words.
-    // Each client's floats and encoded words. Nothing is kept but the words, which
-    // move into the simulator; the check regenerates the included clients' floats.
-    progress(Phase::Inputs);
+    // Each client's floats and encoded words, made when the simulator asks for them
+    // (as the client masks its input in round 2) and dropped with the client's
+    // masked input: nothing of size n x d is ever held (`sim::run_streaming`). The
+    // check regenerates them once more.
+    progress(Phase::Session);
     let encode = |i: usize| -> secagg::Result<(Vec<f32>, Encoded, Duration)> {
         let x = float_input(s.seed, i, s.dim);
         let mut seed = derive_seed(s.seed, "rounding");
@@ -342,34 +348,33 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
         let q = fs.encode(&x, 1, &mut rng)?;
         Ok((x, q, t0.elapsed()))
     };
-    let encoded: Vec<(Vec<RingVec>, usize, Duration)> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let (_, q, dt) = encode(i)?;
-            let clipped = q.clipped();
-            Ok((q.into_vectors(), clipped, dt))
-        })
-        .collect::<secagg::Result<_>>()?;
-    let quantize = encoded.iter().map(|e| e.2).sum::<Duration>() / n.max(1) as u32;
-    let clipped = encoded.iter().map(|e| e.1).sum();
-    let inputs: Vec<Vec<RingVec>> = encoded.into_iter().map(|e| e.0).collect();
-
-    progress(Phase::Session);
+    let quantized = (AtomicU64::new(0), AtomicU64::new(0));
+    let source = |u: ClientId| -> secagg::Result<Vec<RingVec>> {
+        let (_, q, dt) = encode(u as usize)?;
+        quantized
+            .0
+            .fetch_add(dt.as_nanos() as u64, Ordering::Relaxed);
+        quantized.1.fetch_add(1, Ordering::Relaxed);
+        Ok(q.into_vectors())
+    };
     let t0 = Instant::now();
     let execution = if s.sequential {
         ClientExecution::Sequential
     } else {
         ClientExecution::Parallel
     };
-    let result = sim::run_with(
+    let result = sim::run_streaming(
         Arc::clone(&config),
-        inputs,
+        &source,
         keys,
         &sched,
         derive_seed(s.seed, "sim"),
         execution,
     );
-    let wall = t0.elapsed();
+    let elapsed = t0.elapsed();
+    let inputs = result.as_ref().map(|r| r.input_time).unwrap_or_default();
+    let wall = elapsed.saturating_sub(inputs);
+    let quantize = Duration::from_nanos(quantized.0.into_inner() / quantized.1.into_inner().max(1));
 
     progress(Phase::Check);
     let outcome = match result {
@@ -383,12 +388,17 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
             } else {
                 (1u64 << setup.ring_bits) - 1
             };
-            let zero = || (vec![0u64; s.dim], vec![0f64; s.dim]);
-            let (mut want, want_f) = included
-                .par_iter()
-                .map(|&u| encode(u as usize))
-                .try_fold(zero, |(mut w, mut f), e| {
+            let zero = || (vec![0u64; s.dim], vec![0f64; s.dim], 0usize);
+            let (mut want, want_f, clipped) = (0..n)
+                .into_par_iter()
+                .map(|u| (u, encode(u)))
+                .try_fold(zero, |(mut w, mut f, mut c), (u, e)| {
                     let (x, q, _) = e?;
+                    // Clipped elements count over every client, included or not.
+                    c += q.clipped();
+                    if included.binary_search(&(u as ClientId)).is_err() {
+                        return Ok::<_, secagg::Error>((w, f, c));
+                    }
                     let words = q
                         .vectors()
                         .first()
@@ -400,14 +410,14 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
                     for (a, &v) in f.iter_mut().zip(&x) {
                         *a += f64::from(v).clamp(-s.clip, s.clip);
                     }
-                    Ok::<_, secagg::Error>((w, f))
+                    Ok::<_, secagg::Error>((w, f, c))
                 })
-                .try_reduce(zero, |(mut w, mut f), (w2, f2)| {
+                .try_reduce(zero, |(mut w, mut f, c), (w2, f2, c2)| {
                     w.iter_mut()
                         .zip(w2)
                         .for_each(|(a, b)| *a = a.wrapping_add(b));
                     f.iter_mut().zip(f2).for_each(|(a, b)| *a += b);
-                    Ok((w, f))
+                    Ok((w, f, c + c2))
                 })?;
             want.iter_mut().for_each(|w| *w &= mask);
             let got = r
@@ -444,6 +454,7 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
                 dequantize,
                 rounds: r.rounds,
                 client_aborts: r.client_aborts.len(),
+                unmask: r.unmask,
             })
         }
     };
@@ -454,6 +465,7 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
         dropped,
         quantize,
         wall,
+        inputs,
     })
 }
 

@@ -154,8 +154,10 @@ pub fn run(a: &SimulateArgs) -> Result<(String, bool), CliError> {
     let d = spec.dim;
     let progress = |p: Phase| {
         bar.set_message(match p {
-            Phase::Inputs => format!("{n} clients: drawing and quantizing {d} floats each"),
-            Phase::Session => format!("{n} clients and the server: running the protocol"),
+            Phase::Session => format!(
+                "{n} clients and the server: running the protocol ({d} floats per client, \
+                 drawn and quantized as each client masks them)"
+            ),
             Phase::Check => "checking the sum against the plaintext sum".to_string(),
         })
     };
@@ -165,12 +167,74 @@ pub fn run(a: &SimulateArgs) -> Result<(String, bool), CliError> {
     bar.finish_and_clear();
     let report = report?;
     let ok = report.ok();
+    let rss = peak_rss();
     let text = if a.json {
-        to_json(&report, threads).to_string()
+        to_json(&report, threads, rss).to_string()
     } else {
-        to_text(&report, threads)
+        to_text(&report, threads, rss)
     };
     Ok((text, ok))
+}
+
+/// The peak resident memory of this process and where it was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeakRss {
+    /// KiB (1024 bytes).
+    pub kib: u64,
+    /// `"VmHWM"` (Linux's /proc/self/status) or `"ru_maxrss"` (getrusage(2)).
+    pub source: &'static str,
+}
+
+/// The process's peak resident set size so far: `VmHWM` from /proc/self/status where
+/// it exists (Linux), else getrusage(2)'s `ru_maxrss` (KiB on the BSDs, bytes on
+/// macOS and iOS), else `None`. `VmHWM` first because `ru_maxrss` also counts the
+/// image the process had before its `execve` (on Linux: the forking parent's peak).
+pub fn peak_rss() -> Option<PeakRss> {
+    vm_hwm_kib()
+        .map(|kib| PeakRss {
+            kib,
+            source: "VmHWM",
+        })
+        .or_else(|| {
+            ru_maxrss_kib().map(|kib| PeakRss {
+                kib,
+                source: "ru_maxrss",
+            })
+        })
+}
+
+/// `VmHWM` from /proc/self/status, in KiB.
+pub fn vm_hwm_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// getrusage(2)'s `ru_maxrss` for this process, in KiB.
+#[cfg(unix)]
+pub fn ru_maxrss_kib() -> Option<u64> {
+    let mut usage = core::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable `rusage` (zero-initialised, and all-zero is
+    // a valid `rusage`: plain integers); getrusage writes at most one `rusage` there and
+    // reads nothing else. std has no safe equivalent.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: zero-initialised above (a valid value) and filled by a successful call.
+    let max = unsafe { usage.assume_init() }.ru_maxrss;
+    let max = u64::try_from(max).ok()?;
+    if cfg!(any(target_os = "macos", target_os = "ios")) {
+        Some(max / 1024)
+    } else {
+        Some(max)
+    }
+}
+
+/// No getrusage off Unix.
+#[cfg(not(unix))]
+pub fn ru_maxrss_kib() -> Option<u64> {
+    None
 }
 
 fn millis(d: Duration) -> f64 {
@@ -187,7 +251,7 @@ fn log2_value(x: f64) -> Value {
 }
 
 /// The JSON object of `secagg simulate --json`.
-pub fn to_json(r: &SessionReport, threads: usize) -> Value {
+pub fn to_json(r: &SessionReport, threads: usize, rss: Option<PeakRss>) -> Value {
     let s = &r.spec;
     let params = match &r.setup.choice {
         Choice::Bounds(p) => json!({
@@ -233,6 +297,9 @@ pub fn to_json(r: &SessionReport, threads: usize) -> Value {
         "client_execution": if s.sequential { "sequential" } else { "parallel" },
         "quantize_ms": millis(r.quantize),
         "wall_ms": millis(r.wall),
+        "inputs_ms": millis(r.inputs),
+        "peak_rss_kib": rss.map(|p| p.kib),
+        "peak_rss_source": rss.map(|p| p.source),
     });
     let Some(obj) = v.as_object_mut() else {
         return v;
@@ -267,6 +334,9 @@ pub fn to_json(r: &SessionReport, threads: usize) -> Value {
             obj.insert("server_ms".into(), Value::Object(server));
             obj.insert("dequantize_ms".into(), json!(millis(o.dequantize)));
             obj.insert("client_aborts".into(), json!(o.client_aborts));
+            if let Some(u) = &o.unmask {
+                obj.insert("unmasking".into(), unmask_json(u));
+            }
         }
         Err((round, e)) => {
             obj.insert("included".into(), Value::Null);
@@ -275,6 +345,21 @@ pub fn to_json(r: &SessionReport, threads: usize) -> Value {
         }
     }
     v
+}
+
+/// The `unmasking` object: the server's unmasking work and where its time went.
+pub fn unmask_json(u: &secagg::protocol::server::UnmaskTimings) -> Value {
+    json!({
+        "reconstructions": u.reconstructions,
+        "agreements": u.agreements,
+        "seeds": u.seeds,
+        "keystream_bytes": u.keystream_bytes,
+        "reconstruction_thread_ms": millis(u.reconstruction),
+        "key_agreement_thread_ms": millis(u.key_agreement),
+        "secrets_ms": millis(u.secrets_wall),
+        "expansion_ms": millis(u.expansion),
+        "total_ms": millis(u.total),
+    })
 }
 
 /// A log2 probability for people: `2^-41.5`, or `0` for an impossible event.
@@ -310,7 +395,7 @@ fn bytes_json(rounds: &[secagg::sim::RoundStats]) -> Value {
 }
 
 /// The human-readable report.
-pub fn to_text(r: &SessionReport, threads: usize) -> String {
+pub fn to_text(r: &SessionReport, threads: usize, rss: Option<PeakRss>) -> String {
     let s = &r.spec;
     let graph = match r.setup.graph {
         GraphKind::Complete => "SecAgg, complete graph".to_string(),
@@ -414,11 +499,36 @@ pub fn to_text(r: &SessionReport, threads: usize) -> String {
     out.push_str(&t.to_text());
     out.push_str("(client: mean per client; bytes in the wire encoding, docs/wire-format.md)\n");
     out.push_str(&format!(
-        "\nprotocol wall time {} ms; quantize {} ms per client, dequantize {} ms\n",
+        "\nprotocol wall time {} ms (+ {} ms drawing and quantizing inputs as clients mask \
+         them); quantize {} ms per client, dequantize {} ms\n",
         ms(millis(r.wall)),
+        ms(millis(r.inputs)),
         ms(millis(r.quantize)),
         ms(millis(o.dequantize)),
     ));
+    if let Some(u) = &o.unmask {
+        out.push_str(&format!(
+            "server unmasking {} ms: {} secrets reconstructed and {} key agreements in {} ms \
+             (threads' time: reconstruction {} ms, key agreement {} ms), {} seeds expanded \
+             ({}) in {} ms\n",
+            ms(millis(u.total)),
+            u.reconstructions,
+            u.agreements,
+            ms(millis(u.secrets_wall)),
+            ms(millis(u.reconstruction)),
+            ms(millis(u.key_agreement)),
+            u.seeds,
+            bytes(u.keystream_bytes),
+            ms(millis(u.expansion)),
+        ));
+    }
+    if let Some(p) = rss {
+        out.push_str(&format!(
+            "peak resident memory {:.1} MiB ({})\n",
+            p.kib as f64 / 1024.0,
+            p.source
+        ));
+    }
     out.push_str(&format!(
         "max |dequantized sum - float sum| = {:.3e} (bound {:.3e}); {} values clipped\n",
         o.max_abs_error, o.error_bound, o.clipped
@@ -455,4 +565,28 @@ pub fn to_text(r: &SessionReport, threads: usize) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where both exist (Linux), the two sources are consistent: `ru_maxrss` is the
+    /// high-water mark of the process over its life, including the image it had
+    /// before its last `execve` (the forking parent's pages), so it is at least
+    /// `VmHWM` (this image's high-water mark, read a moment earlier; 1 MiB of slack for
+    /// the pages touched in between), and both see the 8 MiB touched here. This is why
+    /// `peak_rss` prefers `VmHWM`.
+    #[test]
+    fn peak_rss_sources_agree() {
+        let touched: Vec<u8> = vec![1; 8 << 20];
+        assert_eq!(touched.iter().map(|&b| u64::from(b)).sum::<u64>(), 8 << 20);
+        let Some(hwm) = vm_hwm_kib() else {
+            return;
+        };
+        let max = ru_maxrss_kib().expect("getrusage where /proc has VmHWM");
+        assert!(hwm >= 8 * 1024, "{hwm} KiB");
+        assert!(max + 1024 >= hwm, "VmHWM {hwm} KiB, ru_maxrss {max} KiB");
+        assert_eq!(peak_rss().map(|p| p.source), Some("VmHWM"));
+    }
 }

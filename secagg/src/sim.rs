@@ -1,15 +1,26 @@
 //! An in-process simulator: `n` clients and the server in one process, with a
 //! drop-out schedule, used by tests, benches and the command line.
 //!
-//! Within a round the clients run in parallel (rayon); the server ingests their messages
-//! in id order and closes the round. Everything is deterministic given the simulation
-//! seed: client `i` draws from its own ChaCha20 stream derived from the seed and `i`.
-//! Timings are wall-clock per client handler and per server round (receive + close).
+//! Memory does not grow with `n x d`. Within a round the clients go in batches of
+//! [`CLIENTS_PER_THREAD`] per pool thread, in id order: a batch's clients run (in
+//! parallel, or one after the other: [`ClientExecution`]), the server ingests their
+//! messages in id order and they are dropped, then the next batch; the server closes
+//! the round after the last batch. Clients start without their inputs
+//! ([`Client::new_deferred`]) and get them when they mask them in round 2, from the
+//! caller's generator ([`run_streaming`]) or as copies of stored ones ([`run_with`]);
+//! the masked input is made in place of the input and dropped once the server has
+//! added it (the server sums masked inputs as they arrive). What stays for the whole
+//! session is the server's state and each client's state without its input.
+//!
+//! Everything is deterministic given the simulation seed: client `i` draws from its own
+//! ChaCha20 stream derived from the seed and `i`, so neither the batching nor the
+//! execution changes a byte. Timings are wall-clock per client handler and per server
+//! round (receive + close).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::par::*;
+use crate::par::{current_num_threads, *};
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 
@@ -19,7 +30,7 @@ use crate::ids::{ClientId, Round};
 use crate::protocol::client::Client;
 use crate::protocol::config::Config;
 use crate::protocol::messages::{ClientMessage, ServerMessage};
-use crate::protocol::server::{Output, Server};
+use crate::protocol::server::{Output, Server, UnmaskTimings};
 use crate::ring::RingVec;
 
 /// When each client goes silent: `Some(r)` means the client sends nothing from round
@@ -115,6 +126,12 @@ pub struct SimReport {
     pub rounds: Vec<RoundStats>,
     /// Clients that aborted on a server message (none when the server is honest).
     pub client_aborts: Vec<(ClientId, Error)>,
+    /// Wall time the simulator spent inside the session getting clients' inputs
+    /// (copying stored ones, or regenerating them: [`run_streaming`]), outside the
+    /// clients' handler times; part of the session's wall time.
+    pub input_time: Duration,
+    /// Where the server's unmasking time went ([`Server::unmask_timings`]).
+    pub unmask: Option<UnmaskTimings>,
 }
 
 impl SimReport {
@@ -217,6 +234,19 @@ pub enum ClientExecution {
     Sequential,
 }
 
+/// Where the simulator gets client `id`'s input: one ring vector per configured vector.
+/// It is called when the client needs its input (before it masks it in round 2), from
+/// any thread of the pool, and again at the end for the few clients whose inputs the
+/// plaintext check must add or remove; it must return the same value every time (a
+/// deterministic function of `id`, e.g. drawn from a seed derived from `id`).
+pub type InputSource<'a> = dyn Fn(ClientId) -> Result<Vec<RingVec>> + Sync + 'a;
+
+/// How many clients of a round each pool thread has in flight: the simulator runs
+/// the clients of a round in batches of `threads x CLIENTS_PER_THREAD` (in id order);
+/// each batch's messages go to the server and are dropped before the next batch
+/// starts, so at most that many clients' inputs and messages exist at once.
+pub const CLIENTS_PER_THREAD: usize = 4;
+
 /// Runs one session with the clients of each round in parallel; see [`run_with`].
 ///
 /// # Errors
@@ -239,7 +269,10 @@ pub fn run(
 }
 
 /// Runs one session. `inputs[i]` is client `i`'s input; `signing_keys` is required in
-/// the malicious model (one per client, matching the configuration).
+/// the malicious model (one per client, matching the configuration). The session runs
+/// as in [`run_streaming`] (same bytes, same figures), the input of client `i` being
+/// a copy of `inputs[i]` made when it is needed; the inputs are checked when the
+/// clients start, as [`Client::new`] checks them.
 ///
 /// # Errors
 /// A [`SimAbort`] with the round and the server's error when the server aborts (or, which
@@ -254,15 +287,93 @@ pub fn run_with(
     execution: ClientExecution,
 ) -> core::result::Result<SimReport, SimAbort> {
     let n = config.n();
-    let abort = |round: Round| move |error: Error| SimAbort { round, error };
     if inputs.len() != n {
-        return Err(abort(Round::AdvertiseKeys)(Error::Misuse(
-            Misuse::InputCount {
+        return Err(SimAbort {
+            round: Round::AdvertiseKeys,
+            error: Error::Misuse(Misuse::InputCount {
                 expected: n,
                 found: inputs.len(),
-            },
-        )));
+            }),
+        });
     }
+    let source = |id: ClientId| -> Result<Vec<RingVec>> {
+        inputs
+            .get(id as usize)
+            .cloned()
+            .ok_or(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                client: id,
+            }))
+    };
+    run_core(
+        config,
+        &source,
+        Some(&inputs),
+        signing_keys,
+        schedule,
+        seed,
+        execution,
+    )
+}
+
+/// Runs one session whose memory does not grow with n x d: client `i`'s input comes
+/// from `inputs(i)` when the client needs it (round 2), is masked in place and handed
+/// to the server with the rest of its batch, then dropped ([`CLIENTS_PER_THREAD`]).
+/// What stays for the whole session is the server's state (its running sums, the
+/// keys, ciphertexts and id sets it keeps, all O(n k + d)) and each client's state
+/// without its input (keys, seeds, shares: O(k)). Clients start with
+/// [`Client::new_deferred`] and get their input with [`Client::provide_inputs`]; every
+/// draw from every client's generator is the same as with stored inputs, so
+/// [`run_with`] on the same inputs gives the same sums, included set, aborts and
+/// bytes.
+///
+/// The plaintext sum ([`SimReport::expected`]) is accumulated from the inputs as they
+/// are handed out (under a lock) and corrected at the end for the clients the server
+/// did not include (regenerated once more).
+///
+/// # Errors
+/// As [`run_with`]; an error of `inputs` (or inputs that do not fit the
+/// configuration) aborts the simulation in [`Round::MaskedInputCollection`].
+pub fn run_streaming(
+    config: Arc<Config>,
+    inputs: &InputSource<'_>,
+    signing_keys: Option<Vec<SigningKey>>,
+    schedule: &DropSchedule,
+    seed: [u8; 32],
+    execution: ClientExecution,
+) -> core::result::Result<SimReport, SimAbort> {
+    run_core(
+        config,
+        inputs,
+        None,
+        signing_keys,
+        schedule,
+        seed,
+        execution,
+    )
+}
+
+/// What one round's clients did, summed over its batches.
+#[derive(Default)]
+struct Tally {
+    times: Vec<Duration>,
+    messages: usize,
+    bytes: u64,
+    server: Duration,
+}
+
+/// The session loop behind [`run_with`] and [`run_streaming`]. `stored`: the caller's
+/// inputs, checked when the clients start (as `Client::new` does).
+fn run_core(
+    config: Arc<Config>,
+    inputs: &InputSource<'_>,
+    stored: Option<&[Vec<RingVec>]>,
+    signing_keys: Option<Vec<SigningKey>>,
+    schedule: &DropSchedule,
+    seed: [u8; 32],
+    execution: ClientExecution,
+) -> core::result::Result<SimReport, SimAbort> {
+    let n = config.n();
+    let abort = |round: Round| move |error: Error| SimAbort { round, error };
     // Each client gets a clone of its key; the caller's vector is dropped whole at the
     // end, which wipes every key in place (moving the keys out of it, or `take`ing
     // them out of a vector of options, would leave their bytes in freed memory).
@@ -275,102 +386,161 @@ pub fn run_with(
     let mut server = Server::new(Arc::clone(&config));
     let mut stats = Vec::new();
     let mut client_aborts = Vec::new();
+    let mut clients: Vec<Option<Client>> = (0..n).map(|_| None).collect();
+    // The plaintext sum of the inputs handed out, and to whom.
+    let expected = std::sync::Mutex::new(
+        config
+            .vectors()
+            .iter()
+            .map(|v| RingVec::zeros(&v.ring, v.dim))
+            .collect::<Vec<RingVec>>(),
+    );
+    let mut given = vec![false; n];
+    let mut input_time = Duration::ZERO;
+    let batch = (current_num_threads() * CLIENTS_PER_THREAD).max(1);
 
-    // Round 0: clients start.
-    let items: Vec<_> = inputs
-        .iter()
-        .zip(keys.iter())
-        .zip(rngs.iter_mut())
-        .collect();
-    let started = each_client(execution, items, |i, ((x, key), rng)| {
-        let id = i as ClientId;
-        if schedule.is_silent(id, Round::AdvertiseKeys) {
-            return Ok((None, None, Duration::ZERO));
-        }
-        let t0 = Instant::now();
-        let (c, m) = Client::new(Arc::clone(&config), id, x.clone(), key.cloned(), rng)?;
-        Ok((Some(c), Some(m), t0.elapsed()))
-    });
-    let started: Vec<_> = started
-        .into_iter()
-        .collect::<Result<_>>()
-        .map_err(abort(Round::AdvertiseKeys))?;
-    let mut clients: Vec<Option<Client>> = Vec::with_capacity(n);
-    let mut outgoing: Vec<Option<ClientMessage>> = Vec::with_capacity(n);
-    let mut times = Vec::with_capacity(n);
-    for (c, m, t) in started {
-        if m.is_some() {
-            times.push(t);
-        }
-        clients.push(c);
-        outgoing.push(m);
-    }
-
+    // Round 0 has no server message; later rounds have one per client that goes on.
+    let mut inbox: Vec<Option<ServerMessage>> = (0..n).map(|_| None).collect();
     let mut round = Round::AdvertiseKeys;
     loop {
-        // The server ingests this round's messages and closes it.
-        let client_messages = outgoing.iter().filter(|m| m.is_some()).count();
-        let client_bytes = wire_bytes(outgoing.iter().flatten().map(|m| m.encoded_len(&config)))
-            .map_err(abort(round))?;
-        let t0 = Instant::now();
-        for (i, m) in outgoing.iter_mut().enumerate() {
-            if let Some(m) = m.take() {
-                server.receive(i as ClientId, m).map_err(abort(round))?;
+        let mut tally = Tally::default();
+        for start in (0..n).step_by(batch) {
+            let end = (start + batch).min(n);
+            // Inputs first (round 2), regenerated in parallel for the batch, outside
+            // the clients' timed handlers.
+            if round == Round::MaskedInputCollection {
+                let t0 = Instant::now();
+                let wanted: Vec<ClientId> = (start..end)
+                    .filter(|&i| {
+                        clients[i].is_some()
+                            && inbox[i].is_some()
+                            && !schedule.is_silent(i as ClientId, round)
+                    })
+                    .map(|i| i as ClientId)
+                    .collect();
+                let xs: Vec<Result<Vec<RingVec>>> = wanted
+                    .par_iter()
+                    .map(|&u| {
+                        let x = inputs(u)?;
+                        Client::check_inputs(&config, &x)?;
+                        let mut acc = expected
+                            .lock()
+                            .map_err(|_| Error::Misuse(Misuse::AlreadyAborted))?;
+                        for ((a, xj), spec) in acc.iter_mut().zip(&x).zip(config.vectors()) {
+                            a.add_assign(&spec.ring, xj)?;
+                        }
+                        Ok(x)
+                    })
+                    .collect();
+                for (&u, x) in wanted.iter().zip(xs) {
+                    let x = x.map_err(abort(round))?;
+                    given[u as usize] = true;
+                    if let Some(c) = clients[u as usize].as_mut() {
+                        c.provide_inputs(x).map_err(abort(round))?;
+                    }
+                }
+                input_time += t0.elapsed();
             }
+
+            let outgoing: Vec<Option<ClientMessage>> = if round == Round::AdvertiseKeys {
+                let items: Vec<_> = clients[start..end]
+                    .iter_mut()
+                    .zip(rngs[start..end].iter_mut())
+                    .zip(&keys[start..end])
+                    .collect();
+                let started = each_client(execution, items, |k, ((client, rng), key)| {
+                    let i = start + k;
+                    let id = i as ClientId;
+                    if schedule.is_silent(id, Round::AdvertiseKeys) {
+                        return Ok((None, None));
+                    }
+                    let t0 = Instant::now();
+                    let (c, m) = Client::new_deferred(Arc::clone(&config), id, key.cloned(), rng)?;
+                    if let Some(x) = stored.and_then(|s| s.get(i)) {
+                        Client::check_inputs(&config, x)?;
+                    }
+                    *client = Some(c);
+                    Ok((Some(m), Some(t0.elapsed())))
+                });
+                let mut out = Vec::with_capacity(end - start);
+                for r in started {
+                    let (m, t) = r.map_err(abort(round))?;
+                    tally.times.extend(t);
+                    out.push(m);
+                }
+                out
+            } else {
+                let items: Vec<_> = clients[start..end]
+                    .iter_mut()
+                    .zip(rngs[start..end].iter_mut())
+                    .zip(inbox[start..end].iter_mut().map(Option::take))
+                    .collect();
+                let results = each_client(execution, items, |k, ((client, rng), msg)| {
+                    let (Some(c), Some(msg)) = (client.as_mut(), msg) else {
+                        return (None, None, None);
+                    };
+                    if schedule.is_silent((start + k) as ClientId, msg.round()) {
+                        *client = None;
+                        return (None, None, None);
+                    }
+                    let t0 = Instant::now();
+                    let r = c.handle(msg, rng);
+                    let dt = t0.elapsed();
+                    match r {
+                        Ok(m) => (Some(m), None, Some(dt)),
+                        Err(e) => (None, Some(e), Some(dt)),
+                    }
+                });
+                let mut out = Vec::with_capacity(end - start);
+                for (k, (m, e, t)) in results.into_iter().enumerate() {
+                    tally.times.extend(t);
+                    if let Some(e) = e {
+                        client_aborts.push(((start + k) as ClientId, e));
+                    }
+                    out.push(m);
+                }
+                out
+            };
+
+            // The server ingests the batch's messages, in id order; they are dropped.
+            tally.messages += outgoing.iter().filter(|m| m.is_some()).count();
+            tally.bytes += wire_bytes(outgoing.iter().flatten().map(|m| m.encoded_len(&config)))
+                .map_err(abort(round))?;
+            let t0 = Instant::now();
+            for (k, m) in outgoing.into_iter().enumerate() {
+                if let Some(m) = m {
+                    server
+                        .receive((start + k) as ClientId, m)
+                        .map_err(abort(round))?;
+                }
+            }
+            tally.server += t0.elapsed();
         }
+
+        let t0 = Instant::now();
         let replies = server.close_round().map_err(abort(round))?;
-        let server_time = t0.elapsed();
+        let server_time = tally.server + t0.elapsed();
         let server_bytes = wire_bytes(replies.iter().map(|(_, m)| m.encoded_len(&config)))
             .map_err(abort(round))?;
         stats.push(RoundStats {
             round,
-            active_clients: times.len(),
-            client_mean: mean(&times),
-            client_max: times.iter().copied().max().unwrap_or_default(),
+            active_clients: tally.times.len(),
+            client_mean: mean(&tally.times),
+            client_max: tally.times.iter().copied().max().unwrap_or_default(),
             server: server_time,
-            client_messages,
+            client_messages: tally.messages,
             server_messages: replies.len(),
-            client_bytes,
+            client_bytes: tally.bytes,
             server_bytes,
         });
         if replies.is_empty() {
             break;
         }
-
-        // Clients answer, in parallel.
-        let mut inbox: Vec<Option<ServerMessage>> = (0..n).map(|_| None).collect();
         for (id, msg) in replies {
             if let Some(slot) = inbox.get_mut(id as usize) {
                 round = msg.round();
                 *slot = Some(msg);
             }
-        }
-        let items: Vec<_> = clients.iter_mut().zip(rngs.iter_mut()).zip(inbox).collect();
-        let results = each_client(execution, items, |i, ((client, rng), msg)| {
-            let (Some(c), Some(msg)) = (client.as_mut(), msg) else {
-                return (None, None, None);
-            };
-            if schedule.is_silent(i as ClientId, msg.round()) {
-                *client = None;
-                return (None, None, None);
-            }
-            let t0 = Instant::now();
-            let r = c.handle(msg, rng);
-            let dt = t0.elapsed();
-            match r {
-                Ok(m) => (Some(m), None, Some(dt)),
-                Err(e) => (None, Some(e), Some(dt)),
-            }
-        });
-        times.clear();
-        for (i, (m, e, t)) in results.into_iter().enumerate() {
-            if let Some(t) = t {
-                times.push(t);
-            }
-            if let Some(e) = e {
-                client_aborts.push((i as ClientId, e));
-            }
-            outgoing[i] = m;
         }
     }
 
@@ -379,12 +549,43 @@ pub fn run_with(
         .cloned()
         .ok_or(Error::Misuse(Misuse::AlreadyAborted))
         .map_err(abort(round))?;
-    let expected = plaintext_sum(&config, &inputs, &output.included).map_err(abort(round))?;
+    let mut expected = expected
+        .into_inner()
+        .map_err(|_| abort(round)(Error::Misuse(Misuse::AlreadyAborted)))?;
+    // The sum of exactly the included clients: remove the inputs handed out to
+    // clients the server left out, add any included client's that was not.
+    let mut included = vec![false; n];
+    for &u in &output.included {
+        match included.get_mut(u as usize) {
+            Some(slot) => *slot = true,
+            None => {
+                return Err(abort(round)(Error::PeerMisbehaved(
+                    PeerMisbehaved::UnknownClient { client: u },
+                )))
+            }
+        }
+    }
+    for (u, (&g, &inc)) in given.iter().zip(&included).enumerate() {
+        if g == inc {
+            continue;
+        }
+        let x = inputs(u as ClientId).map_err(abort(round))?;
+        for ((acc, xj), spec) in expected.iter_mut().zip(&x).zip(config.vectors()) {
+            if inc {
+                acc.add_assign(&spec.ring, xj)
+            } else {
+                acc.sub_assign(&spec.ring, xj)
+            }
+            .map_err(abort(round))?;
+        }
+    }
     Ok(SimReport {
         output,
         expected,
         rounds: stats,
         client_aborts,
+        input_time,
+        unmask: server.unmask_timings().copied(),
     })
 }
 

@@ -5,6 +5,8 @@
 //!   formulas, aborts, the known-answer session id), the default run and `bench variants`.
 //! - `bench_mask`: `bench mask` JSON output and its refusal of bad input.
 //! - `net`: `serve` and `client` as real processes over loopback, killed mid-session.
+//! - `simulate_memory`: `simulate --json` against outputs recorded from the simulator
+//!   that held everything at once, and its peak-RSS field.
 //! - `params_check`: `serve` and `client` refuse (degree, threshold) pairs that
 //!   `check_params` rejects unless `--allow-insecure-params`.
 
@@ -12,3 +14,4 @@ mod bench_mask;
 mod commands;
 mod net;
 mod params_check;
+mod simulate_memory;

@@ -842,6 +842,15 @@ impl Client {
         ))
     }
 
+    /// Checks inputs against `config` as [`Client::new`] and [`Client::provide_inputs`]
+    /// do, without starting a client.
+    ///
+    /// # Errors
+    /// [`Misuse::InputCount`], [`Misuse::InputLength`], [`Misuse::InputNotInRing`].
+    pub fn check_inputs(config: &Config, inputs: &[RingVec]) -> Result<()> {
+        check_inputs(config, inputs)
+    }
+
     /// Gives a client started with [`new_deferred`](Self::new_deferred) its input (one
     /// ring vector per configured vector), in state `KeysAdvertised` or `SharesSent`.
     /// The vectors move into the state as they are (no copy).

@@ -238,6 +238,38 @@ struct Completed {
     /// `S2` (likewise).
     shared: IdSet,
     output: Output,
+    /// Where the unmasking time went (not stored: zero after a restore).
+    timings: UnmaskTimings,
+}
+
+/// Where the server's unmasking (closing round 4) spent its time, with the work it
+/// did, so that a benchmark can set it against the rates of the primitives
+/// (`secagg bench scale`). Measurement only: the clock is read, nothing depends on it.
+/// Times "summed over threads" add the time each pool thread spent in that part.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UnmaskTimings {
+    /// Secrets reconstructed: one per surviving client (`b_u`) and one per dropped
+    /// client with a surviving neighbor (its masking key).
+    pub reconstructions: usize,
+    /// X25519 agreements: one per (dropped client, included neighbor) pair.
+    pub agreements: usize,
+    /// Mask seeds expanded into the sums (over all vectors).
+    pub seeds: usize,
+    /// Keystream bytes those expansions consumed (seeds x d x 4 or 8 bytes a word).
+    pub keystream_bytes: u64,
+    /// Secret reconstruction, summed over threads: the Lagrange coefficients, the
+    /// combination of `t` shares, the check of a reconstructed masking key against its
+    /// advertised public key and the self-mask seed derivations.
+    pub reconstruction: core::time::Duration,
+    /// Key agreement, summed over threads: the X25519 agreements and the pairwise seed
+    /// derivations from them.
+    pub key_agreement: core::time::Duration,
+    /// Wall time of reconstruction and key agreement (in parallel over secrets).
+    pub secrets_wall: core::time::Duration,
+    /// Wall time of the mask expansion into the sums.
+    pub expansion: core::time::Duration,
+    /// Wall time of the whole close of round 4.
+    pub total: core::time::Duration,
 }
 
 /// Stopped by an error; everything else was released.
@@ -420,6 +452,15 @@ impl Server {
     pub fn output(&self) -> Option<&Output> {
         match &self.phase {
             Phase::Completed(c) => Some(&c.output),
+            _ => None,
+        }
+    }
+
+    /// Where the unmasking time went, once the session completed here (a server
+    /// restored from its stored state after completion reports zeros).
+    pub fn unmask_timings(&self) -> Option<&UnmaskTimings> {
+        match &self.phase {
+            Phase::Completed(c) => Some(&c.timings),
             _ => None,
         }
     }
@@ -1232,6 +1273,17 @@ impl CollectingReveals {
         let graph = config.graph();
         let t = config.threshold();
         let sid = *config.session_id();
+        // Timing only (`UnmaskTimings`): nanoseconds summed over threads.
+        let started = std::time::Instant::now();
+        let recon_ns = std::sync::atomic::AtomicU64::new(0);
+        let agree_ns = std::sync::atomic::AtomicU64::new(0);
+        let agreements = std::sync::atomic::AtomicUsize::new(0);
+        let add_ns = |a: &std::sync::atomic::AtomicU64, since: std::time::Instant| {
+            a.fetch_add(
+                since.elapsed().as_nanos() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        };
 
         // Which secret of whom, from which holders (the first t responding neighbors).
         struct Job {
@@ -1254,6 +1306,7 @@ impl CollectingReveals {
                     .collect(),
             })
             .collect();
+        let lagrange_started = std::time::Instant::now();
         let mut lagrange: HashMap<Vec<ClientId>, LagrangeAtZero> = HashMap::new();
         for job in &jobs {
             if !lagrange.contains_key(&job.holders) {
@@ -1261,6 +1314,8 @@ impl CollectingReveals {
                 lagrange.insert(job.holders.clone(), LagrangeAtZero::new(&xs)?);
             }
         }
+
+        add_ns(&recon_ns, lagrange_started);
 
         // Reconstruct and derive every seed, in parallel over owners.
         let names: Vec<&[u8]> = config.vectors().iter().map(|v| v.name.as_bytes()).collect();
@@ -1270,6 +1325,7 @@ impl CollectingReveals {
         let accusations = &survivors.accusations;
         let reconstruct =
             |job: &Job| -> Result<Vec<(Vec<MaskSeed>, Sign)>> {
+                let job_started = std::time::Instant::now();
                 let shares: Vec<&Share> = job
                     .holders
                     .iter()
@@ -1297,6 +1353,7 @@ impl CollectingReveals {
                         for name in &names {
                             seeds.push(kdf::self_mask_seed(&secret, &sid, job.owner, name)?);
                         }
+                        add_ns(&recon_ns, job_started);
                         Ok(vec![(seeds, Sign::Minus)])
                     }
                     ShareKind::MaskKey => {
@@ -1310,6 +1367,8 @@ impl CollectingReveals {
                                 PeerMisbehaved::ReconstructionMismatch { client: v },
                             ));
                         }
+                        add_ns(&recon_ns, job_started);
+                        let agree_started = std::time::Instant::now();
                         let mut peers = Vec::new();
                         let mut pks = Vec::new();
                         for &u in graph.neighbors(v) {
@@ -1340,6 +1399,8 @@ impl CollectingReveals {
                             // y_u added PRG(s_uv) if v > u: remove it.
                             out.push((seeds, if v > u { Sign::Minus } else { Sign::Plus }));
                         }
+                        add_ns(&agree_ns, agree_started);
+                        agreements.fetch_add(out.len(), std::sync::atomic::Ordering::Relaxed);
                         Ok(out)
                     }
                 }
@@ -1354,7 +1415,10 @@ impl CollectingReveals {
                 seeds
             })
             .collect::<Result<_>>()?;
+        let secrets_wall = started.elapsed();
 
+        let expansion_started = std::time::Instant::now();
+        let (mut seeds, mut keystream_bytes) = (0usize, 0u64);
         for (j, (acc, spec)) in sums.iter_mut().zip(config.vectors()).enumerate() {
             let masks: Vec<(&MaskSeed, Sign)> = per_owner
                 .iter()
@@ -1362,7 +1426,22 @@ impl CollectingReveals {
                 .filter_map(|(seeds, sign)| seeds.get(j).map(|s| (s, *sign)))
                 .collect();
             prg::expand_add(&spec.ring, &masks, acc)?;
+            let word_bytes = if spec.ring.uses_u32() { 4 } else { 8 };
+            seeds += masks.len();
+            keystream_bytes += (masks.len() * spec.dim * word_bytes) as u64;
         }
+        let ns = |a: std::sync::atomic::AtomicU64| core::time::Duration::from_nanos(a.into_inner());
+        let timings = UnmaskTimings {
+            reconstructions: jobs.len(),
+            agreements: agreements.into_inner(),
+            seeds,
+            keystream_bytes,
+            reconstruction: ns(recon_ns),
+            key_agreement: ns(agree_ns),
+            secrets_wall,
+            expansion: expansion_started.elapsed(),
+            total: started.elapsed(),
+        };
         let output = Output {
             sums,
             included: survivors.included.to_vec(),
@@ -1373,6 +1452,7 @@ impl CollectingReveals {
             asked: self.asked,
             shared: survivors.shared,
             output,
+            timings,
         };
         Ok((Phase::Completed(done), Vec::new()))
     }

@@ -29,3 +29,4 @@ mod server_share_keys;
 mod server_unmask;
 mod sim_dropouts;
 mod sim_random;
+mod sim_recorded;

@@ -17,6 +17,7 @@ use super::sets::{Answers, IdSet};
 use super::{
     CollectingInputs, CollectingKeys, CollectingReveals, CollectingShares, CollectingSignatures,
     Completed, Config, Excluded, ExclusionReason, Included, Output, Phase, Server, Survivors,
+    UnmaskTimings,
 };
 use crate::crypto::aead::OVERHEAD;
 use crate::error::{EncodingError, Error, Misuse, Result};
@@ -267,6 +268,7 @@ impl Server {
                     included: output_included,
                     excluded: excluded.clone(),
                 },
+                timings: UnmaskTimings::default(),
             });
             return Ok(Server {
                 config,
