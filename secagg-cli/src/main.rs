@@ -154,6 +154,7 @@ fn main() -> ExitCode {
         Some(Commands::Bench(BenchArgs {
             what: BenchCommand::Dh(a),
         })) => bench::run_dh(&a).map(|s| (s, true)).map_err(CliError::from),
+        Some(Commands::Bench(BenchArgs {
             what: BenchCommand::Scale(a),
         })) => scale::run(&a),
         // The networked commands print their own output and choose their exit status.
