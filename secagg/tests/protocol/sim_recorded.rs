@@ -1,5 +1,5 @@
 //! The simulator against outputs recorded from the simulator that stored every client's
-//! input, state and message at once (commit 8eea39f, before the streaming simulator):
+//! input, state and message at once (before the streaming simulator; see `RECORDED`):
 //! the same seeds must give the same sums, the same included set, the same client
 //! aborts, the same per-round message counts and wire bytes, or the same abort. Each
 //! case is reduced to a SHA-256 digest of those observables (`digest`); the recorded
@@ -147,14 +147,18 @@ fn digest(result: &Result<SimReport, SimAbort>) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Recorded on commit 8eea39f (the simulator that held everything at once), in the
-/// order of `cases()`.
+/// Recorded with the simulator that held everything at once (`sim::run_with` before
+/// the streaming change), in the order of `cases()`: first on commit 8eea39f
+/// (protocol version 1), then re-recorded on 78bfb76, the same simulator after the
+/// protocol-version-2 change (accusations in MaskedInput, +4 bytes per message, new
+/// session ids) and before the streaming simulator was merged. The abort case did not
+/// change.
 const RECORDED: [&str; 6] = [
-    "afe8db24118634d6a139d3ba56bca39ebe4611a999ce972551fedf88a2130dd4",
-    "35c7748d6ca8e2f8112422b88eed2237c861390a40430b2bbfb0aa3a0cdc36ea",
-    "559cbee80e211140f9ba6364ca02fd0f9b19c1c5073f1991733aa6144e32cdc5",
-    "42e1138d583c9c3485a5a042f6c4d7ca2f50f8076e61182926462be6d73c0a05",
-    "7e971cfd0b34ace85dbad4e844510a7c631bd39fc5aab13289aa61330092a071",
+    "fa6a33757d417257e7ee39e010e2af08cce45c04f2b4526898f114ca0a29b68c",
+    "f3cb40d1281c717d538ab0bdd9125825889d0b935593c4bb59e1c971cce4e993",
+    "f050a5ab9fe2c3d2a084cba6c8f7a00408ffc86640b069de048806b92e0ca7db",
+    "ea14d9704287eb180f00bbca7c443d8b91458aa365d0534f17d8f0e9437d64c9",
+    "0ec3df42cf20d0b47c0434e7eda5b7635c71ae23bda6ab0ae7cd79b62c543773",
     "67325891a71137a125ad4dda157367fd26be55e21b21013ef5a3b164455c235d",
 ];
 

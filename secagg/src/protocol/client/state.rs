@@ -51,9 +51,7 @@ impl Client {
     /// it with [`Client::from_bytes`] and the same configuration.
     ///
     /// # Errors
-    /// [`Misuse::AlreadyAborted`]: an aborted client has nothing worth storing;
-    /// [`Misuse::InputCount`]: a client started with [`Client::new_deferred`] whose
-    /// inputs were not given yet.
+    /// [`Misuse::AlreadyAborted`]: an aborted client has nothing worth storing.
     pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>> {
         let len = self.stored_len()?;
         let mut w = Writer::with_capacity(len);
@@ -290,14 +288,6 @@ impl Client {
 const HELD_LEN: usize = ID_LEN + 2 * SCALAR_LEN;
 
 fn write_inputs(w: &mut Writer, cfg: &Config, inputs: &[RingVec]) -> Result<()> {
-    // A client started without inputs (`Client::new_deferred`) and not yet given them
-    // has nothing to store in their place.
-    if inputs.len() != cfg.vectors().len() {
-        return Err(Error::Misuse(Misuse::InputCount {
-            expected: cfg.vectors().len(),
-            found: inputs.len(),
-        }));
-    }
     for (v, spec) in inputs.iter().zip(cfg.vectors()) {
         pack::pack(w, &spec.ring, spec.dim, v)?;
     }
