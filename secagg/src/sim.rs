@@ -377,11 +377,23 @@ fn run_core(
     // Each client gets a clone of its key; the caller's vector is dropped whole at the
     // end, which wipes every key in place (moving the keys out of it, or `take`ing
     // them out of a vector of options, would leave their bytes in freed memory).
-    let keys: Vec<Option<&SigningKey>> = (0..n)
-        .map(|i| signing_keys.as_ref().and_then(|k| k.get(i)))
+    //
+    // Clients are run in slots: slot `s` holds client `ids[s]`, in the order of
+    // `processing_order` (neighbors close together), so that a masked input the server
+    // holds until its sender's neighbors have answered (an accusation may still come)
+    // is held only while a few batches go by, not until the end of the round.
+    let ids = processing_order(config.graph());
+    let keys: Vec<Option<&SigningKey>> = ids
+        .iter()
+        .map(|&u| signing_keys.as_ref().and_then(|k| k.get(u as usize)))
         .collect();
-    let mut rngs: Vec<_> = (0..n as ClientId)
-        .map(|i| seeded_rng(client_seed(&seed, i)))
+    let mut slot_of = vec![0usize; n];
+    for (s, &u) in ids.iter().enumerate() {
+        slot_of[u as usize] = s;
+    }
+    let mut rngs: Vec<_> = ids
+        .iter()
+        .map(|&u| seeded_rng(client_seed(&seed, u)))
         .collect();
     let mut server = Server::new(Arc::clone(&config));
     let mut stats = Vec::new();
@@ -414,9 +426,9 @@ fn run_core(
                     .filter(|&i| {
                         clients[i].is_some()
                             && inbox[i].is_some()
-                            && !schedule.is_silent(i as ClientId, round)
+                            && !schedule.is_silent(ids[i], round)
                     })
-                    .map(|i| i as ClientId)
+                    .map(|i| ids[i])
                     .collect();
                 let xs: Vec<Result<Vec<RingVec>>> = wanted
                     .par_iter()
@@ -435,7 +447,7 @@ fn run_core(
                 for (&u, x) in wanted.iter().zip(xs) {
                     let x = x.map_err(abort(round))?;
                     given[u as usize] = true;
-                    if let Some(c) = clients[u as usize].as_mut() {
+                    if let Some(c) = clients[slot_of[u as usize]].as_mut() {
                         c.provide_inputs(x).map_err(abort(round))?;
                     }
                 }
@@ -449,14 +461,13 @@ fn run_core(
                     .zip(&keys[start..end])
                     .collect();
                 let started = each_client(execution, items, |k, ((client, rng), key)| {
-                    let i = start + k;
-                    let id = i as ClientId;
+                    let id = ids[start + k];
                     if schedule.is_silent(id, Round::AdvertiseKeys) {
                         return Ok((None, None));
                     }
                     let t0 = Instant::now();
                     let (c, m) = Client::new_deferred(Arc::clone(&config), id, key.cloned(), rng)?;
-                    if let Some(x) = stored.and_then(|s| s.get(i)) {
+                    if let Some(x) = stored.and_then(|s| s.get(id as usize)) {
                         Client::check_inputs(&config, x)?;
                     }
                     *client = Some(c);
@@ -479,7 +490,7 @@ fn run_core(
                     let (Some(c), Some(msg)) = (client.as_mut(), msg) else {
                         return (None, None, None);
                     };
-                    if schedule.is_silent((start + k) as ClientId, msg.round()) {
+                    if schedule.is_silent(ids[start + k], msg.round()) {
                         *client = None;
                         return (None, None, None);
                     }
@@ -495,7 +506,7 @@ fn run_core(
                 for (k, (m, e, t)) in results.into_iter().enumerate() {
                     tally.times.extend(t);
                     if let Some(e) = e {
-                        client_aborts.push(((start + k) as ClientId, e));
+                        client_aborts.push((ids[start + k], e));
                     }
                     out.push(m);
                 }
@@ -510,7 +521,7 @@ fn run_core(
             for (k, m) in outgoing.into_iter().enumerate() {
                 if let Some(m) = m {
                     server
-                        .receive((start + k) as ClientId, m)
+                        .receive(ids[start + k], m)
                         .map_err(abort(round))?;
                 }
             }
@@ -537,7 +548,7 @@ fn run_core(
             break;
         }
         for (id, msg) in replies {
-            if let Some(slot) = inbox.get_mut(id as usize) {
+            if let Some(slot) = slot_of.get(id as usize).and_then(|&s| inbox.get_mut(s)) {
                 round = msg.round();
                 *slot = Some(msg);
             }
@@ -579,6 +590,8 @@ fn run_core(
             .map_err(abort(round))?;
         }
     }
+    // In id order, as if the clients had run in id order.
+    client_aborts.sort_by_key(|(u, _)| *u);
     Ok(SimReport {
         output,
         expected,
@@ -587,6 +600,38 @@ fn run_core(
         input_time,
         unmask: server.unmask_timings().copied(),
     })
+}
+
+/// The order the simulator runs the clients in: breadth first over the neighbor graph
+/// from client 0 (then from the lowest unvisited id), so that a client's neighbors are
+/// run within a few batches of it (in a Harary graph, about `k` clients apart). The
+/// server's output does not depend on the order (sums are modular, sets are sets).
+fn processing_order(graph: &crate::protocol::graph::Graph) -> Vec<ClientId> {
+    let n = graph.n();
+    if graph.is_complete() {
+        return (0..n as ClientId).collect();
+    }
+    let mut seen = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    for root in 0..n {
+        if seen[root] {
+            continue;
+        }
+        seen[root] = true;
+        let mut head = order.len();
+        order.push(root as ClientId);
+        while head < order.len() {
+            let u = order[head];
+            head += 1;
+            for &v in graph.neighbors(u) {
+                if !seen[v as usize] {
+                    seen[v as usize] = true;
+                    order.push(v);
+                }
+            }
+        }
+    }
+    order
 }
 
 /// Applies `f` to every client's items, in parallel or one after the other.
