@@ -520,9 +520,7 @@ fn run_core(
             let t0 = Instant::now();
             for (k, m) in outgoing.into_iter().enumerate() {
                 if let Some(m) = m {
-                    server
-                        .receive(ids[start + k], m)
-                        .map_err(abort(round))?;
+                    server.receive(ids[start + k], m).map_err(abort(round))?;
                 }
             }
             tally.server += t0.elapsed();

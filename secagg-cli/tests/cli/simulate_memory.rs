@@ -1,6 +1,8 @@
 //! `secagg simulate` since the streaming simulator: the same JSON as the simulator
-//! that held every client's input, state and message at once (recorded from commit
-//! 8eea39f's binary in `simulate_recorded.jsonl`, timings and thread count left out),
+//! that held every client's input, state and message at once (recorded in
+//! `simulate_recorded.jsonl` from that simulator's binary: first on commit 8eea39f,
+//! then again on 78bfb76, after protocol version 2 and the new finder defaults and
+//! before the streaming simulator; timings and thread count left out),
 //! and a peak resident memory that is reported and does not grow with n x d.
 
 use std::process::Command;
@@ -55,8 +57,12 @@ fn simulate_json_matches_the_recorded_simulator() {
 /// 100 to 400 clients at d = 20,000 (16-bit quantization, a 25-bit ring: 4-byte words)
 /// adds 300 x 20,000 x 4 = 24 MB of inputs alone (twice that with the clients' copies
 /// and their masked messages); the streaming simulator adds the clients' small states
-/// and the server's O(n k) keys and ciphertexts. The bound (8 MiB) leaves room for
-/// allocator noise; the recorded simulator grew by about 49 MB here.
+/// and the server's O(n k) keys and ciphertexts, plus the masked inputs the server
+/// holds until their senders' neighbors have answered (an accusation may still come,
+/// docs/threat-model.md, "Exclusion"): the simulator runs clients breadth first over
+/// the graph, so that is O(k d), about 4k inputs, not O(n d) (measured: +8.7 MB). The
+/// bound (16 MiB) leaves room for that and allocator noise; the recorded simulator grew
+/// by about 49 MB here.
 #[test]
 fn simulate_peak_rss_is_reported_and_does_not_grow_with_n_times_d() {
     let rss = |n: &str| {
@@ -80,7 +86,7 @@ fn simulate_peak_rss_is_reported_and_does_not_grow_with_n_times_d() {
     };
     let (small, large) = (rss("100"), rss("400"));
     assert!(
-        large < small + 8 * 1024,
+        large < small + 16 * 1024,
         "peak RSS {small} KiB at n = 100, {large} KiB at n = 400"
     );
 }
