@@ -1,0 +1,1 @@
+//! The exact samplers (filled in below).
