@@ -307,7 +307,9 @@ impl RoundMechanism {
 /// ln C(n, k) by a sum of logarithms (exact enough for the orders used).
 fn ln_binomial(n: u32, k: u32) -> f64 {
     let k = k.min(n - k);
-    (0..k).map(|i| f64::from(n - i).ln() - f64::from(i + 1).ln()).sum()
+    (0..k)
+        .map(|i| f64::from(n - i).ln() - f64::from(i + 1).ln())
+        .sum()
 }
 
 fn log_sum_exp(terms: &[f64]) -> f64 {
@@ -330,16 +332,13 @@ pub fn subsampled_rdp(rdp: impl Fn(u32) -> f64, q: f64, alpha: u32) -> f64 {
     let (lq, l1q) = (q.ln(), (-q).ln_1p());
     let mut terms = Vec::with_capacity(alpha as usize);
     terms.push((a - 1.0) * l1q + (a * q - q + 1.0).ln());
-    terms.push(ln_binomial(alpha, 2) + 2.0 * lq + (a - 2.0) * l1q + rdp(2));
+    // ln C(α, l), updated term by term.
+    let mut ln_c = ln_binomial(alpha, 2);
+    terms.push(ln_c + 2.0 * lq + (a - 2.0) * l1q + rdp(2));
     for l in 3..=alpha {
         let lf = f64::from(l);
-        terms.push(
-            3f64.ln()
-                + ln_binomial(alpha, l)
-                + lf * lq
-                + (a - lf) * l1q
-                + (lf - 1.0) * rdp(l),
-        );
+        ln_c += f64::from(alpha - l + 1).ln() - lf.ln();
+        terms.push(3f64.ln() + ln_c + lf * lq + (a - lf) * l1q + (lf - 1.0) * rdp(l));
     }
     (log_sum_exp(&terms) / (a - 1.0)).min(plain)
 }
@@ -355,13 +354,14 @@ pub fn gaussian_subsampled_rdp(sigma: f64, q: f64, alpha: u32) -> f64 {
         return a / (2.0 * sigma * sigma);
     }
     let (lq, l1q) = (q.ln(), (-q).ln_1p());
+    let mut ln_c = 0.0;
     let terms: Vec<f64> = (0..=alpha)
         .map(|k| {
             let kf = f64::from(k);
-            ln_binomial(alpha, k)
-                + kf * lq
-                + (a - kf) * l1q
-                + (kf * kf - kf) / (2.0 * sigma * sigma)
+            if k > 0 {
+                ln_c += f64::from(alpha - k + 1).ln() - kf.ln();
+            }
+            ln_c + kf * lq + (a - kf) * l1q + (kf * kf - kf) / (2.0 * sigma * sigma)
         })
         .collect();
     log_sum_exp(&terms) / (a - 1.0)
