@@ -29,6 +29,9 @@ pub use sample::Rational;
 pub mod accountant;
 pub mod sample;
 
+// The client/server pipeline (clip, scale, rotate, round, noise, ring) and its rotation.
+pub mod pipeline;
+pub mod rotation;
 
 /// The distributed noise mechanism: which integer noise each client adds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
