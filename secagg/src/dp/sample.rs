@@ -394,14 +394,26 @@ fn bernoulli_exp_frac<R: CryptoRng + ?Sized>(rng: &mut R, num: u128, den: u128) 
                 }
                 k += 1;
             }
-            None => return bernoulli_exp_frac_wide(rng, &Wide::from_u128(num), &Wide::from_u128(den), k),
+            None => {
+                return bernoulli_exp_frac_wide(
+                    rng,
+                    &Wide::from_u128(num),
+                    &Wide::from_u128(den),
+                    k,
+                )
+            }
         }
     }
 }
 
 /// [`bernoulli_exp_frac`] in 384 bits, from trial `k` on (`den < 2^320`, so `den·k`
 /// fits for every `k: u64`).
-fn bernoulli_exp_frac_wide<R: CryptoRng + ?Sized>(rng: &mut R, num: &Wide, den: &Wide, mut k: u64) -> bool {
+fn bernoulli_exp_frac_wide<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    num: &Wide,
+    den: &Wide,
+    mut k: u64,
+) -> bool {
     loop {
         let Some(bound) = den.mul_u64(k) else {
             // Unreachable for den < 2^320; stop at the current parity (probability
@@ -602,7 +614,11 @@ impl DiscreteGaussian {
             .mul(&Wide::from_u128(self.dt))
             .unwrap_or(Wide([u64::MAX; LIMBS]));
         let nw = Wide::from_u128(n);
-        let a = if ydt >= nw { ydt.sub(&nw) } else { nw.sub(&ydt) };
+        let a = if ydt >= nw {
+            ydt.sub(&nw)
+        } else {
+            nw.sub(&ydt)
+        };
         let num = a.mul(&a);
         let den = Wide::from_u128(2 * n)
             .mul(&Wide::from_u128(d))
@@ -703,13 +719,18 @@ impl Poisson {
     /// constant leaves 62 bits (use [`Rational::approx_f64`] with a smaller
     /// denominator).
     pub fn new(mu: Rational) -> Result<Poisson, DpError> {
-        let overflow = DpError::Overflow { what: "Poisson mean" };
+        let overflow = DpError::Overflow {
+            what: "Poisson mean",
+        };
         let (a, b) = (mu.num, mu.den);
         let m = a / b;
         let w = isqrt64(m);
         let limit = 1u64 << 62;
         // Bound every factor's numerator and denominator: b·(m + w + 2) and 4·a.
-        let span = m.checked_add(w).and_then(|x| x.checked_add(2)).ok_or(overflow.clone())?;
+        let span = m
+            .checked_add(w)
+            .and_then(|x| x.checked_add(2))
+            .ok_or(overflow.clone())?;
         if b.checked_mul(span).is_none_or(|x| x >= limit) || a >= limit / 4 {
             return Err(overflow);
         }
@@ -732,7 +753,10 @@ impl Poisson {
             },
             if left_tail {
                 // rho' = b (m - w) / a; 1/(1 - rho') = a / (a - b (m - w)).
-                (u128::from(f_left) * u128::from(a), u128::from(a - b * (m - w)))
+                (
+                    u128::from(f_left) * u128::from(a),
+                    u128::from(a - b * (m - w)),
+                )
             } else {
                 (0, 1)
             },
@@ -770,13 +794,31 @@ impl Poisson {
         self.mu
     }
 
-    /// Geometric count of successes of Bernoulli(num/den).
+    /// Geometric count of successes of Bernoulli(num/den) before the first failure,
+    /// `num < den`. By blocks of k trials (the largest k whose powers fit 128 bits):
+    /// G = k·Q + R with Q geometric of ratio (num/den)^k (one trial per block) and R,
+    /// independent of Q, the geometric truncated to 0..k (sequential trials, restarted
+    /// when they reach k): the memorylessness of the geometric distribution.
     fn geometric<R: CryptoRng + ?Sized>(rng: &mut R, num: u64, den: u64) -> u64 {
+        let bits = 64 - den.leading_zeros();
+        let k = (128 / bits.max(1)).clamp(1, 64);
+        let (num, den) = (u128::from(num), u128::from(den));
         let mut g = 0u64;
-        while bernoulli_u128(rng, u128::from(num), u128::from(den)) {
-            g += 1;
+        if k > 1 {
+            let (pk_num, pk_den) = (num.pow(k), den.pow(k));
+            while bernoulli_u128(rng, pk_num, pk_den) {
+                g = g.saturating_add(u64::from(k));
+            }
         }
-        g
+        loop {
+            let mut r = 0u32;
+            while r < k && bernoulli_u128(rng, num, den) {
+                r += 1;
+            }
+            if r < k {
+                return g.saturating_add(u64::from(r));
+            }
+        }
     }
 
     /// One proposal and its acceptance: Some(value) when accepted.
@@ -922,11 +964,20 @@ mod tests {
     #[test]
     fn rationals() {
         assert_eq!(Rational::from_f64_exact(0.75), Rational::new(3, 4));
-        assert_eq!(Rational::from_f64_exact(1e6), Ok(Rational::integer(1_000_000)));
+        assert_eq!(
+            Rational::from_f64_exact(1e6),
+            Ok(Rational::integer(1_000_000))
+        );
         assert!(Rational::from_f64_exact(1e30).is_err());
         assert!(Rational::from_f64_exact(-1.0).is_err());
-        assert_eq!(Rational::approx_f64(0.333_333_333, 100), Rational::new(1, 3));
-        assert_eq!(Rational::approx_f64(3.14159265358979, 1000), Rational::new(355, 113));
+        assert_eq!(
+            Rational::approx_f64(0.333_333_333, 100),
+            Rational::new(1, 3)
+        );
+        assert_eq!(
+            Rational::approx_f64(3.14159265358979, 1000),
+            Rational::new(355, 113)
+        );
         assert_eq!(isqrt64(u64::MAX), 4_294_967_295);
         assert_eq!(isqrt64(99), 9);
     }

@@ -114,7 +114,10 @@ fn skellam_pmf(mu: f64) -> Vec<(i64, f64)> {
 
 fn moments(pmf: &[(i64, f64)]) -> (f64, f64) {
     let mean: f64 = pmf.iter().map(|&(x, p)| x as f64 * p).sum();
-    let var: f64 = pmf.iter().map(|&(x, p)| (x as f64 - mean).powi(2) * p).sum();
+    let var: f64 = pmf
+        .iter()
+        .map(|&(x, p)| (x as f64 - mean).powi(2) * p)
+        .sum();
     (mean, var)
 }
 
@@ -123,9 +126,16 @@ fn moments(pmf: &[(i64, f64)]) -> (f64, f64) {
 fn check_moments(samples: &[i64], pmf: &[(i64, f64)], what: &str) {
     let n = samples.len() as f64;
     let (mean, var) = moments(pmf);
-    let m4: f64 = pmf.iter().map(|&(x, p)| (x as f64 - mean).powi(4) * p).sum();
+    let m4: f64 = pmf
+        .iter()
+        .map(|&(x, p)| (x as f64 - mean).powi(4) * p)
+        .sum();
     let smean = samples.iter().map(|&x| x as f64).sum::<f64>() / n;
-    let svar = samples.iter().map(|&x| (x as f64 - smean).powi(2)).sum::<f64>() / (n - 1.0);
+    let svar = samples
+        .iter()
+        .map(|&x| (x as f64 - smean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
     assert!(
         (smean - mean).abs() <= Z * (var / n).sqrt(),
         "{what}: mean {smean} vs {mean}"
@@ -185,7 +195,14 @@ fn uniform_below_is_uniform() {
 fn bernoulli_exp_frequencies() {
     let mut r = rng(2);
     let draws = 400_000;
-    for (num, den) in [(0u64, 1u64), (1, 3), (1, 1), (5, 2), (7, 1), (1_000_003, 999_999)] {
+    for (num, den) in [
+        (0u64, 1u64),
+        (1, 3),
+        (1, 1),
+        (5, 2),
+        (7, 1),
+        (1_000_003, 999_999),
+    ] {
         let gamma = Rational::new(num, den).expect("valid rational");
         let p = (-(num as f64) / den as f64).exp();
         let hits = (0..draws).filter(|_| bernoulli_exp(gamma, &mut r)).count() as f64;
@@ -244,7 +261,10 @@ fn discrete_gaussian_wide_path_fits() {
     let mut s = vec![0i64; 200_000];
     dg.fill(&mut r, &mut s);
     check_fit(&s, &dg_pmf(sigma_sq.to_f64()), "wide N_Z");
-    assert_eq!(DiscreteGaussian::new(Rational::ZERO).map(|d| d.sample(&mut r)), Ok(0));
+    assert_eq!(
+        DiscreteGaussian::new(Rational::ZERO).map(|d| d.sample(&mut r)),
+        Ok(0)
+    );
 }
 
 /// μ = 0.3, 7.5, 100 (10^6 draws each) and 2500.25 (3·10^5 draws).
@@ -264,7 +284,10 @@ fn poisson_fits() {
         let s: Vec<i64> = s.into_iter().map(|x| x as i64).collect();
         check_fit(&s, &poisson_pmf(mu.to_f64()), &format!("Poisson({mu})"));
     }
-    assert_eq!(Poisson::new(Rational::ZERO).map(|p| p.sample(&mut r)), Ok(0));
+    assert_eq!(
+        Poisson::new(Rational::ZERO).map(|p| p.sample(&mut r)),
+        Ok(0)
+    );
     assert!(Poisson::new(Rational::integer(1 << 61)).is_err());
 }
 
