@@ -2,6 +2,7 @@
 //! parses arguments, dispatches and turns failures into an exit status.
 
 mod bench;
+mod bench_dp;
 mod mask;
 mod net;
 mod params;
@@ -66,6 +67,9 @@ enum BenchCommand {
     /// Complete vs sparse graph and both threat models, swept over the number of
     /// clients, the vector length and the drop-out rate: CSV, SVG plots and a table.
     Variants(variants::VariantsArgs),
+    /// Distributed DP: error of the mean against epsilon for both mechanisms and a few
+    /// ring widths, beside the central Gaussian mechanism: a table, CSV and an SVG plot.
+    Dp(bench_dp::DpBenchArgs),
 }
 
 /// Why a command failed.
@@ -141,6 +145,9 @@ fn main() -> ExitCode {
         Some(Commands::Bench(BenchArgs {
             what: BenchCommand::Variants(a),
         })) => variants::run(&a),
+        Some(Commands::Bench(BenchArgs {
+            what: BenchCommand::Dp(a),
+        })) => bench_dp::run(&a),
         // The networked commands print their own output and choose their exit status.
         Some(Commands::Serve(a)) => return net::run_serve(a),
         Some(Commands::Client(a)) => return net::run_client_cmd(a),
