@@ -70,6 +70,7 @@ pub struct Config {
     context: Vec<u8>,
     threat: ThreatModel,
     verifying_keys: Vec<[u8; 32]>,
+    dp: Option<secagg::dp::pipeline::DistributedDp>,
 }
 
 #[pymethods]
@@ -78,7 +79,7 @@ impl Config {
     #[pyo3(signature = (
         n, dim, *, threshold=None, degree=None, dropout=0.1, corrupt=0.1, graph_seed=None,
         clip=1.0, bits=16, ring_bits=None, max_weight=None, rounding="stochastic",
-        context=b"".as_slice(), threat="semi-honest", verifying_keys=None
+        context=b"".as_slice(), threat="semi-honest", verifying_keys=None, dp=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -98,8 +99,10 @@ impl Config {
         context: &[u8],
         threat: &str,
         verifying_keys: Option<Vec<Vec<u8>>>,
+        dp: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let threat = parse_threat(threat)?;
+        let dp = dp.map(crate::dp::from_py).transpose()?;
         let graph_seed = match graph_seed {
             Some(s) => key32("graph_seed", s)?,
             None => os_seed(),
@@ -112,7 +115,8 @@ impl Config {
             .max_weight(max_weight)
             .rounding(quant::rounding(rounding)?)
             .graph_seed(graph_seed)
-            .context(context.to_vec());
+            .context(context.to_vec())
+            .dp_option(dp);
         builder = match (degree, threshold) {
             (Some(k), Some(t)) => builder.harary(k).threshold(t),
             (None, Some(t)) => builder.complete().threshold(t),
@@ -161,6 +165,7 @@ impl Config {
             context: context.to_vec(),
             threat,
             verifying_keys: vks,
+            dp,
         })
     }
 
@@ -215,6 +220,17 @@ impl Config {
         }
     }
 
+    /// With ``dp=``: the resolved distributed-DP parameters (grid step, ring, padded
+    /// length, per-client variance, calibration, ε of one round at the fewest planned
+    /// survivors); ``None`` without DP.
+    #[getter]
+    fn dp<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.session
+            .dp()
+            .map(|p| crate::dp::params_dict(py, p))
+            .transpose()
+    }
+
     /// The neighbors of client ``id`` (sorted ids).
     fn neighbors(&self, id: ClientId) -> Vec<ClientId> {
         self.inner().graph().neighbors(id).to_vec()
@@ -239,6 +255,10 @@ impl Config {
         d.set_item("rounding", quant::rounding_name(q.rounding))?;
         d.set_item("context", PyBytes::new(py, &self.context))?;
         d.set_item("threat", threat_name(self.threat))?;
+        match &self.dp {
+            Some(dp) => d.set_item("dp", crate::dp::to_py(py, dp)?)?,
+            None => d.set_item("dp", py.None())?,
+        }
         if self.threat == ThreatModel::Malicious {
             let keys: Vec<Bound<'py, PyBytes>> = self
                 .verifying_keys
