@@ -3,6 +3,7 @@
 //!
 //! - `commands`: `params`, `simulate` (JSON output, byte counts against the wire-format
 //!   formulas, aborts, the known-answer session id), the default run and `bench variants`.
+//! - `dp`: `secagg dp` against the library's accountant, both directions, bad input.
 //! - `bench_mask`: `bench mask` JSON output and its refusal of bad input.
 //! - `net`: `serve` and `client` as real processes over loopback, killed mid-session.
 //! - `params_check`: `serve` and `client` refuse (degree, threshold) pairs that
@@ -10,5 +11,6 @@
 
 mod bench_mask;
 mod commands;
+mod dp;
 mod net;
 mod params_check;

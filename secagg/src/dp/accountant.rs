@@ -27,8 +27,8 @@
 //! general Poisson-subsampled bound of Zhu and Wang (ICML 2019, "Poisson Subsampled
 //! Rényi Differential Privacy", Theorem 6) at integer α, which holds for any base
 //! mechanism (the papers' own accounting does the same):
-//! ε_q(α) ≤ 1/(α−1) · log{ (1−q)^{α−1}(αq − q + 1) + C(α,2) q² (1−q)^{α−2} e^{ε(2)}
-//! + 3 Σ_{l=3}^{α} C(α,l) q^l (1−q)^{α−l} e^{(l−1) ε(l)} }.
+//! ε_q(α) ≤ 1/(α−1) · log{ (1−q)^{α−1}(αq − q + 1) + C(α,2) q² (1−q)^{α−2} e^{ε(2)} +
+//! 3 Σ_{l=3}^{α} C(α,l) q^l (1−q)^{α−l} e^{(l−1) ε(l)} }.
 //! Assumption: the sampling is secret from the adversary and the noise is calibrated
 //! for the clients whose noise counts in a round (below).
 //!
@@ -314,7 +314,7 @@ fn ln_binomial(n: u32, k: u32) -> f64 {
 
 fn log_sum_exp(terms: &[f64]) -> f64 {
     let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY || max == f64::INFINITY {
+    if max.is_infinite() {
         return max;
     }
     max + terms.iter().map(|t| (t - max).exp()).sum::<f64>().ln()

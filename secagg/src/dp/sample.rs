@@ -183,8 +183,7 @@ impl Rational {
             let k2 = a.saturating_mul(k1).saturating_add(k0);
             if k2 > u128::from(max_den) || h2 > u128::from(u64::MAX) {
                 // The best semiconvergent with the largest allowed denominator.
-                if k1 > 0 {
-                    let n = (u128::from(max_den) - k0) / k1;
+                if let Some(n) = (u128::from(max_den) - k0).checked_div(k1) {
                     let (hs, ks) = (n * h1 + h0, n * k1 + k0);
                     if n > 0 && hs <= u128::from(u64::MAX) {
                         let semi = Rational::new(hs as u64, ks as u64)?;
@@ -975,7 +974,7 @@ mod tests {
             Rational::new(1, 3)
         );
         assert_eq!(
-            Rational::approx_f64(3.14159265358979, 1000),
+            Rational::approx_f64(core::f64::consts::PI, 1000),
             Rational::new(355, 113)
         );
         assert_eq!(isqrt64(u64::MAX), 4_294_967_295);
