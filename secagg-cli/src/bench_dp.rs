@@ -118,11 +118,22 @@ fn input(seed: u64, i: usize, d: usize, c: f64) -> Vec<f64> {
     let x: Vec<f64> = (0..d)
         .map(|_| (rng.next_u64() >> 11) as f64 / 2f64.powi(53) - 0.5)
         .collect();
-    let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+    let norm = x
+        .iter()
+        .map(|v| v * v)
+        .sum::<f64>()
+        .sqrt()
+        .max(f64::MIN_POSITIVE);
     x.iter().map(|v| v * c / norm).collect()
 }
 
-fn session(a: &DpBenchArgs, m: Mechanism, b: u32, eps: f64, q: u32) -> secagg::Result<FloatSession> {
+fn session(
+    a: &DpBenchArgs,
+    m: Mechanism,
+    b: u32,
+    eps: f64,
+    q: u32,
+) -> secagg::Result<FloatSession> {
     FloatSession::builder(a.clients)
         .dim(a.dim)
         .rates(a.dropout, 0.0)
@@ -137,8 +148,8 @@ fn session(a: &DpBenchArgs, m: Mechanism, b: u32, eps: f64, q: u32) -> secagg::R
 }
 
 fn measure(a: &DpBenchArgs, m: Mechanism, b: u32, eps: f64, xs: &[Vec<f64>]) -> Point {
-    let gaussian_rmse = gaussian_multiplier(eps, a.delta).map_or(f64::NAN, |z| z * a.clip)
-        / a.clients as f64;
+    let gaussian_rmse =
+        gaussian_multiplier(eps, a.delta).map_or(f64::NAN, |z| z * a.clip) / a.clients as f64;
     let mut point = Point {
         mechanism: m,
         ring_bits: b,
