@@ -687,21 +687,21 @@ impl Product {
         Product { num: 1, den: 1 }
     }
 
-    /// Multiplies in `num/den` (≤ 1); returns false as soon as a trial fails.
+    /// Multiplies in `num/den` (`num <= den`, so the numerator never outgrows the
+    /// denominator); returns false as soon as a trial fails. Whether the product fits
+    /// is decided by bit lengths (cheaper than checked 128-bit multiplications).
     fn times<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, num: u64, den: u64) -> bool {
-        let (num, den) = (u128::from(num), u128::from(den));
-        match (self.num.checked_mul(num), self.den.checked_mul(den)) {
-            (Some(a), Some(b)) => {
-                self.num = a;
-                self.den = b;
-                true
-            }
-            _ => {
-                let ok = bernoulli_u128(rng, self.num, self.den);
-                self.num = num;
-                self.den = den;
-                ok
-            }
+        debug_assert!(num <= den);
+        let bits = (128 - self.den.leading_zeros()) + (64 - den.leading_zeros());
+        if bits <= 128 {
+            self.num *= u128::from(num);
+            self.den *= u128::from(den);
+            true
+        } else {
+            let ok = bernoulli_u128(rng, self.num, self.den);
+            self.num = u128::from(num);
+            self.den = u128::from(den);
+            ok
         }
     }
 
