@@ -6,6 +6,8 @@
 //! - `dp`: `secagg dp` against the library's accountant, both directions, bad input.
 //! - `bench_mask`: `bench mask` JSON output and its refusal of bad input.
 //! - `net`: `serve` and `client` as real processes over loopback, killed mid-session.
+//! - `simulate_dp`: `simulate --dp-*` (its `dp` object against the library) and
+//!   `bench dp`.
 //! - `params_check`: `serve` and `client` refuse (degree, threshold) pairs that
 //!   `check_params` rejects unless `--allow-insecure-params`.
 
@@ -14,3 +16,4 @@ mod commands;
 mod dp;
 mod net;
 mod params_check;
+mod simulate_dp;
