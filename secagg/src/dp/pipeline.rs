@@ -591,7 +591,9 @@ impl DpParams {
         // 5. and 6.: noise, then the ring.
         let sampler = bridge::Sampler::new(self.mechanism, self.variance_num, self.variance_den)?;
         let mask = self.ring_mask();
-        let mut noise = Zeroizing::new(Vec::<i64>::new());
+        // Sized once for the longest vector: a reallocation would free unwiped noise.
+        let longest = self.padded.iter().copied().max().unwrap_or(0);
+        let mut noise = Zeroizing::new(Vec::<i64>::with_capacity(longest));
         let mut out = Vec::with_capacity(ints.len());
         for z in &ints {
             noise.clear();
