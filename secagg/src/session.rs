@@ -405,6 +405,7 @@ impl FloatSessionBuilder {
                     bits: self.bits,
                     ring_bits: self.ring_bits,
                     finder: choice.params().map(|p| (p.max_dropped, p.max_corrupt)),
+                    threshold,
                 };
                 Some(DpParams::resolve(dp, &setup)?)
             }

@@ -31,7 +31,8 @@
 //! **Noise and drop-outs.** The noise multiplier `z` means: the sum's noise has standard
 //! deviation `z · c` (float units) when the fewest clients whose noise counts are
 //! included. Those are `m − a`: `m` the smallest number of survivors the session plans
-//! for (`n` minus the parameter finder's tolerated drop-outs `D`), `a` the clients
+//! for (`n` minus the parameter finder's tolerated drop-outs `D`; the threshold `t` when
+//! the session's parameters are outside the finder's targets), `a` the clients
 //! assumed to collude with the server (the finder's `A = ⌊γ n⌋` by default), whose noise
 //! the server can subtract. Each client adds variance `σ² = z² (c/γ)² / (m − a)` (grid
 //! units). With more survivors the sum carries more noise than planned; the decoded
@@ -190,6 +191,9 @@ pub struct DpSetup<'a> {
     /// The parameter finder's tolerated drop-outs `D` and corrupt clients `A`, when the
     /// session's parameters meet its targets.
     pub finder: Option<(usize, usize)>,
+    /// The protocol's threshold `t`: no session completes with fewer survivors, so
+    /// without the finder's bounds the noise is calibrated for `t`.
+    pub threshold: usize,
 }
 
 /// A resolved DP configuration: every number both sides use, bound into the session id
@@ -325,7 +329,9 @@ impl DpParams {
         let n = s.n;
         let (tolerated, finder_colluding) = match s.finder {
             Some((d, a)) => (n.saturating_sub(d), a),
-            None => (n, 0),
+            // Parameters outside the finder's targets: the fewest survivors any session
+            // can complete with (a sum of fewer than t inputs is never unmasked).
+            None => (s.threshold.clamp(1, n), 0),
         };
         let min_survivors = dp.min_survivors.unwrap_or(tolerated);
         let colluding = dp.colluding.unwrap_or(finder_colluding);

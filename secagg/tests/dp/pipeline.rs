@@ -274,6 +274,23 @@ fn noise_matches_the_report_without_and_with_drop_outs() {
 }
 
 #[test]
+fn without_the_finders_bounds_the_noise_is_calibrated_for_the_threshold() {
+    // Degree 2, threshold 2 miss the finder's targets: no tolerated drop-out is known,
+    // and no session completes with fewer than t = 2 survivors.
+    let s = FloatSession::builder(10)
+        .dim(8)
+        .harary(2)
+        .threshold(2)
+        .dp(DistributedDp::noise_multiplier(1.0))
+        .build()
+        .unwrap();
+    assert!(s.choice().params().is_none());
+    let p = s.dp().unwrap();
+    assert_eq!((p.min_survivors, p.colluding), (2, 0));
+    assert!((p.noise_report(2).unwrap().noise_stddev - 1.0).abs() < 1e-9);
+}
+
+#[test]
 fn a_target_epsilon_is_met_at_the_fewest_survivors() {
     for mechanism in Mechanism::ALL {
         let s = dp_session(
