@@ -119,6 +119,8 @@ fn resolve(a: &DpArgs, z: f64, m: usize, colluding: usize) -> secagg::Result<DpP
             bits: a.bits,
             ring_bits: a.ring_bits,
             finder: None,
+            // The calibration is given (min_survivors): any m up to n is accepted.
+            threshold: a.clients,
         },
     )
 }
