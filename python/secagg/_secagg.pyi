@@ -257,10 +257,17 @@ class Config:
         context: Optional[bytes] = None,
         threat: Threat = "semi-honest",
         verifying_keys: Optional[Sequence[bytes]] = None,
+        dp: Union["DistributedDP", Dict[str, object], None] = None,
     ) -> None: ...
     @property
     def n(self) -> int:
         """Number of clients."""
+    @property
+    def dp(self) -> Optional[Dict[str, object]]:
+        """With ``dp=``: the resolved distributed-DP parameters (``grid_step``,
+        ``ring_bits``, ``padded_dims``, ``client_variance``, ``min_survivors``,
+        ``colluding``, ``epsilon`` of one round, ``delta``, ``noise_multiplier``, ...);
+        ``None`` without DP."""
     @property
     def dim(self) -> Optional[int]:
         """Float elements per client vector (``None`` for a ``vectors`` session)."""
@@ -295,6 +302,55 @@ class Config:
     def to_dict(self) -> Dict[str, Union[int, float, str, bytes, List[str], List[bytes]]]:
         """Keyword arguments that rebuild this exact configuration: ``Config(**d)``.
         Never ``None`` (unset parameters are left out): fits Flower's ``ConfigRecord``."""
+
+Mechanism = Literal["ddg", "skellam"]
+
+class DistributedDP:
+    """Distributed differential privacy for a session (``Config(..., dp=...)``): every
+    client adds its share of integer noise (the distributed discrete Gaussian,
+    ``'ddg'``, or distributed Skellam, ``'skellam'``) to its rotated, rounded update
+    before masking, so the sum the server unmasks is noised.
+
+    Give exactly one of ``noise_multiplier`` (the sum of the fewest planned honest
+    survivors carries noise of standard deviation ``noise_multiplier * clip``) and
+    ``epsilon`` (the least noise for which one round is ``(epsilon, delta)``-DP). With
+    ``dp=`` the session's ``clip`` is the L2 bound of a client's update and ``bits`` the
+    grid; every parameter is bound into the session id (docs/differential-privacy.md).
+    """
+
+    def __init__(
+        self,
+        *,
+        noise_multiplier: Optional[float] = None,
+        epsilon: Optional[float] = None,
+        delta: float = 1e-5,
+        mechanism: Mechanism = "ddg",
+        beta: float = 0.6065306597126334,
+        k_stddevs: float = 4.0,
+        min_survivors: Optional[int] = None,
+        colluding: Optional[int] = None,
+    ) -> None: ...
+    @property
+    def mechanism(self) -> Mechanism:
+        """``'ddg'`` or ``'skellam'``."""
+    @property
+    def noise_multiplier(self) -> Optional[float]:
+        """The noise multiplier asked for, or ``None`` when ``epsilon`` was."""
+    @property
+    def epsilon(self) -> Optional[float]:
+        """The target epsilon per round, or ``None`` when a noise multiplier was given."""
+    @property
+    def delta(self) -> float:
+        """delta of the guarantee."""
+    def to_dict(self) -> Dict[str, object]:
+        """Keyword arguments that rebuild this configuration: ``DistributedDP(**d)``."""
+
+def dp_noise(config: Config, included: int) -> Dict[str, object]:
+    """The noise a DP session's decoded sum of ``included`` clients carries and the
+    guarantee of its round: ``noise_variance`` and ``noise_stddev`` per coordinate,
+    ``rounding_variance_bound``, ``epsilon`` at ``delta`` for the clients whose noise
+    counts, ``below_target`` when fewer clients than planned were included.
+    ``MisuseError`` for a session without DP."""
 
 class Client:
     """One client of one session, driven by the framework's messaging.

@@ -74,6 +74,7 @@ pub struct Config {
     context: Vec<u8>,
     threat: ThreatModel,
     verifying_keys: Vec<[u8; 32]>,
+    dp: Option<secagg::dp::pipeline::DistributedDp>,
 }
 
 #[pymethods]
@@ -83,7 +84,7 @@ impl Config {
         n, dim=None, *, vectors=None, threshold=None, degree=None, dropout=0.1, corrupt=0.1,
         graph_seed=None, clip=1.0, bits=16, ring_bits=None, max_weight=None,
         rounding="stochastic", context=None, threat="semi-honest",
-        verifying_keys=None
+        verifying_keys=None, dp=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -104,6 +105,7 @@ impl Config {
         context: Option<&[u8]>,
         threat: &str,
         verifying_keys: Option<Vec<Vec<u8>>>,
+        dp: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let context = context.unwrap_or_default();
         let layout =
@@ -120,6 +122,7 @@ impl Config {
                 )),
             };
         let threat = parse_threat(threat)?;
+        let dp = dp.map(crate::dp::from_py).transpose()?;
         let graph_seed = match graph_seed {
             Some(s) => key32("graph_seed", s)?,
             None => os_seed(),
@@ -135,7 +138,8 @@ impl Config {
             .max_weight(max_weight)
             .rounding(quant::rounding(rounding)?)
             .graph_seed(graph_seed)
-            .context(context.to_vec());
+            .context(context.to_vec())
+            .dp_option(dp);
         builder = match (degree, threshold) {
             (Some(k), Some(t)) => builder.harary(k).threshold(t),
             (None, Some(t)) => builder.complete().threshold(t),
@@ -184,6 +188,7 @@ impl Config {
             context: context.to_vec(),
             threat,
             verifying_keys: vks,
+            dp,
         })
     }
 
@@ -252,6 +257,17 @@ impl Config {
         }
     }
 
+    /// With ``dp=``: the resolved distributed-DP parameters (grid step, ring, padded
+    /// length, per-client variance, calibration, ε of one round at the fewest planned
+    /// survivors); ``None`` without DP.
+    #[getter]
+    fn dp<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.session
+            .dp()
+            .map(|p| crate::dp::params_dict(py, p))
+            .transpose()
+    }
+
     /// The neighbors of client ``id`` (sorted ids).
     fn neighbors(&self, id: ClientId) -> Vec<ClientId> {
         self.inner().graph().neighbors(id).to_vec()
@@ -288,6 +304,10 @@ impl Config {
         d.set_item("rounding", quant::rounding_name(q.rounding))?;
         d.set_item("context", PyBytes::new(py, &self.context))?;
         d.set_item("threat", threat_name(self.threat))?;
+        // No None values (Flower's ConfigRecord refuses them): no key without DP.
+        if let Some(dp) = &self.dp {
+            d.set_item("dp", crate::dp::to_py(py, dp)?)?;
+        }
         if self.threat == ThreatModel::Malicious {
             let keys: Vec<Bound<'py, PyBytes>> = self
                 .verifying_keys

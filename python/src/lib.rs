@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 mod arrays;
 mod bench;
 mod config;
+mod dp;
 mod errors;
 mod layout;
 mod params;
@@ -26,6 +27,8 @@ fn _secagg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(params::find_params, m)?)?;
     m.add_function(wrap_pyfunction!(params::check_params, m)?)?;
     m.add_class::<config::Config>()?;
+    m.add_class::<dp::DistributedDP>()?;
+    m.add_function(wrap_pyfunction!(dp::dp_noise, m)?)?;
     m.add_class::<session::Client>()?;
     m.add_class::<session::Server>()?;
     m.add_class::<sim::Simulation>()?;

@@ -3,6 +3,8 @@
 
 mod bench;
 mod keygen;
+mod bench_dp;
+mod dp;
 mod mask;
 mod net;
 mod params;
@@ -45,6 +47,9 @@ enum Commands {
     /// The parameter finder's degree k and threshold t (Bell et al. 2020), and the
     /// security and correctness bounds they meet.
     Params(params::ParamsArgs),
+    /// The privacy accountant: the epsilon of a training run for a noise multiplier,
+    /// or the noise for a target (epsilon, delta); grid, ring and error of the mean.
+    Dp(dp::DpArgs),
     /// Benchmarks: medians and ratios measured in one run, tables, CSV and plots.
     Bench(BenchArgs),
     /// Run the server of one networked session (TLS by default).
@@ -76,6 +81,12 @@ enum BenchCommand {
     /// The largest SecAgg+ sessions simulated within a time budget per vector length,
     /// with peak memory and the server's unmasking against its ideal.
     Scale(scale::ScaleArgs),
+    /// Distributed DP: error of the mean against epsilon for both mechanisms and a few
+    /// ring widths, beside the central Gaussian mechanism: a table, CSV and an SVG plot.
+    Dp(bench_dp::DpBenchArgs),
+    /// The exact DP samplers (discrete Gaussian, Skellam): ns per draw against a
+    /// rounded float Gaussian, medians measured in one run.
+    Samplers(dp::BenchSamplersArgs),
 }
 
 /// Why a command failed.
@@ -145,6 +156,7 @@ fn main() -> ExitCode {
         None => simulate::run(&cli.session),
         Some(Commands::Simulate(a)) => simulate::run(&a),
         Some(Commands::Params(a)) => params::run(&a).map(|s| (s, true)).map_err(CliError::from),
+        Some(Commands::Dp(a)) => dp::run(&a).map(|s| (s, true)).map_err(CliError::from),
         Some(Commands::Bench(BenchArgs {
             what: BenchCommand::Mask(a),
         })) => mask::run(&a).map(|s| (s, true)).map_err(CliError::from),
@@ -157,6 +169,14 @@ fn main() -> ExitCode {
         Some(Commands::Bench(BenchArgs {
             what: BenchCommand::Scale(a),
         })) => scale::run(&a),
+        Some(Commands::Bench(BenchArgs {
+            what: BenchCommand::Dp(a),
+        })) => bench_dp::run(&a),
+        Some(Commands::Bench(BenchArgs {
+            what: BenchCommand::Samplers(a),
+        })) => dp::bench_samplers(&a)
+            .map(|s| (s, true))
+            .map_err(CliError::from),
         // The networked commands print their own output and choose their exit status.
         Some(Commands::Serve(a)) => return net::run_serve(a),
         Some(Commands::Client(a)) => return net::run_client_cmd(a),

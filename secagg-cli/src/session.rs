@@ -111,6 +111,8 @@ pub struct SessionSpec {
     /// Run a round's clients one after the other (each with the whole thread pool)
     /// instead of all at once.
     pub sequential: bool,
+    /// Distributed differential privacy (`clip` is then the L2 bound of an update).
+    pub dp: Option<secagg::dp::pipeline::DistributedDp>,
 }
 
 /// How the degree and threshold were chosen, and the bounds they meet.
@@ -178,6 +180,20 @@ pub struct Outcome {
     pub client_aborts: usize,
     /// Where the server's unmasking time went.
     pub unmask: Option<secagg::protocol::server::UnmaskTimings>,
+    /// With DP: the noise the sum carries and the measured error.
+    pub dp: Option<DpOutcome>,
+}
+
+/// The DP side of a session that completed.
+#[derive(Clone, Debug)]
+pub struct DpOutcome {
+    /// What the decoded sum reports (noise, the round's guarantee).
+    pub noise: secagg::dp::pipeline::DpNoise,
+    /// The resolved parameters (noise multiplier, grid, calibration).
+    pub params: secagg::dp::pipeline::DpParams,
+    /// √(mean over coordinates of (DP sum − true sum)²), the true sum of the included
+    /// clients' L2-clipped inputs.
+    pub measured_error_stddev: f64,
 }
 
 impl Outcome {
@@ -216,7 +232,8 @@ pub fn float_session(s: &SessionSpec, keys: Option<&[SigningKey]>) -> secagg::Re
         .bits(s.bits)
         .rounding(s.rounding)
         .graph_seed(derive_seed(s.seed, "graph"))
-        .context(s.context.as_bytes().to_vec());
+        .context(s.context.as_bytes().to_vec())
+        .dp_option(s.dp);
     b = match (s.graph, s.neighbors) {
         (GraphKind::Complete, _) => b.complete(),
         (GraphKind::Sparse, Some(k)) => b.harary(k),
@@ -388,7 +405,9 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
             } else {
                 (1u64 << setup.ring_bits) - 1
             };
-            let zero = || (vec![0u64; s.dim], vec![0f64; s.dim], 0usize);
+            // The ring vector's length: d, or d padded to a power of two with DP.
+            let ring_len = config.vectors().first().map_or(s.dim, |v| v.dim);
+            let zero = || (vec![0u64; ring_len], vec![0f64; s.dim], 0usize);
             let (mut want, want_f, clipped) = (0..n)
                 .into_par_iter()
                 .map(|u| (u, encode(u)))
@@ -407,8 +426,14 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
                     for (a, &v) in w.iter_mut().zip(&words) {
                         *a = a.wrapping_add(v);
                     }
+                    // With DP the update is clipped in L2 norm, else element by element.
+                    let norm = x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>().sqrt();
+                    let l2 = if norm > s.clip { s.clip / norm } else { 1.0 };
                     for (a, &v) in f.iter_mut().zip(&x) {
-                        *a += f64::from(v).clamp(-s.clip, s.clip);
+                        *a += match s.dp {
+                            Some(_) => f64::from(v) * l2,
+                            None => f64::from(v).clamp(-s.clip, s.clip),
+                        };
                     }
                     Ok::<_, secagg::Error>((w, f, c))
                 })
@@ -436,6 +461,21 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
                 .zip(&want_f)
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0, f64::max);
+            let dp = match (agg.dp, fs.dp()) {
+                (Some(noise), Some(params)) => Some(DpOutcome {
+                    noise,
+                    params: params.clone(),
+                    measured_error_stddev: (agg
+                        .sum
+                        .iter()
+                        .zip(&want_f)
+                        .map(|(a, b)| (a - b).powi(2))
+                        .sum::<f64>()
+                        / s.dim.max(1) as f64)
+                        .sqrt(),
+                }),
+                _ => None,
+            };
             let scheduled: Vec<ClientId> = (0..n as ClientId)
                 .filter(|&u| {
                     sched
@@ -455,6 +495,7 @@ pub fn run(s: &SessionSpec, progress: &dyn Fn(Phase)) -> Result<SessionReport, C
                 rounds: r.rounds,
                 client_aborts: r.client_aborts.len(),
                 unmask: r.unmask,
+                dp,
             })
         }
     };

@@ -7,6 +7,8 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
+use secagg::dp::pipeline::{DistributedDp, DEFAULT_DELTA};
+use secagg::dp::Mechanism;
 use secagg::protocol::params::ParamQuery;
 use secagg::quantize::Rounding;
 
@@ -26,6 +28,24 @@ pub enum RoundingArg {
     /// bindings' name; `nearest` is accepted too.
     #[value(alias = "nearest")]
     Deterministic,
+}
+
+/// The DP mechanism, as spelled on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DpMechanismArg {
+    /// The distributed discrete Gaussian (Kairouz, Liu, Steinke 2021).
+    Ddg,
+    /// The distributed Skellam mechanism (Agarwal, Kairouz, Liu 2021).
+    Skellam,
+}
+
+impl DpMechanismArg {
+    pub fn mechanism(self) -> Mechanism {
+        match self {
+            DpMechanismArg::Ddg => Mechanism::DiscreteGaussian,
+            DpMechanismArg::Skellam => Mechanism::Skellam,
+        }
+    }
 }
 
 /// The flags of `secagg simulate`, also accepted by `secagg` without a command.
@@ -92,6 +112,20 @@ pub struct SimulateArgs {
     /// would see; the default).
     #[arg(long)]
     pub parallel_clients: bool,
+    /// Distributed DP with this noise multiplier z: the sum of the fewest survivors the
+    /// session plans for carries noise of standard deviation z * clip (clip is then the
+    /// L2 norm bound of a client's update; --bits sets the grid).
+    #[arg(long, conflicts_with = "dp_epsilon")]
+    pub dp_noise_multiplier: Option<f64>,
+    /// Distributed DP with the least noise for which one round is (epsilon, delta)-DP.
+    #[arg(long, requires = "dp_delta")]
+    pub dp_epsilon: Option<f64>,
+    /// delta of the DP guarantee (default 1e-5 with --dp-noise-multiplier).
+    #[arg(long)]
+    pub dp_delta: Option<f64>,
+    /// The DP noise: distributed discrete Gaussian or distributed Skellam.
+    #[arg(long, value_enum, default_value_t = DpMechanismArg::Ddg)]
+    pub dp_mechanism: DpMechanismArg,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -124,7 +158,21 @@ impl SimulateArgs {
             eta: self.eta,
             context: self.context.clone(),
             sequential: !self.parallel_clients,
+            dp: self.dp(),
         }
+    }
+
+    /// The DP configuration the `--dp-*` flags ask for.
+    pub fn dp(&self) -> Option<DistributedDp> {
+        let dp = match (self.dp_noise_multiplier, self.dp_epsilon) {
+            (Some(z), _) => DistributedDp::noise_multiplier(z),
+            (None, Some(e)) => DistributedDp::epsilon(e, self.dp_delta.unwrap_or(DEFAULT_DELTA)),
+            (None, None) => return None,
+        };
+        Some(
+            dp.mechanism(self.dp_mechanism.mechanism())
+                .delta(self.dp_delta.unwrap_or(DEFAULT_DELTA)),
+        )
     }
 }
 
@@ -337,6 +385,9 @@ pub fn to_json(r: &SessionReport, threads: usize, rss: Option<PeakRss>) -> Value
             if let Some(u) = &o.unmask {
                 obj.insert("unmasking".into(), unmask_json(u));
             }
+            if let Some(dp) = &o.dp {
+                obj.insert("dp".into(), dp_json(dp));
+            }
         }
         Err((round, e)) => {
             obj.insert("included".into(), Value::Null);
@@ -359,6 +410,31 @@ pub fn unmask_json(u: &secagg::protocol::server::UnmaskTimings) -> Value {
         "secrets_ms": millis(u.secrets_wall),
         "expansion_ms": millis(u.expansion),
         "total_ms": millis(u.total),
+    })
+}
+
+/// The `dp` object: the mechanism, the guarantee of this round, the noise of the sum
+/// and the error measured against the true sum.
+fn dp_json(dp: &session::DpOutcome) -> Value {
+    let n = &dp.noise;
+    let p = &dp.params;
+    json!({
+        "mechanism": n.mechanism.name(),
+        "epsilon": log2_value(n.epsilon),
+        "delta": n.delta,
+        "noise_stddev": n.noise_stddev,
+        "measured_error_stddev": dp.measured_error_stddev,
+        "rounding_stddev_bound": n.rounding_variance_bound.sqrt(),
+        "noise_multiplier": p.noise_multiplier,
+        "planned_epsilon": p.epsilon,
+        "calibrated_survivors": p.min_survivors,
+        "colluding": p.colluding,
+        "noise_clients": n.noise_clients,
+        "below_target": n.below_target,
+        "l2_clip": p.clip,
+        "grid_step": p.gamma,
+        "padded_dim": p.padded.first().copied().unwrap_or(0),
+        "client_variance": p.variance,
     })
 }
 
@@ -533,6 +609,31 @@ pub fn to_text(r: &SessionReport, threads: usize, rss: Option<PeakRss>) -> Strin
         "max |dequantized sum - float sum| = {:.3e} (bound {:.3e}); {} values clipped\n",
         o.max_abs_error, o.error_bound, o.clipped
     ));
+    if let Some(dp) = &o.dp {
+        let n = &dp.noise;
+        out.push_str(&format!(
+            "DP ({}, z = {:.3}, L2 clip {}, grid {:.3e}, padded to {}): noise sd {:.4e} from \
+             {} clients (calibrated for {}, {} assumed colluding); this round is \
+             ({:.4}, {:e})-DP; measured error sd {:.4e}{}\n",
+            n.mechanism,
+            dp.params.noise_multiplier,
+            dp.params.clip,
+            dp.params.gamma,
+            dp.params.padded.first().copied().unwrap_or(0),
+            n.noise_stddev,
+            n.included,
+            n.calibrated_for,
+            dp.params.colluding,
+            n.epsilon,
+            n.delta,
+            dp.measured_error_stddev,
+            if n.below_target {
+                " (fewer survivors than planned: less noise than the target)"
+            } else {
+                ""
+            },
+        ));
+    }
     if o.excluded_alive > 0 {
         out.push_str(&format!(
             "{} clients that did not drop were left out (fewer than t surviving neighbors)\n",

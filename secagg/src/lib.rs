@@ -15,6 +15,8 @@
 // - `quantize`, `ring`: the float encoding and the ring vectors that the session and
 //   the protocol take and return, for callers who encode themselves.
 // - `error`: one `Error` of nested categories, each variant with a stable `name()`.
+// - `dp`: distributed differential privacy: the mechanisms, exact integer samplers,
+//   the accountant (and the client pipeline that adds the noise).
 // - `sim`: every party in one process, for experiments and for the `secagg` command.
 // - `crypto`: the key types the messages carry and the randomness source; the
 //   primitives themselves only with the `hazmat` feature.
@@ -26,6 +28,7 @@
 // `internal` module, which is not part of the API and may change in any release.
 
 pub mod crypto;
+pub mod dp;
 pub mod error;
 mod ids;
 mod par;
@@ -37,7 +40,8 @@ pub mod sim;
 mod wire;
 
 pub use error::{
-    CryptoError, EncodingError, Error, ErrorKind, Misuse, PeerMisbehaved, Result, ThresholdError,
+    CryptoError, DpError, EncodingError, Error, ErrorKind, Misuse, PeerMisbehaved, Result,
+    ThresholdError,
 };
 pub use ids::{ClientId, Round, SessionId, PROTOCOL_VERSION, SESSION_ID_LEN};
 

@@ -324,8 +324,12 @@ pub struct Aggregate {
     /// `Σ w_i`, exact (equal to `clients` when unweighted).
     pub total_weight: u64,
     /// Per-element bound on `|sum[j] − Σ w_i·clip(x_i[j])|`
-    /// ([`Quantizer::error_bound`] of `total_weight`).
+    /// ([`Quantizer::error_bound`] of `total_weight`); infinite for a sum with
+    /// differential-privacy noise (unbounded: see [`Aggregate::dp`]).
     pub error_bound: f64,
+    /// For a session with distributed DP (`secagg::dp::pipeline`): the noise this sum
+    /// carries and the guarantee of its round; `None` otherwise.
+    pub dp: Option<crate::dp::pipeline::DpNoise>,
 }
 
 impl Aggregate {
@@ -405,6 +409,26 @@ impl Quantizer {
             levels,
             scale: levels as f64 / (2.0 * cfg.clip),
         })
+    }
+
+    /// The grid of a session whose client-side transform has its own ring check (the
+    /// distributed-DP pipeline, `secagg::dp::pipeline`): `cfg` validated as in
+    /// [`Quantizer::new`] except for the overflow condition, which does not apply (the
+    /// transform does not encode with this quantizer).
+    ///
+    /// # Errors
+    /// [`Misuse::InvalidQuantParam`] as in [`Quantizer::new`].
+    pub(crate) fn for_transform(cfg: QuantConfig) -> Result<Self> {
+        let unguarded = QuantConfig {
+            ring_bits: MAX_RING_BITS,
+            max_clients: 1,
+            max_weight: None,
+            ..cfg
+        };
+        let q = Self::new(unguarded)?;
+        check_ring_bits(cfg.ring_bits)?;
+        check_clients_weight(cfg.max_clients, cfg.max_weight.unwrap_or(1))?;
+        Ok(Self { cfg, ..q })
     }
 
     /// The configuration.
@@ -593,6 +617,7 @@ impl Quantizer {
             clients,
             total_weight,
             error_bound: self.error_bound(total_weight),
+            dp: None,
         })
     }
 }

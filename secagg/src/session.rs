@@ -15,6 +15,7 @@
 //!     .threshold(t).ring_bits(b)     optional: otherwise chosen (below)
 //!     .graph_seed(s).context(bytes)  public Harary seed, the caller's context
 //!     .malicious(verifying_keys)     optional: the malicious model
+//!     .dp(DistributedDp)             optional: distributed differential privacy
 //!     .build()?  ->  FloatSession { Arc<Config>, Quantizer, Choice }
 //! ```
 //!
@@ -32,9 +33,17 @@
 //!   context. The layout is in `docs/float-encoding.md`, with known-answer vectors in
 //!   `secagg/tests/vectors/session.json`.
 //!
-//! Encoding is `quantize` then the ring; decoding is the ring sum then `dequantize`. A
-//! client-side transform of the quantized vector (distributed differential privacy) slots
-//! in between, on both sides: the context already carries its tag (`0x00`, none).
+//! Encoding is `quantize` then the ring; decoding is the ring sum then `dequantize`.
+//!
+//! * **Distributed DP** ([`FloatSessionBuilder::dp`]): the client-side transform of
+//!   `secagg::dp::pipeline` replaces the fixed-point encoding: `clip` is the L2 bound of
+//!   a client's whole update, `bits` the grid (`c/γ = 2^(q−1)`), every vector is padded
+//!   to a power of two (the ring vectors have the padded lengths: [`FloatSession::dims`]
+//!   stays the float lengths), the ring is the narrowest that holds the sum and its noise
+//!   (or `ring_bits`, checked), and the context's transform byte and the DP parameters
+//!   after it ([`dp_float_context`]) bind the whole configuration into the session id.
+//!   The rotation's public signs come from the session id. Weighted sessions are refused
+//!   with DP. Decoding gives each [`Aggregate`] its [`DpNoise`](crate::dp::pipeline::DpNoise).
 //!
 //! ```
 //! use secagg::crypto::rng::seeded_rng;
@@ -75,7 +84,9 @@ use ed25519_dalek::VerifyingKey;
 use zeroize::Zeroize;
 
 use crate::crypto::rng::CryptoRng;
-use crate::error::{Error, Misuse, Result};
+use crate::dp::pipeline::{DistributedDp, DpParams, DpSetup};
+use crate::dp::rotation::Rotation;
+use crate::error::{DpError, Error, Misuse, Result};
 use crate::protocol::graph::GraphSpec;
 use crate::protocol::params::{check_params, find_params, ParamQuery, Params, ThreatModel};
 use crate::protocol::{Config, Output};
@@ -103,11 +114,25 @@ pub const CONTEXT_HEADER_LEN: usize = CONTEXT_LABEL.len() + 1 + 8 + 1 + 8 + 1 + 
 /// || caller context (the rest)
 /// ```
 ///
+/// (A session with distributed DP has [`dp_float_context`] instead.)
+///
 /// Every field but the last is fixed-width, so different encodings never share
 /// context bytes. The ring width, the vector names and lengths and `n` are in the
 /// session id already (`docs/protocol.md`).
 pub fn float_context(quant: &QuantConfig, caller: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(CONTEXT_HEADER_LEN + caller.len());
+    context_with(quant, 0, &[], caller)
+}
+
+/// The context of a session with distributed DP: [`float_context`]'s header with the
+/// transform byte `0x01` (distributed discrete Gaussian) or `0x02` (distributed
+/// Skellam), then [`DpParams::context_bytes`] (65 bytes), then the caller's context.
+/// `clip` is the L2 bound and `bits` the grid of the DP pipeline.
+pub fn dp_float_context(quant: &QuantConfig, dp: &DpParams, caller: &[u8]) -> Vec<u8> {
+    context_with(quant, dp.transform_byte(), &dp.context_bytes(), caller)
+}
+
+fn context_with(quant: &QuantConfig, transform: u8, params: &[u8], caller: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(CONTEXT_HEADER_LEN + params.len() + caller.len());
     out.extend_from_slice(CONTEXT_LABEL);
     out.push(0);
     out.extend_from_slice(&quant.clip.to_bits().to_be_bytes());
@@ -118,7 +143,8 @@ pub fn float_context(quant: &QuantConfig, caller: &[u8]) -> Vec<u8> {
         Rounding::Stochastic => 0,
         Rounding::Deterministic => 1,
     });
-    out.push(0);
+    out.push(transform);
+    out.extend_from_slice(params);
     out.extend_from_slice(caller);
     out
 }
@@ -176,6 +202,7 @@ pub struct FloatSessionBuilder {
     ring_bits: Option<u32>,
     graph_seed: [u8; 32],
     context: Vec<u8>,
+    dp: Option<DistributedDp>,
 }
 
 impl FloatSessionBuilder {
@@ -292,6 +319,20 @@ impl FloatSessionBuilder {
         self
     }
 
+    /// Distributed differential privacy (`secagg::dp::pipeline`): `clip` becomes the L2
+    /// bound of a client's whole update, `bits` the grid, and each client adds its share
+    /// of the noise before masking.
+    pub fn dp(mut self, dp: DistributedDp) -> Self {
+        self.dp = Some(dp);
+        self
+    }
+
+    /// `Some`: as [`dp`](Self::dp); `None`: no DP (the default).
+    pub fn dp_option(mut self, dp: Option<DistributedDp>) -> Self {
+        self.dp = dp;
+        self
+    }
+
     fn query(&self) -> ParamQuery {
         ParamQuery {
             sigma: self.sigma,
@@ -347,16 +388,43 @@ impl FloatSessionBuilder {
         let n = self.n;
         // A zero n is reported by the configuration (InvalidClientCount).
         let max_clients = n.max(1);
-        let ring_bits = match self.ring_bits {
-            Some(b) => b,
-            None => min_ring_bits(self.bits, max_clients, self.max_weight.unwrap_or(1))?,
+        let dims: Vec<usize> = self.vectors.iter().map(|v| v.1).collect();
+        let dp = match &self.dp {
+            None => None,
+            Some(dp) => {
+                if self.max_weight.is_some() {
+                    return Err(Error::Dp(DpError::InvalidParameter {
+                        what: "max_weight",
+                        allowed: "unweighted (no weights with distributed DP)",
+                    }));
+                }
+                let setup = DpSetup {
+                    n: max_clients,
+                    dims: &dims,
+                    clip: self.clip,
+                    bits: self.bits,
+                    ring_bits: self.ring_bits,
+                    finder: choice.params().map(|p| (p.max_dropped, p.max_corrupt)),
+                    threshold,
+                };
+                Some(DpParams::resolve(dp, &setup)?)
+            }
+        };
+        let ring_bits = match (&dp, self.ring_bits) {
+            (Some(p), _) => p.ring_bits,
+            (None, Some(b)) => b,
+            (None, None) => min_ring_bits(self.bits, max_clients, self.max_weight.unwrap_or(1))?,
         };
         let mut quant = QuantConfig::new(self.clip, self.bits, ring_bits, max_clients)
             .with_rounding(self.rounding);
         if let Some(w) = self.max_weight {
             quant = quant.weighted(w);
         }
-        let quantizer = Quantizer::new(quant)?;
+        let quantizer = if dp.is_some() {
+            Quantizer::for_transform(quant)?
+        } else {
+            Quantizer::new(quant)?
+        };
         let ring = Ring::pow2(ring_bits)?;
         let graph = if degree >= n.saturating_sub(1) {
             GraphSpec::Complete
@@ -366,25 +434,40 @@ impl FloatSessionBuilder {
                 seed: self.graph_seed,
             }
         };
-        let mut builder = Config::builder(n, threshold)
-            .graph(graph)
-            .context(float_context(quantizer.config(), &self.context));
-        for (name, d) in &self.vectors {
-            builder = builder.vector(name.clone(), quantizer.encoded_len(*d), ring);
+        let context = match &dp {
+            None => float_context(quantizer.config(), &self.context),
+            Some(p) => dp_float_context(quantizer.config(), p, &self.context),
+        };
+        let mut builder = Config::builder(n, threshold).graph(graph).context(context);
+        for (i, (name, d)) in self.vectors.iter().enumerate() {
+            let len = match &dp {
+                None => quantizer.encoded_len(*d),
+                Some(p) => p.padded[i],
+            };
+            builder = builder.vector(name.clone(), len, ring);
         }
         builder = match self.threat {
             ThreatModel::SemiHonest => builder.semi_honest(),
             ThreatModel::Malicious => builder.malicious(self.verifying_keys),
         };
         let config = Arc::new(builder.build()?);
+        let dp = match dp {
+            None => None,
+            Some(params) => {
+                let names: Vec<&[u8]> = self.vectors.iter().map(|v| v.0.as_bytes()).collect();
+                let rotations = params.rotations(config.session_id(), &names)?;
+                Some(Arc::new(DpState { params, rotations }))
+            }
+        };
         Ok(FloatSession {
             config,
             quantizer,
             degree,
-            dims: self.vectors.iter().map(|v| v.1).collect(),
+            dims,
             choice,
             query,
             caller_context_len: self.context.len(),
+            dp,
         })
     }
 }
@@ -427,7 +510,8 @@ impl Encoded {
         core::mem::take(&mut self.vectors)
     }
 
-    /// How many float elements lay outside `[-c, c]` and were clipped, over all vectors.
+    /// How many float elements lay outside `[-c, c]` and were clipped, over all vectors
+    /// (with DP: 1 when the update's L2 norm exceeded `c` and it was scaled down, else 0).
     pub fn clipped(&self) -> usize {
         self.clipped
     }
@@ -453,6 +537,13 @@ impl core::fmt::Debug for Encoded {
     }
 }
 
+/// The resolved DP parameters and the public rotations of a DP session.
+#[derive(Debug)]
+struct DpState {
+    params: DpParams,
+    rotations: Vec<Rotation>,
+}
+
 /// A built float session: the protocol configuration, the float encoding and how the
 /// degree and threshold were chosen. Cheap to clone (the configuration is shared).
 #[derive(Clone, Debug)]
@@ -464,6 +555,7 @@ pub struct FloatSession {
     choice: Choice,
     query: ParamQuery,
     caller_context_len: usize,
+    dp: Option<Arc<DpState>>,
 }
 
 impl FloatSession {
@@ -490,6 +582,7 @@ impl FloatSession {
             ring_bits: None,
             graph_seed: [0; 32],
             context: Vec::new(),
+            dp: None,
         }
     }
 
@@ -503,9 +596,20 @@ impl FloatSession {
         self.config.session_id()
     }
 
-    /// The float encoding.
+    /// The float encoding. In a DP session it only describes the grid (`clip`, `bits`,
+    /// the ring): the session encodes with the DP pipeline, not with this quantizer.
     pub fn quantizer(&self) -> &Quantizer {
         &self.quantizer
+    }
+
+    /// The resolved distributed-DP parameters, when the session has DP.
+    pub fn dp(&self) -> Option<&DpParams> {
+        self.dp.as_ref().map(|s| &s.params)
+    }
+
+    /// The ring width `b` every vector is summed in.
+    pub fn ring_bits(&self) -> u32 {
+        self.quantizer.config().ring_bits
     }
 
     /// How the degree and threshold were chosen.
@@ -529,7 +633,7 @@ impl FloatSession {
     }
 
     /// The float lengths of the vectors, in order (each ring vector is one word longer
-    /// when weighted).
+    /// when weighted; with DP, padded to a power of two).
     pub fn dims(&self) -> &[usize] {
         &self.dims
     }
@@ -593,9 +697,27 @@ impl FloatSession {
             vectors: Vec::with_capacity(xs.len()),
             clipped: 0,
         };
+        if let Some(dp) = &self.dp {
+            if weight != 1 {
+                return Err(Error::Misuse(Misuse::WeightOutOfRange { weight, max: 1 }));
+            }
+            // The floats as f64 (exact), wiped after use.
+            let floats: Vec<zeroize::Zeroizing<Vec<f64>>> = xs
+                .iter()
+                .map(|x| zeroize::Zeroizing::new(x.iter().map(|v| v.to_f64()).collect()))
+                .collect();
+            let slices: Vec<&[f64]> = floats.iter().map(|v| v.as_slice()).collect();
+            let (mut words, clipped) = dp.params.encode(&dp.rotations, &slices, rng)?;
+            for (w, spec) in words.iter_mut().zip(self.config.vectors()) {
+                out.vectors.push(RingVec::from_u64s(&spec.ring, w));
+                w.zeroize();
+            }
+            // With DP, `clipped` counts updates (0 or 1) whose L2 norm exceeded c.
+            out.clipped = usize::from(clipped);
+            return Ok(out);
+        }
         for (x, spec) in xs.iter().zip(self.config.vectors()) {
             let q = self.quantizer.quantize_weighted(x, weight, rng)?;
-            // (A client-side transform of `q`'s words goes here.)
             out.vectors.push(RingVec::from_u64s(&spec.ring, q.words()));
             out.clipped += q.clipped();
         }
@@ -619,6 +741,19 @@ impl FloatSession {
                 found: sums.len(),
             }));
         }
+        if let Some(dp) = &self.dp {
+            let (floats, noise) = dp.params.decode(&dp.rotations, sums, included)?;
+            return Ok(floats
+                .into_iter()
+                .map(|sum| Aggregate {
+                    sum,
+                    clients: included,
+                    total_weight: included as u64,
+                    error_bound: f64::INFINITY,
+                    dp: Some(noise),
+                })
+                .collect());
+        }
         sums.iter()
             .zip(specs)
             .enumerate()
@@ -630,7 +765,6 @@ impl FloatSession {
                         found: sum.len(),
                     }));
                 }
-                // (The inverse of a client-side transform goes here.)
                 self.quantizer.dequantize(&sum.to_u64s(), included)
             })
             .collect()

@@ -253,6 +253,7 @@ fn spec(a: &VariantsArgs, p: &Point) -> SessionSpec {
         eta: ParamQuery::DEFAULT_ETA,
         context: "secagg bench variants".into(),
         sequential: !a.parallel_clients,
+        dp: None,
     }
 }
 

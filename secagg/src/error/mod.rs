@@ -1,7 +1,7 @@
 //! The core's error type: a small enum of categories, each a specific enum.
 //!
 //! [`Error`] has one variant per category ([`EncodingError`], [`CryptoError`],
-//! [`PeerMisbehaved`], [`ThresholdError`], [`Misuse`]), in the shape of rustls'
+//! [`PeerMisbehaved`], [`ThresholdError`], [`Misuse`], [`DpError`]), in the shape of rustls'
 //! `error/mod.rs`; every category converts into it with `From` (so `?` and `.into()` work
 //! on a specific error). Each category is one [`ErrorKind`], for callers that branch on
 //! categories only. [`Error::name`] (and `name()` on each category) gives every variant a
@@ -79,6 +79,10 @@ pub enum Error {
     /// The caller used the API in a way it does not allow.
     #[error(transparent)]
     Misuse(#[from] Misuse),
+    /// A differential-privacy parameter, budget or exact computation was refused
+    /// (kind [`ErrorKind::Misuse`]: the caller chose the parameters).
+    #[error(transparent)]
+    Dp(#[from] DpError),
 }
 
 impl Error {
@@ -89,7 +93,7 @@ impl Error {
             Error::Crypto(_) => ErrorKind::Crypto,
             Error::PeerMisbehaved(_) => ErrorKind::PeerMisbehaved,
             Error::Threshold(_) => ErrorKind::Threshold,
-            Error::Misuse(_) => ErrorKind::Misuse,
+            Error::Misuse(_) | Error::Dp(_) => ErrorKind::Misuse,
         }
     }
 
@@ -102,6 +106,7 @@ impl Error {
             Error::PeerMisbehaved(e) => e.name(),
             Error::Threshold(e) => e.name(),
             Error::Misuse(e) => e.name(),
+            Error::Dp(e) => e.name(),
         }
     }
 }
@@ -883,6 +888,122 @@ impl Misuse {
             Misuse::InvalidClientId { .. } => "InvalidClientId",
             Misuse::AlreadyCompleted => "AlreadyCompleted",
             Misuse::AlreadyAborted => "AlreadyAborted",
+        }
+    }
+}
+
+/// A real number carried by an error (an ε, a δ, a budget), compared by its bits so
+/// that errors stay `Eq`; displays as the `f64` does.
+#[derive(Clone, Copy, Debug)]
+pub struct Number(pub f64);
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for Number {}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// A differential-privacy request the crate refuses (`secagg::dp`): a target or
+/// parameter out of range, a spent budget, a ring too narrow for the noise, an exact
+/// sampler parameter too large for its integer arithmetic (kind [`ErrorKind::Misuse`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DpError {
+    /// ε must be a finite number above 0.
+    #[error("invalid epsilon {epsilon}: must be finite and > 0")]
+    InvalidEpsilon {
+        /// The ε given.
+        epsilon: Number,
+    },
+    /// δ must lie strictly between 0 and 1.
+    #[error("invalid delta {delta}: must be in (0, 1)")]
+    InvalidDelta {
+        /// The δ given.
+        delta: Number,
+    },
+    /// Another DP parameter (noise multiplier, clip, rate, rounds, order) was out of
+    /// its range.
+    #[error("invalid DP parameter {what}: must be {allowed}")]
+    InvalidParameter {
+        /// Which parameter.
+        what: &'static str,
+        /// The allowed range, in words.
+        allowed: &'static str,
+    },
+    /// The privacy budget is spent: going on would exceed it.
+    #[error("privacy budget exhausted: epsilon would reach {epsilon}, the budget is {budget}")]
+    BudgetExhausted {
+        /// The ε the run would have after the next step.
+        epsilon: Number,
+        /// The budget's ε.
+        budget: Number,
+    },
+    /// The ring cannot hold the noised sum without wrapping more often than the
+    /// analysis allows; `bits_needed` is the narrowest ring that can.
+    #[error("a {bits}-bit ring is too narrow for the DP noise: {bits_needed} bits needed")]
+    RingTooNarrowForNoise {
+        /// The ring width asked for.
+        bits: u32,
+        /// The narrowest ring width that holds the noised sum.
+        bits_needed: u32,
+    },
+    /// An exact sampler's parameter is too large (numerator or denominator) for its
+    /// integer arithmetic.
+    #[error("DP parameter {what} too large for exact integer arithmetic")]
+    Overflow {
+        /// Which parameter.
+        what: &'static str,
+    },
+    /// A client's conditional rounding stayed above the norm bound `tries` times in a
+    /// row (probability at most `β^tries` for an honest input; the DP pipeline).
+    #[error("conditional rounding exceeded the norm bound {tries} times in a row")]
+    RoundingFailed {
+        /// The roundings tried.
+        tries: u32,
+    },
+    /// The noise is calibrated for more survivors than the session tolerates losing, or
+    /// no survivor's noise would count (`calibrated <= colluding`): a tolerated drop-out
+    /// would leave less noise than the target.
+    #[error(
+        "DP noise calibrated for {calibrated} survivors, but the session tolerates down to {tolerated} and assumes {colluding} colluding clients"
+    )]
+    NoiseBelowTarget {
+        /// The survivors the noise would be calibrated for.
+        calibrated: usize,
+        /// The fewest survivors the session tolerates (n minus tolerated drop-outs).
+        tolerated: usize,
+        /// Clients assumed to collude with the server.
+        colluding: usize,
+    },
+    /// No noise level up to the search limit meets the target.
+    #[error("no noise level meets the target (epsilon {epsilon}) for these parameters")]
+    Unreachable {
+        /// The target ε.
+        epsilon: Number,
+    },
+}
+
+impl DpError {
+    /// The stable name of this error: its variant's identifier.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DpError::InvalidEpsilon { .. } => "InvalidEpsilon",
+            DpError::InvalidDelta { .. } => "InvalidDelta",
+            DpError::InvalidParameter { .. } => "InvalidParameter",
+            DpError::BudgetExhausted { .. } => "BudgetExhausted",
+            DpError::RingTooNarrowForNoise { .. } => "RingTooNarrowForNoise",
+            DpError::Overflow { .. } => "Overflow",
+            DpError::Unreachable { .. } => "Unreachable",
+            DpError::RoundingFailed { .. } => "RoundingFailed",
+            DpError::NoiseBelowTarget { .. } => "NoiseBelowTarget",
         }
     }
 }

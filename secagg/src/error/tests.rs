@@ -241,6 +241,38 @@ fn misuse() -> Vec<Misuse> {
     ]
 }
 
+/// One value of every [`DpError`] variant; extend it when a variant is added.
+fn dp() -> Vec<DpError> {
+    vec![
+        DpError::InvalidEpsilon {
+            epsilon: Number(-1.0),
+        },
+        DpError::InvalidDelta { delta: Number(1.0) },
+        DpError::InvalidParameter {
+            what: "noise multiplier",
+            allowed: "finite and > 0",
+        },
+        DpError::BudgetExhausted {
+            epsilon: Number(8.5),
+            budget: Number(8.0),
+        },
+        DpError::RingTooNarrowForNoise {
+            bits: 8,
+            bits_needed: 17,
+        },
+        DpError::Overflow { what: "sigma^2" },
+        DpError::RoundingFailed { tries: 1000 },
+        DpError::NoiseBelowTarget {
+            calibrated: 90,
+            tolerated: 80,
+            colluding: 5,
+        },
+        DpError::Unreachable {
+            epsilon: Number(1e-9),
+        },
+    ]
+}
+
 /// One value of every variant of every category.
 fn every_variant() -> Vec<Error> {
     let mut all: Vec<Error> = Vec::new();
@@ -249,6 +281,7 @@ fn every_variant() -> Vec<Error> {
     all.extend(peer_misbehaved().into_iter().map(Error::from));
     all.extend(threshold().into_iter().map(Error::from));
     all.extend(misuse().into_iter().map(Error::from));
+    all.extend(dp().into_iter().map(Error::from));
     all
 }
 
@@ -312,6 +345,7 @@ fn every_variant_is_listed_once() {
         threshold().iter().map(ThresholdError::name).collect(),
     );
     assert_listed_once("Misuse", misuse().iter().map(Misuse::name).collect());
+    assert_listed_once("DpError", dp().iter().map(DpError::name).collect());
     // The categories themselves, and names unique across all of them (the Python
     // bindings expose the name without its category).
     assert_eq!(
@@ -321,7 +355,8 @@ fn every_variant_is_listed_once() {
             "Crypto",
             "PeerMisbehaved",
             "Threshold",
-            "Misuse"
+            "Misuse",
+            "Dp"
         ]
     );
     let all = every_variant();
@@ -344,7 +379,7 @@ fn every_variant_displays_and_has_a_kind() {
 
 #[test]
 fn each_category_is_one_kind() {
-    let cases: [(Vec<Error>, ErrorKind); 5] = [
+    let cases: [(Vec<Error>, ErrorKind); 6] = [
         (
             encoding().into_iter().map(Error::from).collect(),
             ErrorKind::Encoding,
@@ -363,6 +398,10 @@ fn each_category_is_one_kind() {
         ),
         (
             misuse().into_iter().map(Error::from).collect(),
+            ErrorKind::Misuse,
+        ),
+        (
+            dp().into_iter().map(Error::from).collect(),
             ErrorKind::Misuse,
         ),
     ];

@@ -7,10 +7,15 @@ use crate::common::session::signing_keys;
 use crate::common::{array, bytes, parse, str_field, tc, tests, uint, variant_name};
 use ed25519_dalek::SigningKey;
 use secagg::crypto::rng::seeded_rng;
+use secagg::dp::pipeline::DistributedDp;
+use secagg::dp::rotation::sign_seed;
+use secagg::dp::Mechanism;
 use secagg::protocol::params::{find_params, ParamQuery, ThreatModel};
 use secagg::quantize::Rounding;
 use secagg::ring::RingVec;
-use secagg::session::{float_context, Choice, FloatSession, FloatSessionBuilder, CONTEXT_LABEL};
+use secagg::session::{
+    dp_float_context, float_context, Choice, FloatSession, FloatSessionBuilder, CONTEXT_LABEL,
+};
 use secagg::sim::{run, DropSchedule};
 use secagg::{Error, Misuse, Result};
 use serde_json::Value;
@@ -48,6 +53,9 @@ fn builder(t: &Value) -> FloatSessionBuilder {
     if let Some(r) = t["ring_bits_given"].as_u64() {
         b = b.ring_bits(r as u32);
     }
+    if t.get("dp").is_some() {
+        b = b.dp(dp_of(&t["dp"]));
+    }
     if str_field(t, "threat") == "malicious" {
         let keys: Vec<_> = t["signing_key_seeds"]
             .as_array()
@@ -74,11 +82,23 @@ fn builder(t: &Value) -> FloatSessionBuilder {
     b
 }
 
+/// The DP configuration of a vector's `dp` object.
+fn dp_of(v: &Value) -> DistributedDp {
+    let f = |k: &str| v[k].as_f64().unwrap();
+    DistributedDp::noise_multiplier(f("noise_multiplier"))
+        .mechanism(Mechanism::from_name(str_field(v, "mechanism")).unwrap())
+        .delta(f("delta"))
+        .beta(f("beta"))
+        .k_stddevs(f("k_stddevs"))
+        .min_survivors(uint(v, "min_survivors") as usize)
+        .colluding(uint(v, "colluding") as usize)
+}
+
 #[test]
 fn known_answer_session_ids() {
     let file = parse(VECTORS);
     assert_eq!(str_field(&file, "context_label").as_bytes(), CONTEXT_LABEL);
-    let (mut valid, mut invalid) = (0, 0);
+    let (mut valid, mut invalid, mut dp_cases) = (0, 0, 0);
     for t in tests(&file) {
         let got = builder(t).build();
         match str_field(t, "result") {
@@ -86,12 +106,51 @@ fn known_answer_session_ids() {
                 let s = got.unwrap_or_else(|e| panic!("tc {}: {e}", tc(t)));
                 let cfg = s.config();
                 assert_eq!(cfg.context(), bytes(t, "context"), "tc {}", tc(t));
-                assert_eq!(
-                    float_context(s.quantizer().config(), &bytes(t, "caller_context")),
-                    bytes(t, "context"),
-                    "tc {}",
-                    tc(t)
-                );
+                let context = match s.dp() {
+                    None => float_context(s.quantizer().config(), &bytes(t, "caller_context")),
+                    Some(p) => {
+                        dp_float_context(s.quantizer().config(), p, &bytes(t, "caller_context"))
+                    }
+                };
+                assert_eq!(context, bytes(t, "context"), "tc {}", tc(t));
+                if let Some(p) = s.dp() {
+                    // The DP numbers gen_session.py computes from the documents.
+                    let padded: Vec<u64> = p.padded.iter().map(|&l| l as u64).collect();
+                    let want: Vec<u64> = t["dp_padded"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_u64().unwrap())
+                        .collect();
+                    assert_eq!(padded, want, "tc {}", tc(t));
+                    assert_eq!(p.norm_bound_sq, uint(t, "dp_norm_bound_sq"), "tc {}", tc(t));
+                    let var = t["dp_variance"].as_array().unwrap();
+                    assert_eq!(
+                        (p.variance_num, p.variance_den),
+                        (var[0].as_u64().unwrap(), var[1].as_u64().unwrap()),
+                        "tc {}",
+                        tc(t)
+                    );
+                    let names: Vec<&[u8]> = t["vectors"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| str_field(v, "name").as_bytes())
+                        .collect();
+                    for (i, (name, seed)) in names
+                        .iter()
+                        .zip(t["dp_rotation_seeds"].as_array().unwrap())
+                        .enumerate()
+                    {
+                        assert_eq!(
+                            hex::encode(sign_seed(s.session_id(), i as u32, name).unwrap()),
+                            seed.as_str().unwrap(),
+                            "tc {}: rotation seed {i}",
+                            tc(t)
+                        );
+                    }
+                    dp_cases += 1;
+                }
                 assert_eq!(
                     s.caller_context(),
                     bytes(t, "caller_context"),
@@ -131,7 +190,7 @@ fn known_answer_session_ids() {
             other => panic!("tc {}: result {other}", tc(t)),
         }
     }
-    assert_eq!((valid, invalid), (5, 7));
+    assert_eq!((valid, invalid, dp_cases), (7, 9, 2));
 }
 
 /// The same parameters reached by different routes give the same session id: the

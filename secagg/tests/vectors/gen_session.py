@@ -13,9 +13,12 @@ Run from the repository root:  python3 secagg/tests/vectors/gen_session.py
 """
 
 import hashlib
+import hmac
 import json
+import math
 import os
 import struct
+from fractions import Fraction
 
 VERSION = 2  # PROTOCOL_VERSION
 SESSION_ID_LABEL = b"secagg/session-id"
@@ -113,7 +116,7 @@ def min_ring_bits(bits, n, max_weight):
     return (n * (max_weight or 1) * (2**bits - 1)).bit_length()
 
 
-def float_context(clip, bits, max_weight, rounding, caller):
+def float_context(clip, bits, max_weight, rounding, caller, dp=None):
     return (
         FLOAT_LABEL
         + b"\x00"
@@ -121,9 +124,86 @@ def float_context(clip, bits, max_weight, rounding, caller):
         + u8(bits)
         + u64(max_weight or 0)
         + u8({"stochastic": 0, "deterministic": 1}[rounding])
-        + u8(0)  # no client-side transform
+        + (u8(0) if dp is None else u8(dp["transform"]) + dp["bytes"])
         + caller
     )
+
+
+# ---- docs/differential-privacy.md, "Pipeline" (the DP session's numbers) --------------
+
+DEFAULT_BETA = math.exp(-0.5)
+ROTATION_LABEL = b"secagg/dp-rotation"
+
+
+def next_pow2(d):
+    return 1 << max(0, (d - 1).bit_length())
+
+
+def dp_params(c):
+    """What both sides of a DP session compute: the padded lengths, B = floor(Delta_2^2),
+    the exact per-client variance, the ring, and the context bytes after the header."""
+    dp = c["dp"]
+    n = c["n"]
+    steps = 2.0 ** (c["bits"] - 1)  # c / gamma
+    padded = [next_pow2(d) for _, d in c["vectors"]]
+    l_tot, l_min = sum(padded), min(padded)
+    beta, k = dp["beta"], dp["k_stddevs"]
+    a = steps * steps + l_tot / 4.0 + math.sqrt(2.0 * math.log(1.0 / beta)) * (
+        steps + math.sqrt(l_tot) / 2.0
+    )
+    b = (steps + math.sqrt(l_tot)) ** 2
+    norm_bound_sq = math.floor(min(a, b))
+    delta2 = math.sqrt(float(norm_bound_sq))
+    m, coll = dp["min_survivors"], dp["colluding"]
+    z = dp["noise_multiplier"]
+    v = Fraction(z * z * steps * steps / (m - coll))
+    # The cases use variances with small denominators, which the crate takes exactly.
+    assert v.denominator <= 2**20, v
+    variance = v.numerator / v.denominator
+    nf = float(n)
+    noise_sd = math.sqrt(nf * variance)
+    half = min(
+        k * math.sqrt(nf * nf * delta2 * delta2 / l_min + nf * variance),
+        nf * delta2 + k * noise_sd,
+    )
+    ring_bits = 1
+    while 2.0 ** (ring_bits - 1) < half + 1.0:
+        ring_bits += 1
+    body = (
+        u8(1)  # rotation: Walsh-Hadamard, signs from the session id
+        + u64(v.numerator)
+        + u64(v.denominator)
+        + struct.pack(">d", beta)
+        + u64(norm_bound_sq)
+        + struct.pack(">d", k)
+        + u64(m)
+        + u64(coll)
+        + struct.pack(">d", dp["delta"])
+    )
+    return {
+        "transform": {"ddg": 1, "skellam": 2}[dp["mechanism"]],
+        "bytes": body,
+        "padded": padded,
+        "ring_bits": ring_bits,
+        "norm_bound_sq": norm_bound_sq,
+        "variance": [v.numerator, v.denominator],
+    }
+
+
+def hkdf_sha256(ikm, info, length):
+    prk = hmac.new(bytes(32), ikm, hashlib.sha256).digest()
+    out, t, i = b"", b"", 1
+    while len(out) < length:
+        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
+        out += t
+        i += 1
+    return out[:length]
+
+
+def rotation_seed(session_id, index, name):
+    name = name.encode()
+    info = ROTATION_LABEL + b"\x00" + u8(VERSION) + u32(index) + u16(len(name)) + name
+    return hkdf_sha256(session_id, info, 32)
 
 
 # ---- docs/protocol.md ----------------------------------------------------------------
@@ -262,6 +342,65 @@ CASES.append(
     }
 )
 
+CASES += [
+    {
+        # Distributed DP (discrete Gaussian), noise multiplier 1, the noise calibrated
+        # for 8 survivors and no colluding client: sigma^2 = 512^2 / 8 = 2^15 exactly;
+        # d = 50 is padded to 64; the ring is the narrowest that holds the noised sum.
+        "name": "dp-ddg",
+        "n": 10,
+        "vectors": [["", 50]],
+        "clip": 2.0,
+        "bits": 10,
+        "max_weight": None,
+        "rounding": "stochastic",
+        "graph": "complete",
+        "degree": 9,
+        "threshold": 6,
+        "ring_bits": None,
+        "threat": "semi-honest",
+        "graph_seed": bytes(32),
+        "caller_context": b"dp round 3",
+        "dp": {
+            "mechanism": "ddg",
+            "noise_multiplier": 1.0,
+            "delta": 1e-5,
+            "beta": DEFAULT_BETA,
+            "k_stddevs": 4.0,
+            "min_survivors": 8,
+            "colluding": 0,
+        },
+    },
+    {
+        # Distributed Skellam over two named vectors (7 -> 8 and 3 -> 4 coordinates,
+        # each with its own rotation), z = 2, 6 survivors of which 2 colluding:
+        # sigma^2 = 4 * 2048^2 / 4 = 2^22, beta 0.5, k = 3, delta 1e-6.
+        "name": "dp-skellam-named",
+        "n": 8,
+        "vectors": [["w", 7], ["b", 3]],
+        "clip": 0.5,
+        "bits": 12,
+        "max_weight": None,
+        "rounding": "stochastic",
+        "graph": "harary",
+        "degree": 4,
+        "threshold": 3,
+        "ring_bits": None,
+        "threat": "semi-honest",
+        "graph_seed": bytes([3]) * 32,
+        "caller_context": b"",
+        "dp": {
+            "mechanism": "skellam",
+            "noise_multiplier": 2.0,
+            "delta": 1e-6,
+            "beta": 0.5,
+            "k_stddevs": 3.0,
+            "min_survivors": 6,
+            "colluding": 2,
+        },
+    },
+]
+
 # find_params(n = 100, dropout 0.1, corrupt 0.1, semi-honest, sigma 40, eta 20).
 FINDER = {"degree": 22, "threshold": 11}
 
@@ -284,11 +423,17 @@ INVALID = [
     ("complete", {"clip": 0.0}, "InvalidQuantParam"),
     # bits is in 1..=53.
     ("complete", {"bits": 54, "ring_bits": 64}, "InvalidQuantParam"),
+    # A ring one bit narrower than the DP noise needs (docs/differential-privacy.md).
+    ("dp-ddg", {"ring_bits": "needed - 1"}, "RingTooNarrowForNoise"),
+    # Weights are refused with DP.
+    ("dp-ddg", {"max_weight": 5}, "InvalidParameter"),
 ]
 
 
 def invalid_json(tc_id, base, change, error):
     c = dict(next(c for c in CASES if c["name"] == base), **change)
+    if c["ring_bits"] == "needed - 1":
+        c["ring_bits"] = dp_params(c)["ring_bits"] - 1
     out = {
         "tcId": tc_id,
         "name": f"{base}: {', '.join(sorted(change))} changed",
@@ -321,6 +466,8 @@ def params_json(c):
     if c["graph"] == "finder":
         out["dropout"] = c["dropout"]
         out["corrupt"] = c["corrupt"]
+    if "dp" in c:
+        out["dp"] = c["dp"]
     return out
 
 
@@ -328,14 +475,19 @@ def case_json(tc_id, c):
     if c["graph"] == "finder":
         c = dict(c, degree=FINDER["degree"], threshold=FINDER["threshold"])
     n, k, t = c["n"], c["degree"], c["threshold"]
-    ring_bits = c["ring_bits"] or min_ring_bits(c["bits"], n, c["max_weight"])
-    weighted = c["max_weight"] is not None
-    vectors = [(name, d + int(weighted), ring_bits) for name, d in c["vectors"]]
+    dp = dp_params(c) if "dp" in c else None
+    if dp is not None:
+        ring_bits = c["ring_bits"] or dp["ring_bits"]
+        vectors = [(name, l, ring_bits) for (name, _), l in zip(c["vectors"], dp["padded"])]
+    else:
+        ring_bits = c["ring_bits"] or min_ring_bits(c["bits"], n, c["max_weight"])
+        weighted = c["max_weight"] is not None
+        vectors = [(name, d + int(weighted), ring_bits) for name, d in c["vectors"]]
     graph = None if k >= n - 1 else (k, c["graph_seed"])
     seeds = c.get("signing_key_seeds", [])
     keys = [ed25519_public_key(s) for s in seeds]
     context = float_context(
-        c["clip"], c["bits"], c["max_weight"], c["rounding"], c["caller_context"]
+        c["clip"], c["bits"], c["max_weight"], c["rounding"], c["caller_context"], dp
     )
     pre = preimage(n, t, graph, c["threat"], vectors, keys, context)
     out = {"tcId": tc_id, "name": c["name"], "result": "valid"}
@@ -350,6 +502,14 @@ def case_json(tc_id, c):
             "session_id": hashlib.sha256(pre).hexdigest(),
         }
     )
+    if dp is not None:
+        sid = hashlib.sha256(pre).digest()
+        out["dp_padded"] = dp["padded"]
+        out["dp_norm_bound_sq"] = dp["norm_bound_sq"]
+        out["dp_variance"] = dp["variance"]
+        out["dp_rotation_seeds"] = [
+            rotation_seed(sid, i, name).hex() for i, (name, _) in enumerate(c["vectors"])
+        ]
     return out
 
 
