@@ -135,6 +135,7 @@ fn spec(a: &ScaleArgs, clients: usize, dim: usize) -> SessionSpec {
         eta: secagg::protocol::params::ParamQuery::DEFAULT_ETA,
         context: "secagg bench scale".to_string(),
         sequential: a.sequential_clients,
+        dp: None,
     }
 }
 
