@@ -2,9 +2,9 @@
 //! parses arguments, dispatches and turns failures into an exit status.
 
 mod bench;
-mod keygen;
 mod bench_dp;
 mod dp;
+mod keygen;
 mod mask;
 mod net;
 mod params;

@@ -18,5 +18,5 @@ mod commands;
 mod dp;
 mod net;
 mod params_check;
-mod simulate_memory;
 mod simulate_dp;
+mod simulate_memory;
