@@ -6,13 +6,17 @@ named after its category.
 """
 
 from ._secagg import (
+    Accountant,
     Aggregate,
+    Budget,
+    BudgetExhaustedError,
     ClipError,
     ClipWarning,
     Client,
     Config,
     CryptoError,
     DistributedDP,
+    DPError,
     EncodingError,
     MisuseError,
     PeerMisbehavedError,
@@ -31,13 +35,19 @@ from ._secagg import (
     simulate,
 )
 
+from . import dp  # noqa: E402  (secagg.dp: the DP names together)
+
 __all__ = [
+    "Accountant",
     "Aggregate",
+    "Budget",
+    "BudgetExhaustedError",
     "ClipError",
     "ClipWarning",
     "Client",
     "Config",
     "CryptoError",
+    "DPError",
     "DistributedDP",
     "EncodingError",
     "MisuseError",
