@@ -564,10 +564,12 @@ class SecureAggregation(Strategy):
                          nodes=nodes, dropped=roster_dropped)
         self.history.append(info)
         log.info(
-            "[secagg] round %d: n %d, k %d%s, t %d, ring %d bits, %d bits per value, "
-            "clip %g, %s", server_round, n, info.degree,
+            "[secagg] round %d: n %d, k %d%s, t %d, ring %d bits, %d %s, clip %g, %s",
+            server_round, n, info.degree,
             " (complete, SecAgg)" if config.degree is None else " (Harary, SecAgg+)",
-            info.threshold, info.ring_bits, self.bits, self.clip, self._bounds(config, n))
+            info.threshold, info.ring_bits, self.bits,
+            "bits per value" if self.dp is None else "grid bits (DP)", self.clip,
+            self._bounds(config, n))
         session = bytes(config.session_id)
         blob = c.encode_config(config, spec)
         server = secagg.Server(config)
