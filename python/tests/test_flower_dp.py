@@ -125,8 +125,9 @@ def predictor(info, q):
 
 def strategy_of(**kw):
     kw.setdefault("dp", secagg.DistributedDP(noise_multiplier=Z, delta=DELTA))
+    kw.setdefault("dropout", 0.2)
     return SecureAggregation(FedAvg(fraction_evaluate=0.0, **kw.pop("inner", {})), clip=CLIP,
-                             bits=16, dropout=0.2, corrupt=0.1, timeout=30, **kw)
+                             bits=16, corrupt=0.1, timeout=30, **kw)
 
 
 def test_the_noise_of_the_aggregate_and_the_running_epsilon(monkeypatch, flwr_log):
@@ -257,3 +258,37 @@ def test_unrefusable_dp_configurations_are_refused_at_construction():
             SecureAggregation(FedAvg(), dp=dp, **bad)
     ok = SecureAggregation(FedAvg(min_train_nodes=10), dp=dp, dp_budget=(4.0, 1e-6))
     assert ok.dp_budget == secagg.dp.Budget(4.0, 1e-6)
+
+
+def test_fewer_survivors_than_calibrated_is_logged_and_accounted(monkeypatch, flwr_log):
+    n = 10
+    # The session plans for 1 drop-out (degree 4, threshold 2: any 2 drop-outs leave every
+    # secret 2 share holders); two nodes fail in MaskedInputCollection: 8 survivors.
+    s = strategy_of(dropout=0.1)
+    drop = ",".join(f"{p}:MaskedInputCollection:1:error" for p in (2, 6))
+    run(s, n, 1, monkeypatch, drop)
+    info = s.history[0]
+    assert (info.degree, info.threshold) == (4, 2)
+    assert len(info.included) == 8 and info.dp["calibrated_for"] == 9
+    assert info.dp["below_target"]
+    pred = predictor(info, 1.0)
+    assert info.dp["running_epsilon"] == pytest.approx(pred.step(survivors=8), rel=1e-12)
+    # The round alone (q = 1): the session layer's epsilon, above the calibrated one's.
+    one = predictor(info, 1.0)
+    assert info.dp["epsilon"] == pytest.approx(one.epsilon_if(survivors=8), rel=1e-12)
+    assert info.dp["epsilon"] > one.epsilon_if(survivors=9)
+    warn = [m for lvl, m in flwr_log if lvl == logging.WARNING and "below_target" in m]
+    assert len(warn) == 1 and "8 survivors, fewer than the 9" in warn[0]
+
+
+def test_malicious_model_with_dp_and_a_budget(monkeypatch):
+    n = 6
+    s = strategy_of(threat="malicious", dp_budget=(50.0, DELTA))
+    _, result = run(s, n, 2, monkeypatch, "1:ConsistencyCheck:2:error")
+    h = s.history
+    assert [len(i.included) for i in h] == [n, n]  # a drop in the check is still included
+    pred = predictor(h[0], 1.0)
+    for info in h:
+        assert info.dp["running_epsilon"] == pytest.approx(
+            pred.step(survivors=len(info.included)), rel=1e-12)
+    assert s.accountant.epsilon() <= 50.0
