@@ -233,7 +233,8 @@ def test_drop_outs_that_would_exceed_the_budget_stop_before_unmasking(monkeypatc
     assert s.history[-1].error and s.accountant.rounds == 1
 
 
-def test_unrefusable_dp_configurations_are_refused_at_construction():
+def test_configurations_that_cannot_be_calibrated_are_refused():
+    TRAINED.clear()
     dp = secagg.DistributedDP(noise_multiplier=1.0)
     # Calibrated for 10 survivors of 10: a tolerated drop-out would leave less noise.
     with pytest.raises(secagg.DPError) as e:
@@ -246,6 +247,14 @@ def test_unrefusable_dp_configurations_are_refused_at_construction():
         SecureAggregation(FedAvg(min_train_nodes=10),
                           dp=secagg.DistributedDP(noise_multiplier=1.0, colluding=9))
     assert e.value.name == "NoiseBelowTarget"
+    # Not checkable at construction (FedAvg may sample 2 nodes, too few to run at all):
+    # the first round of 10 raises the same error before sending anything.
+    late = SecureAggregation(FedAvg(fraction_evaluate=0.0), timeout=30,
+                             dp=secagg.DistributedDP(noise_multiplier=1.0, min_survivors=10))
+    with pytest.raises(secagg.DPError) as e:
+        late.start(grid=RecordingGrid(10), initial_arrays=ArrayRecord({"w": Array(np.zeros(4))}),
+                   num_rounds=1)
+    assert e.value.name == "NoiseBelowTarget" and not TRAINED
     with pytest.raises(ValueError, match="unweighted"):
         SecureAggregation(FedAvg(), dp=dp, max_weight=100)
     with pytest.raises(ValueError, match="dp_budget needs"):

@@ -147,7 +147,9 @@ class SecureAggregation(Strategy):
         ``corrupt`` nodes (whose noise the server could subtract). A configuration
         whose tolerated drop-outs leave less noise than its target is refused here
         (:class:`secagg.DPError`, ``NoiseBelowTarget``), checked at the smallest round
-        the inner strategy samples (``min_train_nodes``).
+        the inner strategy samples (from its ``min_train_nodes``, ``fraction_train``
+        and ``min_available_nodes``; a round too small to run at all is left to the
+        round, which raises the same error).
     dp_budget
         ``(epsilon, delta)`` or a :class:`secagg.dp.Budget`: the privacy budget of the
         whole run. Before a round whose spend would take the running ε above it, even
@@ -263,7 +265,13 @@ class SecureAggregation(Strategy):
         self._pending: Optional[Tuple[Message, MetricRecord]] = None
         self._nonce = os.urandom(16)
         if dp is not None:
-            self._check_dp(int(getattr(strategy, "min_train_nodes", 2) or 2))
+            # The smallest round the FedAvg family samples: max(int(fraction_train *
+            # available), min_train_nodes) with at least min_available_nodes available.
+            smallest = max(
+                int(getattr(strategy, "min_train_nodes", 2) or 2),
+                int(float(getattr(strategy, "fraction_train", 0.0) or 0.0)
+                    * int(getattr(strategy, "min_available_nodes", 2) or 2)))
+            self._check_dp(smallest)
 
     # --- Strategy interface ---------------------------------------------------------
 
