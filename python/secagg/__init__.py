@@ -2,7 +2,9 @@
 
 A thin Python layer over the Rust crate ``secagg``: floats in, float sums out.
 Every error from the Rust core is raised as a subclass of :class:`SecAggError`
-named after its category.
+named after its category. :mod:`secagg.dp` gathers distributed differential privacy
+(:class:`DistributedDP`, the privacy :class:`Accountant`, :class:`Budget`);
+:mod:`secagg.flower` is the Flower layer (needs ``flwr``).
 """
 
 from ._secagg import (
