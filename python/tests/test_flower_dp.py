@@ -159,6 +159,8 @@ def test_the_noise_of_the_aggregate_and_the_running_epsilon(monkeypatch, flwr_lo
                         axis=0)
         errors.append((means[info.server_round] - plain) * len(info.included))
     e = np.concatenate(errors)
+    # Both rounds had the same sessions (6 nodes, none dropped): one variance to pool at.
+    assert len({i.dp["noise_variance"] for i in s.history}) == 1
     se = hi * math.sqrt(2.0 / e.size)
     assert lo - 6 * se <= float(np.mean(e * e)) <= hi + 6 * se
     assert abs(float(np.mean(e))) <= 6 * math.sqrt(hi / e.size)
