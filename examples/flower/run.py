@@ -4,6 +4,7 @@ unless every round's secure-aggregation check passed and the loss went down.
     python run.py                               # 20 nodes, the pyproject.toml defaults
     python run.py --rounds 2 --nodes 10 -c strategy=fedadam
     python run.py --compare -c hidden=1200 -c input-dim=784 -c classes=10 --rounds 1
+    python run.py --dp 1.0 --dp-epsilon 20 --rounds 5   # distributed DP with a budget
 
 ``flwr run .`` runs the same apps (docs/flower.md); this script exists because
 ``run_simulation`` lets it read the ServerApp's verdict and turn it into an exit status.
@@ -71,11 +72,19 @@ def main() -> int:
     p.add_argument("--compare", action="store_true",
                    help="run twice, with and without secagg, and report both")
     p.add_argument("--json-out", help="write the run's figures here (JSON)")
+    p.add_argument("--dp", type=float, default=None, metavar="Z",
+                   help="distributed DP with noise multiplier Z (clip: L2 bound of an update)")
+    p.add_argument("--dp-epsilon", type=float, default=None, metavar="E",
+                   help="with --dp: the run's privacy budget epsilon (delta 1e-5)")
     args = p.parse_args()
     overrides = dict(kv.split("=", 1) for kv in args.run_config)
     overrides = {k: _value(v) for k, v in overrides.items()}
     if args.rounds is not None:
         overrides["num-server-rounds"] = args.rounds
+    if args.dp is not None:
+        overrides["dp-noise-multiplier"] = args.dp
+    if args.dp_epsilon is not None:
+        overrides["dp-epsilon"] = args.dp_epsilon
     if args.compare:
         # Each side in its own process (a fresh simulation engine), one after the other.
         overrides.update({"verify": False, "fail": "", "fraction-evaluate": 0.0})

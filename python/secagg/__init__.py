@@ -2,17 +2,23 @@
 
 A thin Python layer over the Rust crate ``secagg``: floats in, float sums out.
 Every error from the Rust core is raised as a subclass of :class:`SecAggError`
-named after its category.
+named after its category. :mod:`secagg.dp` gathers distributed differential privacy
+(:class:`DistributedDP`, the privacy :class:`Accountant`, :class:`Budget`);
+:mod:`secagg.flower` is the Flower layer (needs ``flwr``).
 """
 
 from ._secagg import (
+    Accountant,
     Aggregate,
+    Budget,
+    BudgetExhaustedError,
     ClipError,
     ClipWarning,
     Client,
     Config,
     CryptoError,
     DistributedDP,
+    DPError,
     EncodingError,
     MisuseError,
     PeerMisbehavedError,
@@ -31,13 +37,19 @@ from ._secagg import (
     simulate,
 )
 
+from . import dp  # noqa: E402  (secagg.dp: the DP names together)
+
 __all__ = [
+    "Accountant",
     "Aggregate",
+    "Budget",
+    "BudgetExhaustedError",
     "ClipError",
     "ClipWarning",
     "Client",
     "Config",
     "CryptoError",
+    "DPError",
     "DistributedDP",
     "EncodingError",
     "MisuseError",

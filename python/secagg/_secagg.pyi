@@ -53,6 +53,26 @@ class ThresholdError(SecAggError):
 class MisuseError(SecAggError):
     """The caller used the API in a way it does not allow (wrong state, bad configuration)."""
 
+class DPError(MisuseError):
+    """Distributed DP refused a parameter or a step (``name``: ``'InvalidEpsilon'``,
+    ``'InvalidDelta'``, ``'InvalidParameter'``, ``'NoiseBelowTarget'``,
+    ``'RingTooNarrowForNoise'``, ``'Unreachable'``, ``'Overflow'``, ``'RoundingFailed'``
+    or ``'BudgetExhausted'``): raised by ``Config(..., dp=...)``, :class:`Accountant`
+    and :class:`Budget`."""
+
+class BudgetExhaustedError(DPError):
+    """A privacy budget would be exceeded (``name`` ``'BudgetExhausted'``):
+    :meth:`Accountant.step` with ``budget=`` spent nothing."""
+
+    epsilon: float
+    """The ε the run would reach with the refused step."""
+    budget: float
+    """The budget's ε."""
+    delta: float
+    """δ of both (set by :meth:`Accountant.step`)."""
+    rounds: int
+    """Rounds spent before the refused step (set by :meth:`Accountant.step`)."""
+
 class ClipError(MisuseError):
     """An input had elements outside ``[-clip, clip]`` under ``on_clip='raise'``
     (``name`` ``'Clipped'``); the input was refused and the client is as it was."""
@@ -351,6 +371,145 @@ def dp_noise(config: Config, included: int) -> Dict[str, object]:
     ``rounding_variance_bound``, ``epsilon`` at ``delta`` for the clients whose noise
     counts, ``below_target`` when fewer clients than planned were included.
     ``MisuseError`` for a session without DP."""
+
+class Budget:
+    """A privacy budget ``(epsilon, delta)``: ``epsilon`` finite and above 0, ``delta``
+    in ``(0, 1)``, else :class:`DPError` (``InvalidEpsilon``, ``InvalidDelta``)."""
+
+    def __init__(self, epsilon: float, delta: float) -> None: ...
+    @property
+    def epsilon(self) -> float:
+        """ε of the budget."""
+    @property
+    def delta(self) -> float:
+        """δ of the budget."""
+    def as_tuple(self) -> Tuple[float, float]:
+        """``(epsilon, delta)``."""
+
+BudgetLike = Union[Budget, Tuple[float, float]]
+
+RDP_ORDERS: Tuple[int, ...]
+"""The Rényi orders the accountant minimises over (2..256 and a few larger)."""
+
+class Accountant:
+    """The privacy accountant of a training run with distributed DP: the Rényi DP of
+    each round (distributed discrete Gaussian or Skellam, amplified by Poisson sampling
+    at ``sampling_rate``), composed over rounds, converted to ``(epsilon, delta)``.
+
+    Built from the arguments of ``secagg dp`` (the same numbers as ``secagg dp ...
+    --json``, :meth:`to_dict`), with exactly one of ``noise_multiplier`` and
+    ``epsilon`` (the target over ``rounds`` rounds: the least noise that meets it); or
+    from a DP session with :meth:`for_session`. :meth:`step` composes the rounds a run
+    had; :meth:`epsilon` and :meth:`spent` give the guarantee so far. Bad arguments
+    raise :class:`DPError`.
+    """
+
+    def __init__(
+        self,
+        mechanism: Mechanism = "ddg",
+        *,
+        clients: int,
+        dim: int,
+        clip: float = 1.0,
+        bits: int = 16,
+        ring_bits: Optional[int] = None,
+        noise_multiplier: Optional[float] = None,
+        epsilon: Optional[float] = None,
+        delta: float = 1e-5,
+        rounds: int = 1,
+        sampling_rate: float = 1.0,
+        dropout: float = 0.0,
+        corrupt: float = 0.0,
+        beta: float = 0.6065306597126334,
+    ) -> None: ...
+    @staticmethod
+    def for_session(
+        config: Config, *, sampling_rate: float = 1.0, delta: Optional[float] = None
+    ) -> Accountant:
+        """The accountant of the rounds of one DP session (its grid, norm bound,
+        per-client variance and calibration); ``delta`` defaults to the session's."""
+    def step(
+        self,
+        rounds: int = 1,
+        *,
+        survivors: Optional[int] = None,
+        sampling_rate: Optional[float] = None,
+        session: Optional[Config] = None,
+        budget: Optional[BudgetLike] = None,
+    ) -> float:
+        """Composes ``rounds`` more rounds (each with ``survivors`` included clients,
+        default the planned fewest; at ``sampling_rate``; of ``session``) and returns the
+        running ε. With ``budget``, a step past it raises :class:`BudgetExhaustedError`
+        and spends nothing."""
+    def epsilon_if(
+        self,
+        rounds: int = 1,
+        *,
+        survivors: Optional[int] = None,
+        sampling_rate: Optional[float] = None,
+        session: Optional[Config] = None,
+        delta: Optional[float] = None,
+    ) -> float:
+        """The running ε :meth:`step` would return, without spending anything."""
+    def epsilon(self, delta: Optional[float] = None) -> float:
+        """The running ε after the rounds stepped (0 before any)."""
+    def spent(self) -> Tuple[float, float]:
+        """``(epsilon, delta)`` spent so far."""
+    @property
+    def rounds(self) -> int:
+        """Rounds stepped so far."""
+    @property
+    def rdp(self) -> List[float]:
+        """The composed RDP of the rounds stepped, at each of :data:`RDP_ORDERS`."""
+    def round_rdp_planned(self) -> List[float]:
+        """The RDP of one planned round, at each of :data:`RDP_ORDERS`."""
+    def epsilon_after(self, rounds: int, delta: Optional[float] = None) -> float:
+        """ε after ``rounds`` planned rounds; nothing is spent."""
+    def max_rounds(self, budget: BudgetLike) -> int:
+        """The most planned rounds within ``budget`` (0 when one round exceeds it)."""
+    @property
+    def mechanism(self) -> Mechanism:
+        """``'ddg'`` or ``'skellam'``."""
+    @property
+    def clients(self) -> int:
+        """Clients per session ``n``."""
+    @property
+    def min_survivors(self) -> int:
+        """The fewest survivors the noise is calibrated for."""
+    @property
+    def colluding(self) -> int:
+        """Clients assumed to collude with the server."""
+    @property
+    def noisy_clients(self) -> int:
+        """``min_survivors - colluding``."""
+    @property
+    def noise_multiplier(self) -> float:
+        """The planned round's noise stddev over ``clip``."""
+    @property
+    def noise_stddev(self) -> float:
+        """Standard deviation of the planned round's summed noise (float units)."""
+    @property
+    def client_variance(self) -> float:
+        """Per-client noise variance in grid units."""
+    @property
+    def sampling_rate(self) -> float:
+        """The planned rounds' sampling rate."""
+    @property
+    def delta(self) -> float:
+        """δ of the reported guarantees."""
+    def to_dict(self) -> Dict[str, object]:
+        """The keys and values of ``secagg dp ... --json`` (ε after the planned
+        ``rounds``)."""
+
+def gaussian_rdp(noise_multiplier: float, sampling_rate: float, order: int) -> float:
+    """The RDP at integer ``order`` of the Poisson-subsampled continuous Gaussian
+    mechanism (TensorFlow Privacy's ``compute_rdp`` for one step)."""
+
+def rdp_to_epsilon(
+    rdp: Sequence[float], delta: float, *, classic: bool = False
+) -> Tuple[float, int]:
+    """``(epsilon, order)`` from RDP values at :data:`RDP_ORDERS`; ``classic``:
+    Mironov's conversion."""
 
 class Client:
     """One client of one session, driven by the framework's messaging.

@@ -30,7 +30,7 @@ pub struct DistributedDP {
     pub(crate) inner: DistributedDp,
 }
 
-fn mechanism(name: &str) -> PyResult<Mechanism> {
+pub(crate) fn mechanism(name: &str) -> PyResult<Mechanism> {
     Mechanism::from_name(name)
         .ok_or_else(|| PyValueError::new_err(format!("mechanism {name:?}: 'ddg' or 'skellam'")))
 }
@@ -107,17 +107,13 @@ impl DistributedDP {
 
     /// Keyword arguments that rebuild this configuration: ``DistributedDP(**d)``.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
         let dp = &self.inner;
-        d.set_item("noise_multiplier", self.noise_multiplier())?;
-        d.set_item("epsilon", self.epsilon())?;
-        d.set_item("delta", dp.delta)?;
-        d.set_item("mechanism", dp.mechanism.name())?;
-        d.set_item("beta", dp.beta)?;
-        d.set_item("k_stddevs", dp.k_stddevs)?;
-        d.set_item("min_survivors", dp.min_survivors)?;
-        d.set_item("colluding", dp.colluding)?;
-        Ok(d)
+        Ok(py_dict!(py;
+            "noise_multiplier" => self.noise_multiplier(), "epsilon" => self.epsilon(),
+            "delta" => dp.delta, "mechanism" => dp.mechanism.name(), "beta" => dp.beta,
+            "k_stddevs" => dp.k_stddevs, "min_survivors" => dp.min_survivors,
+            "colluding" => dp.colluding,
+        ))
     }
 
     fn __repr__(&self) -> String {
@@ -168,39 +164,25 @@ pub(crate) fn to_py<'py>(py: Python<'py>, dp: &DistributedDp) -> PyResult<Bound<
 
 /// The resolved parameters of a DP session, as a dictionary.
 pub(crate) fn params_dict<'py>(py: Python<'py>, p: &DpParams) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("mechanism", p.mechanism.name())?;
-    d.set_item("clip", p.clip)?;
-    d.set_item("bits", p.bits)?;
-    d.set_item("grid_step", p.gamma)?;
-    d.set_item("ring_bits", p.ring_bits)?;
-    d.set_item("padded_dims", p.padded.clone())?;
-    d.set_item("client_variance", p.variance)?;
-    d.set_item("client_variance_exact", (p.variance_num, p.variance_den))?;
-    d.set_item("beta", p.beta)?;
-    d.set_item("norm_bound_sq", p.norm_bound_sq)?;
-    d.set_item("k_stddevs", p.k_stddevs)?;
-    d.set_item("min_survivors", p.min_survivors)?;
-    d.set_item("colluding", p.colluding)?;
-    d.set_item("epsilon", p.epsilon)?;
-    d.set_item("delta", p.delta)?;
-    d.set_item("noise_multiplier", p.noise_multiplier)?;
-    Ok(d)
+    Ok(py_dict!(py;
+        "mechanism" => p.mechanism.name(), "clip" => p.clip, "bits" => p.bits,
+        "grid_step" => p.gamma, "ring_bits" => p.ring_bits, "padded_dims" => p.padded.clone(),
+        "client_variance" => p.variance,
+        "client_variance_exact" => (p.variance_num, p.variance_den),
+        "beta" => p.beta, "norm_bound_sq" => p.norm_bound_sq, "k_stddevs" => p.k_stddevs,
+        "min_survivors" => p.min_survivors, "colluding" => p.colluding,
+        "epsilon" => p.epsilon, "delta" => p.delta, "noise_multiplier" => p.noise_multiplier,
+    ))
 }
 
 fn noise_dict<'py>(py: Python<'py>, n: &DpNoise) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("mechanism", n.mechanism.name())?;
-    d.set_item("included", n.included)?;
-    d.set_item("noise_clients", n.noise_clients)?;
-    d.set_item("calibrated_for", n.calibrated_for)?;
-    d.set_item("noise_variance", n.noise_variance)?;
-    d.set_item("noise_stddev", n.noise_stddev)?;
-    d.set_item("rounding_variance_bound", n.rounding_variance_bound)?;
-    d.set_item("epsilon", n.epsilon)?;
-    d.set_item("delta", n.delta)?;
-    d.set_item("below_target", n.below_target)?;
-    Ok(d)
+    Ok(py_dict!(py;
+        "mechanism" => n.mechanism.name(), "included" => n.included,
+        "noise_clients" => n.noise_clients, "calibrated_for" => n.calibrated_for,
+        "noise_variance" => n.noise_variance, "noise_stddev" => n.noise_stddev,
+        "rounding_variance_bound" => n.rounding_variance_bound, "epsilon" => n.epsilon,
+        "delta" => n.delta, "below_target" => n.below_target,
+    ))
 }
 
 /// The noise a DP session's decoded sum of ``included`` clients carries and the

@@ -3,6 +3,7 @@
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyUserWarning};
 use pyo3::prelude::*;
+use secagg::dp::DpError;
 use secagg::{Error, ErrorKind};
 
 create_exception!(
@@ -48,6 +49,25 @@ create_exception!(
 
 create_exception!(
     secagg,
+    DPError,
+    MisuseError,
+    "Distributed differential privacy refused a parameter or a step (``kind`` 'misuse'; \
+     ``name`` one of 'InvalidEpsilon', 'InvalidDelta', 'InvalidParameter', \
+     'NoiseBelowTarget', 'RingTooNarrowForNoise', 'Unreachable', 'Overflow', \
+     'RoundingFailed', 'BudgetExhausted'): raised by ``Config(..., dp=...)``, \
+     :class:`Accountant` and :class:`Budget`."
+);
+create_exception!(
+    secagg,
+    BudgetExhaustedError,
+    DPError,
+    "A privacy budget would be exceeded (``name`` 'BudgetExhausted'): \
+     :meth:`Accountant.step` with ``budget=`` spent nothing. Attributes ``epsilon`` (what \
+     the run would reach), ``budget`` (the budget's epsilon), ``delta`` and ``rounds`` \
+     (the rounds spent so far)."
+);
+create_exception!(
+    secagg,
     ClipError,
     MisuseError,
     "A client's input had elements outside ``[-clip, clip]`` and the client was created \
@@ -85,11 +105,19 @@ pub fn to_py(e: Error) -> PyErr {
         ErrorKind::Crypto => CryptoError::new_err(msg),
         ErrorKind::PeerMisbehaved => PeerMisbehavedError::new_err(msg),
         ErrorKind::Threshold => ThresholdError::new_err(msg),
-        ErrorKind::Misuse => MisuseError::new_err(msg),
+        ErrorKind::Misuse => match &e {
+            Error::Dp(DpError::BudgetExhausted { .. }) => BudgetExhaustedError::new_err(msg),
+            Error::Dp(_) => DPError::new_err(msg),
+            _ => MisuseError::new_err(msg),
+        },
         _ => SecAggError::new_err(msg),
     };
     Python::attach(|py| {
         let value = err.value(py);
+        if let Error::Dp(DpError::BudgetExhausted { epsilon, budget }) = &e {
+            let _ = value.setattr("epsilon", epsilon.0);
+            let _ = value.setattr("budget", budget.0);
+        }
         // Setting attributes on a fresh exception instance cannot fail in practice; if it
         // did, the exception would still carry its class and message.
         let _ = value.setattr("kind", kind.to_string());
@@ -133,6 +161,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PeerMisbehavedError", py.get_type::<PeerMisbehavedError>())?;
     m.add("ThresholdError", py.get_type::<ThresholdError>())?;
     m.add("MisuseError", py.get_type::<MisuseError>())?;
+    m.add("DPError", py.get_type::<DPError>())?;
+    m.add(
+        "BudgetExhaustedError",
+        py.get_type::<BudgetExhaustedError>(),
+    )?;
     m.add("ClipError", py.get_type::<ClipError>())?;
     m.add("ClipWarning", py.get_type::<ClipWarning>())?;
     Ok(())

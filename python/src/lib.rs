@@ -5,6 +5,17 @@
 
 use pyo3::prelude::*;
 
+/// A Python `dict` from `key => value` pairs (each value converted as `set_item` does);
+/// `?` on each insertion, so it is used inside a function returning `PyResult`.
+macro_rules! py_dict {
+    ($py:expr; $($key:literal => $value:expr),* $(,)?) => {{
+        let d = pyo3::types::PyDict::new($py);
+        $(pyo3::types::PyDictMethods::set_item(&d, $key, $value)?;)*
+        d
+    }};
+}
+
+mod accountant;
 mod arrays;
 mod bench;
 mod config;
@@ -29,6 +40,7 @@ fn _secagg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<config::Config>()?;
     m.add_class::<dp::DistributedDP>()?;
     m.add_function(wrap_pyfunction!(dp::dp_noise, m)?)?;
+    accountant::register(m)?;
     m.add_class::<session::Client>()?;
     m.add_class::<session::Server>()?;
     m.add_class::<sim::Simulation>()?;

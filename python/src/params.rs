@@ -34,18 +34,13 @@ fn query(
 }
 
 fn to_dict<'py>(py: Python<'py>, p: &Params) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("n", p.n)?;
-    d.set_item("degree", p.degree)?;
-    d.set_item("threshold", p.threshold)?;
-    d.set_item("complete", p.complete)?;
-    d.set_item("max_corrupt", p.max_corrupt)?;
-    d.set_item("max_dropped", p.max_dropped)?;
-    d.set_item("log2_disconnect", p.log2_disconnect)?;
-    d.set_item("log2_corrupt", p.log2_corrupt)?;
-    d.set_item("log2_security", p.log2_security)?;
-    d.set_item("log2_failure", p.log2_failure)?;
-    Ok(d)
+    Ok(py_dict!(py;
+        "n" => p.n, "degree" => p.degree, "threshold" => p.threshold,
+        "complete" => p.complete, "max_corrupt" => p.max_corrupt,
+        "max_dropped" => p.max_dropped, "log2_disconnect" => p.log2_disconnect,
+        "log2_corrupt" => p.log2_corrupt, "log2_security" => p.log2_security,
+        "log2_failure" => p.log2_failure,
+    ))
 }
 
 /// The smallest even SecAgg+ graph degree ``k`` and a threshold ``t`` for ``n`` clients,

@@ -3,8 +3,12 @@
 The example's own check (``verify``, on by default): after each round, the included
 nodes' plaintext replies (kept by the example's ClientApp for verification only) give
 the exact weighted mean of their updates; the secure mean must equal it within secagg's
-reported bound, the total weight exactly. The run fails (the ServerApp raises) when a
-check fails or when the global loss did not go down.
+reported bound, the total weight exactly. With distributed DP
+(``dp-noise-multiplier > 0``) the secure mean is the unweighted mean of the clipped
+updates plus noise: every element must lie within 6 reported noise standard deviations
+of it (a false failure below 3e-9 per element, about 1e-5 per round for this model).
+The run fails (the ServerApp raises) when a check fails or, without DP, when the global
+loss did not go down.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from flwr.app import Array, ArrayRecord, Context, Message, MetricRecord, RecordD
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAdam, FedAvg
 
+import secagg
 from secagg.flower import SecureAggregation
 
 from . import task
@@ -41,14 +46,26 @@ def _verify(grid: Grid, strategy: SecureAggregation, fl_round: int, timeout: flo
                         for k in sent})
         weights.append(int(c["verify.metrics"]["num-examples"]))
     ok = len(updates) == len(info.included) and sum(weights) == info.total_weight
+    bound = info.mean_error_bound
+    if info.dp is not None:
+        # Unweighted, each update scaled to L2 norm <= clip; the noise of the mean.
+        weights = [1.0] * len(updates)
+        for u in updates:
+            norm = float(np.sqrt(sum(float(np.sum(a * a)) for a in u.values())))
+            scale = min(1.0, strategy.clip / norm) if norm > 0 else 1.0
+            for k in u:
+                u[k] = u[k] * scale
+        var = info.dp["noise_variance"] + info.dp["rounding_variance_bound"]
+        bound = 6.0 * float(np.sqrt(var)) / len(info.included)
+        ok = len(updates) == len(info.included)
     err = 0.0
     if updates:
         total = sum(weights)
         for k, secure in info.mean_update.items():
             exact = sum(w * u[k] for w, u in zip(weights, updates)) / total
             err = max(err, float(np.max(np.abs(secure - exact))))
-    ok = ok and err <= info.mean_error_bound
-    return {"ok": ok, "err": err, "bound": info.mean_error_bound, "checked": len(updates),
+    ok = ok and err <= bound
+    return {"ok": ok, "err": err, "bound": bound, "checked": len(updates),
             "included": len(info.included), "dropped": len(info.dropped)}
 
 
@@ -65,7 +82,14 @@ def main(grid: Grid, context: Context) -> None:
         inner = FedAvg(**common)
     secure = bool(cfg["secure"])
     strategy = inner
-    if secure:
+    z, budget = float(cfg["dp-noise-multiplier"]), float(cfg["dp-epsilon"])
+    if secure and z > 0:
+        strategy = SecureAggregation(  # with distributed DP: unweighted, L2 clip
+            inner, dropout=float(cfg["dropout"]), corrupt=float(cfg["corrupt"]),
+            clip=float(cfg["clip"]), bits=int(cfg["bits"]), timeout=float(cfg["round-timeout"]),
+            dp=secagg.DistributedDP(noise_multiplier=z),
+            dp_budget=(budget, 1e-5) if budget > 0 else None, on_budget="stop")
+    elif secure:
         strategy = SecureAggregation(  # the one changed line
             inner, dropout=float(cfg["dropout"]), corrupt=float(cfg["corrupt"]),
             clip=float(cfg["clip"]), bits=int(cfg["bits"]),
@@ -84,7 +108,9 @@ def main(grid: Grid, context: Context) -> None:
         now = time.perf_counter()
         if fl_round > 0:
             times.append(now - t_round[0])
-        if fl_round > 0 and secure and cfg["verify"]:
+        last = strategy.history[-1] if secure and strategy.history else None
+        trained = last is not None and last.server_round == fl_round and last.error is None
+        if fl_round > 0 and trained and cfg["verify"]:
             checks.append(_verify(grid, strategy, fl_round, float(cfg["round-timeout"])))
             print(f"[check] round {fl_round}: {checks[-1]}", flush=True)
         t_round[0] = time.perf_counter()
@@ -101,8 +127,15 @@ def main(grid: Grid, context: Context) -> None:
     failed = [c for c in checks if not c["ok"]]
     if failed:
         raise RuntimeError(f"secure aggregation check FAILED: {failed}")
-    if not losses[-1] < losses[0]:
+    if not losses[-1] < losses[0] and not (secure and z > 0):
         raise RuntimeError(f"training diverged: loss {losses[0]:.4f} -> {losses[-1]:.4f}")
+    if secure and z > 0:
+        acct = strategy.accountant
+        stop = strategy.stopped
+        print(f"[check] DP: running (epsilon, delta) = {acct.spent() if acct else None} after "
+              f"{acct.rounds if acct else 0} rounds"
+              + (f"; training stopped at round {stop.server_round}: {stop}" if stop else ""),
+              flush=True)
     RESULT["ok"] = True
     print(f"[check] PASS: loss {losses[0]:.4f} -> {losses[-1]:.4f}, "
           f"{len(checks)} rounds checked", flush=True)

@@ -36,6 +36,8 @@ DEFAULTS = {
     "round-timeout": 120.0,
     "verify": True,
     "fail": "3:1,7:2",
+    "dp-noise-multiplier": 0.0,
+    "dp-epsilon": 0.0,
 }
 
 

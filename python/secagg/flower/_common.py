@@ -60,6 +60,34 @@ class SecureAggregationError(RuntimeError):
     """
 
 
+class PrivacyBudgetExhausted(SecureAggregationError):
+    """The next secure-aggregation round would take the run's privacy loss above the
+    ``dp_budget`` of :class:`~secagg.flower.SecureAggregation`: the run stops before
+    that round's aggregate is revealed (raised from ``Strategy.start``; with
+    ``on_budget="stop"`` the wrapper stops training instead and keeps this in
+    ``SecureAggregation.stopped``).
+
+    Attributes: ``server_round`` (the round refused), ``epsilon`` (the ε that round
+    would have reached), ``spent`` (the ε spent, all rounds before it), ``delta``,
+    ``budget`` (a :class:`secagg.dp.Budget`), ``rounds`` (DP rounds completed),
+    ``survivors`` (``None`` when refused before the round started: even if every
+    sampled node survived; else the survivors whose sum was not unmasked) and
+    ``arrays`` (the global model the run ended with, an ``ArrayRecord``).
+    """
+
+    def __init__(self, message: str, *, server_round: int, epsilon: float, spent: float,
+                 budget: Any, rounds: int, survivors: Any = None, arrays: Any = None):
+        super().__init__(message)
+        self.server_round = server_round
+        self.epsilon = epsilon
+        self.spent = spent
+        self.budget = budget
+        self.delta = budget.delta
+        self.rounds = rounds
+        self.survivors = survivors
+        self.arrays = arrays
+
+
 # --- the config codec --------------------------------------------------------------
 
 

@@ -7,6 +7,11 @@ It masks ``update = returned arrays - arrays it was sent`` with the weight the t
 function reported under the strategy's weighting key (``num-examples``), and keeps in
 ``Context.state`` only the serialized secagg client (keys and shares; a secret that stays
 on the node). Messages without the ``"secagg"`` record pass through untouched.
+
+A session with distributed DP (the server's session parameters carry it) is encoded by
+the session layer: the whole update clipped to L2 norm ``clip``, rotated, rounded and
+noised with this node's share before masking; it is then unweighted (weight 1, the
+train function's weight is not used).
 """
 
 from __future__ import annotations
@@ -90,6 +95,14 @@ def _train(
         update[name] = a.astype(np.float64) - sent[name].astype(np.float64)
         if not np.all(np.isfinite(update[name])):
             raise _Refusal(f"array {name!r}: the update has NaN or infinite values")
+    clip = float(meta["clip"])
+    if meta.get("dp", False):
+        # Distributed DP: unweighted (weight 1), and clip bounds the L2 norm of the
+        # whole update, which the session's encoding scales down to it.
+        norm = float(np.sqrt(sum(float(np.sum(u * u)) for u in update.values())))
+        for r in reply.content.array_records.values():
+            r.clear()
+        return update, 1, int(norm > clip)
     key = str(meta[c.K_WEIGHT_KEY])
     weight = None
     for m in reply.content.metric_records.values():
@@ -99,7 +112,6 @@ def _train(
         raise _Refusal(f"the train function's MetricRecord has no {key!r}")
     if isinstance(weight, list) or float(weight) != int(weight) or int(weight) < 1:
         raise _Refusal(f"{key!r} must be a positive integer (got {weight!r})")
-    clip = float(meta["clip"])
     clipped = int(sum(int(np.count_nonzero(np.abs(u) > clip)) for u in update.values()))
     # The plaintext model leaves the reply: only the masked update goes to the server.
     for r in reply.content.array_records.values():
@@ -122,6 +134,7 @@ def _setup(msg: Message, rec: ConfigRecord, context: Context,
         c.K_WEIGHT_KEY: str(rec[c.K_WEIGHT_KEY]),
         c.K_ON_CLIP: on_clip,
         "clip": float(config.quantizer.clip),
+        "dp": config.dp is not None,
     }
     cid = meta[c.K_CLIENT_ID]
     out = {c.K_SESSION: meta[c.K_SESSION]}

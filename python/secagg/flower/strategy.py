@@ -11,6 +11,14 @@ updates`` and whose weight is the exact sum of the included clients' weights. Fo
 strategy whose aggregate is the weighted mean of the replies (FedAvg, FedAvgM, FedProx,
 FedAdam, FedYogi, FedAdagrad) that is what it computes on the plaintext replies of the
 included clients, within the quantization bound. Evaluation passes through.
+
+With ``dp=secagg.DistributedDP(...)`` every node clips its whole update to L2 norm
+``clip``, rotates, rounds and adds its share of integer noise before masking (the
+session's public parameters say how; the server sends them), so the server unmasks only
+a noised sum, which it centres, unrotates and rescales; the mean is then unweighted. A
+running accountant (:class:`secagg.dp.Accountant`) composes each round with the survivors
+it actually had and logs the running ``(epsilon, delta)``; with ``dp_budget`` the run
+stops before the round that would exceed it (:class:`PrivacyBudgetExhausted`).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord, Message, MetricRecord, RecordDict
@@ -29,7 +37,7 @@ from flwr.serverapp.strategy import Strategy
 import secagg
 
 from . import _common as c
-from ._common import SecureAggregationError
+from ._common import PrivacyBudgetExhausted, SecureAggregationError
 
 log = logging.getLogger("flwr")
 
@@ -79,6 +87,11 @@ class RoundInfo:
     mean_update: Optional[Dict[str, np.ndarray]] = None
     """The secure weighted mean of the included clients' updates (float64), kept for the
     latest round only."""
+    dp: Optional[Dict[str, Any]] = None
+    """With ``dp=``: the noise of this round's sum (:func:`secagg.dp_noise`:
+    ``noise_stddev``, ``noise_clients``, ``calibrated_for``, ``epsilon`` of the round
+    alone, ``below_target``, ...) and the accountant's ``running_epsilon``,
+    ``running_delta``, ``sampling_rate`` and ``dp_rounds`` after it."""
 
 
 class SecureAggregation(Strategy):
@@ -125,6 +138,35 @@ class SecureAggregation(Strategy):
         ``2**-sigma``, the protocol aborts with probability at most ``2**-eta``.
     assume_weighted_mean
         Accept a strategy not known to aggregate by a weighted mean.
+    dp
+        A :class:`secagg.DistributedDP`: distributed differential privacy. ``clip`` is
+        then the L2 norm bound of a node's whole update (all arrays together), ``bits``
+        the grid (``clip / step = 2**(bits - 1)``), the mean is unweighted (a weight
+        would scale a node's sensitivity; ``max_weight`` is refused) and the noise is
+        calibrated for the fewest survivors each round's session plans for, less the
+        ``corrupt`` nodes (whose noise the server could subtract). A configuration
+        whose tolerated drop-outs leave less noise than its target is refused here
+        (:class:`secagg.DPError`, ``NoiseBelowTarget``), checked at the smallest round
+        the inner strategy samples (from its ``min_train_nodes``, ``fraction_train``
+        and ``min_available_nodes``; a round too small to run at all is left to the
+        round, which raises the same error).
+    dp_budget
+        ``(epsilon, delta)`` or a :class:`secagg.dp.Budget`: the privacy budget of the
+        whole run. Before a round whose spend would take the running ε above it, even
+        if every sampled node survived, the run stops; the same check with the actual
+        survivors runs before anything is unmasked (a round with more drop-outs than
+        planned spends more). Default: no budget (ε is logged, never enforced).
+    dp_sampling_rate
+        The Poisson sampling rate the accountant amplifies by. ``1.0`` (default): none,
+        the guarantee against the server, which knows which nodes it sampled.
+        ``"auto"``: each round's sampled nodes over the available nodes, the guarantee
+        against whoever sees only the models (treating Flower's uniform sampling of a
+        fixed number of nodes as Poisson sampling at that rate, as DP-SGD accountants
+        do). A float in ``(0, 1]``: that rate every round.
+    on_budget
+        ``"raise"`` (default): :class:`PrivacyBudgetExhausted` ends ``start()`` (it holds
+        the model the run ended with); ``"stop"``: no further training round runs
+        (``start()`` returns normally, :attr:`stopped` holds the exception).
     """
 
     def __init__(
@@ -136,13 +178,17 @@ class SecureAggregation(Strategy):
         clip: float = 1.0,
         bits: int = 16,
         threat: str = "semi-honest",
-        max_weight: int = 65536,
+        max_weight: Optional[int] = None,
         timeout: float = 120.0,
         on_clip: str = "warn",
         on_abort: str = "raise",
         sigma: float = 40.0,
         eta: float = 20.0,
         assume_weighted_mean: bool = False,
+        dp: Optional[secagg.DistributedDP] = None,
+        dp_budget: Union[secagg.Budget, Tuple[float, float], None] = None,
+        dp_sampling_rate: Union[float, str] = 1.0,
+        on_budget: str = "raise",
     ) -> None:
         super().__init__()
         name = type(strategy).__name__
@@ -167,6 +213,28 @@ class SecureAggregation(Strategy):
             raise ValueError(f"on_clip is one of {c.ON_CLIP}")
         if on_abort not in ("raise", "skip"):
             raise ValueError("on_abort is 'raise' or 'skip'")
+        if isinstance(dp, dict):
+            dp = secagg.DistributedDP(**dp)
+        if dp is not None and not isinstance(dp, secagg.DistributedDP):
+            raise TypeError("dp is a secagg.DistributedDP")
+        if dp is not None and max_weight is not None:
+            raise ValueError(
+                "with dp= the mean is unweighted (a weight would scale each node's "
+                "sensitivity): leave max_weight unset"
+            )
+        if dp_budget is not None and dp is None:
+            raise ValueError("dp_budget needs dp=secagg.DistributedDP(...)")
+        if dp_budget is not None and not isinstance(dp_budget, secagg.Budget):
+            eps, delta = dp_budget
+            dp_budget = secagg.Budget(float(eps), float(delta))
+        if dp_sampling_rate != "auto" and not (
+            isinstance(dp_sampling_rate, (int, float)) and 0.0 < dp_sampling_rate <= 1.0
+        ):
+            raise ValueError('dp_sampling_rate is "auto" or a rate in (0, 1]')
+        if on_budget not in ("raise", "stop"):
+            raise ValueError("on_budget is 'raise' or 'stop'")
+        if max_weight is None:
+            max_weight = 65536
         if not clip > 0 or int(bits) < 1 or int(max_weight) < 1 or not timeout > 0:
             raise ValueError("clip, bits, max_weight and timeout must be positive")
         self.strategy = strategy
@@ -181,12 +249,29 @@ class SecureAggregation(Strategy):
         self.on_abort = on_abort
         self.sigma = float(sigma)
         self.eta = float(eta)
+        self.dp = dp
+        self.dp_budget: Optional[secagg.Budget] = dp_budget
+        self.dp_sampling_rate = dp_sampling_rate
+        self.on_budget = on_budget
+        #: With ``dp=``: the running :class:`secagg.dp.Accountant` (from the first round).
+        self.accountant: Optional[secagg.Accountant] = None
+        #: With ``on_budget="stop"``: the :class:`PrivacyBudgetExhausted` that stopped
+        #: training, else ``None``.
+        self.stopped: Optional[PrivacyBudgetExhausted] = None
         self.weighted_by_key = str(getattr(strategy, "weighted_by_key", "num-examples"))
         self.arrayrecord_key = str(getattr(strategy, "arrayrecord_key", "arrays"))
         #: One :class:`RoundInfo` per training round, in order.
         self.history: List[RoundInfo] = []
         self._pending: Optional[Tuple[Message, MetricRecord]] = None
         self._nonce = os.urandom(16)
+        if dp is not None:
+            # The smallest round the FedAvg family samples: max(int(fraction_train *
+            # available), min_train_nodes) with at least min_available_nodes available.
+            smallest = max(
+                int(getattr(strategy, "min_train_nodes", 2) or 2),
+                int(float(getattr(strategy, "fraction_train", 0.0) or 0.0)
+                    * int(getattr(strategy, "min_available_nodes", 2) or 2)))
+            self._check_dp(smallest)
 
     # --- Strategy interface ---------------------------------------------------------
 
@@ -195,10 +280,19 @@ class SecureAggregation(Strategy):
                  type(self.strategy).__name__)
         log.info("\t│\t├── dropout %.3g, corrupt %.3g, threat %s", self.dropout,
                  self.corrupt, self.threat)
-        log.info("\t│\t├── clip %g (per update element), %d bits, max weight %d",
-                 self.clip, self.bits, self.max_weight)
-        log.info("\t│\t└── round timeout %gs, on_clip %s, on_abort %s", self.timeout,
-                 self.on_clip, self.on_abort)
+        if self.dp is None:
+            log.info("\t│\t├── clip %g (per update element), %d bits, max weight %d",
+                     self.clip, self.bits, self.max_weight)
+        else:
+            log.info("\t│\t├── clip %g (L2 norm of an update), %d grid bits, unweighted",
+                     self.clip, self.bits)
+        log.info("\t│\t%s── round timeout %gs, on_clip %s, on_abort %s",
+                 "├" if self.dp else "└", self.timeout, self.on_clip, self.on_abort)
+        if self.dp is not None:
+            budget = (f"budget (ε {self.dp_budget.epsilon:g}, δ {self.dp_budget.delta:g}), "
+                      f"on_budget {self.on_budget}" if self.dp_budget else "no budget")
+            log.info("\t│\t└── distributed DP %r (clip = L2 bound of an update), sampling "
+                     "rate %s, %s", self.dp, self.dp_sampling_rate, budget)
         self.strategy.summary()
 
     def configure_train(
@@ -207,11 +301,20 @@ class SecureAggregation(Strategy):
         """Samples with the inner strategy and runs the whole secagg session; returns no
         message (the session's result is handed over in :meth:`aggregate_train`)."""
         self._pending = None
+        if self.stopped is not None:
+            log.info("[secagg] round %d: no training, the privacy budget was exhausted in "
+                     "round %d", server_round, self.stopped.server_round)
+            return []
         messages = list(self.strategy.configure_train(server_round, arrays, config, grid))
         if not messages:
             return []
         try:
             self._pending = self._run_session(server_round, arrays, messages, grid)
+        except PrivacyBudgetExhausted as e:
+            log.warning("[secagg] %s", e)
+            if self.on_budget == "raise":
+                raise
+            self.stopped = e
         except SecureAggregationError as e:
             if self.on_abort == "raise":
                 raise
@@ -258,10 +361,13 @@ class SecureAggregation(Strategy):
             corrupt=self.corrupt,
             clip=self.clip,
             bits=self.bits,
-            max_weight=self.max_weight,
             threat=self.threat,
             context=context,
         )
+        if self.dp is None:
+            kw["max_weight"] = self.max_weight
+        else:
+            kw["dp"] = self.dp
         if verifying_keys is not None:
             kw["verifying_keys"] = verifying_keys
         try:
@@ -287,6 +393,72 @@ class SecureAggregation(Strategy):
                     "and follows the protocol", n)
             kw["threshold"] = t
         return c.make_config(n, spec, **kw)
+
+    def _check_dp(self, n: int) -> None:
+        """Refuses a DP configuration that no round of ``n`` (the fewest nodes the inner
+        strategy samples) can calibrate: too few honest survivors for the noise
+        (``NoiseBelowTarget``), a ring too narrow, a bad ε or δ. Rounds the wrapper
+        cannot run at ``n`` for other reasons (too few nodes) are left to the round."""
+        n = max(n, 2)
+        keys = [secagg.signing_keypair()[1] for _ in range(n)] if self.threat == "malicious" else None
+        try:
+            self._config(n, [("probe", (1,), "<f8")], 0, 0, keys)
+        except SecureAggregationError:
+            pass
+        except secagg.DPError as e:
+            note = (f"secagg.flower: dp={self.dp!r} with dropout={self.dropout}, "
+                    f"corrupt={self.corrupt} cannot be calibrated for a round of {n} nodes")
+            if hasattr(e, "add_note"):
+                e.add_note(note)
+            raise
+
+    def _sampling_rate(self, sampled: int, grid: Grid) -> float:
+        """The rate the accountant amplifies this round by (``dp_sampling_rate``)."""
+        if self.dp_sampling_rate != "auto":
+            return float(self.dp_sampling_rate)
+        available = len(list(grid.get_node_ids()))
+        return min(1.0, sampled / max(available, sampled, 1))
+
+    def _refuse(self, server_round: int, eps: float, arrays: ArrayRecord,
+                survivors: Optional[int]) -> PrivacyBudgetExhausted:
+        assert self.dp_budget is not None and self.accountant is not None
+        b = self.dp_budget
+        spent = self.accountant.epsilon(b.delta)
+        when = ("even if every sampled node survived" if survivors is None else
+                f"with its {survivors} survivors; stopped before unmasking: nothing of this "
+                "round was revealed")
+        return PrivacyBudgetExhausted(
+            f"privacy budget exhausted: round {server_round} would take epsilon from "
+            f"{spent:.6g} to {eps:.6g} (delta {b.delta:g}) {when}; the budget is epsilon "
+            f"{b.epsilon:g} ({self.accountant.rounds} DP rounds run)",
+            server_round=server_round, epsilon=eps, spent=spent, budget=b,
+            rounds=self.accountant.rounds, survivors=survivors, arrays=arrays)
+
+    def _dp_round(self, server_round: int, config: secagg.Config, included: int,
+                  q: float) -> Dict[str, Any]:
+        """Steps the accountant for a completed round; logs and returns its DP record."""
+        assert self.accountant is not None
+        # The accountant's delta is the budget's (or the session's without a budget).
+        delta = self.accountant.delta
+        report = dict(secagg.dp_noise(config, included))
+        eps = self.accountant.step(survivors=included, sampling_rate=q, session=config)
+        report.update(running_epsilon=eps, running_delta=delta, sampling_rate=q,
+                      dp_rounds=self.accountant.rounds)
+        budget = (f" of the budget {self.dp_budget.epsilon:g}" if self.dp_budget else "")
+        log.info(
+            "[secagg] round %d: DP %s, noise stddev %.4g per value of the sum (%.4g of "
+            "the mean), %d of %d included nodes' noise counts (calibrated for %d "
+            "survivors); running (epsilon, delta) = (%.4g, %.3g)%s after %d DP rounds "
+            "at sampling rate %.4g", server_round, report["mechanism"],
+            report["noise_stddev"], report["noise_stddev"] / max(included, 1),
+            report["noise_clients"], included, report["calibrated_for"], eps, delta,
+            budget, self.accountant.rounds, q)
+        if report["below_target"]:
+            log.warning(
+                "[secagg] round %d: below_target: %d survivors, fewer than the %d the "
+                "noise is calibrated for; this round alone has epsilon %.4g", server_round,
+                included, report["calibrated_for"], report["epsilon"])
+        return report
 
     def _bounds(self, config: secagg.Config, n: int) -> str:
         dropout = max(self.dropout, (1.0 + 1e-9) / n)
@@ -382,16 +554,30 @@ class SecureAggregation(Strategy):
                     f"round {server_round}: {n} node(s) answered the roster round")
         cid_of = {node: i for i, node in enumerate(nodes)}
         config = self._config(n, spec, server_round, run_id, keys)
+        q = 1.0
+        if self.dp is not None:
+            q = self._sampling_rate(len(messages), grid)
+            if self.accountant is None:
+                delta = self.dp_budget.delta if self.dp_budget else None
+                self.accountant = secagg.Accountant.for_session(config, sampling_rate=q,
+                                                                delta=delta)
+            if self.dp_budget is not None:
+                eps = self.accountant.epsilon_if(survivors=n, sampling_rate=q, session=config,
+                                                 delta=self.dp_budget.delta)
+                if eps > self.dp_budget.epsilon:
+                    raise self._refuse(server_round, eps, arrays, None)
         info = RoundInfo(server_round=server_round, n=n,
                          degree=config.degree if config.degree is not None else n - 1,
                          threshold=config.threshold, ring_bits=config.quantizer.ring_bits,
                          nodes=nodes, dropped=roster_dropped)
         self.history.append(info)
         log.info(
-            "[secagg] round %d: n %d, k %d%s, t %d, ring %d bits, %d bits per value, "
-            "clip %g, %s", server_round, n, info.degree,
+            "[secagg] round %d: n %d, k %d%s, t %d, ring %d bits, %d %s, clip %g, %s",
+            server_round, n, info.degree,
             " (complete, SecAgg)" if config.degree is None else " (Harary, SecAgg+)",
-            info.threshold, info.ring_bits, self.bits, self.clip, self._bounds(config, n))
+            info.threshold, info.ring_bits, self.bits,
+            "bits per value" if self.dp is None else "grid bits (DP)", self.clip,
+            self._bounds(config, n))
         session = bytes(config.session_id)
         blob = c.encode_config(config, spec)
         server = secagg.Server(config)
@@ -414,6 +600,7 @@ class SecureAggregation(Strategy):
         }
         stage = server.round
         clipped: Dict[int, int] = {}
+        survivors = n
         try:
             while True:
                 got = self._send(grid, out, info, stage)
@@ -426,10 +613,22 @@ class SecureAggregation(Strategy):
                         server.receive(cid_of[node], data)
                     except secagg.SecAggError as e:
                         info.dropped[node] = f"{stage}: message rejected ({e.name}: {e})"
+                closed = stage
                 outgoing = server.close_round()
                 if not outgoing:
                     break
                 stage = server.round
+                if closed == "MaskedInputCollection":
+                    survivors = len(outgoing)  # the clients whose inputs are in the sum
+                if stage == "Unmasking" and self.dp_budget is not None:
+                    assert self.accountant is not None
+                    eps = self.accountant.epsilon_if(
+                        survivors=survivors, sampling_rate=q, session=config,
+                        delta=self.dp_budget.delta)
+                    if eps > self.dp_budget.epsilon:
+                        info.error = "privacy budget exhausted before unmasking"
+                        info.seconds = time.perf_counter() - t0
+                        raise self._refuse(server_round, eps, arrays, survivors)
                 train = (not eager) and stage == "MaskedInputCollection"
                 out = {
                     nodes[cid]: message(nodes[cid], {c.K_STAGE: c.STAGE_STEP, c.K_ROUND: stage,
@@ -449,6 +648,8 @@ class SecureAggregation(Strategy):
         info.total_weight = int(agg.total_weight)
         info.mean_error_bound = agg.mean_error_bound
         info.clipped = sum(clipped.get(node, 0) for node in info.included)
+        if self.dp is not None:
+            info.dp = self._dp_round(server_round, config, len(info.included), q)
         info.seconds = time.perf_counter() - t0
         mean = c.unflatten(spec, agg.mean())
         for old in self.history[:-1]:
@@ -458,10 +659,17 @@ class SecureAggregation(Strategy):
             name: (model[name].astype(np.float64) + mean[name]).astype(np.dtype(dt))
             for name, _, dt in spec
         }
-        log.info(
-            "[secagg] round %d: %d of %d included, total weight %d, |mean error| <= %.3g "
-            "per value, %d values clipped, %.2fs", server_round, len(info.included), n,
-            info.total_weight, info.mean_error_bound or 0.0, info.clipped, info.seconds)
+        if self.dp is None:
+            log.info(
+                "[secagg] round %d: %d of %d included, total weight %d, |mean error| <= "
+                "%.3g per value, %d values clipped, %.2fs", server_round,
+                len(info.included), n, info.total_weight, info.mean_error_bound or 0.0,
+                info.clipped, info.seconds)
+        else:
+            log.info(
+                "[secagg] round %d: %d of %d included (unweighted mean), %d updates "
+                "clipped to L2 norm %g, %.2fs", server_round, len(info.included), n,
+                info.clipped, self.clip, info.seconds)
         for node, why in sorted(info.dropped.items()):
             log.info("[secagg]\t> node %d dropped out: %s", node, why)
         content = RecordDict({
@@ -472,6 +680,9 @@ class SecureAggregation(Strategy):
         reply = Message(content, reply_to=out_last(out, info.included))
         extra = MetricRecord({"secagg-included": len(info.included),
                               "secagg-dropped": len(info.dropped)})
+        if info.dp is not None:
+            extra["secagg-dp-epsilon"] = float(info.dp["running_epsilon"])
+            extra["secagg-dp-noise-stddev"] = float(info.dp["noise_stddev"])
         return reply, extra
 
 
