@@ -25,7 +25,7 @@
 //! **Sampling.** Each round includes each client independently with probability q
 //! (Poisson sampling). For q < 1 the per-round RDP is the minimum of ε(α) and the
 //! general Poisson-subsampled bound of Zhu and Wang (ICML 2019, "Poisson Subsampled
-//! Rényi Differential Privacy", Theorem 5, the general upper bound) at integer α,
+//! Rényi Differential Privacy", Theorem 1, the general upper bound) at integer α,
 //! which holds for any base mechanism (the papers' own accounting does the same):
 //! ε_q(α) ≤ 1/(α−1) · log{ (1−q)^{α−1}(αq − q + 1) + C(α,2) q² (1−q)^{α−2} e^{ε(2)} +
 //! 3 Σ_{l=3}^{α} C(α,l) q^l (1−q)^{α−l} e^{(l−1) ε(l)} }.
@@ -321,7 +321,7 @@ fn log_sum_exp(terms: &[f64]) -> f64 {
 }
 
 /// The Poisson-subsampled RDP at integer order α ≥ 2 of a mechanism whose RDP is
-/// `rdp` (Zhu and Wang 2019, Theorem 5, the general upper bound: valid for any
+/// `rdp` (Zhu and Wang 2019, Theorem 1, the general upper bound: valid for any
 /// mechanism), at rate q ∈ (0, 1]; the minimum with the unsampled `rdp(α)`.
 pub fn subsampled_rdp(rdp: impl Fn(u32) -> f64, q: f64, alpha: u32) -> f64 {
     let plain = rdp(alpha);
