@@ -58,6 +58,12 @@ pub struct SessionParams {
     /// demo keys derived from the seed ([`Roster::demo`]; **insecure**: anyone who knows
     /// the seed can sign for every client).
     pub roster: Option<Roster>,
+    /// The grinding margin, in bits, that the parameter check plans for
+    /// ([`secagg::protocol::params::ParamQuery::grinding_bits`]); `None`: the threat
+    /// model's default (64 bits in the malicious model, whose server chooses `seed` and
+    /// so the graph; 0 in the semi-honest one). It changes only whether the
+    /// (degree, threshold) pair passes the check, not the session id.
+    pub grinding_bits: Option<f64>,
 }
 
 impl SessionParams {
@@ -75,6 +81,7 @@ impl SessionParams {
             malicious: false,
             seed: "secagg-demo".to_string(),
             roster: None,
+            grinding_bits: None,
         }
     }
 }
@@ -164,6 +171,7 @@ impl Session {
                 None => GraphChoice::Complete,
             })
             .threshold(threshold)
+            .grinding_option(params.grinding_bits)
             .graph_seed(graph_seed(&params.seed))
             .context(context);
         if let Some(b) = params.ring_bits {
