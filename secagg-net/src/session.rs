@@ -738,4 +738,40 @@ mod tests {
             );
         }
     }
+
+    /// The parameter check plans for a grinding server with `--malicious` (64 bits by
+    /// default: the server picks the seed and so the graph), and `grinding_bits`
+    /// changes only the check's verdict, never the session id.
+    #[test]
+    fn malicious_check_has_the_grinding_margin() {
+        use secagg::session::Choice;
+        // n = 1000 at the default rates 0.1: (96, 67) is the malicious finder's pair
+        // without a margin, (132, 97) with the default one.
+        let base = SessionParams {
+            degree: Some(96),
+            threshold: Some(67),
+            malicious: true,
+            ..SessionParams::new(1000, 4)
+        };
+        let by_default = Session::new(base.clone()).unwrap();
+        assert!(matches!(by_default.float.choice(), Choice::Unchecked(_)));
+        assert_eq!(by_default.float.query().grinding_bits, 64.0);
+        let opted_out = Session::new(SessionParams {
+            grinding_bits: Some(0.0),
+            ..base.clone()
+        })
+        .unwrap();
+        assert!(matches!(opted_out.float.choice(), Choice::Checked(p) if p.grinding_bits == 0.0));
+        assert_eq!(
+            opted_out.config.session_id(),
+            by_default.config.session_id()
+        );
+        let margined = Session::new(SessionParams {
+            degree: Some(132),
+            threshold: Some(97),
+            ..base
+        })
+        .unwrap();
+        assert!(matches!(margined.float.choice(), Choice::Checked(p) if p.grinding_bits == 64.0));
+    }
 }
