@@ -133,6 +133,7 @@ fn spec(a: &ScaleArgs, clients: usize, dim: usize) -> SessionSpec {
         corrupt: 0.05,
         sigma: secagg::protocol::params::ParamQuery::DEFAULT_SIGMA,
         eta: secagg::protocol::params::ParamQuery::DEFAULT_ETA,
+        grinding_bits: None,
         context: "secagg bench scale".to_string(),
         sequential: a.sequential_clients,
         dp: None,

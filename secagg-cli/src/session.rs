@@ -106,6 +106,9 @@ pub struct SessionSpec {
     pub corrupt: f64,
     pub sigma: f64,
     pub eta: f64,
+    /// The finder's grinding margin in bits; `None`: the threat model's default (64
+    /// malicious, 0 semi-honest).
+    pub grinding_bits: Option<f64>,
     /// The session context bound into the session id.
     pub context: String,
     /// Run a round's clients one after the other (each with the whole thread pool)
@@ -228,6 +231,7 @@ pub fn float_session(s: &SessionSpec, keys: Option<&[SigningKey]>) -> secagg::Re
         .dim(s.dim)
         .rates(s.dropout, s.corrupt)
         .targets(s.sigma, s.eta)
+        .grinding_option(s.grinding_bits)
         .clip(s.clip)
         .bits(s.bits)
         .rounding(s.rounding)

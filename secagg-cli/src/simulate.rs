@@ -101,6 +101,11 @@ pub struct SimulateArgs {
     /// Correctness parameter eta, for the parameter finder.
     #[arg(long, default_value_t = ParamQuery::DEFAULT_ETA)]
     pub eta: f64,
+    /// Grinding margin N (bits) added to sigma by the parameter finder: it plans for a
+    /// server that tried 2^N graph seeds. Default: 64 with --threat malicious (that
+    /// server picks the seed), 0 semi-honest. 0 opts out.
+    #[arg(long, value_name = "N")]
+    pub grinding_bits: Option<f64>,
     /// Session context bound into the session id (e.g. a model hash).
     #[arg(long, default_value = "secagg simulate")]
     pub context: String,
@@ -156,6 +161,7 @@ impl SimulateArgs {
             corrupt: self.corrupt,
             sigma: self.sigma,
             eta: self.eta,
+            grinding_bits: self.grinding_bits,
             context: self.context.clone(),
             sequential: !self.parallel_clients,
             dp: self.dp(),
@@ -303,12 +309,14 @@ pub fn to_json(r: &SessionReport, threads: usize, rss: Option<PeakRss>) -> Value
     let s = &r.spec;
     let params = match &r.setup.choice {
         Choice::Bounds(p) => json!({
-            "meets_targets": p.log2_security <= -r.setup.query.sigma
+            "meets_targets": p.log2_security_after_grinding() <= -r.setup.query.sigma
                 && p.log2_failure <= -r.setup.query.eta,
             "corrupt": r.setup.query.corrupt,
             "sigma": r.setup.query.sigma,
             "eta": r.setup.query.eta,
+            "grinding_bits": r.setup.query.grinding_bits,
             "log2_security": log2_value(p.log2_security),
+            "log2_security_after_grinding": log2_value(p.log2_security_after_grinding()),
             "log2_failure": log2_value(p.log2_failure),
         }),
         Choice::Unchecked(why) => json!({
@@ -316,6 +324,7 @@ pub fn to_json(r: &SessionReport, threads: usize, rss: Option<PeakRss>) -> Value
             "corrupt": r.setup.query.corrupt,
             "sigma": r.setup.query.sigma,
             "eta": r.setup.query.eta,
+            "grinding_bits": r.setup.query.grinding_bits,
             "why": why,
         }),
     };

@@ -58,6 +58,12 @@ pub struct SessionParams {
     /// demo keys derived from the seed ([`Roster::demo`]; **insecure**: anyone who knows
     /// the seed can sign for every client).
     pub roster: Option<Roster>,
+    /// The grinding margin, in bits, that the parameter check plans for
+    /// ([`secagg::protocol::params::ParamQuery::grinding_bits`]); `None`: the threat
+    /// model's default (64 bits in the malicious model, whose server chooses `seed` and
+    /// so the graph; 0 in the semi-honest one). It changes only whether the
+    /// (degree, threshold) pair passes the check, not the session id.
+    pub grinding_bits: Option<f64>,
 }
 
 impl SessionParams {
@@ -75,6 +81,7 @@ impl SessionParams {
             malicious: false,
             seed: "secagg-demo".to_string(),
             roster: None,
+            grinding_bits: None,
         }
     }
 }
@@ -164,6 +171,7 @@ impl Session {
                 None => GraphChoice::Complete,
             })
             .threshold(threshold)
+            .grinding_option(params.grinding_bits)
             .graph_seed(graph_seed(&params.seed))
             .context(context);
         if let Some(b) = params.ring_bits {
@@ -729,5 +737,41 @@ mod tests {
                 "{malicious} {degree:?}"
             );
         }
+    }
+
+    /// The parameter check plans for a grinding server with `--malicious` (64 bits by
+    /// default: the server picks the seed and so the graph), and `grinding_bits`
+    /// changes only the check's verdict, never the session id.
+    #[test]
+    fn malicious_check_has_the_grinding_margin() {
+        use secagg::session::Choice;
+        // n = 1000 at the default rates 0.1: (96, 67) is the malicious finder's pair
+        // without a margin, (132, 97) with the default one.
+        let base = SessionParams {
+            degree: Some(96),
+            threshold: Some(67),
+            malicious: true,
+            ..SessionParams::new(1000, 4)
+        };
+        let by_default = Session::new(base.clone()).unwrap();
+        assert!(matches!(by_default.float.choice(), Choice::Unchecked(_)));
+        assert_eq!(by_default.float.query().grinding_bits, 64.0);
+        let opted_out = Session::new(SessionParams {
+            grinding_bits: Some(0.0),
+            ..base.clone()
+        })
+        .unwrap();
+        assert!(matches!(opted_out.float.choice(), Choice::Checked(p) if p.grinding_bits == 0.0));
+        assert_eq!(
+            opted_out.config.session_id(),
+            by_default.config.session_id()
+        );
+        let margined = Session::new(SessionParams {
+            degree: Some(132),
+            threshold: Some(97),
+            ..base
+        })
+        .unwrap();
+        assert!(matches!(margined.float.choice(), Choice::Checked(p) if p.grinding_bits == 64.0));
     }
 }

@@ -9,6 +9,8 @@
 //! FloatSession::builder(n)          n clients, ids 0..n
 //!     .dim(d) | .vector(name, d)..   one unnamed vector, or several named ones
 //!     .rates(dropout, corrupt)       what find_params is asked (default 0.1, 0.1)
+//!     .grinding(bits)                optional: the finder's grinding margin (default
+//!                                    64 bits when malicious, 0 when semi-honest)
 //!     .clip(c).bits(q)               the float encoding (default 1.0, 16 bits)
 //!     .weighted(W).rounding(..)      optional
 //!     .complete() | .harary(k)       optional: otherwise find_params picks the graph
@@ -24,7 +26,11 @@
 //!   given (or a threshold with the finder's graph): used as given, with the bounds
 //!   [`check_params`] reports, or why they miss the targets ([`Choice`]); the protocol's
 //!   structural checks ([`ConfigBuilder::build`](crate::protocol::ConfigBuilder::build))
-//!   always apply. A degree `>= n - 1` is the complete graph.
+//!   always apply. A degree `>= n - 1` is the complete graph. In the malicious model
+//!   the finder's targets include the grinding margin ([`ParamQuery::grinding_bits`]:
+//!   its server chooses the graph seed), so both the finder and the check plan for a
+//!   server that tried `2^64` seeds, unless [`FloatSessionBuilder::grinding`] says
+//!   otherwise.
 //! * **Ring.** `ring_bits` or, by default, [`min_ring_bits`]`(q, n, W)`: the narrowest ring
 //!   in which `n` clients of weight `W` cannot wrap. [`Quantizer::new`] refuses any ring
 //!   that could.
@@ -191,6 +197,7 @@ pub struct FloatSessionBuilder {
     corrupt: f64,
     sigma: f64,
     eta: f64,
+    grinding: Option<f64>,
     threat: ThreatModel,
     verifying_keys: Vec<VerifyingKey>,
     clip: f64,
@@ -230,6 +237,21 @@ impl FloatSessionBuilder {
     pub fn targets(mut self, sigma: f64, eta: f64) -> Self {
         self.sigma = sigma;
         self.eta = eta;
+        self
+    }
+
+    /// The finder's grinding margin in bits ([`ParamQuery::with_grinding`]), instead of
+    /// the threat model's default ([`ParamQuery::default_grinding`]: 64 bits in the
+    /// malicious model, whose server chooses the graph seed; none in the semi-honest
+    /// one). `grinding(0.0)` opts out, for a seed the server does not control.
+    pub fn grinding(mut self, bits: f64) -> Self {
+        self.grinding = Some(bits);
+        self
+    }
+
+    /// `Some`: as [`grinding`](Self::grinding); `None`: the threat model's default.
+    pub fn grinding_option(mut self, bits: Option<f64>) -> Self {
+        self.grinding = bits;
         self
     }
 
@@ -334,10 +356,14 @@ impl FloatSessionBuilder {
     }
 
     fn query(&self) -> ParamQuery {
-        ParamQuery {
+        let q = ParamQuery {
             sigma: self.sigma,
             eta: self.eta,
             ..ParamQuery::new(self.n, self.dropout, self.corrupt, self.threat)
+        };
+        match self.grinding {
+            Some(bits) => q.with_grinding(bits),
+            None => q,
         }
     }
 
@@ -560,7 +586,8 @@ pub struct FloatSession {
 
 impl FloatSession {
     /// Starts a session for `n` clients (ids `0..n`). Defaults: drop-out and corrupt
-    /// rates 0.1, `σ = 40`, `η = 20`, the semi-honest model, clip 1.0, 16 bits,
+    /// rates 0.1, `σ = 40`, `η = 20`, the threat model's grinding margin (64 bits when
+    /// malicious), the semi-honest model, clip 1.0, 16 bits,
     /// unweighted, stochastic rounding, the finder's graph and threshold, the narrowest
     /// safe ring, a zero graph seed, an empty context. Add at least one vector.
     pub fn builder(n: usize) -> FloatSessionBuilder {
@@ -571,6 +598,7 @@ impl FloatSession {
             corrupt: 0.1,
             sigma: ParamQuery::DEFAULT_SIGMA,
             eta: ParamQuery::DEFAULT_ETA,
+            grinding: None,
             threat: ThreatModel::SemiHonest,
             verifying_keys: Vec::new(),
             clip: 1.0,

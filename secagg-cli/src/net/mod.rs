@@ -65,6 +65,11 @@ pub struct SessionArgs {
     /// drop-out rate) rejects the (degree, threshold) pair. Insecure: experiments only.
     #[arg(long)]
     pub allow_insecure_params: bool,
+    /// The grinding margin (bits) of that check: it plans for a server that tried
+    /// 2^N graph seeds. Default: 64 with --malicious (the server picks --seed), 0
+    /// without. 0 opts out (a seed the server does not control).
+    #[arg(long, value_name = "N")]
+    pub grinding_bits: Option<f64>,
 }
 
 impl SessionArgs {
@@ -120,6 +125,7 @@ impl SessionArgs {
             malicious: self.malicious,
             seed: self.seed.clone(),
             roster,
+            grinding_bits: self.grinding_bits,
         })
     }
 }

@@ -86,6 +86,10 @@ pub struct VariantsArgs {
     /// Tolerated fraction of corrupt clients, for the parameter finder.
     #[arg(long, default_value_t = 0.1)]
     pub corrupt: f64,
+    /// The finder's grinding margin N (bits); default: 64 for the malicious model's
+    /// points, 0 for the semi-honest ones. 0 opts out.
+    #[arg(long, value_name = "N")]
+    pub grinding_bits: Option<f64>,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -251,6 +255,7 @@ fn spec(a: &VariantsArgs, p: &Point) -> SessionSpec {
         corrupt: a.corrupt,
         sigma: ParamQuery::DEFAULT_SIGMA,
         eta: ParamQuery::DEFAULT_ETA,
+        grinding_bits: a.grinding_bits,
         context: "secagg bench variants".into(),
         sequential: !a.parallel_clients,
         dp: None,

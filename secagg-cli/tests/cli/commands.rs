@@ -22,13 +22,17 @@ fn json(args: &[&str]) -> Value {
 
 #[test]
 fn params_matches_fcp_reference_values() {
-    // Reference values of Google's fcp HararyGraphParameterFinder (issue 4).
-    for (n, rate, threat, k, t) in [
-        ("1000", "0.05", "semi-honest", 30, 17),
-        ("1000", "0.1", "semi-honest", 48, 27),
-        ("1000", "0.05", "malicious", 52, 37),
+    // Reference values of Google's fcp HararyGraphParameterFinder (issue 4), which has
+    // no grinding margin; then the malicious default, which plans for a server that
+    // tried 2^64 graph seeds (docs/threat-model.md, "The graph nobody can steer").
+    for (n, rate, threat, grinding, k, t) in [
+        ("1000", "0.05", "semi-honest", None, 30, 17),
+        ("1000", "0.1", "semi-honest", None, 48, 27),
+        ("1000", "0.05", "malicious", Some("0"), 52, 37),
+        ("1000", "0.05", "malicious", None, 74, 56),
+        ("1000", "0.05", "semi-honest", Some("64"), 46, 32),
     ] {
-        let args = [
+        let mut args = vec![
             "params",
             "--clients",
             n,
@@ -40,13 +44,25 @@ fn params_matches_fcp_reference_values() {
             threat,
             "--json",
         ];
+        if let Some(g) = grinding {
+            args.extend(["--grinding-bits", g]);
+        }
         let v = json(&args);
         assert_eq!(v["neighbors"], k, "{args:?}: {v}");
         assert_eq!(v["threshold"], t, "{args:?}: {v}");
         assert_eq!(v["graph"], "sparse");
         assert_eq!(v["security_met"], true);
         assert_eq!(v["correctness_met"], true);
-        assert!(v["log2_security"].as_f64().unwrap() <= -40.0);
+        let margin = match (threat, grinding) {
+            (_, Some(g)) => g.parse::<f64>().unwrap(),
+            ("malicious", None) => 64.0,
+            _ => 0.0,
+        };
+        assert_eq!(v["grinding_bits"], margin, "{args:?}: {v}");
+        let one_seed = v["log2_security"].as_f64().unwrap();
+        assert!(one_seed <= -40.0 - margin, "{args:?}: {v}");
+        let ground = v["log2_security_after_grinding"].as_f64().unwrap();
+        assert!((ground - (one_seed + margin)).abs() < 1e-9, "{v}");
         assert!(v["log2_failure"].as_f64().unwrap() <= -20.0);
     }
 }

@@ -34,10 +34,17 @@ fn observable(mut v: Value) -> Value {
                     "threads" | "peak_rss_kib" | "peak_rss_source" | "unmasking"
                 )
         });
+        if let Some(p) = o.get_mut("params").and_then(Value::as_object_mut) {
+            p.remove("grinding_bits");
+            p.remove("log2_security_after_grinding");
+        }
     }
     v
 }
 
+/// The recorded binary's finder had no grinding margin, so its two malicious cases are
+/// replayed with `--grinding-bits 0` (the same sessions); by default a malicious
+/// session's finder adds 64 bits, which the next test checks.
 #[test]
 fn simulate_json_matches_the_recorded_simulator() {
     let recorded = include_str!("simulate_recorded.jsonl");
@@ -50,6 +57,46 @@ fn simulate_json_matches_the_recorded_simulator() {
         cases += 1;
     }
     assert_eq!(cases, 5);
+}
+
+/// `secagg simulate --threat malicious` runs the finder with the 64-bit grinding margin
+/// by default (the same k, t as `secagg params` with sigma = 104 and no margin) and
+/// reports it; `--grinding-bits 0` opts out.
+#[test]
+fn simulate_malicious_finder_adds_the_grinding_margin() {
+    // n = 300: the smallest of 40, 100, 200, 300 where the margin changes the graph
+    // (k = 76 instead of 66 at the default rates 0.1).
+    let base = ["--clients", "300", "--dim", "20", "--threat", "malicious"];
+    let plain = |sigma: &str, bits: &str| {
+        secagg_json(&[
+            "params",
+            "--clients",
+            "300",
+            "--threat",
+            "malicious",
+            "--sigma",
+            sigma,
+            "--grinding-bits",
+            bits,
+            "--json",
+        ])
+    };
+    assert_ne!(
+        plain("104", "0")["neighbors"],
+        plain("40", "0")["neighbors"]
+    );
+    for (extra, margin, want) in [
+        (&[][..], 64.0, plain("104", "0")),
+        (&["--grinding-bits", "0"][..], 0.0, plain("40", "0")),
+        (&["--grinding-bits", "20"][..], 20.0, plain("60", "0")),
+    ] {
+        let v = simulate(&[&base[..], extra].concat());
+        assert_eq!(v["ok"], true, "{v}");
+        assert_eq!(v["neighbors"], want["neighbors"], "{extra:?}: {v}");
+        assert_eq!(v["threshold"], want["threshold"], "{extra:?}: {v}");
+        assert_eq!(v["params"]["grinding_bits"], margin, "{v}");
+        assert_eq!(v["params"]["meets_targets"], true, "{v}");
+    }
 }
 
 /// The peak RSS field is there (on Linux, from `VmHWM`), plausible, and grows by far

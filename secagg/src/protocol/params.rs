@@ -17,7 +17,10 @@
 //! where `A = floor(γ n)` and `D = floor(δ n)` are taken as hard bounds on the number
 //! of corrupt and dropped clients, except that `D >= 1` whenever `δ > 0` and `n >= 4`
 //! (a small session that rounds its drop-outs down to none aborts on the first one). The two security events share the budget, so the
-//! total is `<= 2^-σ`. When no even `k <= n - 2` works, the complete graph
+//! total is `<= 2^-σ`. In the malicious model `σ` is raised by a grinding margin
+//! ([`ParamQuery::grinding_bits`], 64 bits by default), because its server chooses the
+//! graph seed and can try many before committing to one; [`ParamQuery::with_grinding`]
+//! changes it (`with_grinding(0.0)` opts out). When no even `k <= n - 2` works, the complete graph
 //! (`k = n - 1`, plain SecAgg) is tried, where the bounds are deterministic. The exact
 //! formulas, and where they differ from fcp, are in `docs/protocol.md`, "Parameters".
 //!
@@ -67,6 +70,14 @@ pub struct ParamQuery {
     pub sigma: f64,
     /// Correctness parameter `η`: the protocol aborts with probability `<= 2^-η`.
     pub eta: f64,
+    /// Grinding margin, in bits: `log2` of how many graph seeds (or rosters) an
+    /// adversary who chooses them may evaluate before committing to one. The finder
+    /// aims for `σ + grinding_bits` on each graph, so that the graph the adversary keeps
+    /// still fails with probability `<= 2^-σ`. [`ParamQuery::new`] sets
+    /// [`ParamQuery::MALICIOUS_GRINDING_BITS`] in the malicious model (its server
+    /// chooses the seed) and 0 in the semi-honest one (its server draws the seed at
+    /// random); [`ParamQuery::with_grinding`] sets it.
+    pub grinding_bits: f64,
 }
 
 impl ParamQuery {
@@ -75,7 +86,9 @@ impl ParamQuery {
     /// The default correctness parameter `η`.
     pub const DEFAULT_ETA: f64 = 20.0;
 
-    /// A query with `σ = 40` and `η = 20`.
+    /// A query with `σ = 40`, `η = 20` and the threat model's grinding margin
+    /// ([`ParamQuery::default_grinding`]: 64 bits in the malicious model, none in the
+    /// semi-honest one).
     pub fn new(n: usize, dropout: f64, corrupt: f64, threat: ThreatModel) -> ParamQuery {
         ParamQuery {
             n,
@@ -84,26 +97,45 @@ impl ParamQuery {
             threat,
             sigma: Self::DEFAULT_SIGMA,
             eta: Self::DEFAULT_ETA,
+            grinding_bits: Self::default_grinding(threat),
         }
     }
 
-    /// Adds a grinding margin to `σ`: `log2_tries` is the base-2 logarithm of how
-    /// many graph seeds (or rosters) an adversary who chooses them can evaluate before
-    /// committing to one. Each try is an independent draw of the graph, so by a union
-    /// bound the probability that some try is bad is at most `tries × 2^-σ`; asking
-    /// for `σ + log2_tries` keeps the chosen graph within `2^-σ`
-    /// (`docs/threat-model.md`, "The graph nobody can steer"). Semi-honest sessions,
-    /// whose server draws the seed at random, need no margin; in the malicious model
-    /// the server chooses the seed, and [`ParamQuery::MALICIOUS_GRINDING_BITS`] is a
-    /// budget of 2^64 graph evaluations.
+    /// Sets the grinding margin ([`ParamQuery::grinding_bits`], replacing the threat
+    /// model's default): `log2_tries` is the base-2 logarithm of how many graph seeds
+    /// (or rosters) an adversary who chooses them can evaluate before committing to
+    /// one. Each try is an independent draw of the graph, so by a union bound the
+    /// probability that some try is bad is at most `tries × 2^-σ'` for a per-graph
+    /// bound `2^-σ'`; asking for `σ' = σ + log2_tries` keeps the chosen graph within
+    /// `2^-σ` (`docs/threat-model.md`, "The graph nobody can steer").
+    ///
+    /// `with_grinding(0.0)` opts out: right when the seed comes from a source the
+    /// adversary does not control (drawn at random by an honest server, or a public
+    /// beacon fixed after the roster). Negative values count as 0. The margin matters
+    /// only for sparse (Harary) graphs: the complete graph's bounds are deterministic.
     pub fn with_grinding(mut self, log2_tries: f64) -> ParamQuery {
-        self.sigma += log2_tries.max(0.0);
+        self.grinding_bits = log2_tries.max(0.0);
         self
     }
 
-    /// A grinding budget for a server that chooses the graph seed: 2^64 tries (each
-    /// try hashes every client's key and builds the graph).
+    /// The grinding budget of a server that chooses the graph seed, the malicious
+    /// model's default: 2^64 graph evaluations (each hashes the clients' keys and
+    /// places them; `docs/threat-model.md` argues the figure).
     pub const MALICIOUS_GRINDING_BITS: f64 = 64.0;
+
+    /// The default grinding margin of `threat`: [`ParamQuery::MALICIOUS_GRINDING_BITS`]
+    /// in the malicious model, 0 in the semi-honest model.
+    pub fn default_grinding(threat: ThreatModel) -> f64 {
+        match threat {
+            ThreatModel::SemiHonest => 0.0,
+            ThreatModel::Malicious => Self::MALICIOUS_GRINDING_BITS,
+        }
+    }
+
+    /// The per-graph security target the finder aims for: `σ + grinding_bits`.
+    pub fn effective_sigma(&self) -> f64 {
+        self.sigma + self.grinding_bits.max(0.0)
+    }
 
     fn validate(&self) -> Result<Model> {
         let n = self.n;
@@ -134,6 +166,19 @@ impl ParamQuery {
         };
         let sigma = target(self.sigma, "security parameter sigma")?;
         let eta = target(self.eta, "correctness parameter eta")?;
+        // Negative margins count as none (as `with_grinding` clamps them).
+        let grinding = self.grinding_bits;
+        if grinding.is_nan() || grinding > 1024.0 {
+            return Err(Error::Misuse(Misuse::OutOfRange {
+                what: "grinding margin",
+                allowed: "in [0, 1024]",
+            }));
+        }
+        let grinding = grinding.max(0.0);
+        let sigma = target(
+            sigma + grinding,
+            "security parameter sigma plus grinding margin",
+        )?;
         let count = |r: f64| (((r + RATE_SLACK) * n as f64).floor() as usize).min(n);
         let n64 = n as f64;
         let load = match self.threat {
@@ -147,7 +192,9 @@ impl ParamQuery {
             corrupt: count(corrupt),
             dropped: min_one_dropout(n, dropout, count(dropout)),
             threat: self.threat,
-            // Per-event security target 2^-(σ+1), per-client for the union over n.
+            grinding,
+            // Per-event security target 2^-(σ+1), per-client for the union over n
+            // (σ here includes the grinding margin).
             ln_disconnect_max: -(sigma + 1.0) * LN2,
             ln_corrupt_max: -(sigma + 1.0) * LN2 - n64.ln(),
             ln_failure_max: -eta * LN2 - n64.ln(),
@@ -194,20 +241,33 @@ pub struct Params {
     /// Union bound, over clients, on an honest client having too many corrupt
     /// neighbors (`>= t`, or `>= 2t - k` in the malicious model).
     pub log2_corrupt: f64,
-    /// `log2(2^log2_disconnect + 2^log2_corrupt)`: privacy fails at most this often.
+    /// `log2(2^log2_disconnect + 2^log2_corrupt)`: privacy fails at most this often
+    /// on one graph (one seed).
     pub log2_security: f64,
     /// Union bound, over clients, on a client having fewer than `t` surviving
     /// neighbors: the protocol aborts at most this often.
     pub log2_failure: f64,
+    /// The grinding margin the parameters were chosen or checked with
+    /// ([`ParamQuery::grinding_bits`]): against an adversary that evaluates
+    /// `2^grinding_bits` seeds and keeps the worst, privacy fails at most
+    /// [`Params::log2_security_after_grinding`] often.
+    pub grinding_bits: f64,
 }
 
 impl Params {
+    /// `log2_security + grinding_bits` (capped at 0): the union bound on privacy failing
+    /// for the graph an adversary keeps after evaluating `2^grinding_bits` seeds.
+    pub fn log2_security_after_grinding(&self) -> f64 {
+        (self.log2_security + self.grinding_bits).min(0.0)
+    }
+
     /// The graph these parameters are for, with the session's public seed. Draw the
     /// seed at random (`crypto::rng::os_rng`) once the ids (semi-honest) or the roster
     /// of verifying keys (malicious) are fixed; in the malicious model the positions
     /// come from the keys and the seed, and a server that chooses the seed can still
-    /// grind it: ask the finder for [`ParamQuery::with_grinding`]
-    /// (`docs/threat-model.md`, "The graph nobody can steer").
+    /// grind it, which the finder's default margin in that model covers
+    /// ([`ParamQuery::grinding_bits`]; `docs/threat-model.md`, "The graph nobody can
+    /// steer").
     pub fn graph_spec(&self, seed: [u8; 32]) -> GraphSpec {
         if self.complete {
             GraphSpec::Complete
@@ -232,6 +292,8 @@ struct Model {
     corrupt: usize,
     dropped: usize,
     threat: ThreatModel,
+    /// The grinding margin in bits (already in the `ln_*_max` targets).
+    grinding: f64,
     ln_disconnect_max: f64,
     ln_corrupt_max: f64,
     ln_failure_max: f64,
@@ -343,6 +405,7 @@ impl Model {
             log2_corrupt: ln_corrupt / LN2,
             log2_security: ln_add_exp(ln_disc, ln_corrupt).min(0.0) / LN2,
             log2_failure: ln_fail.min(0.0) / LN2,
+            grinding_bits: self.grinding,
         }
     }
 
@@ -525,13 +588,78 @@ mod tests {
             (1000, 0.0, 0.33, Malicious, (230, 116), (228, 115)),
         ];
         for (n, c, d, threat, ours, fcp) in cases {
-            let q = ParamQuery::new(n, d, c, threat);
+            // fcp's finder has no grinding margin.
+            let q = ParamQuery::new(n, d, c, threat).with_grinding(0.0);
             let p = find_params(&q).unwrap();
             assert_eq!((p.degree, p.threshold), ours, "{q:?}");
             let mut m = q.validate().unwrap();
             m.fcp_population = true;
             let p = find_with(&m).unwrap();
             assert_eq!((p.degree, p.threshold), fcp, "{q:?}");
+        }
+    }
+
+    /// The malicious model's default margin is exactly `σ + 64` without a margin; the
+    /// semi-honest model has none; `with_grinding` replaces the default.
+    #[test]
+    fn grinding_margin_defaults_by_threat_model() {
+        assert_eq!(
+            ParamQuery::new(100, 0.1, 0.1, SemiHonest).grinding_bits,
+            0.0
+        );
+        assert_eq!(
+            ParamQuery::new(100, 0.1, 0.1, Malicious).grinding_bits,
+            64.0
+        );
+        for threat in [SemiHonest, Malicious] {
+            for n in [100, 1000, 10_000] {
+                let q = ParamQuery::new(n, 0.05, 0.05, threat);
+                let p = find_params(&q).unwrap();
+                let g = ParamQuery::default_grinding(threat);
+                assert_eq!(p.grinding_bits, g);
+                // The same (k, t) as asking for sigma + g with no margin.
+                let plain = ParamQuery {
+                    sigma: q.sigma + g,
+                    ..q.with_grinding(0.0)
+                };
+                let same = find_params(&plain).unwrap();
+                assert_eq!((p.degree, p.threshold), (same.degree, same.threshold));
+                assert!(p.complete || p.log2_security <= -(q.sigma + g), "{p:?}");
+                assert!(p.log2_security_after_grinding() <= -q.sigma);
+                // check_params applies the same margin.
+                assert_eq!(check_params(&q, p.degree, p.threshold), Ok(p));
+                // Opting out gives the smaller graph and no margin.
+                let off = find_params(&q.with_grinding(0.0)).unwrap();
+                assert_eq!(off.grinding_bits, 0.0);
+                if threat == Malicious {
+                    // At n = 100 the privacy events are impossible either way (k > A).
+                    assert_eq!(off.degree < p.degree, n > 100, "{off:?} {p:?}");
+                    if off.degree < p.degree {
+                        let e = check_params(&q, off.degree, off.threshold).unwrap_err();
+                        assert!(matches!(e, Error::Misuse(_)), "{e:?}");
+                    }
+                } else {
+                    assert_eq!(off, p);
+                }
+            }
+        }
+        // n = 1000, 5%: the figures of docs/threat-model.md.
+        let q = ParamQuery::new(1000, 0.05, 0.05, Malicious);
+        let p = find_params(&q).unwrap();
+        assert_eq!((p.degree, p.threshold), (74, 56));
+        let p = find_params(&q.with_grinding(0.0)).unwrap();
+        assert_eq!((p.degree, p.threshold), (52, 37));
+        // Negative margins are none; NaN and huge ones are refused.
+        assert_eq!(q.with_grinding(-3.0).grinding_bits, 0.0);
+        for bad in [f64::NAN, 2000.0] {
+            let q = ParamQuery {
+                grinding_bits: bad,
+                ..q
+            };
+            assert!(matches!(
+                find_params(&q),
+                Err(Error::Misuse(Misuse::OutOfRange { .. }))
+            ));
         }
     }
 

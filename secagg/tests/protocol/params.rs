@@ -5,8 +5,59 @@ use secagg::protocol::params::{check_params, find_params, ParamQuery, Params, Th
 use secagg::{Error, Misuse};
 use ThreatModel::{Malicious, SemiHonest};
 
+/// The finder's query without a grinding margin: the arithmetic fcp's values (which
+/// have none) and the exact small cases are checked against. The malicious model's
+/// default margin has its own test (`malicious_default_adds_the_grinding_margin`).
+fn query(n: usize, dropout: f64, corrupt: f64, threat: ThreatModel) -> ParamQuery {
+    ParamQuery::new(n, dropout, corrupt, threat).with_grinding(0.0)
+}
+
 fn find(n: usize, corrupt: f64, dropout: f64, threat: ThreatModel) -> Params {
-    find_params(&ParamQuery::new(n, dropout, corrupt, threat)).unwrap()
+    find_params(&query(n, dropout, corrupt, threat)).unwrap()
+}
+
+/// By default the malicious model plans for a server that tried 2^64 graph seeds
+/// (`ParamQuery::MALICIOUS_GRINDING_BITS`): exactly the graph of `σ = 104` without a
+/// margin, whose per-graph bound stays below `2^-104`; the semi-honest default has no
+/// margin. The values are those of `secagg params` in docs/threat-model.md.
+#[test]
+fn malicious_default_adds_the_grinding_margin() {
+    #[rustfmt::skip]
+    let cases = [
+        // (n, rate for both γ and δ, threat, default (k, t), no margin (k, t))
+        (100, 0.05, Malicious, (16, 11), (16, 11)),
+        (1000, 0.05, Malicious, (74, 56), (52, 37)),
+        (10_000, 0.05, Malicious, (92, 70), (62, 44)),
+        (100, 0.1, Malicious, (32, 22), (32, 22)),
+        (1000, 0.1, Malicious, (132, 97), (96, 67)),
+        (10_000, 0.1, Malicious, (176, 129), (122, 85)),
+        (1000, 0.05, SemiHonest, (30, 17), (30, 17)),
+        (10_000, 0.1, SemiHonest, (54, 31), (54, 31)),
+    ];
+    for (n, r, threat, with, without) in cases {
+        let q = ParamQuery::new(n, r, r, threat);
+        let p = find_params(&q).unwrap();
+        assert_eq!((p.degree, p.threshold), with, "{q:?}");
+        let margin = if threat == Malicious { 64.0 } else { 0.0 };
+        assert_eq!((q.grinding_bits, p.grinding_bits), (margin, margin));
+        let plain = ParamQuery {
+            sigma: 40.0 + margin,
+            ..query(n, r, r, threat)
+        };
+        let same = find_params(&plain).unwrap();
+        assert_eq!((same.degree, same.threshold), with, "{plain:?}");
+        assert!(p.log2_security <= -(40.0 + margin), "{p:?}");
+        assert!(p.log2_security_after_grinding() <= -40.0, "{p:?}");
+        assert_eq!(check_params(&q, p.degree, p.threshold), Ok(p));
+        let off = find_params(&q.with_grinding(0.0)).unwrap();
+        assert_eq!((off.degree, off.threshold), without, "{q:?}");
+        // A smaller graph than the margin asks for is refused by the default check.
+        if with != without {
+            assert!(check_params(&q, off.degree, off.threshold).is_err());
+        }
+    }
+    // The search is still minimal and tight with the margin.
+    minimal_and_tight(&ParamQuery::new(1000, 0.05, 0.05, Malicious));
 }
 
 #[test]
@@ -109,7 +160,7 @@ fn fcp_table_matches_except_documented_differences() {
             .iter()
             .find(|x| (x.0, x.1, x.2, x.3) == (n, c, d, threat))
             .map_or((k, t), |x| (x.4, x.5));
-        let q = ParamQuery::new(n, d, c, threat);
+        let q = query(n, d, c, threat);
         let p = find_params(&q).unwrap();
         assert_eq!((p.degree, p.threshold), want, "{q:?}");
         // What the finder returns, the checker accepts, with the same bounds.
@@ -127,7 +178,7 @@ fn fcp_quirk_at_n_10() {
     // n = 10, δ = 0.33: D = 3, so a client's 4 neighbors come from 9 others of which
     // at least 6 survive. P[at most 1 survives] = C(6,1) C(3,3) / C(9,4) = 6/126, far
     // above 2^-20 / 10: t = 2 is too high at k = 4; only t <= 1 meets the target.
-    let q = ParamQuery::new(10, 0.33, 0.05, SemiHonest);
+    let q = query(10, 0.33, 0.05, SemiHonest);
     assert_eq!(
         check_params(&q, 4, 2),
         Err(Error::Misuse(Misuse::ThresholdTooHigh {
@@ -173,7 +224,7 @@ fn achieved_bounds_match_exact_arithmetic() {
         let q = ParamQuery {
             sigma,
             eta: 10.0,
-            ..ParamQuery::new(100, d, c, threat)
+            ..query(100, d, c, threat)
         };
         let p = find_params(&q).unwrap();
         assert!(!p.complete);
@@ -216,48 +267,55 @@ fn found_degree_is_minimal_and_threshold_is_tight() {
         (1000, 0.05, 0.05, Malicious),
         (200, 0.1, 0.2, Malicious),
     ] {
-        let q = ParamQuery::new(n, d, c, threat);
-        let p = find_params(&q).unwrap();
-        let (k, t) = (p.degree, p.threshold);
-        // No smaller even degree works with any threshold.
-        for k2 in (2..k).step_by(2) {
-            for t2 in 1..=k2 {
-                assert!(check_params(&q, k2, t2).is_err(), "{q:?} k={k2} t={t2}");
-            }
+        minimal_and_tight(&query(n, d, c, threat));
+    }
+}
+
+/// No smaller even degree works with any threshold, `t - 1` is too low and some
+/// threshold above `t` too high.
+fn minimal_and_tight(q: &ParamQuery) {
+    let q = *q;
+    let threat = q.threat;
+    let p = find_params(&q).unwrap();
+    let (k, t) = (p.degree, p.threshold);
+    // No smaller even degree works with any threshold.
+    for k2 in (2..k).step_by(2) {
+        for t2 in 1..=k2 {
+            assert!(check_params(&q, k2, t2).is_err(), "{q:?} k={k2} t={t2}");
         }
-        // t - 1 is insecure, in the malicious model the split-view bound comes first.
-        match check_params(&q, k, t - 1) {
-            Err(Error::Misuse(Misuse::ThresholdTooLow { threshold, min })) => {
-                assert_eq!((threshold, min), (t - 1, t))
-            }
-            Err(Error::Misuse(Misuse::ThresholdSplitView { threshold, degree })) => {
-                assert_eq!((threshold, degree, threat), (t - 1, k, Malicious));
-                assert!(2 * (t - 1) <= k);
-            }
-            other => panic!("{q:?}: {other:?}"),
+    }
+    // t - 1 is insecure, in the malicious model the split-view bound comes first.
+    match check_params(&q, k, t - 1) {
+        Err(Error::Misuse(Misuse::ThresholdTooLow { threshold, min })) => {
+            assert_eq!((threshold, min), (t - 1, t))
         }
-        // Some threshold above t is too high, and reports the largest that is not.
-        let high = (t..=k + 1)
-            .map(|t2| (t2, check_params(&q, k, t2)))
-            .find(|(_, r)| r.is_err())
-            .unwrap();
-        match high {
-            (t2, Err(Error::Misuse(Misuse::ThresholdTooHigh { threshold, max }))) => {
-                assert_eq!((threshold, max), (t2, t2 - 1));
-                assert!(check_params(&q, k, max).is_ok());
-            }
-            (t2, Err(Error::Misuse(Misuse::InvalidThreshold { threshold, parties }))) => {
-                assert_eq!((threshold, parties, t2), (k + 1, k, k + 1));
-            }
-            other => panic!("{q:?}: {other:?}"),
+        Err(Error::Misuse(Misuse::ThresholdSplitView { threshold, degree })) => {
+            assert_eq!((threshold, degree, threat), (t - 1, k, Malicious));
+            assert!(2 * (t - 1) <= k);
         }
+        other => panic!("{q:?}: {other:?}"),
+    }
+    // Some threshold above t is too high, and reports the largest that is not.
+    let high = (t..=k + 1)
+        .map(|t2| (t2, check_params(&q, k, t2)))
+        .find(|(_, r)| r.is_err())
+        .unwrap();
+    match high {
+        (t2, Err(Error::Misuse(Misuse::ThresholdTooHigh { threshold, max }))) => {
+            assert_eq!((threshold, max), (t2, t2 - 1));
+            assert!(check_params(&q, k, max).is_ok());
+        }
+        (t2, Err(Error::Misuse(Misuse::InvalidThreshold { threshold, parties }))) => {
+            assert_eq!((threshold, parties, t2), (k + 1, k, k + 1));
+        }
+        other => panic!("{q:?}: {other:?}"),
     }
 }
 
 #[test]
 fn malicious_split_view_is_rejected() {
     // 2t <= k lets two disjoint halves of the neighbors each reach t.
-    let q = ParamQuery::new(1000, 0.05, 0.05, Malicious);
+    let q = query(1000, 0.05, 0.05, Malicious);
     for t in 1..=26 {
         assert_eq!(
             check_params(&q, 52, t),
@@ -276,13 +334,13 @@ fn malicious_split_view_is_rejected() {
         }))
     );
     // The semi-honest model accepts t = 17 at k = 30 but the malicious one does not.
-    assert!(check_params(&ParamQuery::new(1000, 0.05, 0.05, SemiHonest), 30, 17).is_ok());
+    assert!(check_params(&query(1000, 0.05, 0.05, SemiHonest), 30, 17).is_ok());
     assert!(check_params(&q, 30, 17).is_err());
 }
 
 #[test]
 fn user_supplied_parameters() {
-    let q = ParamQuery::new(1000, 0.05, 0.05, SemiHonest);
+    let q = query(1000, 0.05, 0.05, SemiHonest);
     // Too few neighbors: the graph may disconnect.
     assert_eq!(
         check_params(&q, 6, 4),
@@ -314,12 +372,12 @@ fn user_supplied_parameters() {
     let q100 = ParamQuery {
         sigma: 10.0,
         eta: 10.0,
-        ..ParamQuery::new(100, 0.1, 0.0, SemiHonest)
+        ..query(100, 0.1, 0.0, SemiHonest)
     };
     let p = check_params(&q100, 15, 8).unwrap();
     assert_eq!((p.degree, p.threshold, p.complete), (15, 8, false));
     // Degree >= n - 1 is the complete graph.
-    let p = check_params(&ParamQuery::new(10, 0.1, 0.1, SemiHonest), 50, 5).unwrap();
+    let p = check_params(&query(10, 0.1, 0.1, SemiHonest), 50, 5).unwrap();
     assert_eq!((p.degree, p.complete), (9, true));
 }
 
@@ -339,7 +397,7 @@ fn complete_graph_fallback() {
     // Malicious complete: 2t > (n - 1) + A.
     // γ + 2δ = 0.92: complete. A = 4 corrupt, D = 2 dropped: 2t > 9 + 4 and
     // t <= 10 - 2 - 1.
-    let q = ParamQuery::new(10, 0.26, 0.4, Malicious);
+    let q = query(10, 0.26, 0.4, Malicious);
     let p = find_params(&q).unwrap();
     assert_eq!((p.degree, p.threshold, p.complete), (9, 7, true));
     assert_eq!(
@@ -367,7 +425,7 @@ fn complete_graph_fallback() {
 
 #[test]
 fn infeasible_and_invalid_queries() {
-    let nf = |n, c, d, th| find_params(&ParamQuery::new(n, d, c, th));
+    let nf = |n, c, d, th| find_params(&query(n, d, c, th));
     assert_eq!(
         nf(1, 0.0, 0.0, SemiHonest),
         Err(Error::Misuse(Misuse::NoFeasibleParams { n: 1 }))
@@ -403,7 +461,7 @@ fn infeasible_and_invalid_queries() {
     for bad in [0.0, -1.0, f64::NAN, 2000.0] {
         let q = ParamQuery {
             sigma: bad,
-            ..ParamQuery::new(100, 0.1, 0.1, SemiHonest)
+            ..query(100, 0.1, 0.1, SemiHonest)
         };
         assert!(matches!(
             find_params(&q),
@@ -411,7 +469,7 @@ fn infeasible_and_invalid_queries() {
         ));
         let q = ParamQuery {
             eta: bad,
-            ..ParamQuery::new(100, 0.1, 0.1, SemiHonest)
+            ..query(100, 0.1, 0.1, SemiHonest)
         };
         assert!(matches!(
             check_params(&q, 10, 5),
