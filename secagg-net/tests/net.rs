@@ -309,23 +309,9 @@ async fn hello(addr: &str, s: &Session, id: ClientId) -> TcpStream {
     tcp
 }
 
-/// A session of `n` honest clients plus misbehaving peers driven by `attack`, which
-/// gets the address and returns after setting them up (keeping them open via the
+/// Session `s` with `n_honest` honest clients plus misbehaving peers driven by `attack`,
+/// which gets the address and returns after setting them up (keeping them open via the
 /// returned value).
-async fn with_attackers<F, Fut, T>(
-    n_honest: usize,
-    n_total: usize,
-    opts: impl FnOnce(&Session) -> ServerOptions,
-    attack: F,
-) -> (ServeReport, Session, T)
-where
-    F: FnOnce(String, Session) -> Fut,
-    Fut: std::future::Future<Output = T>,
-{
-    with_attackers_on(session(n_total, 200, None), n_honest, opts, attack).await
-}
-
-/// [`with_attackers`] on a given session.
 async fn with_attackers_on<F, Fut, T>(
     s: Session,
     n_honest: usize,
@@ -374,36 +360,37 @@ fn short(s: &Session) -> ServerOptions {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_oversized_and_silent_peers_are_dropped() {
     // Clients 0..10 are honest; ids 10..14 belong to misbehaving peers.
-    let (report, s, _kept) = with_attackers(10, 14, short, |addr, s| async move {
-        let mut kept = Vec::new();
-        // 10: garbage in a protocol-message frame.
-        let mut t = hello(&addr, &s, 10).await;
-        t.write_all(&encode_frame(kind::MESSAGE, b"\x01\x00garbage").unwrap())
-            .await
-            .unwrap();
-        kept.push(t);
-        // 11: a frame announcing 2 GiB.
-        let mut t = hello(&addr, &s, 11).await;
-        t.write_all(&(2u32 << 30).to_be_bytes()).await.unwrap();
-        kept.push(t);
-        // 12: says hello, then never speaks.
-        kept.push(hello(&addr, &s, 12).await);
-        // 13: slow loris: announces a legal-size frame, sends 3 bytes, stalls.
-        let mut t = hello(&addr, &s, 13).await;
-        t.write_all(&100u32.to_be_bytes()).await.unwrap();
-        t.write_all(&[kind::MESSAGE, 1, 0]).await.unwrap();
-        kept.push(t);
-        // Peers without an id: random bytes, an oversized first frame, silence.
-        let mut t = TcpStream::connect(&addr).await.unwrap();
-        t.write_all(&[0x55; 300]).await.unwrap();
-        kept.push(t);
-        let mut t = TcpStream::connect(&addr).await.unwrap();
-        t.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
-        kept.push(t);
-        kept.push(TcpStream::connect(&addr).await.unwrap());
-        kept
-    })
-    .await;
+    let (report, s, _kept) =
+        with_attackers_on(session(14, 200, None), 10, short, |addr, s| async move {
+            let mut kept = Vec::new();
+            // 10: garbage in a protocol-message frame.
+            let mut t = hello(&addr, &s, 10).await;
+            t.write_all(&encode_frame(kind::MESSAGE, b"\x01\x00garbage").unwrap())
+                .await
+                .unwrap();
+            kept.push(t);
+            // 11: a frame announcing 2 GiB.
+            let mut t = hello(&addr, &s, 11).await;
+            t.write_all(&(2u32 << 30).to_be_bytes()).await.unwrap();
+            kept.push(t);
+            // 12: says hello, then never speaks.
+            kept.push(hello(&addr, &s, 12).await);
+            // 13: slow loris: announces a legal-size frame, sends 3 bytes, stalls.
+            let mut t = hello(&addr, &s, 13).await;
+            t.write_all(&100u32.to_be_bytes()).await.unwrap();
+            t.write_all(&[kind::MESSAGE, 1, 0]).await.unwrap();
+            kept.push(t);
+            // Peers without an id: random bytes, an oversized first frame, silence.
+            let mut t = TcpStream::connect(&addr).await.unwrap();
+            t.write_all(&[0x55; 300]).await.unwrap();
+            kept.push(t);
+            let mut t = TcpStream::connect(&addr).await.unwrap();
+            t.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+            kept.push(t);
+            kept.push(TcpStream::connect(&addr).await.unwrap());
+            kept
+        })
+        .await;
     let out = report.result.clone().unwrap();
     assert_eq!(out.included, (0..10).collect::<Vec<_>>());
     check_sum(&s, &out);
@@ -434,27 +421,28 @@ async fn garbage_oversized_and_silent_peers_are_dropped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hellos_that_do_not_fit_are_refused() {
-    let (report, _s, kept) = with_attackers(6, 6, short, |addr, s| async move {
-        let mut answers = Vec::new();
-        // Another session, an id out of range, and (below) a duplicate.
-        let other = session(6, 201, None);
-        for (sid, id) in [(*other.config.session_id(), 0), (*s.config.session_id(), 6)] {
-            let (mut t, challenge) = challenged(&addr).await;
-            let h = Hello::sign(&key_of(&s, id), &challenge, &NO_BINDING, &sid, id);
-            answers.push(send_hello(&mut t, &h).await);
-        }
-        // A hello of transport version 1 (37 bytes, unsigned).
-        let (mut t, _) = challenged(&addr).await;
-        let mut v1 = vec![1u8, 0, 0, 0, 0];
-        v1.extend_from_slice(s.config.session_id());
-        t.write_all(&encode_frame(kind::HELLO, &v1).unwrap())
-            .await
-            .unwrap();
-        let answer = read_frame(&mut t, 128).await.unwrap();
-        answers.push((answer.kind, answer.body));
-        answers
-    })
-    .await;
+    let (report, _s, kept) =
+        with_attackers_on(session(6, 200, None), 6, short, |addr, s| async move {
+            let mut answers = Vec::new();
+            // Another session, an id out of range, and (below) a duplicate.
+            let other = session(6, 201, None);
+            for (sid, id) in [(*other.config.session_id(), 0), (*s.config.session_id(), 6)] {
+                let (mut t, challenge) = challenged(&addr).await;
+                let h = Hello::sign(&key_of(&s, id), &challenge, &NO_BINDING, &sid, id);
+                answers.push(send_hello(&mut t, &h).await);
+            }
+            // A hello of transport version 1 (37 bytes, unsigned).
+            let (mut t, _) = challenged(&addr).await;
+            let mut v1 = vec![1u8, 0, 0, 0, 0];
+            v1.extend_from_slice(s.config.session_id());
+            t.write_all(&encode_frame(kind::HELLO, &v1).unwrap())
+                .await
+                .unwrap();
+            let answer = read_frame(&mut t, 128).await.unwrap();
+            answers.push((answer.kind, answer.body));
+            answers
+        })
+        .await;
     assert!(report.result.is_ok());
     assert_eq!(kept[0], (kind::REJECT, vec![1]));
     assert_eq!(kept[1], (kind::REJECT, vec![2]));
@@ -488,14 +476,15 @@ async fn a_connection_flood_is_shed() {
         join_deadline: Duration::from_secs(8),
         ..short(s)
     };
-    let (report, s, _kept) = with_attackers(8, 8, opts, |addr, _s| async move {
-        let mut kept = Vec::new();
-        for _ in 0..200 {
-            kept.push(TcpStream::connect(&addr).await.unwrap());
-        }
-        kept
-    })
-    .await;
+    let (report, s, _kept) =
+        with_attackers_on(session(8, 200, None), 8, opts, |addr, _s| async move {
+            let mut kept = Vec::new();
+            for _ in 0..200 {
+                kept.push(TcpStream::connect(&addr).await.unwrap());
+            }
+            kept
+        })
+        .await;
     check_sum(&s, report.result.as_ref().unwrap());
     // All but the last few (still in their handshake when round 0 closed early) were
     // refused by the handshake timeout.

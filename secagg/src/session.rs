@@ -706,21 +706,7 @@ impl FloatSession {
         weight: u64,
         rng: &mut R,
     ) -> Result<Encoded> {
-        if xs.len() != self.dims.len() {
-            return Err(Error::Misuse(Misuse::InputCount {
-                expected: self.dims.len(),
-                found: xs.len(),
-            }));
-        }
-        for (vector, (x, &d)) in xs.iter().zip(&self.dims).enumerate() {
-            if x.len() != d {
-                return Err(Error::Misuse(Misuse::InputLength {
-                    vector,
-                    expected: d,
-                    found: x.len(),
-                }));
-            }
-        }
+        crate::dp::pipeline::check_shapes(xs, &self.dims)?;
         let mut out = Encoded {
             vectors: Vec::with_capacity(xs.len()),
             clipped: 0,

@@ -632,23 +632,20 @@ fn processing_order(graph: &crate::protocol::graph::Graph) -> Vec<ClientId> {
     order
 }
 
-/// Applies `f` to every client's items, in parallel or one after the other.
+/// Applies `f` to every client's items, in parallel or one after the other. Each call
+/// runs [`scrubbed`](crate::crypto::scrubbed): what a client's step leaves in the
+/// frames of `f` (a signing key cloned for it, a state moved in and out) is wiped
+/// before the thread runs another client, whose message would otherwise carry those
+/// bytes in its padding into the heap.
 fn each_client<I: Send, O: Send>(
     execution: ClientExecution,
     items: Vec<I>,
     f: impl Fn(usize, I) -> O + Sync + Send,
 ) -> Vec<O> {
+    let job = |(i, x): (usize, I)| crate::crypto::scrubbed(|| f(i, x));
     match execution {
-        ClientExecution::Parallel => items
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, x)| f(i, x))
-            .collect(),
-        ClientExecution::Sequential => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, x)| f(i, x))
-            .collect(),
+        ClientExecution::Parallel => items.into_par_iter().enumerate().map(job).collect(),
+        ClientExecution::Sequential => items.into_iter().enumerate().map(job).collect(),
     }
 }
 

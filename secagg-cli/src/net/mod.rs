@@ -130,17 +130,15 @@ impl SessionArgs {
     }
 }
 
-/// Where the clients' keys come from (`serve` and `client`).
+/// Where the clients' keys come from (`serve` and `client`): exactly one of `--roster`
+/// and `--demo-keys`.
 #[derive(Args, Clone, Debug)]
+#[group(required = true, multiple = false)]
 pub struct RosterArgs {
     /// The roster: every client's Ed25519 verifying key, one `ID HEX` line each
     /// (`secagg keygen` prints them). Every party of a session holds the same roster (it
     /// is bound into the session id).
-    #[arg(
-        long,
-        required_unless_present = "demo_keys",
-        conflicts_with = "demo_keys"
-    )]
+    #[arg(long)]
     pub roster: Option<PathBuf>,
     /// INSECURE demo: every client's key is derived from the public --seed, so anyone
     /// who knows the seed can claim any id (and sign for it with --malicious). Local

@@ -57,3 +57,23 @@ pub(crate) fn scrub_stack() {
     buf.zeroize();
     core::hint::black_box(&mut buf);
 }
+
+/// Runs `f` in a frame of its own, below the caller's, then [`scrub_stack`]s: the
+/// secrets `f`'s body moved through stack temporaries (a derived key assigned into
+/// place, a seed pushed into a vector, a key cloned to be handed over) lay in that
+/// frame or deeper, and are wiped before the caller goes on. For the jobs a pool
+/// thread runs: a closure's own frame is not below a `scrub_stack` it calls, and the
+/// thread's next job (a simulated client handling its next message) moves values
+/// through the same stack bytes, padding and all, into the heap.
+#[inline(always)]
+pub(crate) fn scrubbed<T>(f: impl FnOnce() -> T) -> T {
+    let out = call_below(f);
+    scrub_stack();
+    out
+}
+
+/// `f()`, never inlined into its caller (see [`scrubbed`]).
+#[inline(never)]
+fn call_below<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}

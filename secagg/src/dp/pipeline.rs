@@ -271,6 +271,31 @@ pub struct DpNoise {
     pub below_target: bool,
 }
 
+/// Checks that `xs` has one slice per vector and that slice `j` has `dims[j]`
+/// elements (a client's update, before it is encoded).
+///
+/// # Errors
+/// [`Misuse::InputCount`] unless there are `dims.len()` slices; [`Misuse::InputLength`]
+/// for the first slice of the wrong length.
+pub(crate) fn check_shapes<T>(xs: &[&[T]], dims: &[usize]) -> Result<()> {
+    if xs.len() != dims.len() {
+        return Err(Error::Misuse(Misuse::InputCount {
+            expected: dims.len(),
+            found: xs.len(),
+        }));
+    }
+    for (vector, (x, &d)) in xs.iter().zip(dims).enumerate() {
+        if x.len() != d {
+            return Err(Error::Misuse(Misuse::InputLength {
+                vector,
+                expected: d,
+                found: x.len(),
+            }));
+        }
+    }
+    Ok(())
+}
+
 fn dp_param(what: &'static str, allowed: &'static str) -> Error {
     Error::Dp(DpError::InvalidParameter { what, allowed })
 }
@@ -509,21 +534,13 @@ impl DpParams {
         xs: &[&[f64]],
         rng: &mut R,
     ) -> Result<(Vec<Vec<u64>>, bool)> {
-        if xs.len() != self.dims.len() || rotations.len() != self.dims.len() {
+        if rotations.len() != self.dims.len() {
             return Err(Error::Misuse(Misuse::InputCount {
                 expected: self.dims.len(),
                 found: xs.len(),
             }));
         }
-        for (vector, (x, &d)) in xs.iter().zip(&self.dims).enumerate() {
-            if x.len() != d {
-                return Err(Error::Misuse(Misuse::InputLength {
-                    vector,
-                    expected: d,
-                    found: x.len(),
-                }));
-            }
-        }
+        check_shapes(xs, &self.dims)?;
         // 1. The norm of the whole update, scaled by its largest element so that no
         // square overflows.
         let mut index = 0;

@@ -55,13 +55,18 @@ pub fn padded_len(d: usize) -> Result<usize> {
 
 /// The unnormalized fast Walsh–Hadamard transform in place: `x ← H·x`, `H` of order
 /// `x.len()` (a power of two) in Sylvester's (natural) order. Applying it twice
-/// multiplies by `x.len()`.
+/// multiplies by `x.len()`. One butterfly order for every element type, so
+/// [`fwht_f64`] and [`fwht_i128`] (its two instances) add and subtract in the same
+/// sequence.
 ///
 /// # Panics
 /// Never for a power-of-two length; other lengths are a caller bug (checked with a debug
 /// assertion, and the transform then leaves the tail past the largest power of two
 /// untouched).
-pub fn fwht_f64(x: &mut [f64]) {
+pub fn fwht<T>(x: &mut [T])
+where
+    T: Copy + core::ops::Add<Output = T> + core::ops::Sub<Output = T>,
+{
     debug_assert!(x.len().is_power_of_two() || x.is_empty());
     let n = if x.is_empty() {
         0
@@ -82,27 +87,21 @@ pub fn fwht_f64(x: &mut [f64]) {
     }
 }
 
-/// [`fwht_f64`] over `i128`, exact as long as `|x| · len` fits (the caller's inputs are
+/// [`fwht`] over `f64` (the client's rotation).
+///
+/// # Panics
+/// As [`fwht`].
+pub fn fwht_f64(x: &mut [f64]) {
+    fwht(x);
+}
+
+/// [`fwht`] over `i128`, exact as long as `|x| · len` fits (the caller's inputs are
 /// below `2^63` and the length at most `2^32`, so every intermediate is below `2^95`).
+///
+/// # Panics
+/// As [`fwht`].
 pub fn fwht_i128(x: &mut [i128]) {
-    debug_assert!(x.len().is_power_of_two() || x.is_empty());
-    let n = if x.is_empty() {
-        0
-    } else {
-        1 << x.len().ilog2()
-    };
-    let mut h = 1;
-    while h < n {
-        for block in x[..n].chunks_exact_mut(2 * h) {
-            let (a, b) = block.split_at_mut(h);
-            for (u, v) in a.iter_mut().zip(b.iter_mut()) {
-                let (p, q) = (*u, *v);
-                *u = p + q;
-                *v = p - q;
-            }
-        }
-        h *= 2;
-    }
+    fwht(x);
 }
 
 /// The public random rotation of one vector: its signs and padded length.

@@ -397,24 +397,26 @@ impl KeysAdvertised {
             .zip(entries.par_iter())
             .zip(enc_all.par_iter().zip(mask_all.par_iter()))
             .try_for_each(|(((key_out, neighbor), e), (enc, mask))| -> Result<()> {
-                let v = e.id;
-                let enc_shared = enc.as_ref().map_err(Clone::clone)?;
-                let mask_shared = mask.as_ref().map_err(Clone::clone)?;
-                for spec in config.vectors() {
-                    neighbor.seeds.push(kdf::pairwise_mask_seed(
-                        mask_shared,
-                        &sid,
-                        u,
-                        v,
-                        spec.name.as_bytes(),
-                    )?);
-                }
-                neighbor.key_in = kdf::share_key(enc_shared, &sid, v, u);
-                *key_out = kdf::share_key(enc_shared, &sid, u, v);
                 // This may run on a pool thread, whose stack `Client::handle` does not
-                // scrub: the agreements' and derivations' frames are wiped here.
-                crate::crypto::scrub_stack();
-                Ok(())
+                // scrub: the derived keys and seeds pass through the frame of the
+                // closure below, which `scrubbed` wipes.
+                crate::crypto::scrubbed(|| -> Result<()> {
+                    let v = e.id;
+                    let enc_shared = enc.as_ref().map_err(Clone::clone)?;
+                    let mask_shared = mask.as_ref().map_err(Clone::clone)?;
+                    for spec in config.vectors() {
+                        neighbor.seeds.push(kdf::pairwise_mask_seed(
+                            mask_shared,
+                            &sid,
+                            u,
+                            v,
+                            spec.name.as_bytes(),
+                        )?);
+                    }
+                    neighbor.key_in = kdf::share_key(enc_shared, &sid, v, u);
+                    *key_out = kdf::share_key(enc_shared, &sid, u, v);
+                    Ok(())
+                })
             })?;
         let mut sealed = Vec::with_capacity(entries.len());
         for (((key_out, neighbor), ms), ss) in keys_out

@@ -1408,11 +1408,9 @@ impl CollectingReveals {
         let per_owner: Vec<Vec<(Vec<MaskSeed>, Sign)>> = jobs
             .par_iter()
             .map(|job| {
-                let seeds = reconstruct(job);
                 // The reconstruction's and derivations' frames (on a pool thread or
                 // this one) held the client's secret and seeds: wipe them.
-                crate::crypto::scrub_stack();
-                seeds
+                crate::crypto::scrubbed(|| reconstruct(job))
             })
             .collect::<Result<_>>()?;
         let secrets_wall = started.elapsed();

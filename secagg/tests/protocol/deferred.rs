@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::common::protocol::{client_rng, independent_sum};
 use crate::common::session::*;
-use secagg::crypto::rng::{seeded_rng, Rng};
+use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::client::Client;
 use secagg::protocol::config::Config;
 use secagg::protocol::graph::GraphSpec;
@@ -17,21 +17,10 @@ use secagg::protocol::server::Server;
 use secagg::ring::{Ring, RingVec};
 use secagg::{ClientId, Error, Misuse, Round};
 
-/// Random inputs for every client of `config`, one ring vector per configured vector.
+/// Random inputs for every client of `config`, one ring vector per configured vector
+/// (the simulator's draw, from a generator seeded with `seed`).
 fn inputs(config: &Config, seed: u8) -> Vec<Vec<RingVec>> {
-    let mut rng = seeded_rng([seed; 32]);
-    (0..config.n())
-        .map(|_| {
-            config
-                .vectors()
-                .iter()
-                .map(|spec| {
-                    let w: Vec<u64> = (0..spec.dim).map(|_| rng.next_u64()).collect();
-                    RingVec::from_u64s(&spec.ring, &w)
-                })
-                .collect()
-        })
-        .collect()
+    secagg::sim::random_inputs(config, &mut seeded_rng([seed; 32]))
 }
 
 /// When a deferred client is given its input.

@@ -5,7 +5,7 @@ Nothing here calls secagg: the context is transcribed from docs/float-encoding.m
 ("Sessions"), the session-id preimage from docs/protocol.md ("Configuration and session
 id"), the narrowest safe ring from docs/float-encoding.md ("Overflow condition"), and
 Ed25519 public keys (for the malicious case) from RFC 8032 section 5.1.5, written out
-over Python integers and hashlib. A mismatch between this file and the Rust code means
+over Python integers and hashlib (gen_signatures.py's transcription, shared). A mismatch between this file and the Rust code means
 the code and the documents disagree.
 
 Run from the repository root:  python3 secagg/tests/vectors/gen_session.py
@@ -18,7 +18,11 @@ import json
 import math
 import os
 import struct
+import sys
 from fractions import Fraction
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_signatures  # noqa: E402
 
 VERSION = 2  # PROTOCOL_VERSION
 SESSION_ID_LABEL = b"secagg/session-id"
@@ -44,66 +48,11 @@ def u64(x):
 
 
 # ---- Ed25519 public keys, RFC 8032 5.1.5 ----------------------------------------------
+# gen_signatures.py's transcription (curve arithmetic, encoding, key expansion), checked
+# here against RFC 8032 7.1, test 1.
 
-P = 2**255 - 19
-L = 2**252 + 27742317777372353535851937790883648493
-D = -121665 * pow(121666, P - 2, P) % P
+ed25519_public_key = gen_signatures.public_key
 
-
-def _inv(x):
-    return pow(x, P - 2, P)
-
-
-def _recover_x(y, sign):
-    x2 = (y * y - 1) * _inv(D * y * y + 1) % P
-    x = pow(x2, (P + 3) // 8, P)
-    if (x * x - x2) % P != 0:
-        x = x * pow(2, (P - 1) // 4, P) % P
-    assert (x * x - x2) % P == 0
-    if x & 1 != sign:
-        x = P - x
-    return x
-
-
-_GY = 4 * _inv(5) % P
-_GX = _recover_x(_GY, 0)
-_G = (_GX, _GY, 1, _GX * _GY % P)  # extended coordinates (X, Y, Z, T)
-
-
-def _add(p1, p2):
-    a = (p1[1] - p1[0]) * (p2[1] - p2[0]) % P
-    b = (p1[1] + p1[0]) * (p2[1] + p2[0]) % P
-    c = 2 * p1[3] * p2[3] * D % P
-    d = 2 * p1[2] * p2[2] % P
-    e, f, g, h = b - a, d - c, d + c, b + a
-    return (e * f % P, g * h % P, f * g % P, e * h % P)
-
-
-def _mul(s, p1):
-    q = (0, 1, 1, 0)
-    while s > 0:
-        if s & 1:
-            q = _add(q, p1)
-        p1 = _add(p1, p1)
-        s >>= 1
-    return q
-
-
-def _compress(p1):
-    zinv = _inv(p1[2])
-    x, y = p1[0] * zinv % P, p1[1] * zinv % P
-    return (y | ((x & 1) << 255)).to_bytes(32, "little")
-
-
-def ed25519_public_key(secret):
-    h = hashlib.sha512(secret).digest()
-    a = int.from_bytes(h[:32], "little")
-    a &= (1 << 254) - 8
-    a |= 1 << 254
-    return _compress(_mul(a, _G))
-
-
-# RFC 8032 7.1, test 1, to check this transcription.
 assert ed25519_public_key(
     bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
 ).hex() == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"

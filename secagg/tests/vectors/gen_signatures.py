@@ -155,29 +155,35 @@ def sign(secret, msg):
     return r_bytes + s.to_bytes(32, "little")
 
 
-def accepted(pk, msg, sig):
-    """docs/protocol.md, "Signature verification"."""
+def decoded(pk, msg, sig):
+    """What both verifiers read: (S, A, R, k) with S < L and A, R decoded laxly; None
+    when S >= L or a point does not decode."""
     s = int.from_bytes(sig[32:], "little")
     if s >= L:
-        return False
+        return None
     a_pt, r_pt = decode_lax(pk), decode_lax(sig[:32])
     if a_pt is None or r_pt is None:
+        return None
+    return s, a_pt, r_pt, challenge(sig[:32], pk, msg)
+
+
+def accepted(pk, msg, sig):
+    """docs/protocol.md, "Signature verification"."""
+    parts = decoded(pk, msg, sig)
+    if parts is None:
         return False
+    s, a_pt, r_pt, k = parts
     if small_order(a_pt) or small_order(r_pt):
         return False
-    k = challenge(sig[:32], pk, msg)
     return compress(add(mul(s, B), neg(mul(k, a_pt)))) == sig[:32]
 
 
 def cofactored(pk, msg, sig):
     """[8][S]B = [8]R + [8][k]A, lax decoding, S < L, no small-order checks."""
-    s = int.from_bytes(sig[32:], "little")
-    if s >= L:
+    parts = decoded(pk, msg, sig)
+    if parts is None:
         return False
-    a_pt, r_pt = decode_lax(pk), decode_lax(sig[:32])
-    if a_pt is None or r_pt is None:
-        return False
-    k = challenge(sig[:32], pk, msg)
+    s, a_pt, r_pt, k = parts
     lhs = mul(8, mul(s, B))
     rhs = mul(8, add(r_pt, mul(k, a_pt)))
     return equal(lhs, rhs)
