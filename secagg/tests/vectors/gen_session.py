@@ -20,7 +20,7 @@ import os
 import struct
 from fractions import Fraction
 
-VERSION = 2  # PROTOCOL_VERSION
+VERSION = 3  # PROTOCOL_VERSION
 SESSION_ID_LABEL = b"secagg/session-id"
 FLOAT_LABEL = b"secagg-float/1"
 
