@@ -38,7 +38,10 @@
 //! * from round 2 on the included set `U3` is fixed (masked inputs are summed as they
 //!   arrive), and every secret the server will need — `b_u` for `u ∈ U3`, the masking
 //!   key of each dropped `v` with a neighbor in `U3` — must keep `t` share holders
-//!   among the clients still answering, else [`ThresholdError::CannotReconstruct`].
+//!   among the clients still answering, else [`ThresholdError::CannotReconstruct`];
+//!   an accused `v` whose shares fewer than `t` neighbors in `U3` could use is undone
+//!   pairwise instead (each of those neighbors reveals its agreement with `v`), which
+//!   needs every one of them still answering.
 //!
 //! The state is plain data (keys, ciphertexts, sums, id sets) and can be stored
 //! between rounds ([`Server::to_bytes`], `docs/wire-format.md`, "Stored state").
