@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use secagg::crypto::rng::seeded_rng;
 use secagg::protocol::client::Client;
 use secagg::protocol::graph::GraphSpec;
-use secagg::protocol::messages::ServerMessage;
+use secagg::protocol::messages::{ClientMessage, ServerMessage};
 use secagg::protocol::server::Server;
 use secagg::protocol::Config;
 use secagg::ring::{Ring, RingVec};
@@ -38,9 +38,19 @@ pub struct Session {
     pub inputs: Vec<Vec<RingVec>>,
     /// Every message of an honest run without drop-outs, in order.
     pub records: Vec<Record>,
+    /// A client that seals garbage to these neighbors (and usable shares to the rest):
+    /// fewer than `t` usable makes the server take the pairwise path, so the recorded
+    /// unmasking messages carry pairwise requests and agreements.
+    pub garble: Option<(ClientId, Vec<ClientId>)>,
 }
 
-fn build(n: usize, t: usize, graph: GraphSpec, malicious: bool) -> Session {
+fn build(
+    n: usize,
+    t: usize,
+    graph: GraphSpec,
+    malicious: bool,
+    garble: Option<(ClientId, Vec<ClientId>)>,
+) -> Session {
     let mut b = Config::builder(n, t)
         .graph(graph)
         .vector("a", 5, Ring::pow2(20).unwrap())
@@ -55,6 +65,7 @@ fn build(n: usize, t: usize, graph: GraphSpec, malicious: bool) -> Session {
     let mut s = Session {
         config,
         keys,
+        garble,
         inputs,
         records: Vec::new(),
     };
@@ -64,13 +75,14 @@ fn build(n: usize, t: usize, graph: GraphSpec, malicious: bool) -> Session {
     s
 }
 
-/// The fuzzed sessions: complete semi-honest, complete malicious, sparse semi-honest.
+/// The fuzzed sessions: complete semi-honest, complete malicious, sparse semi-honest,
+/// and complete semi-honest with a client excluded on the pairwise path.
 pub fn sessions() -> &'static [Session] {
     static S: OnceLock<Vec<Session>> = OnceLock::new();
     S.get_or_init(|| {
         vec![
-            build(5, 3, GraphSpec::Complete, false),
-            build(5, 3, GraphSpec::Complete, true),
+            build(5, 3, GraphSpec::Complete, false, None),
+            build(5, 3, GraphSpec::Complete, true, None),
             build(
                 8,
                 3,
@@ -79,7 +91,11 @@ pub fn sessions() -> &'static [Session] {
                     seed: [3; 32],
                 },
                 false,
+                None,
             ),
+            // Client 4 seals usable shares to client 0 only: it is excluded and 0
+            // reveals its pairwise agreement with it.
+            build(5, 3, GraphSpec::Complete, false, Some((4, vec![1, 2, 3]))),
         ]
     })
 }
@@ -112,7 +128,14 @@ pub fn drive(
             if r == rounds && skip == Some(i as ClientId) {
                 continue;
             }
-            if let Some(m) = m.take() {
+            if let Some(mut m) = m.take() {
+                if let (Some((bad, to)), ClientMessage::ShareKeys(sk)) = (&s.garble, &mut m) {
+                    if *bad == i as ClientId {
+                        for c in sk.shares.iter_mut().filter(|c| to.contains(&c.to)) {
+                            c.ciphertext.iter_mut().for_each(|b| *b ^= 0x5a);
+                        }
+                    }
+                }
                 let bytes = m.encode(cfg).expect("honest message encodes");
                 records.push(Record {
                     from_client: true,

@@ -116,6 +116,7 @@ fn rows(cfg: &Config) -> Vec<Row> {
             } else {
                 Vec::new()
             },
+            pairwise: Vec::new(),
         })),
         sent: c(ClientMessage::UnmaskShares(UnmaskShares {
             shares: nb
@@ -126,6 +127,7 @@ fn rows(cfg: &Config) -> Vec<Row> {
                     share: share(owner),
                 })
                 .collect(),
+            pairwise: Vec::new(),
         })),
     });
     out

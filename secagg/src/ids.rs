@@ -11,7 +11,7 @@ use core::fmt;
 /// Version of every derivation, associated-data layout and message encoding. Bumped
 /// whenever a byte of a derivation or encoding changes, so two versions never
 /// interoperate silently.
-pub const PROTOCOL_VERSION: u8 = 2;
+pub const PROTOCOL_VERSION: u8 = 3;
 
 /// Length of a session id in bytes.
 pub const SESSION_ID_LEN: usize = 32;

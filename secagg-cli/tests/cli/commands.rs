@@ -230,8 +230,8 @@ fn simulate_json_small_session_verifies() {
 fn simulate_bytes_match_the_wire_format_formulas() {
     // docs/wire-format.md, "Sizes": per client and session without drop-outs, k
     // neighbors, P = ceil(d b / 8) bytes of masked input, N = ceil(n / 8):
-    //   semi-honest: sends 84 + 143 k + P, receives 82 + 174 k + N;
-    //   malicious:   sends 214 + 143 k + P, receives 152 + 306 k + 2 N.
+    //   semi-honest: sends 88 + 143 k + P, receives 86 + 174 k + N;
+    //   malicious:   sends 218 + 143 k + P, receives 156 + 306 k + 2 N.
     let (n, d, b) = (24u64, 500u64, 32u64);
     let p = (d * b).div_ceil(8);
     let big_n = n.div_ceil(8);
@@ -258,8 +258,8 @@ fn simulate_bytes_match_the_wire_format_formulas() {
         assert_eq!(v["ok"], true, "{v}");
         let k = v["neighbors"].as_u64().unwrap();
         let (sent, received) = match threat {
-            "semi-honest" => (84 + 143 * k + p, 82 + 174 * k + big_n),
-            _ => (214 + 143 * k + p, 152 + 306 * k + 2 * big_n),
+            "semi-honest" => (88 + 143 * k + p, 86 + 174 * k + big_n),
+            _ => (218 + 143 * k + p, 156 + 306 * k + 2 * big_n),
         };
         let bytes = &v["bytes"];
         let total = |side: &str| bytes[side]["total"].as_f64().unwrap();

@@ -2,7 +2,10 @@
 //! that held every client's input, state and message at once (recorded in
 //! `simulate_recorded.jsonl` from that simulator's binary: first on commit 8eea39f,
 //! then again on 78bfb76, after protocol version 2 and the new finder defaults and
-//! before the streaming simulator; timings and thread count left out),
+//! before the streaming simulator; timings and thread count left out; re-recorded for
+//! protocol version 3 with the current binary, where only `session_id` and `bytes`
+//! changed: the version enters the session id, and the round-4 messages each gained
+//! an empty 4-byte pairwise list),
 //! and a peak resident memory that is reported and does not grow with n x d.
 
 use std::process::Command;

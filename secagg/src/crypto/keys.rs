@@ -204,6 +204,12 @@ impl SharedSecret {
     pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
         &self.0
     }
+
+    /// An agreement output from its bytes: one revealed in the unmasking round
+    /// (`protocol::messages::RevealedPairwise`), or a copy kept by a client.
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        Self(bytes)
+    }
 }
 
 impl fmt::Debug for SharedSecret {

@@ -431,6 +431,15 @@ pub enum PeerMisbehaved {
         /// The neighbor whose share it is.
         owner: ClientId,
     },
+    /// The server asks a client for its pairwise agreement with a party that is not an
+    /// excluded neighbor whose shares the client holds (it is listed among the
+    /// survivors, or the client accused it or never received its shares): revealing it
+    /// would expose a mask that protects an input in the sum.
+    #[error("the server asks for the pairwise secret with client {client}, which is not an excluded neighbor")]
+    PairwiseNotExcluded {
+        /// The party named by the request.
+        client: ClientId,
+    },
     /// A reconstructed masking key does not match the public key its owner advertised:
     /// some neighbor revealed a bad share.
     #[error("the reconstructed masking key of client {client} does not match its public key")]
@@ -476,6 +485,7 @@ impl PeerMisbehaved {
             PeerMisbehaved::InconsistentSurvivors => "InconsistentSurvivors",
             PeerMisbehaved::MisaddressedShares { .. } => "MisaddressedShares",
             PeerMisbehaved::WrongShareKind { .. } => "WrongShareKind",
+            PeerMisbehaved::PairwiseNotExcluded { .. } => "PairwiseNotExcluded",
             PeerMisbehaved::ReconstructionMismatch { .. } => "ReconstructionMismatch",
             PeerMisbehaved::MaskedInputMismatch { .. } => "MaskedInputMismatch",
         }

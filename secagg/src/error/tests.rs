@@ -112,6 +112,7 @@ fn peer_misbehaved() -> Vec<PeerMisbehaved> {
             client: 1,
             owner: 2,
         },
+        PeerMisbehaved::PairwiseNotExcluded { client: 1 },
         PeerMisbehaved::ReconstructionMismatch { client: 1 },
         PeerMisbehaved::MaskedInputMismatch {
             client: 1,

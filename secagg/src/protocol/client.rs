@@ -27,13 +27,13 @@ use ed25519_dalek::{Signer, SigningKey};
 use super::config::Config;
 use super::messages::{
     AdvertiseKeys, ClientMessage, ConsistencyRequest, ConsistencySignature, KeyList, MaskedInput,
-    RevealedShare, RoutedShares, SealedShares, ServerMessage, ShareKeys, ShareKind, UnmaskRequest,
-    UnmaskShares, SHARE_PLAINTEXT_LEN,
+    RevealedPairwise, RevealedShare, RoutedShares, SealedShares, ServerMessage, ShareKeys,
+    ShareKind, UnmaskRequest, UnmaskShares, SHARE_PLAINTEXT_LEN,
 };
 use super::transcript;
 use crate::crypto::aead::{self, AssociatedData};
 use crate::crypto::kdf::{self, MaskSeed, ShareKey};
-use crate::crypto::keys::SecretKey;
+use crate::crypto::keys::{SecretKey, SharedSecret};
 use crate::crypto::prg::{self, Sign};
 use crate::crypto::rng::CryptoRng;
 use crate::crypto::shamir::{self, eval_point, SecretScalar, Share, SCALAR_LEN};
@@ -92,6 +92,9 @@ struct Neighbor {
     key_in: ShareKey,
     /// Pairwise mask seed with this neighbor, one per vector.
     seeds: Vec<MaskSeed>,
+    /// The masking-key agreement the seeds come from, kept in case the neighbor is
+    /// excluded and the server needs it revealed ([`ShareKind::PairwiseSecret`]).
+    mask_shared: SharedSecret,
 }
 
 /// Round 1 done: shares sent, waiting for [`RoutedShares`].
@@ -104,11 +107,14 @@ pub struct SharesSent {
     neighbors: Vec<Neighbor>,
 }
 
-/// The two shares a neighbor entrusted to us.
+/// The two shares a neighbor entrusted to us, and our masking-key agreement with it.
 struct Held {
     from: ClientId,
     mask_key: Share,
     self_mask: Share,
+    /// `X25519(mask_sk_u, mask_pk_from)`: revealed instead of the masking-key share if
+    /// the neighbor is excluded and the server asks for it.
+    pairwise: SharedSecret,
 }
 
 /// Round 2 done: masked input sent, waiting for a [`ConsistencyRequest`] (malicious
@@ -381,6 +387,7 @@ impl KeysAdvertised {
                 id: e.id,
                 key_in: ShareKey::from_bytes([0; 32]),
                 seeds: Vec::with_capacity(per),
+                mask_shared: SharedSecret::from_bytes([0; 32]),
             });
         }
         // Both agreements with every neighbor, batched in the vector unit's lanes
@@ -414,6 +421,7 @@ impl KeysAdvertised {
                         )?);
                     }
                     neighbor.key_in = kdf::share_key(enc_shared, &sid, v, u);
+                    neighbor.mask_shared = SharedSecret::from_bytes(*mask_shared.as_bytes());
                     *key_out = kdf::share_key(enc_shared, &sid, u, v);
                     Ok(())
                 })
@@ -507,7 +515,8 @@ impl SharesSent {
             // that sender, adds no mask with it, and accuses it (docs/threat-model.md,
             // "Exclusion"). The error itself is not kept: it says nothing the
             // accusation does not.
-            match open_shares(&self.neighbors[idx].key_in, sid, u, v, &rc.ciphertext) {
+            let nb = &self.neighbors[idx];
+            match open_shares(&nb.key_in, &nb.mask_shared, sid, u, v, &rc.ciphertext) {
                 Ok(h) => held.push(h),
                 Err(_) => accused.push(v),
             }
@@ -557,6 +566,7 @@ impl SharesSent {
 /// [`EncodingError::NonCanonicalScalar`].
 fn open_shares(
     key_in: &ShareKey,
+    mask_shared: &SharedSecret,
     session_id: crate::ids::SessionId,
     u: ClientId,
     v: ClientId,
@@ -596,6 +606,7 @@ fn open_shares(
         from: v,
         mask_key,
         self_mask,
+        pairwise: SharedSecret::from_bytes(*mask_shared.as_bytes()),
     })
 }
 
@@ -645,17 +656,75 @@ fn check_survivors(
     Ok(sorted)
 }
 
-/// Reveals, for every neighbor held, exactly one share: of its self-mask secret if it
-/// survived, of its masking key if not.
+/// Checks the server's pairwise requests: strictly ascending, each a neighbor outside
+/// the survivor set whose shares the client holds (it did not accuse it). Such a
+/// neighbor is already not counted among the `t` the survivor check requires (it is
+/// not listed), so what the client reveals leaves it at least `t` neighbors in `U3`
+/// whose masks with it stay hidden.
 ///
-/// The shares are cloned out by reference and `held` is dropped whole, which wipes
-/// every share in place (moving them out would leave them in the freed buffer).
-fn reveal(held: Vec<Held>, survivors: &[ClientId]) -> (Completed, UnmaskShares) {
+/// # Errors [`PeerMisbehaved::DuplicateEntry`] (a repeat or wrong order),
+/// [`PeerMisbehaved::UnknownClient`], [`PeerMisbehaved::NotANeighbor`],
+/// [`PeerMisbehaved::PairwiseNotExcluded`] (a survivor, or a neighbor whose shares the
+/// client does not hold).
+fn check_pairwise(
+    me: &Identity,
+    held: &[Held],
+    survivors: &[ClientId],
+    requested: &[ClientId],
+) -> Result<()> {
+    let config = &me.config;
+    for (k, &v) in requested.iter().enumerate() {
+        if k > 0 && requested.get(k - 1).is_some_and(|&p| p >= v) {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                client: v,
+            }));
+        }
+        if !config.contains(v) {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                client: v,
+            }));
+        }
+        if !config.graph().are_neighbors(me.id, v) {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
+                client: me.id,
+                other: v,
+            }));
+        }
+        if survivors.binary_search(&v).is_ok() || held.binary_search_by_key(&v, |h| h.from).is_err()
+        {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::PairwiseNotExcluded {
+                client: v,
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Reveals, for every neighbor held, exactly one item: a share of its self-mask secret
+/// if it survived; if not, the pairwise agreement with it when the server asked for
+/// it (`requested`, checked by [`check_pairwise`]), else a share of its masking key.
+///
+/// The shares and agreements are copied out by reference and `held` is dropped whole,
+/// which wipes every share in place (moving them out would leave them in the freed
+/// buffer).
+fn reveal(
+    held: Vec<Held>,
+    survivors: &[ClientId],
+    requested: &[ClientId],
+) -> (Completed, UnmaskShares) {
     let mut revealed = Vec::with_capacity(held.len());
     let mut shares = Vec::with_capacity(held.len());
+    let mut pairwise = Vec::with_capacity(requested.len());
     for h in &held {
         let (kind, share) = if survivors.binary_search(&h.from).is_ok() {
             (ShareKind::SelfMask, h.self_mask.clone())
+        } else if requested.binary_search(&h.from).is_ok() {
+            revealed.push((h.from, ShareKind::PairwiseSecret));
+            pairwise.push(RevealedPairwise {
+                peer: h.from,
+                secret: SharedSecret::from_bytes(*h.pairwise.as_bytes()),
+            });
+            continue;
         } else {
             (ShareKind::MaskKey, h.mask_key.clone())
         };
@@ -666,7 +735,7 @@ fn reveal(held: Vec<Held>, survivors: &[ClientId]) -> (Completed, UnmaskShares) 
             share,
         });
     }
-    (Completed { revealed }, UnmaskShares { shares })
+    (Completed { revealed }, UnmaskShares { shares, pairwise })
 }
 
 impl InputSent {
@@ -702,13 +771,16 @@ impl InputSent {
         Ok((next, ConsistencySignature { signature }))
     }
 
-    /// Round 4 (semi-honest model): checks the survivor set and reveals one share per
-    /// neighbor held.
+    /// Round 4 (semi-honest model): checks the survivor set and the pairwise requests,
+    /// and reveals one item per neighbor held (a share, or the pairwise agreement with
+    /// an excluded neighbor the server asked for).
     ///
     /// # Errors
     /// [`PeerMisbehaved::UnexpectedMessage`] in the malicious model (the consistency round comes
     /// first); [`PeerMisbehaved::UnexpectedSignature`]; those of the survivor check
-    /// ([`InputSent::handle_consistency_request`]).
+    /// ([`InputSent::handle_consistency_request`]); for the pairwise requests
+    /// [`PeerMisbehaved::DuplicateEntry`], [`PeerMisbehaved::UnknownClient`],
+    /// [`PeerMisbehaved::NotANeighbor`], [`PeerMisbehaved::PairwiseNotExcluded`].
     pub fn handle_unmask_request(self, msg: &UnmaskRequest) -> Result<(Completed, UnmaskShares)> {
         if self.me.config.is_malicious() {
             return Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
@@ -722,7 +794,8 @@ impl InputSent {
             }));
         }
         let survivors = check_survivors(&self.me, &self.held, &msg.survivors, Round::Unmasking)?;
-        Ok(reveal(self.held, &survivors))
+        check_pairwise(&self.me, &self.held, &survivors, &msg.pairwise)?;
+        Ok(reveal(self.held, &survivors, &msg.pairwise))
     }
 }
 
@@ -734,7 +807,8 @@ impl SurvivorsSigned {
     /// # Errors [`PeerMisbehaved::InconsistentSurvivors`] (another set than the one signed,
     /// or a signer outside it), [`PeerMisbehaved::UnknownClient`],
     /// [`PeerMisbehaved::NotANeighbor`], [`PeerMisbehaved::DuplicateEntry`],
-    /// [`CryptoError::BadSignature`], [`ThresholdError::TooFewSignatures`].
+    /// [`CryptoError::BadSignature`], [`ThresholdError::TooFewSignatures`]; those of the
+    /// pairwise requests ([`InputSent::handle_unmask_request`]).
     pub fn handle_unmask_request(self, msg: &UnmaskRequest) -> Result<(Completed, UnmaskShares)> {
         let config = &self.me.config;
         let u = self.me.id;
@@ -774,7 +848,8 @@ impl SurvivorsSigned {
                 got: signers.len(),
             }));
         }
-        Ok(reveal(self.held, &self.signed))
+        check_pairwise(&self.me, &self.held, &self.signed, &msg.pairwise)?;
+        Ok(reveal(self.held, &self.signed, &msg.pairwise))
     }
 }
 

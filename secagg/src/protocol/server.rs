@@ -38,7 +38,10 @@
 //! * from round 2 on the included set `U3` is fixed (masked inputs are summed as they
 //!   arrive), and every secret the server will need — `b_u` for `u ∈ U3`, the masking
 //!   key of each dropped `v` with a neighbor in `U3` — must keep `t` share holders
-//!   among the clients still answering, else [`ThresholdError::CannotReconstruct`].
+//!   among the clients still answering, else [`ThresholdError::CannotReconstruct`];
+//!   an accused `v` whose shares fewer than `t` neighbors in `U3` could use is undone
+//!   pairwise instead (each of those neighbors reveals its agreement with `v`), which
+//!   needs every one of them still answering.
 //!
 //! The state is plain data (keys, ciphertexts, sums, id sets) and can be stored
 //! between rounds ([`Server::to_bytes`], `docs/wire-format.md`, "Stored state").
@@ -53,8 +56,8 @@ use super::config::Config;
 use super::graph::Graph;
 use super::messages::{
     AdvertiseKeys, ClientMessage, ConsistencyRequest, KeyEntry, KeyList, MaskedInput,
-    RevealedShare, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage, ShareKind,
-    SurvivorSignature, UnmaskRequest, UnmaskShares, SEALED_SHARES_LEN,
+    RevealedPairwise, RevealedShare, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage,
+    ShareKind, SurvivorSignature, UnmaskRequest, UnmaskShares, SEALED_SHARES_LEN,
 };
 use super::transcript;
 use crate::crypto::kdf::{self, MaskSeed};
@@ -227,6 +230,9 @@ struct CollectingReveals {
     asked: IdSet,
     /// Revealed shares per responder, sorted by owner.
     revealed: Answers<Vec<RevealedShare>>,
+    /// Revealed pairwise agreements per responder (only those that revealed some),
+    /// sorted by peer.
+    pairwise: Answers<Vec<RevealedPairwise>>,
 }
 
 /// The session is over; the output is known.
@@ -290,29 +296,40 @@ struct Aborted {
 ///   [`ShareKind::SelfMask`];
 /// * `owner ∈ S2 \ U3` with a neighbor in `U3` that did not accuse it (it dropped or
 ///   was excluded after its shares were routed, and that neighbor added a pairwise
-///   mask towards it): its masking key, [`ShareKind::MaskKey`];
+///   mask towards it): its masking key, [`ShareKind::MaskKey`] — except for an
+///   *accused* owner with fewer than `t` such neighbors (it sealed usable shares to
+///   fewer than `t` of them), whose key cannot be rebuilt: then each of those
+///   neighbors' pairwise agreement with it, [`ShareKind::PairwiseSecret`];
 /// * anyone else: nothing (no mask of it, or towards it, is in the sum).
 ///
 /// The holders of `owner`'s shares are its neighbors in `S2` that did not accuse it
 /// ([`Survivors::holds`]).
 fn needed_secret(
     graph: &Graph,
+    threshold: usize,
     shared: &IdSet,
     included: &IdSet,
     accusations: &[(ClientId, ClientId)],
     owner: ClientId,
 ) -> Option<ShareKind> {
     if included.contains(owner) {
-        Some(ShareKind::SelfMask)
-    } else if shared.contains(owner)
-        && graph
-            .neighbors(owner)
-            .iter()
-            .any(|&w| included.contains(w) && accusations.binary_search(&(owner, w)).is_err())
-    {
-        Some(ShareKind::MaskKey)
-    } else {
-        None
+        return Some(ShareKind::SelfMask);
+    }
+    if !shared.contains(owner) {
+        return None;
+    }
+    let maskers = graph
+        .neighbors(owner)
+        .iter()
+        .filter(|&&w| included.contains(w) && accusations.binary_search(&(owner, w)).is_err())
+        .count();
+    let accused = accusations
+        .get(accusations.partition_point(|&(v, _)| v < owner))
+        .is_some_and(|&(v, _)| v == owner);
+    match maskers {
+        0 => None,
+        m if accused && m < threshold => Some(ShareKind::PairwiseSecret),
+        _ => Some(ShareKind::MaskKey),
     }
 }
 
@@ -326,10 +343,11 @@ impl Survivors {
         accusations.sort_unstable();
         accusations.dedup();
         let graph = config.graph();
+        let t = config.threshold();
         let needed = (0..config.n())
             .filter_map(|i| ClientId::try_from(i).ok())
             .filter_map(|u| {
-                needed_secret(graph, &shared, &included, &accusations, u).map(|kind| (u, kind))
+                needed_secret(graph, t, &shared, &included, &accusations, u).map(|kind| (u, kind))
             })
             .collect();
         Self {
@@ -357,22 +375,43 @@ impl Survivors {
             .map(|&(_, kind)| kind)
     }
 
-    /// Every secret the server needs keeps `t` share holders among `holders` (the
-    /// clients still answering after `round`).
+    /// The excluded neighbors of `holder` whose pairwise agreement with it the server
+    /// asks for ([`ShareKind::PairwiseSecret`] owners whose shares `holder` holds),
+    /// ascending.
+    fn pairwise_for(&self, graph: &Graph, holder: ClientId) -> Vec<ClientId> {
+        graph
+            .neighbors(holder)
+            .iter()
+            .copied()
+            .filter(|&v| self.needed(v) == Some(ShareKind::PairwiseSecret) && self.holds(holder, v))
+            .collect()
+    }
+
+    /// Every secret the server needs can still be had from `holders` (the clients
+    /// still answering after `round`, a subset of `U3`): a share secret keeps `t` share
+    /// holders among them; an owner whose masks are cancelled pairwise keeps *every*
+    /// holder in `U3` (each added a mask with it that only its own agreement undoes).
     fn check_reconstructible(&self, config: &Config, holders: &IdSet, round: Round) -> Result<()> {
         let graph = config.graph();
         let t = config.threshold();
-        for &(u, _) in &self.needed {
-            let got = graph
-                .neighbors(u)
-                .iter()
-                .filter(|&&w| holders.contains(w) && self.holds(w, u))
-                .count();
-            if got < t {
+        for &(u, kind) in &self.needed {
+            let count = |set: &IdSet| {
+                graph
+                    .neighbors(u)
+                    .iter()
+                    .filter(|&&w| set.contains(w) && self.holds(w, u))
+                    .count()
+            };
+            let got = count(holders);
+            let needed = match kind {
+                ShareKind::PairwiseSecret => count(&self.included),
+                ShareKind::SelfMask | ShareKind::MaskKey => t,
+            };
+            if got < needed {
                 return Err(Error::Threshold(ThresholdError::CannotReconstruct {
                     round,
                     client: u,
-                    needed: t,
+                    needed,
                     got,
                 }));
             }
@@ -1121,6 +1160,7 @@ impl CollectingInputs {
                     ServerMessage::UnmaskRequest(UnmaskRequest {
                         survivors: list.clone(),
                         signatures: Vec::new(),
+                        pairwise: survivors.pairwise_for(config.graph(), u),
                     })
                 };
                 (u, msg)
@@ -1143,6 +1183,7 @@ impl CollectingInputs {
                 included,
                 asked,
                 revealed: Answers::new(config.n()),
+                pairwise: Answers::new(config.n()),
             })
         };
         Ok((next, out))
@@ -1183,6 +1224,7 @@ impl CollectingSignatures {
                 let msg = ServerMessage::UnmaskRequest(UnmaskRequest {
                     survivors: list.clone(),
                     signatures,
+                    pairwise: survivors.pairwise_for(graph, u),
                 });
                 (u, msg)
             })
@@ -1191,6 +1233,7 @@ impl CollectingSignatures {
             included: self.included,
             asked: u4,
             revealed: Answers::new(config.n()),
+            pairwise: Answers::new(config.n()),
         };
         Ok((Phase::CollectingReveals(next), out))
     }
@@ -1198,22 +1241,60 @@ impl CollectingSignatures {
 
 impl CollectingReveals {
     fn receive(&mut self, config: &Config, from: ClientId, m: UnmaskShares) -> Result<()> {
-        let shares = self.check(config, from, m)?;
+        let (shares, pairwise) = self.check(config, from, m)?;
         self.revealed.insert(from, shares);
+        if !pairwise.is_empty() {
+            self.pairwise.insert(from, pairwise);
+        }
         Ok(())
     }
 
-    /// A responder must reveal exactly one share per neighbor whose shares it holds
+    /// A responder must reveal exactly one item per neighbor whose shares it holds
     /// (its neighbors in `S2` it did not accuse), of the kind [`needed_secret`] says:
-    /// of `b_v` if `v ∈ U3`, of the masking key otherwise.
+    /// a share of `b_v` if `v ∈ U3`, of the masking key if not, or, for an excluded
+    /// `v` whose masks are cancelled pairwise, the pairwise agreement with `v`.
+    /// Nothing about a revealed agreement can be checked (it is the responder's and
+    /// `v`'s secret): a wrong one spoils the sum, as a wrong input would.
     fn check(
         &self,
         config: &Config,
         from: ClientId,
         m: UnmaskShares,
-    ) -> Result<Vec<RevealedShare>> {
+    ) -> Result<(Vec<RevealedShare>, Vec<RevealedPairwise>)> {
         let graph = config.graph();
         let survivors = &self.included.survivors;
+        let mut pairwise = m.pairwise;
+        for p in &pairwise {
+            let v = p.peer;
+            if !config.contains(v) {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+                    client: v,
+                }));
+            }
+            if !graph.are_neighbors(from, v) {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
+                    client: from,
+                    other: v,
+                }));
+            }
+            if !survivors.shared.contains(v) {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+                    client: v,
+                }));
+            }
+            if !survivors.holds(from, v) || survivors.needed(v) != Some(ShareKind::PairwiseSecret) {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::WrongShareKind {
+                    client: from,
+                    owner: v,
+                }));
+            }
+        }
+        pairwise.sort_unstable_by_key(|p| p.peer);
+        if let Some(w) = pairwise.windows(2).find(|w| w[0].peer == w[1].peer) {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
+                client: w[0].peer,
+            }));
+        }
         let mut shares = m.shares;
         for s in &shares {
             if !config.contains(s.owner) {
@@ -1232,7 +1313,10 @@ impl CollectingReveals {
                     client: s.owner,
                 }));
             }
-            if !survivors.holds(from, s.owner) || survivors.needed(s.owner) != Some(s.kind) {
+            if !survivors.holds(from, s.owner)
+                || s.kind == ShareKind::PairwiseSecret
+                || survivors.needed(s.owner) != Some(s.kind)
+            {
                 return Err(Error::PeerMisbehaved(PeerMisbehaved::WrongShareKind {
                     client: from,
                     owner: s.owner,
@@ -1251,13 +1335,17 @@ impl CollectingReveals {
             }));
         }
         for &v in graph.neighbors(from) {
-            if survivors.holds(from, v) && shares.binary_search_by_key(&v, |s| s.owner).is_err() {
+            // The kinds were checked above, so a neighbor is in at most one list.
+            if survivors.holds(from, v)
+                && shares.binary_search_by_key(&v, |s| s.owner).is_err()
+                && pairwise.binary_search_by_key(&v, |p| p.peer).is_err()
+            {
                 return Err(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
                     client: v,
                 }));
             }
         }
-        Ok(shares)
+        Ok((shares, pairwise))
     }
 
     /// `U5` = the responders; every needed secret must keep `t` holders in `U5`. Then
@@ -1291,9 +1379,12 @@ impl CollectingReveals {
             kind: ShareKind,
             holders: Vec<ClientId>,
         }
+        // (The owners whose masks are cancelled pairwise have no secret to rebuild:
+        // see `pairwise_seeds` below.)
         let jobs: Vec<Job> = survivors
             .needed
             .iter()
+            .filter(|&&(_, kind)| kind != ShareKind::PairwiseSecret)
             .map(|&(owner, kind)| Job {
                 owner,
                 kind,
@@ -1403,6 +1494,8 @@ impl CollectingReveals {
                         agreements.fetch_add(out.len(), std::sync::atomic::Ordering::Relaxed);
                         Ok(out)
                     }
+                    // Filtered out of the jobs above.
+                    ShareKind::PairwiseSecret => Ok(Vec::new()),
                 }
             };
         let per_owner: Vec<Vec<(Vec<MaskSeed>, Sign)>> = jobs
@@ -1413,6 +1506,7 @@ impl CollectingReveals {
                 crate::crypto::scrubbed(|| reconstruct(job))
             })
             .collect::<Result<_>>()?;
+        let pairwise_seeds = pairwise_seeds(config, &survivors, &self.pairwise)?;
         let secrets_wall = started.elapsed();
 
         let expansion_started = std::time::Instant::now();
@@ -1421,6 +1515,7 @@ impl CollectingReveals {
             let masks: Vec<(&MaskSeed, Sign)> = per_owner
                 .iter()
                 .flatten()
+                .chain(&pairwise_seeds)
                 .filter_map(|(seeds, sign)| seeds.get(j).map(|s| (s, *sign)))
                 .collect();
             prg::expand_add(&spec.ring, &masks, acc)?;
@@ -1454,6 +1549,56 @@ impl CollectingReveals {
         };
         Ok((Phase::Completed(done), Vec::new()))
     }
+}
+
+/// The masks to remove for the excluded owners whose masks are cancelled pairwise
+/// ([`ShareKind::PairwiseSecret`]): for each such `v` and each holder `u ∈ U3` of it
+/// (every one responded: [`Survivors::check_reconstructible`]), the seeds
+/// `pairwise_mask_seed(s_uv, sid, u, v, name_j)` from the agreement `u` revealed, with
+/// the sign that undoes what `u` added (`Minus` if `v > u`).
+fn pairwise_seeds(
+    config: &Config,
+    survivors: &Survivors,
+    revealed: &Answers<Vec<RevealedPairwise>>,
+) -> Result<Vec<(Vec<MaskSeed>, Sign)>> {
+    let graph = config.graph();
+    let sid = *config.session_id();
+    let mut out = Vec::new();
+    for &(v, kind) in &survivors.needed {
+        if kind != ShareKind::PairwiseSecret {
+            continue;
+        }
+        for &u in graph.neighbors(v) {
+            if !survivors.included.contains(u) || !survivors.holds(u, v) {
+                continue;
+            }
+            let from_u = revealed.get(u).map(Vec::as_slice).unwrap_or_default();
+            let secret = from_u
+                .binary_search_by_key(&v, |p| p.peer)
+                .ok()
+                .and_then(|k| from_u.get(k))
+                .map(|p| &p.secret)
+                .ok_or(Error::Threshold(ThresholdError::CannotReconstruct {
+                    round: Round::Unmasking,
+                    client: v,
+                    needed: 1,
+                    got: 0,
+                }))?;
+            // Allocated at its final size (no reallocation leaves seed bytes behind).
+            let mut seeds = Vec::with_capacity(config.vectors().len());
+            for spec in config.vectors() {
+                seeds.push(kdf::pairwise_mask_seed(
+                    secret,
+                    &sid,
+                    u,
+                    v,
+                    spec.name.as_bytes(),
+                )?);
+            }
+            out.push((seeds, if v > u { Sign::Minus } else { Sign::Plus }));
+        }
+    }
+    Ok(out)
 }
 
 mod sets;

@@ -112,6 +112,7 @@ fn wrong_messages_in_this_state() {
             ServerMessage::UnmaskRequest(UnmaskRequest {
                 survivors: c.survivors,
                 signatures: vec![],
+                pairwise: vec![],
             })
         ),
         Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {

@@ -30,6 +30,7 @@ fn unmask(survivors: Vec<u32>, signatures: Vec<SurvivorSignature>) -> ServerMess
     ServerMessage::UnmaskRequest(UnmaskRequest {
         survivors,
         signatures,
+        pairwise: Vec::new(),
     })
 }
 
@@ -70,7 +71,7 @@ fn after_masked_input(spec: &Spec) -> (Session, Vec<(u32, ServerMessage)>) {
 }
 
 fn revealed(m: &ClientMessage) -> Vec<(u32, ShareKind)> {
-    let ClientMessage::UnmaskShares(UnmaskShares { shares }) = m else {
+    let ClientMessage::UnmaskShares(UnmaskShares { shares, .. }) = m else {
         panic!("{m:?}")
     };
     shares.iter().map(|s| (s.owner, s.kind)).collect()

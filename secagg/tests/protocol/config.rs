@@ -158,7 +158,7 @@ fn session_id_layout() {
         .build()
         .unwrap();
     let mut expected = Vec::new();
-    expected.extend_from_slice(b"secagg/session-id\x00\x02");
+    expected.extend_from_slice(b"secagg/session-id\x00\x03");
     expected.extend_from_slice(&3u64.to_be_bytes());
     expected.extend_from_slice(&1u64.to_be_bytes());
     expected.push(0); // complete graph

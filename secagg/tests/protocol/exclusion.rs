@@ -529,3 +529,437 @@ fn the_server_checks_accusations() {
     assert_eq!(out.included, included);
     assert_eq!(out.sums, s.expected(&included));
 }
+
+// ---- a client whose shares fewer than t neighbors can use (pairwise reveals) -------
+
+/// Runs a session in which client `bad` (otherwise honest) seals usable shares to its
+/// `usable` lowest neighbors and garbage to the others, until the server has produced
+/// the messages that open round 4 (the unmasking requests, after the consistency round
+/// in the malicious model). Returns the session, those messages and the holders.
+fn partial_to_unmask(
+    spec: &Spec,
+    bad: ClientId,
+    usable: usize,
+) -> (Session, Vec<(ClientId, ServerMessage)>, Vec<ClientId>) {
+    let mut s = Session::new(spec, 6);
+    deliver(&mut s, bad, None);
+    let kl = s.server.close_round().unwrap();
+    clients_answer(&mut s, &kl, None);
+    let mut nb = s.config.graph().neighbors(bad).to_vec();
+    nb.sort_unstable();
+    let holders = nb[..usable].to_vec();
+    let Some(ClientMessage::ShareKeys(mut sk)) = s.outbox[bad as usize].take() else {
+        panic!()
+    };
+    for c in &mut sk.shares {
+        if !holders.contains(&c.to) {
+            c.ciphertext = (0..c.ciphertext.len()).map(|i| (i * 7 + 1) as u8).collect();
+        }
+    }
+    s.outbox[bad as usize] = Some(ClientMessage::ShareKeys(sk));
+    deliver(&mut s, bad, None);
+    let routed = s.server.close_round().unwrap();
+    clients_answer(&mut s, &routed, None);
+    for (i, m) in s.outbox.iter().enumerate() {
+        if let Some(ClientMessage::MaskedInput(mi)) = m {
+            let i = i as ClientId;
+            let accuses = s.config.graph().are_neighbors(i, bad) && !holders.contains(&i);
+            assert_eq!(
+                mi.accused,
+                if accuses { vec![bad] } else { vec![] },
+                "client {i}"
+            );
+        }
+    }
+    deliver(&mut s, bad, None);
+    let mut msgs = s.server.close_round().unwrap();
+    if spec.model == Model::Malicious {
+        clients_answer(&mut s, &msgs, None);
+        deliver(&mut s, bad, None);
+        msgs = s.server.close_round().unwrap();
+    }
+    assert!(msgs
+        .iter()
+        .all(|(_, m)| matches!(m, ServerMessage::UnmaskRequest(_))));
+    (s, msgs, holders)
+}
+
+/// The whole session of [`partial_to_unmask`]; `dropper` (a holder) sends nothing in
+/// round 4. The server is stored and restored between two answers of round 4.
+fn run_partial(
+    spec: &Spec,
+    bad: ClientId,
+    usable: usize,
+    dropper: Option<ClientId>,
+) -> (Session, Vec<ClientId>, secagg::Result<Output>) {
+    let (mut s, msgs, holders) = partial_to_unmask(spec, bad, usable);
+    let t = spec.t;
+    // Exactly the holders are asked for their agreement with `bad`, and only when
+    // its key cannot be rebuilt.
+    for (to, m) in &msgs {
+        let ServerMessage::UnmaskRequest(r) = m else {
+            panic!()
+        };
+        let asked = (1..t).contains(&usable) && holders.contains(to);
+        assert_eq!(r.pairwise, if asked { vec![bad] } else { vec![] }, "{to}");
+    }
+    clients_answer(&mut s, &msgs, dropper);
+    if let Some(d) = dropper {
+        s.outbox[d as usize] = None;
+    }
+    let half = s.outbox.len() / 2;
+    for i in 0..s.outbox.len() {
+        if let Some(m) = s.outbox[i].take() {
+            s.server.receive(i as ClientId, m).unwrap();
+        }
+        if i == half {
+            let bytes = s.server.to_bytes().unwrap();
+            s.server = Server::from_bytes(Arc::clone(&s.config), &bytes).unwrap();
+            assert_eq!(s.server.to_bytes().unwrap(), bytes);
+        }
+    }
+    let r = s.server.close_round();
+    let out = r.map(|m| {
+        assert!(m.is_empty());
+        s.server.output().unwrap().clone()
+    });
+    (s, holders, out)
+}
+
+fn check_partial(spec: &Spec, bad: ClientId, usable: usize) {
+    let (s, holders, out) = run_partial(spec, bad, usable, None);
+    let out = out.unwrap_or_else(|e| panic!("n={} usable={usable}: {e:?}", spec.n));
+    let others: Vec<ClientId> = (0..spec.n as ClientId).filter(|&i| i != bad).collect();
+    assert_eq!(out.included, others, "n={} usable={usable}", spec.n);
+    assert_eq!(
+        out.sums,
+        s.expected(&others),
+        "n={} usable={usable}",
+        spec.n
+    );
+    let mut accusers = s.config.graph().neighbors(bad).to_vec();
+    accusers.sort_unstable();
+    accusers.retain(|v| !holders.contains(v));
+    assert_eq!(out.excluded.len(), 1);
+    assert_eq!(out.excluded[0].client, bad);
+    assert_eq!(
+        out.excluded[0].reason,
+        ExclusionReason::Accused { by: accusers }
+    );
+    // What each holder revealed about `bad`: its agreement when the key cannot be
+    // rebuilt, else its masking-key share; never a self-mask share; the accusers
+    // nothing.
+    let want = if usable < spec.t {
+        ShareKind::PairwiseSecret
+    } else {
+        ShareKind::MaskKey
+    };
+    for &i in &others {
+        let secagg::protocol::client::Client::Completed(done) = &s.clients[i as usize] else {
+            panic!("client {i}: {:?}", s.clients[i as usize])
+        };
+        let about: Vec<ShareKind> = done
+            .revealed()
+            .iter()
+            .filter(|(o, _)| *o == bad)
+            .map(|&(_, k)| k)
+            .collect();
+        let expect = if holders.contains(&i) {
+            vec![want]
+        } else {
+            vec![]
+        };
+        assert_eq!(about, expect, "client {i}");
+    }
+}
+
+#[test]
+fn usable_shares_to_fewer_than_t_neighbors_at_n8_complete() {
+    for model in MODELS {
+        let t = if model == Model::Malicious { 4 } else { 3 };
+        let spec = Spec::new(8, t, GraphSpec::Complete, model);
+        for usable in [t - 1, 1, 0, t] {
+            check_partial(&spec, 5, usable);
+        }
+    }
+}
+
+#[test]
+fn usable_shares_to_fewer_than_t_neighbors_at_n40_secagg_plus() {
+    for model in MODELS {
+        let spec = finder_spec(40, model);
+        for usable in [spec.t - 1, 1, 0] {
+            check_partial(&spec, 17, usable);
+        }
+    }
+}
+
+// n = 1000 with the finder's k, t (the usable = 0 case is `one_bad_client_at_n1000`'s
+// garbage ciphertexts, in both models).
+#[test]
+fn usable_shares_to_t_minus_1_neighbors_at_n1000_semi_honest() {
+    let spec = finder_spec(1000, Model::SemiHonest);
+    assert_eq!(spec.t, 17);
+    check_partial(&spec, 500, spec.t - 1);
+}
+
+#[test]
+fn usable_shares_to_one_neighbor_at_n1000_semi_honest() {
+    check_partial(&finder_spec(1000, Model::SemiHonest), 321, 1);
+}
+
+#[test]
+fn usable_shares_to_t_minus_1_neighbors_at_n1000_malicious() {
+    let spec = finder_spec(1000, Model::Malicious);
+    assert_eq!(spec.t, 37);
+    check_partial(&spec, 123, spec.t - 1);
+}
+
+#[test]
+fn usable_shares_to_one_neighbor_at_n1000_malicious() {
+    check_partial(&finder_spec(1000, Model::Malicious), 777, 1);
+}
+
+/// A holder that sent its masked input (its mask with `bad` is in the sum) and then
+/// drops before unmasking: only its own agreement, or `bad`'s masking key, undoes that
+/// mask, and the key has fewer than `t` holders. The session aborts, with the typed
+/// error naming `bad` (how many holders were needed, how many answered). With `t`
+/// holders or more the masking key is rebuilt as before, and one drop-out is absorbed
+/// while `t` remain.
+fn check_partial_with_drop(spec: &Spec, bad: ClientId, usable: usize) {
+    let dropper = (0..spec.n as ClientId)
+        .filter(|&v| v != bad && s_graph(spec).are_neighbors(v, bad))
+        .min()
+        .unwrap();
+    let (s, holders, out) = run_partial(spec, bad, usable, Some(dropper));
+    assert!(holders.contains(&dropper));
+    if usable < spec.t {
+        assert_eq!(
+            out.unwrap_err(),
+            Error::Threshold(ThresholdError::CannotReconstruct {
+                round: Round::Unmasking,
+                client: bad,
+                needed: usable,
+                got: usable - 1,
+            }),
+            "n={} usable={usable}",
+            spec.n
+        );
+    } else {
+        // The dropper's masked input is in the sum: it stays included.
+        let out = out.unwrap();
+        let others: Vec<ClientId> = (0..spec.n as ClientId).filter(|&i| i != bad).collect();
+        assert_eq!(out.included, others);
+        assert_eq!(out.sums, s.expected(&others));
+    }
+}
+
+fn s_graph(spec: &Spec) -> secagg::protocol::graph::Graph {
+    spec.build().0.graph().clone()
+}
+
+#[test]
+fn a_holder_that_drops_before_unmasking_aborts_with_cannot_reconstruct() {
+    for model in MODELS {
+        let t = if model == Model::Malicious { 4 } else { 3 };
+        let spec = Spec::new(8, t, GraphSpec::Complete, model);
+        for usable in [t - 1, 1, t + 1] {
+            check_partial_with_drop(&spec, 5, usable);
+        }
+        let spec = finder_spec(40, model);
+        check_partial_with_drop(&spec, 17, spec.t - 1);
+    }
+    let spec = finder_spec(1000, Model::SemiHonest);
+    check_partial_with_drop(&spec, 500, spec.t - 1);
+}
+
+/// The server may ask a client only for its agreement with an excluded neighbor whose
+/// shares it holds: a survivor, a neighbor it accused, a stranger, a repeat are
+/// refused with a typed error before anything is revealed.
+#[test]
+fn a_server_that_asks_for_a_survivors_pairwise_secret_is_refused() {
+    for model in MODELS {
+        let t = if model == Model::Malicious { 4 } else { 3 };
+        let spec = Spec::new(8, t, GraphSpec::Complete, model);
+        let (s0, msgs, holders) = partial_to_unmask(&spec, 5, t - 1);
+        drop(s0);
+        let h = holders[0];
+        let ServerMessage::UnmaskRequest(req) = msg_for(&msgs, h) else {
+            panic!()
+        };
+        assert_eq!(req.pairwise, vec![5]);
+        let accuser = (0..8).find(|v| *v != 5 && !holders.contains(v)).unwrap();
+        let survivor = *req.survivors.iter().find(|&&v| v != h).unwrap();
+        let with = |pairwise: Vec<ClientId>| {
+            let mut r = req.clone();
+            r.pairwise = pairwise;
+            ServerMessage::UnmaskRequest(r)
+        };
+        let cases = [
+            (
+                with(vec![survivor, 5]),
+                PeerMisbehaved::PairwiseNotExcluded { client: survivor },
+            ),
+            (
+                with(vec![h]),
+                PeerMisbehaved::NotANeighbor {
+                    client: h,
+                    other: h,
+                },
+            ),
+            (
+                with(vec![5, 5]),
+                PeerMisbehaved::DuplicateEntry { client: 5 },
+            ),
+            (with(vec![99]), PeerMisbehaved::UnknownClient { client: 99 }),
+        ];
+        for (m, e) in cases {
+            // A fresh copy of the session for each lie (the client aborts on the first).
+            let (mut s, _, _) = partial_to_unmask(&spec, 5, t - 1);
+            assert_eq!(s.handle(h, m), Err(Error::PeerMisbehaved(e)), "{model:?}");
+            assert!(s.clients[h as usize].error().is_some());
+        }
+        // `accuser` holds nothing of 5: asked for its agreement with 5, it refuses.
+        let ServerMessage::UnmaskRequest(req_a) = msg_for(&msgs, accuser) else {
+            panic!()
+        };
+        assert!(req_a.pairwise.is_empty());
+        let mut lie = req_a.clone();
+        lie.pairwise = vec![5];
+        let (mut s, _, _) = partial_to_unmask(&spec, 5, t - 1);
+        assert_eq!(
+            s.handle(accuser, ServerMessage::UnmaskRequest(lie)),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::PairwiseNotExcluded {
+                client: 5
+            }))
+        );
+    }
+}
+
+/// Semi-honest (the survivor list is not signed, so the server can shape it): a
+/// holder shown exactly `t` neighbors in `U3` plus a requested agreement reveals it; one
+/// shown `t - 1` plus the same request aborts with `TooFewNeighbors { got: t - 1 }`: the
+/// requested neighbor is not counted as usable.
+#[test]
+fn a_requested_neighbor_does_not_count_among_the_t_usable_ones() {
+    let t = 3;
+    let spec = Spec::new(8, t, GraphSpec::Complete, Model::SemiHonest);
+    let (_, msgs, holders) = partial_to_unmask(&spec, 5, t - 1);
+    let h = holders[0];
+    let ServerMessage::UnmaskRequest(req) = msg_for(&msgs, h) else {
+        panic!()
+    };
+    for listed in [t, t - 1] {
+        let (mut s, _, _) = partial_to_unmask(&spec, 5, t - 1);
+        let mut r = req.clone();
+        let others: Vec<ClientId> = r.survivors.iter().copied().filter(|&v| v != h).collect();
+        r.survivors = others[..listed].to_vec();
+        r.survivors.push(h);
+        r.survivors.sort_unstable();
+        let got = s.handle(h, ServerMessage::UnmaskRequest(r));
+        if listed == t {
+            let ClientMessage::UnmaskShares(u) = got.unwrap() else {
+                panic!()
+            };
+            assert_eq!(
+                u.pairwise.iter().map(|p| p.peer).collect::<Vec<_>>(),
+                vec![5]
+            );
+        } else {
+            assert_eq!(
+                got,
+                Err(Error::Threshold(ThresholdError::TooFewNeighbors {
+                    round: Round::Unmasking,
+                    needed: t,
+                    got: t - 1,
+                }))
+            );
+        }
+    }
+}
+
+/// The server's checks of revealed agreements: each for an excluded neighbor whose
+/// masks are cancelled pairwise and whose shares the responder holds, once, in place
+/// of a share; none missing. A refused message changes nothing. A wrong agreement
+/// cannot be detected: it spoils the sum, as a wrong input would.
+#[test]
+fn the_server_checks_revealed_pairwise_secrets() {
+    for model in MODELS {
+        let t = if model == Model::Malicious { 4 } else { 3 };
+        let spec = Spec::new(8, t, GraphSpec::Complete, model);
+        let (mut s, msgs, holders) = partial_to_unmask(&spec, 5, t - 1);
+        let h = holders[0];
+        clients_answer(&mut s, &msgs, None);
+        let Some(ClientMessage::UnmaskShares(good)) = s.outbox[h as usize].take() else {
+            panic!()
+        };
+        assert_eq!(good.pairwise.len(), 1);
+        let survivor = good.shares[0].owner;
+        let secret = |p: &secagg::protocol::messages::RevealedPairwise, peer| {
+            secagg::protocol::messages::RevealedPairwise {
+                peer,
+                secret: secagg::crypto::keys::SharedSecret::from_bytes(*p.secret.as_bytes()),
+            }
+        };
+        let mut no_pairwise = good.clone();
+        no_pairwise.pairwise.clear();
+        let mut for_survivor = good.clone();
+        for_survivor
+            .pairwise
+            .push(secret(&good.pairwise[0], survivor));
+        for_survivor.pairwise.sort_unstable_by_key(|p| p.peer);
+        for_survivor.shares.retain(|x| x.owner != survivor);
+        let mut twice = good.clone();
+        twice.pairwise.push(good.pairwise[0].clone());
+        let mut as_share = good.clone();
+        as_share.pairwise.clear();
+        let mut fake = good.shares[0].clone();
+        fake.owner = 5;
+        fake.kind = ShareKind::MaskKey;
+        as_share.shares.push(fake);
+        as_share.shares.sort_unstable_by_key(|x| x.owner);
+        let cases = [
+            (no_pairwise, PeerMisbehaved::MissingEntry { client: 5 }),
+            (
+                for_survivor,
+                PeerMisbehaved::WrongShareKind {
+                    client: h,
+                    owner: survivor,
+                },
+            ),
+            (twice, PeerMisbehaved::DuplicateEntry { client: 5 }),
+            (
+                as_share,
+                PeerMisbehaved::WrongShareKind {
+                    client: h,
+                    owner: 5,
+                },
+            ),
+        ];
+        for (m, e) in cases {
+            let before = s.server.to_bytes().unwrap();
+            assert_eq!(
+                s.server.receive(h, ClientMessage::UnmaskShares(m)),
+                Err(Error::PeerMisbehaved(e)),
+                "{model:?}"
+            );
+            assert_eq!(s.server.to_bytes().unwrap(), before);
+        }
+        // A wrong agreement is accepted and silently spoils the sum.
+        let mut wrong = good.clone();
+        wrong.pairwise[0].secret = secagg::crypto::keys::SharedSecret::from_bytes([9; 32]);
+        s.server
+            .receive(h, ClientMessage::UnmaskShares(wrong))
+            .unwrap();
+        for i in 0..8 {
+            if let Some(m) = s.outbox[i].take() {
+                s.server.receive(i as ClientId, m).unwrap();
+            }
+        }
+        s.server.close_round().unwrap();
+        let out = s.server.output().unwrap();
+        let others: Vec<ClientId> = (0..8).filter(|&i| i != 5).collect();
+        assert_eq!(out.included, others);
+        assert_ne!(out.sums, s.expected(&others), "{model:?}");
+    }
+}

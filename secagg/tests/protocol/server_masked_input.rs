@@ -107,6 +107,7 @@ fn next_request_lists_the_included_clients() {
                 Model::SemiHonest => ServerMessage::UnmaskRequest(UnmaskRequest {
                     survivors: vec![0, 1, 2, 4],
                     signatures: vec![],
+                    pairwise: vec![],
                 }),
                 Model::Malicious => ServerMessage::ConsistencyRequest(ConsistencyRequest {
                     survivors: vec![0, 1, 2, 4],

@@ -151,14 +151,19 @@ fn digest(result: &Result<SimReport, SimAbort>) -> String {
 /// the streaming change), in the order of `cases()`: first on commit 8eea39f
 /// (protocol version 1), then re-recorded on 78bfb76, the same simulator after the
 /// protocol-version-2 change (accusations in MaskedInput, +4 bytes per message, new
-/// session ids) and before the streaming simulator was merged. The abort case did not
-/// change.
+/// session ids) and before the streaming simulator was merged. Re-recorded for
+/// protocol version 3 with this file's `digest` over `sim::run_with` (the stored
+/// inputs): the version byte enters the session id and the graph shuffle (so the
+/// SecAgg+ neighborhoods, and with them who survives the drop schedule, changed), and
+/// `UnmaskRequest` and `UnmaskShares` each gained a 4-byte empty pairwise list; every
+/// case still verifies against its plaintext sum (`is_correct`). The abort case (it
+/// ends in round 1, before any changed message) did not change.
 const RECORDED: [&str; 6] = [
-    "fa6a33757d417257e7ee39e010e2af08cce45c04f2b4526898f114ca0a29b68c",
-    "f3cb40d1281c717d538ab0bdd9125825889d0b935593c4bb59e1c971cce4e993",
-    "f050a5ab9fe2c3d2a084cba6c8f7a00408ffc86640b069de048806b92e0ca7db",
-    "ea14d9704287eb180f00bbca7c443d8b91458aa365d0534f17d8f0e9437d64c9",
-    "0ec3df42cf20d0b47c0434e7eda5b7635c71ae23bda6ab0ae7cd79b62c543773",
+    "333224b8b0d0406a5e323bb88a35f6e606f040f110b5ce776e1c2b6cd4ec4b26",
+    "ace3ad4059d49a414afa6bec04edd1f8b4efcb971706fcd7fd9124db4e611a96",
+    "30516950615c76033c11ce76f47d3581bed7d9b3a9c20014a978d9e5399f260b",
+    "5b716429205a370255dc7e45b4ec4b2f172985bcd4bd600a584a5db7a778a2f5",
+    "c0f80934f877ec0d8f1e1a583ac7c602ae217bb413a2b5823d06d29c65609feb",
     "67325891a71137a125ad4dda157367fd26be55e21b21013ef5a3b164455c235d",
 ];
 

@@ -54,11 +54,11 @@ def lagrange0(points):
 
 
 def advertise_transcript(sid, i, enc_pk, mask_pk):
-    return b"secagg/advertise-keys\x00\x02" + sid + b"\x00" + struct.pack(">I", i) + enc_pk + mask_pk
+    return b"secagg/advertise-keys\x00\x03" + sid + b"\x00" + struct.pack(">I", i) + enc_pk + mask_pk
 
 
 def consistency_transcript(sid, ids):
-    return (b"secagg/consistency\x00\x02" + sid + b"\x03" + struct.pack(">I", len(ids))
+    return (b"secagg/consistency\x00\x03" + sid + b"\x03" + struct.pack(">I", len(ids))
             + b"".join(struct.pack(">I", v) for v in ids))
 
 
@@ -86,7 +86,7 @@ def check(t):
     counts = {"signatures": 0, "masked": 0, "revealed": 0}
     for m in t["messages"]:
         b, i = bytes.fromhex(m["hex"]), m["id"]
-        assert b[0] == 2
+        assert b[0] == 3  # PROTOCOL_VERSION
         ty = b[1]
         if ty == 0x00:  # AdvertiseKeys
             assert b[2:34] == enc_pk[i] and b[34:66] == mask_pk[i], (name, i)
@@ -134,13 +134,16 @@ def check(t):
             survivors = id_set(b[2:], n)
             assert u3 is None or survivors == u3
             u3 = survivors
+            at = 2 + (n + 7) // 8
             if ty == 0x84 and malicious:
-                at = 2 + (n + 7) // 8
                 for e in range(u32(b, at)):
                     j = u32(b, at + 4 + 68 * e)
                     sig = b[at + 8 + 68 * e:at + 72 + 68 * e]
                     assert accepted(keys[j], consistency_transcript(sid, u3), sig)
                     counts["signatures"] += 1
+                at += 4 + 68 * u32(b, at)
+            if ty == 0x84:  # the pairwise requests: none (nobody is accused)
+                assert u32(b, at) == 0 and len(b) == at + 4, (name, i)
         elif ty == 0x03:  # ConsistencySignature
             assert accepted(keys[i], consistency_transcript(sid, u3), b[2:66])
             counts["signatures"] += 1
@@ -152,6 +155,9 @@ def check(t):
                 assert y == (selfm if kind == 0 else mask), (name, i, owner)
                 assert (kind == 0) == (owner in u3)
                 counts["revealed"] += 1
+            # Then the pairwise agreements (none here: nobody is accused), and the end.
+            at = 6 + 37 * u32(b, 2)
+            assert u32(b, at) == 0 and len(b) == at + 4, (name, i)
     for owner in range(n):
         pts = [(h + 1, held[(h, o)]) for (h, o) in held if o == owner]
         for which, key in ((0, "mask_sk"), (1, "self_mask_secret")):

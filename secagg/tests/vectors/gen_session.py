@@ -24,7 +24,7 @@ from fractions import Fraction
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_signatures  # noqa: E402
 
-VERSION = 2  # PROTOCOL_VERSION
+VERSION = 3  # PROTOCOL_VERSION
 SESSION_ID_LABEL = b"secagg/session-id"
 FLOAT_LABEL = b"secagg-float/1"
 

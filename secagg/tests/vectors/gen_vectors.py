@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import (
 )
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-VERSION = 2  # PROTOCOL_VERSION
+VERSION = 3  # PROTOCOL_VERSION
 L = 2**252 + 27742317777372353535851937790883648493  # order of curve25519-dalek's Scalar
 MAX_POINT = 2**32  # eval_point(u32::MAX)
 

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_session import preimage  # noqa: E402
 from gen_signatures import public_key, sign  # noqa: E402
 
-VERSION = 2  # PROTOCOL_VERSION (2: MaskedInput carries accusations)
+VERSION = 3  # PROTOCOL_VERSION (2: MaskedInput carries accusations; 3: pairwise reveals)
 P = 2**255 - 19  # X25519 field prime
 L = 2**252 + 27742317777372353535851937790883648493  # Ed25519 / Shamir scalar order
 SEALED_SHARES_LEN = 4 + 4 + 2 * 32 + 12 + 16  # plaintext (ids, two scalars) + AES-GCM overhead
@@ -160,6 +160,10 @@ def encode(cfg, m):
         for s in m["shares"]:
             kind = {"SelfMask": 0, "MaskKey": 1}[s["kind"]]
             body += u32(s["owner"]) + bytes([kind]) + bytes.fromhex(s["value"])
+        # Version 3: the revealed pairwise agreements, peer u32 || X25519 output [32].
+        body += u32(len(m["pairwise"]))
+        for p in m["pairwise"]:
+            body += u32(p["peer"]) + bytes.fromhex(p["secret"])
         return hdr(CLIENT[t]) + body
     if t == "KeyList":
         body = u32(len(m["entries"]))
@@ -180,6 +184,8 @@ def encode(cfg, m):
             body += u32(len(m["signatures"]))
             for s in m["signatures"]:
                 body += u32(s["id"]) + bytes.fromhex(s["signature"])
+        # Version 3: the pairwise requests, in both models.
+        body += u32(len(m["pairwise"])) + b"".join(u32(v) for v in m["pairwise"])
         return hdr(SERVER[t]) + body
     raise ValueError(t)
 
@@ -240,8 +246,15 @@ a_mi_acc = valid("A", "client", 2, {"type": "MaskedInput", "accused": [1, 4],
 a_us = valid("A", "client", 2, {"type": "UnmaskShares", "shares": [
     {"owner": 0, "kind": "SelfMask", "value": scalar(0).hex()},
     {"owner": 1, "kind": "MaskKey", "value": scalar(1).hex()},
-    {"owner": 4, "kind": "SelfMask", "value": scalar(4).hex()}]},
+    {"owner": 4, "kind": "SelfMask", "value": scalar(4).hex()}], "pairwise": []},
     "round 4: revealed shares; their point is the sender's id + 1 = 3")
+a_us_pw = valid("A", "client", 2, {"type": "UnmaskShares", "shares": [
+    {"owner": 0, "kind": "SelfMask", "value": scalar(0).hex()},
+    {"owner": 4, "kind": "SelfMask", "value": scalar(4).hex()}],
+    "pairwise": [{"peer": 1, "secret": det("dh1", 32).hex()},
+                 {"peer": 3, "secret": (b"\xff" * 32).hex()}]},
+    "round 4: two shares and two pairwise agreements (any 32 bytes: an X25519 output "
+    "is not a scalar)")
 a_kl = valid("A", "server", 2, {"type": "KeyList", "entries": [
     {"id": i, **adv(i, False)} for i in range(5)]},
     "opens round 1: every neighbor's keys and the recipient's own")
@@ -251,8 +264,11 @@ valid("A", "server", 2, {"type": "RoutedShares", "shares": [
 a_cr = valid("A", "server", 2, {"type": "ConsistencyRequest", "survivors": [0, 2, 3]},
              "a consistency request decodes in any model (the state machine refuses it)")
 valid("A", "server", 2, {"type": "UnmaskRequest", "survivors": [0, 1, 2, 3],
-                         "signatures": []},
-      "opens round 4, semi-honest: the survivor bitmap only")
+                         "signatures": [], "pairwise": []},
+      "opens round 4, semi-honest: the survivor bitmap and an empty request list")
+a_ur_pw = valid("A", "server", 2, {"type": "UnmaskRequest", "survivors": [0, 2, 3],
+                                   "signatures": [], "pairwise": [1, 4]},
+                "opens round 4, semi-honest: the pairwise agreements with 1 and 4 asked for")
 
 # ---- valid messages, config B (malicious, Harary degree 4, n = 12) --------------------
 b_adv = valid("B", "client", 7, {"type": "AdvertiseKeys", **adv(7, True)},
@@ -268,15 +284,19 @@ b_kl = valid("B", "server", 7, {"type": "KeyList", "entries": [
     "malicious key list: five entries (degree 4 + the recipient), each signed")
 b_ur = valid("B", "server", 7, {"type": "UnmaskRequest", "survivors": B_U3,
                                 "signatures": [{"id": 2, "signature": b_consistency(2)},
-                                               {"id": 9, "signature": b_consistency(9)}]},
-             "opens round 4, malicious: 12-bit survivor bitmap (2 bytes) and signatures")
+                                               {"id": 9, "signature": b_consistency(9)}],
+                                "pairwise": [8]},
+             "opens round 4, malicious: 12-bit survivor bitmap (2 bytes), signatures, "
+             "one pairwise request")
 
 # ---- invalid encodings ----------------------------------------------------------------
 invalid("A", "client", 2, b"", "Truncated", "empty input")
 invalid("A", "client", 2, a_adv[:-1], "Truncated", "one byte short")
 invalid("A", "client", 2, a_adv + b"\x00", "TrailingBytes", "one byte too many")
 invalid("A", "client", 2, bytes([1]) + a_adv[1:], "UnknownVersion", "version 1 (before accusations)")
-invalid("A", "client", 2, bytes([3]) + a_adv[1:], "UnknownVersion", "version 3")
+invalid("A", "client", 2, bytes([2]) + a_adv[1:], "UnknownVersion",
+        "version 2 (before pairwise reveals)")
+invalid("A", "client", 2, bytes([4]) + a_adv[1:], "UnknownVersion", "version 4")
 # MaskedInput with accusations: count at 2..6, ids at 6..10 and 10..14.
 invalid("A", "client", 2, a_mi_acc[:6] + u32(4) + u32(1) + a_mi_acc[14:], "UnsortedIds",
         "accusations out of order")
@@ -306,6 +326,26 @@ invalid("A", "client", 2, a_us[:2] + u32(5) + a_us[6:], "LengthTooLarge",
         "five revealed shares claimed, the largest neighborhood is 4")
 invalid("A", "client", 2, a_us[:2] + u32(4) + a_us[6:], "Truncated",
         "four revealed shares claimed, three present")
+# a_us_pw: shares count 2..6, two entries 6..80, pairwise count 80..84, entries of 36
+# bytes at 84..120 and 120..156.
+invalid("A", "client", 2, a_us_pw[:84] + a_us_pw[120:156] + a_us_pw[84:120], "UnsortedIds",
+        "pairwise agreements out of order (3, then 1)")
+invalid("A", "client", 2, a_us_pw[:84] + a_us_pw[84:120] * 2, "UnsortedIds",
+        "a pairwise agreement repeated")
+invalid("A", "client", 2, a_us_pw[:80] + u32(3) + a_us_pw[84:] + a_us_pw[84:120],
+        "LengthTooLarge", "two shares and three agreements: more than the 4 neighbors")
+invalid("A", "client", 2, a_us_pw[:84] + u32(5) + a_us_pw[88:], "ClientIdOutOfRange",
+        "pairwise agreement with client 5 in a session of 5 clients")
+invalid("A", "client", 2, a_us_pw[:-1], "Truncated", "last agreement one byte short")
+invalid("A", "client", 2, a_us[:-4], "Truncated",
+        "version 2's layout: no pairwise count after the shares")
+# a_ur_pw: 1-byte bitmap at 2, count 3..7, ids 7..11 and 11..15.
+invalid("A", "server", 2, a_ur_pw[:7] + u32(4) + u32(1), "UnsortedIds",
+        "pairwise requests out of order")
+invalid("A", "server", 2, a_ur_pw[:3] + u32(5) + a_ur_pw[7:], "LengthTooLarge",
+        "five pairwise requests claimed, the largest neighborhood is 4")
+invalid("A", "server", 2, a_ur_pw[:3], "Truncated",
+        "version 2's layout: no request count after the survivors")
 sk_entry = 4 + 2 + SEALED_SHARES_LEN
 invalid("A", "client", 2, a_sk[:2] + u32(0xffffffff) + a_sk[6:], "LengthTooLarge",
         "count 2^32 - 1: refused before anything is allocated")

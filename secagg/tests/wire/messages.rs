@@ -170,14 +170,14 @@ fn headers_trailing_bytes_and_truncation() {
                 decode(&cfg, r.dir, r.id, &long).unwrap_err(),
                 Error::Encoding(EncodingError::TrailingBytes { count: 1 })
             );
-            for v in [0u8, 1, 3, 0xff] {
+            for v in [0u8, 1, 2, 4, 0xff] {
                 let mut b = r.bytes.clone();
                 b[0] = v;
                 assert_eq!(
                     decode(&cfg, r.dir, r.id, &b).unwrap_err(),
                     Error::Encoding(EncodingError::UnknownVersion {
                         found: v,
-                        expected: 2
+                        expected: 3
                     })
                 );
             }
@@ -483,6 +483,7 @@ fn encoders_refuse_what_the_config_cannot_carry() {
             id: 1,
             signature: sig,
         }],
+        pairwise: Vec::new(),
     });
     assert_eq!(
         unmask.encode(&cfg).unwrap_err(),

@@ -431,6 +431,7 @@ fn transcripts_check_from_the_json_alone() {
                             let want = match r.kind {
                                 ShareKind::SelfMask => b,
                                 ShareKind::MaskKey => mask,
+                                ShareKind::PairwiseSecret => panic!("{name}: a share of kind 2"),
                             };
                             assert_eq!(r.share.x(), u64::from(id) + 1);
                             assert_eq!(
@@ -576,7 +577,7 @@ fn stored_and_restored(cfg: &Config, server: &Server, want: Option<&Value>, name
     let want = ::hex::decode(s(want.expect("a server state too few"))).unwrap();
     assert_eq!(server.to_bytes().unwrap(), want, "{name}: server state");
     // Header 01 f1, session id, round, status, then the four id sets (N = 1 byte each).
-    assert_eq!(&want[..2], &[0x02, 0xf1]);
+    assert_eq!(&want[..2], &[0x03, 0xf1]);
     assert_eq!(&want[2..34], cfg.session_id());
     if want[35] == 1 {
         // Completed: round 4, `received` empty, `included` = the output's set.
@@ -606,7 +607,7 @@ fn check_client_states(cfg: &Config, states: &Value, name: &str) {
         let bytes = ::hex::decode(s(&st["hex"])).unwrap();
         let id = u(&st["id"]) as u32;
         let round = u(&st["after_round"]);
-        assert_eq!(&bytes[..2], &[0x02, 0xf0]);
+        assert_eq!(&bytes[..2], &[0x03, 0xf0]);
         // State byte: 0 KeysAdvertised .. 4 Completed, after sending the round's message.
         assert_eq!(usize::from(bytes[2]), round, "{name} {id}");
         if round < 4 {

@@ -220,10 +220,17 @@ fn client_json(m: &ClientMessage, from: u32) -> Value {
                 assert_eq!(s.share.x(), u64::from(from) + 1, "point is sender + 1");
                 json!({
                     "owner": s.owner,
-                    "kind": match s.kind { ShareKind::SelfMask => "SelfMask", ShareKind::MaskKey => "MaskKey" },
+                    "kind": match s.kind {
+                        ShareKind::SelfMask => "SelfMask",
+                        ShareKind::MaskKey => "MaskKey",
+                        ShareKind::PairwiseSecret => panic!("a pairwise agreement decoded as a share"),
+                    },
                     "value": hex::encode(*s.share.y_bytes()),
                 })
-            }).collect::<Vec<_>>()
+            }).collect::<Vec<_>>(),
+            "pairwise": u.pairwise.iter().map(|p| json!({
+                "peer": p.peer, "secret": hex::encode(p.secret.as_bytes()),
+            })).collect::<Vec<_>>()
         }),
     }
 }
@@ -252,7 +259,8 @@ fn server_json(m: &ServerMessage) -> Value {
             "survivors": u.survivors,
             "signatures": u.signatures.iter().map(|s| json!({
                 "id": s.id, "signature": sig_json(&s.signature)
-            })).collect::<Vec<_>>()
+            })).collect::<Vec<_>>(),
+            "pairwise": u.pairwise,
         }),
     }
 }
@@ -260,7 +268,7 @@ fn server_json(m: &ServerMessage) -> Value {
 #[test]
 fn wire_vectors() {
     let file = crate::common::parse(include_str!("../vectors/wire/messages.json"));
-    assert_eq!(file["protocol_version"], 2);
+    assert_eq!(file["protocol_version"], 3);
     let configs: std::collections::BTreeMap<String, Arc<Config>> = file["configs"]
         .as_object()
         .unwrap()
@@ -301,7 +309,7 @@ fn wire_vectors() {
             }
         }
     }
-    assert_eq!((valid, invalid), (15, 31));
+    assert_eq!((valid, invalid), (17, 41));
     // AdvertiseKeys, ConsistencySignature, five KeyList entries, two in the UnmaskRequest.
     assert_eq!(signatures, 9);
 }

@@ -20,7 +20,7 @@ use super::{
     SurvivorsSigned,
 };
 use crate::crypto::kdf::{MaskSeed, ShareKey};
-use crate::crypto::keys::SecretKey;
+use crate::crypto::keys::{SecretKey, SharedSecret};
 use crate::crypto::shamir::{SecretScalar, SCALAR_LEN};
 use crate::error::{EncodingError, Error, Misuse, Result};
 use crate::ids::ClientId;
@@ -92,6 +92,7 @@ impl Client {
                 for nb in &s.neighbors {
                     fields::write_id(&mut w, nb.id);
                     w.bytes(nb.key_in.as_bytes());
+                    w.bytes(nb.mask_shared.as_bytes());
                     for seed in &nb.seeds {
                         w.bytes(seed.as_bytes());
                     }
@@ -141,7 +142,7 @@ impl Client {
                         + 4
                         + s.neighbors
                             .iter()
-                            .map(|nb| ID_LEN + KEY_LEN + SEED_LEN * nb.seeds.len())
+                            .map(|nb| ID_LEN + 2 * KEY_LEN + SEED_LEN * nb.seeds.len())
                             .sum::<usize>()
                 }
                 Client::InputSent(s) => me(&s.me) + 4 + s.held.len() * HELD_LEN,
@@ -244,7 +245,7 @@ impl Client {
                 };
                 let self_secret = Box::new(read_scalar(&mut r)?);
                 let seeds_per = cfg.vectors().len();
-                let entry = ID_LEN + KEY_LEN + SEED_LEN * seeds_per;
+                let entry = ID_LEN + 2 * KEY_LEN + SEED_LEN * seeds_per;
                 let count = r.count("neighbors", k, entry)?;
                 let mut neighbors = Vec::with_capacity(count);
                 let mut prev = None;
@@ -252,6 +253,8 @@ impl Client {
                     let nid = fields::read_id(&mut r, "neighbors", n)?;
                     m::ascending("neighbors", &mut prev, nid, index)?;
                     let key_in = ShareKey::from_bytes(*Zeroizing::new(r.array("share key")?));
+                    let mask_shared =
+                        SharedSecret::from_bytes(*Zeroizing::new(r.array("mask agreement")?));
                     let mut seeds = Vec::with_capacity(seeds_per);
                     for _ in 0..seeds_per {
                         seeds.push(MaskSeed::from_bytes(*Zeroizing::new(r.array("mask seed")?)));
@@ -260,6 +263,7 @@ impl Client {
                         id: nid,
                         key_in,
                         seeds,
+                        mask_shared,
                     });
                 }
                 Client::SharesSent(SharesSent {
@@ -284,8 +288,9 @@ impl Client {
     }
 }
 
-/// Bytes of one pair of held shares: the sender's id and two share values.
-const HELD_LEN: usize = ID_LEN + 2 * SCALAR_LEN;
+/// Bytes of one pair of held shares: the sender's id, two share values and the
+/// masking-key agreement with the sender.
+const HELD_LEN: usize = ID_LEN + 2 * SCALAR_LEN + KEY_LEN;
 
 fn write_inputs(w: &mut Writer, cfg: &Config, inputs: &[RingVec]) -> Result<()> {
     for (v, spec) in inputs.iter().zip(cfg.vectors()) {
@@ -320,6 +325,7 @@ fn write_held(w: &mut Writer, held: &[Held]) -> Result<()> {
         fields::write_id(w, h.from);
         fields::write_share_value(w, &h.mask_key);
         fields::write_share_value(w, &h.self_mask);
+        w.bytes(h.pairwise.as_bytes());
     }
     Ok(())
 }
@@ -335,10 +341,12 @@ fn read_held(r: &mut Reader<'_>, cfg: &Config, me: ClientId) -> Result<Vec<Held>
         m::ascending("held shares", &mut prev, from, index)?;
         let mask_key = fields::read_share_value(r, me)?;
         let self_mask = fields::read_share_value(r, me)?;
+        let pairwise = SharedSecret::from_bytes(*Zeroizing::new(r.array("mask agreement")?));
         held.push(Held {
             from,
             mask_key,
             self_mask,
+            pairwise,
         });
     }
     Ok(held)

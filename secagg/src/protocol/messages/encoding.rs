@@ -22,11 +22,12 @@
 
 use super::{
     AdvertiseKeys, ClientMessage, ConsistencyRequest, ConsistencySignature, KeyEntry, KeyList,
-    MaskedInput, RevealedShare, RoutedCiphertext, RoutedShares, SealedShares, ServerMessage,
-    ShareKeys, ShareKind, SurvivorSignature, UnmaskRequest, UnmaskShares, SEALED_SHARES_LEN,
+    MaskedInput, RevealedPairwise, RevealedShare, RoutedCiphertext, RoutedShares, SealedShares,
+    ServerMessage, ShareKeys, ShareKind, SurvivorSignature, UnmaskRequest, UnmaskShares,
+    SEALED_SHARES_LEN,
 };
 use crate::crypto::aead::OVERHEAD;
-use crate::crypto::keys::KEY_LEN;
+use crate::crypto::keys::{SharedSecret, KEY_LEN};
 use crate::crypto::shamir::SCALAR_LEN;
 use crate::error::{EncodingError, Error, Misuse, Result};
 use crate::ids::{ClientId, PROTOCOL_VERSION};
@@ -76,14 +77,21 @@ pub const COUNT_LEN: usize = 4;
 /// Bytes of one revealed share: owner id, kind tag, share value.
 pub const REVEALED_SHARE_LEN: usize = ID_LEN + 1 + SCALAR_LEN;
 
+/// Bytes of one revealed pairwise agreement: peer id, the 32-byte X25519 output.
+pub const REVEALED_PAIRWISE_LEN: usize = ID_LEN + KEY_LEN;
+
 const SHARE_KIND_SELF_MASK: u8 = 0;
 const SHARE_KIND_MASK_KEY: u8 = 1;
+const SHARE_KIND_PAIRWISE: u8 = 2;
 
-/// Writes a share kind: `0x00` self-mask secret, `0x01` masking key.
+/// Writes a share kind: `0x00` self-mask secret, `0x01` masking key, `0x02` pairwise
+/// agreement (stored client states only: on the wire a pairwise agreement travels in
+/// its own list).
 pub(crate) fn write_share_kind(w: &mut Writer, kind: ShareKind) {
     w.u8(match kind {
         ShareKind::SelfMask => SHARE_KIND_SELF_MASK,
         ShareKind::MaskKey => SHARE_KIND_MASK_KEY,
+        ShareKind::PairwiseSecret => SHARE_KIND_PAIRWISE,
     });
 }
 
@@ -92,11 +100,101 @@ pub(crate) fn read_share_kind(r: &mut Reader<'_>) -> Result<ShareKind> {
     match r.u8("share kind")? {
         SHARE_KIND_SELF_MASK => Ok(ShareKind::SelfMask),
         SHARE_KIND_MASK_KEY => Ok(ShareKind::MaskKey),
+        SHARE_KIND_PAIRWISE => Ok(ShareKind::PairwiseSecret),
         found => Err(Error::Encoding(EncodingError::InvalidTag {
             what: "share kind",
             found,
         })),
     }
+}
+
+/// Reads the kind of a revealed *share*: `0x00` or `0x01` (a pairwise agreement is no
+/// share; its `0x02` is an [`EncodingError::InvalidTag`] here).
+pub(crate) fn read_revealed_kind(r: &mut Reader<'_>) -> Result<ShareKind> {
+    match read_share_kind(r)? {
+        ShareKind::PairwiseSecret => Err(Error::Encoding(EncodingError::InvalidTag {
+            what: "share kind",
+            found: SHARE_KIND_PAIRWISE,
+        })),
+        kind => Ok(kind),
+    }
+}
+
+/// Writes a list of revealed pairwise agreements (count, then peer and secret each),
+/// at most `max` of them, strictly ascending.
+pub(crate) fn write_pairwise_list(
+    w: &mut Writer,
+    n: usize,
+    max: usize,
+    list: &[RevealedPairwise],
+) -> Result<()> {
+    let what = "revealed pairwise secrets";
+    check_count(what, max, list.len())?;
+    fields::check_ascending(what, list.iter().map(|p| p.peer))?;
+    w.length_u32(what, list.len())?;
+    for p in list {
+        fields::check_id(what, p.peer, n)?;
+        fields::write_id(w, p.peer);
+        w.bytes(p.secret.as_bytes());
+    }
+    Ok(())
+}
+
+/// Reads what [`write_pairwise_list`] writes.
+pub(crate) fn read_pairwise_list(
+    r: &mut Reader<'_>,
+    n: usize,
+    max: usize,
+) -> Result<Vec<RevealedPairwise>> {
+    let what = "revealed pairwise secrets";
+    let count = r.count(what, max, REVEALED_PAIRWISE_LEN)?;
+    let mut out = Vec::with_capacity(count);
+    let mut prev: Option<ClientId> = None;
+    for index in 0..count {
+        let peer = fields::read_id(r, what, n)?;
+        ascending(what, &mut prev, peer, index)?;
+        let secret = SharedSecret::from_bytes(*zeroize::Zeroizing::new(
+            r.array::<KEY_LEN>("pairwise secret")?,
+        ));
+        out.push(RevealedPairwise { peer, secret });
+    }
+    Ok(out)
+}
+
+/// Writes an id list (count, then ids) of at most `max` strictly ascending ids.
+fn write_id_list(
+    w: &mut Writer,
+    what: &'static str,
+    n: usize,
+    max: usize,
+    ids: &[ClientId],
+) -> Result<()> {
+    check_count(what, max, ids.len())?;
+    fields::check_ascending(what, ids.iter().copied())?;
+    w.length_u32(what, ids.len())?;
+    for &v in ids {
+        fields::check_id(what, v, n)?;
+        fields::write_id(w, v);
+    }
+    Ok(())
+}
+
+/// Reads what [`write_id_list`] writes.
+fn read_id_list(
+    r: &mut Reader<'_>,
+    what: &'static str,
+    n: usize,
+    max: usize,
+) -> Result<Vec<ClientId>> {
+    let count = r.count(what, max, ID_LEN)?;
+    let mut out = Vec::with_capacity(count);
+    let mut prev: Option<ClientId> = None;
+    for index in 0..count {
+        let v = fields::read_id(r, what, n)?;
+        ascending(what, &mut prev, v, index)?;
+        out.push(v);
+    }
+    Ok(out)
 }
 
 /// The largest number of neighbors any client has: the bound on every per-neighbor
@@ -249,10 +347,20 @@ impl ParameterizedEncode<Config> for ClientMessage {
                 w.length_u32(what, m.shares.len())?;
                 for s in &m.shares {
                     fields::check_id(what, s.owner, config.n())?;
+                    if s.kind == ShareKind::PairwiseSecret {
+                        return Err(Error::Encoding(EncodingError::InvalidTag {
+                            what: "share kind",
+                            found: SHARE_KIND_PAIRWISE,
+                        }));
+                    }
                     fields::write_id(w, s.owner);
                     write_share_kind(w, s.kind);
                     fields::write_share_value(w, &s.share);
                 }
+                // One revealed item per held neighbor: both lists together hold at
+                // most `k`.
+                let max = max_neighbors(config).saturating_sub(m.shares.len());
+                write_pairwise_list(w, config.n(), max, &m.pairwise)?;
             }
         }
         Ok(())
@@ -269,7 +377,7 @@ impl ParameterizedEncode<Config> for ClientMessage {
                 accusations_len(m.accused.len()) + masked_input_body_len(config)?
             }
             ClientMessage::ConsistencySignature(_) => SIGNATURE_LEN,
-            ClientMessage::UnmaskShares(m) => revealed_list_len(m.shares.len()),
+            ClientMessage::UnmaskShares(m) => revealed_list_len(m.shares.len(), m.pairwise.len()),
         };
         Ok(HEADER_LEN + body)
     }
@@ -336,11 +444,13 @@ impl ParameterizedDecode<(&Config, ClientId)> for ClientMessage {
                 for index in 0..count {
                     let owner = fields::read_id(r, what, config.n())?;
                     ascending(what, &mut prev, owner, index)?;
-                    let kind = read_share_kind(r)?;
+                    let kind = read_revealed_kind(r)?;
                     let share = fields::read_share_value(r, from)?;
                     shares.push(RevealedShare { owner, kind, share });
                 }
-                ClientMessage::UnmaskShares(UnmaskShares { shares })
+                let max = max_neighbors(config).saturating_sub(count);
+                let pairwise = read_pairwise_list(r, config.n(), max)?;
+                ClientMessage::UnmaskShares(UnmaskShares { shares, pairwise })
             }
             found => return Err(Error::Encoding(EncodingError::UnknownMessageType { found })),
         };
@@ -425,6 +535,13 @@ impl ParameterizedEncode<Config> for ServerMessage {
                         what: "consistency signatures",
                     }));
                 }
+                write_id_list(
+                    w,
+                    "pairwise requests",
+                    n,
+                    max_neighbors(config),
+                    &m.pairwise,
+                )?;
             }
         }
         Ok(())
@@ -438,7 +555,9 @@ impl ParameterizedEncode<Config> for ServerMessage {
                 m.shares.iter().map(|s| s.ciphertext.len()).sum(),
             ),
             ServerMessage::ConsistencyRequest(_) => fields::id_set_len(config.n()),
-            ServerMessage::UnmaskRequest(m) => unmask_request_len(config, m.signatures.len()),
+            ServerMessage::UnmaskRequest(m) => {
+                unmask_request_len(config, m.signatures.len(), m.pairwise.len())
+            }
         };
         Ok(HEADER_LEN + body)
     }
@@ -502,9 +621,11 @@ impl ParameterizedDecode<Config> for ServerMessage {
                         signatures.push(SurvivorSignature { id, signature });
                     }
                 }
+                let pairwise = read_id_list(r, "pairwise requests", n, max_neighbors(config))?;
                 ServerMessage::UnmaskRequest(UnmaskRequest {
                     survivors,
                     signatures,
+                    pairwise,
                 })
             }
             found => return Err(Error::Encoding(EncodingError::UnknownMessageType { found })),
@@ -536,9 +657,10 @@ pub(super) fn sealed_list_len(entries: usize, blob_bytes: usize) -> usize {
     COUNT_LEN + entries * (ID_LEN + SEALED_LEN_PREFIX) + blob_bytes
 }
 
-/// Bytes of a list of `entries` revealed shares.
-pub(super) fn revealed_list_len(entries: usize) -> usize {
-    COUNT_LEN + entries * REVEALED_SHARE_LEN
+/// Bytes of an unmasking response with `entries` revealed shares and `pairwise`
+/// revealed pairwise agreements: each list's count, then its entries.
+pub(super) fn revealed_list_len(entries: usize, pairwise: usize) -> usize {
+    COUNT_LEN + entries * REVEALED_SHARE_LEN + COUNT_LEN + pairwise * REVEALED_PAIRWISE_LEN
 }
 
 /// Bytes of a key list of `entries` entries: the count, then per entry an id and the
@@ -547,15 +669,18 @@ pub(super) fn key_list_len(config: &Config, entries: usize) -> usize {
     COUNT_LEN + entries * (ID_LEN + advertise_len(config))
 }
 
-/// Bytes of an unmask request with `signatures` relayed signatures: the survivor set,
-/// then (malicious model only) the count and per signature an id and the signature.
-pub(super) fn unmask_request_len(config: &Config, signatures: usize) -> usize {
+/// Bytes of an unmask request with `signatures` relayed signatures and `pairwise`
+/// pairwise requests: the survivor set, then (malicious model only) the count and per
+/// signature an id and the signature, then the count and ids of the requests.
+pub(super) fn unmask_request_len(config: &Config, signatures: usize, pairwise: usize) -> usize {
     fields::id_set_len(config.n())
         + if config.is_malicious() {
             COUNT_LEN + signatures * (ID_LEN + SIGNATURE_LEN)
         } else {
             0
         }
+        + COUNT_LEN
+        + pairwise * ID_LEN
 }
 
 /// Bytes of advertised keys: two public keys, plus a signature in the malicious model.

@@ -36,7 +36,8 @@ pub struct MessageLimits {
     pub masked_input: usize,
     /// Round 3, client: [`ConsistencySignature`](super::ConsistencySignature).
     pub consistency_signature: usize,
-    /// Round 4, client: [`UnmaskShares`](super::UnmaskShares) with `k` shares.
+    /// Round 4, client: [`UnmaskShares`](super::UnmaskShares) with `k` shares (and an
+    /// empty pairwise list; a pairwise entry is shorter than a share).
     pub unmask_shares: usize,
     /// Opens round 1, server: [`KeyList`](super::KeyList) with `min(n, k + 1)` entries.
     pub key_list: usize,
@@ -45,7 +46,7 @@ pub struct MessageLimits {
     /// Opens round 3, server: [`ConsistencyRequest`](super::ConsistencyRequest).
     pub consistency_request: usize,
     /// Opens round 4, server: [`UnmaskRequest`](super::UnmaskRequest) with `k`
-    /// signatures in the malicious model.
+    /// signatures in the malicious model and `k` pairwise requests.
     pub unmask_request: usize,
 }
 
@@ -66,11 +67,12 @@ impl MessageLimits {
                 .checked_add(accusations_len(k))
                 .ok_or_else(overflow)?)?,
             consistency_signature: msg(SIGNATURE_LEN)?,
-            unmask_shares: msg(revealed_list_len(k))?,
+            // At most `k` revealed items in all, the larger (a share) each time.
+            unmask_shares: msg(revealed_list_len(k, 0))?,
             key_list: msg(key_list_len(config, max_key_entries(config)))?,
             routed_shares: msg(sealed)?,
             consistency_request: msg(id_set_len(config.n()))?,
-            unmask_request: msg(unmask_request_len(config, k))?,
+            unmask_request: msg(unmask_request_len(config, k, k))?,
         })
     }
 

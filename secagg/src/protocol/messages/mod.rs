@@ -28,7 +28,10 @@ pub use encoding::msg_type;
 pub use limits::MessageLimits;
 
 /// The key and share types the messages carry.
-pub use crate::crypto::{keys::PublicKey, shamir::Share};
+pub use crate::crypto::{
+    keys::{PublicKey, SharedSecret},
+    shamir::Share,
+};
 
 /// Length of a share plaintext: sender, receiver, two scalars.
 pub const SHARE_PLAINTEXT_LEN: usize = 4 + 4 + 2 * SCALAR_LEN;
@@ -89,13 +92,22 @@ pub struct ConsistencySignature {
     pub signature: Signature,
 }
 
-/// Which of a neighbor's two secrets a revealed share belongs to.
+/// Which of a neighbor's secrets a client revealed in round 4: a share of one of the
+/// neighbor's two secrets, or (for an excluded neighbor whose masking key cannot be
+/// rebuilt) the pairwise agreement with it. A client reveals exactly one of the three
+/// per neighbor whose shares it holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ShareKind {
     /// A share of the neighbor's self-mask secret `b_v` (the neighbor survived).
     SelfMask,
     /// A share of the neighbor's masking secret key (the neighbor dropped out).
     MaskKey,
+    /// Not a share: the X25519 agreement of the client's masking key with the
+    /// neighbor's, from which their pairwise mask seeds are derived
+    /// ([`RevealedPairwise`]). Revealed only for a neighbor outside `U3` that the
+    /// server asks for ([`UnmaskRequest::pairwise`]): an excluded client whose masking
+    /// key has fewer than `t` holders in `U3` (`docs/protocol.md`, "Round 4").
+    PairwiseSecret,
 }
 
 /// One share revealed to the server in round 4.
@@ -120,11 +132,45 @@ impl PartialEq for RevealedShare {
 
 impl Eq for RevealedShare {}
 
-/// Round 4: one revealed share per neighbor the client holds shares from.
+/// One pairwise agreement revealed to the server in round 4
+/// ([`ShareKind::PairwiseSecret`]): the 32-byte X25519 output of the sender's masking
+/// key with `peer`'s, which [`crate::crypto::kdf`]'s pairwise mask derivation takes.
+/// It lets the server cancel the one pairwise mask between the sender and an excluded
+/// `peer` whose masking key cannot be rebuilt.
+#[derive(Debug)]
+pub struct RevealedPairwise {
+    /// The excluded neighbor.
+    pub peer: ClientId,
+    /// `X25519(mask_sk_sender, mask_pk_peer)` (wiped on drop, redacted in `Debug`).
+    pub secret: SharedSecret,
+}
+
+impl Clone for RevealedPairwise {
+    fn clone(&self) -> Self {
+        Self {
+            peer: self.peer,
+            secret: SharedSecret::from_bytes(*self.secret.as_bytes()),
+        }
+    }
+}
+
+impl PartialEq for RevealedPairwise {
+    fn eq(&self, other: &Self) -> bool {
+        self.peer == other.peer && bool::from(self.secret.as_bytes().ct_eq(other.secret.as_bytes()))
+    }
+}
+
+impl Eq for RevealedPairwise {}
+
+/// Round 4: for each neighbor the client holds shares from, exactly one revealed item:
+/// a share (in `shares`) or, for the excluded neighbors the server asked for, the
+/// pairwise agreement (in `pairwise`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnmaskShares {
     /// Sorted by owner.
     pub shares: Vec<RevealedShare>,
+    /// Sorted by peer; no peer also in `shares`.
+    pub pairwise: Vec<RevealedPairwise>,
 }
 
 /// Any message a client sends.
@@ -217,6 +263,10 @@ pub struct UnmaskRequest {
     pub survivors: Vec<ClientId>,
     /// Empty in the semi-honest model; sorted by signer otherwise.
     pub signatures: Vec<SurvivorSignature>,
+    /// The receiving client's excluded neighbors (outside `survivors`, their shares
+    /// held by the client) whose pairwise agreement the server asks for instead of a
+    /// masking-key share, sorted ascending; usually empty.
+    pub pairwise: Vec<ClientId>,
 }
 
 /// Any message the server sends.

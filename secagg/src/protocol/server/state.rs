@@ -20,10 +20,15 @@ use super::{
     UnmaskTimings,
 };
 use crate::crypto::aead::OVERHEAD;
+use crate::crypto::keys::SharedSecret;
 use crate::error::{EncodingError, Error, Misuse, Result};
 use crate::ids::{ClientId, Round};
 use crate::protocol::messages::encoding::{self as m, msg_type};
-use crate::protocol::messages::{AdvertiseKeys, RevealedShare, SealedShares, SEALED_SHARES_LEN};
+use zeroize::Zeroizing;
+
+use crate::protocol::messages::{
+    AdvertiseKeys, RevealedPairwise, RevealedShare, SealedShares, SEALED_SHARES_LEN,
+};
 use crate::protocol::transcript;
 use crate::ring::RingVec;
 use crate::wire::fields::{self, ID_LEN};
@@ -185,6 +190,11 @@ impl Server {
                 fields::write_id(w, s.owner);
                 m::write_share_kind(w, s.kind);
                 fields::write_share_value(w, &s.share);
+                Ok(())
+            })?;
+            write_lists(&mut w, n, &p.pairwise, |w, s: &RevealedPairwise| {
+                fields::write_id(w, s.peer);
+                w.bytes(s.secret.as_bytes());
                 Ok(())
             })?;
         }
@@ -375,11 +385,21 @@ impl Server {
                 let revealed = read_lists(&mut r, n, k, min, |r, from, index, prev| {
                     let owner = fields::read_id(r, "revealed shares", n)?;
                     m::ascending("revealed shares", prev, owner, index)?;
-                    let kind = m::read_share_kind(r)?;
+                    let kind = m::read_revealed_kind(r)?;
                     let share = fields::read_share_value(r, from)?;
                     Ok(RevealedShare { owner, kind, share })
                 })?;
                 fits(revealed.ids() == received)?;
+                let min = ID_LEN + 32;
+                let pairwise = read_lists(&mut r, n, k, min, |r, _, index, prev| {
+                    let peer = fields::read_id(r, "revealed pairwise secrets", n)?;
+                    m::ascending("revealed pairwise secrets", prev, peer, index)?;
+                    let secret = SharedSecret::from_bytes(*Zeroizing::new(
+                        r.array::<32>("pairwise secret")?,
+                    ));
+                    Ok(RevealedPairwise { peer, secret })
+                })?;
+                fits(pairwise.ids().is_subset(&received))?;
                 Phase::CollectingReveals(CollectingReveals {
                     included: Included {
                         keys,
@@ -388,6 +408,7 @@ impl Server {
                     },
                     asked: expected,
                     revealed,
+                    pairwise,
                 })
             }
         };
