@@ -1,9 +1,10 @@
 //! Data parallelism behind the `parallel` feature (on by default).
 //!
 //! With the feature, this re-exports rayon's parallel iterators. Without it, the same
-//! method names (`par_iter`, `par_iter_mut`, `par_chunks_mut`, `into_par_iter`) return the standard
-//! sequential iterators, so every call site compiles unchanged and computes the same
-//! bytes in the same order of results (rayon's `collect` keeps order; nothing here
+//! method names (`par_iter`, `par_iter_mut`, `par_chunks`, `par_chunks_mut`,
+//! `into_par_iter`) return the standard sequential iterators, so every call site
+//! compiles unchanged and computes the same bytes in the same order of results
+//! (rayon's `collect` keeps order; nothing here
 //! depends on the order work runs in). The tests compare both paths.
 
 #[cfg(feature = "parallel")]
@@ -26,9 +27,11 @@ pub(crate) use serial::*;
 
 #[cfg(not(feature = "parallel"))]
 mod serial {
-    /// `par_iter` / `par_iter_mut` / `par_chunks_mut` on slices, sequentially.
+    /// `par_iter` / `par_iter_mut` / `par_chunks` / `par_chunks_mut` on slices,
+    /// sequentially.
     pub(crate) trait ParSlice<T> {
         fn par_iter(&self) -> core::slice::Iter<'_, T>;
+        fn par_chunks(&self, size: usize) -> core::slice::Chunks<'_, T>;
         fn par_iter_mut(&mut self) -> core::slice::IterMut<'_, T>;
         fn par_chunks_mut(&mut self, size: usize) -> core::slice::ChunksMut<'_, T>;
     }
@@ -36,6 +39,9 @@ mod serial {
     impl<T> ParSlice<T> for [T] {
         fn par_iter(&self) -> core::slice::Iter<'_, T> {
             self.iter()
+        }
+        fn par_chunks(&self, size: usize) -> core::slice::Chunks<'_, T> {
+            self.chunks(size)
         }
         fn par_iter_mut(&mut self) -> core::slice::IterMut<'_, T> {
             self.iter_mut()

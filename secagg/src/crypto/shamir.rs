@@ -15,6 +15,7 @@ use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::rng::CryptoRng;
+use crate::par::*;
 use crate::error::{EncodingError, Error, Misuse, PeerMisbehaved, Result, ThresholdError};
 use crate::ids::ClientId;
 
@@ -218,6 +219,36 @@ impl LagrangeAtZero {
         })
     }
 
+    /// The coefficients of many point sets at once: element `i` is what
+    /// [`LagrangeAtZero::new`]`(sets[i])` gives, and the error is the one `new` gives
+    /// for the first set (in order) that it rejects.
+    ///
+    /// Faster than `new` per set by about an order of magnitude at t ≈ 30: the points
+    /// are integers below 2^33, so `λ_i = N / (x_i Π_{j≠i} (x_j − x_i))` with
+    /// `N = Π_j x_j` is formed from exact integer products of several factors per
+    /// 128-bit word (one field multiplication per full word, the sign of the
+    /// differences counted apart), and all sets' denominators of a chunk are inverted
+    /// together (Montgomery's trick: one field inversion per chunk). Chunks of sets run
+    /// in parallel with the `parallel` feature. Variable time: the coefficients depend
+    /// only on the (public) points.
+    pub fn batch<S: AsRef<[u64]> + Sync>(sets: &[S]) -> Result<Vec<Self>> {
+        if sets.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A few chunks per thread for balance on a loaded machine; each costs one
+        // inversion, negligible against its thousands of multiplications.
+        let per = sets
+            .len()
+            .div_ceil(4 * crate::par::current_num_threads())
+            .max(1);
+        let parts: Vec<Result<Vec<Self>>> = sets.par_chunks(per).map(batch_chunk).collect();
+        let mut out = Vec::with_capacity(sets.len());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
     /// The points these coefficients are for.
     pub fn points(&self) -> &[u64] {
         &self.xs
@@ -247,6 +278,280 @@ impl LagrangeAtZero {
         }
         Ok(acc)
     }
+}
+
+/// Variable-time arithmetic mod ℓ on four 64-bit limbs (little-endian), for the
+/// public Lagrange coefficients only: Montgomery multiplication (CIOS) by a 128-bit
+/// word or by a full element, about a third of the cost of a `Scalar` product (which
+/// converts in and out of Montgomery form each time). Every value is kept below ℓ.
+mod vartime {
+    /// ℓ.
+    pub(super) const L: [u64; 4] = [0x5812_631a_5cf5_d3ed, 0x14de_f9de_a2f7_9cd6, 0, 1 << 60];
+    /// −ℓ⁻¹ mod 2^64.
+    const L_NEG_INV: u64 = 0xd2b5_1da3_1254_7e1b;
+    /// 2^512 mod ℓ.
+    pub(super) const R2: [u64; 4] = [
+        0xa406_11e3_449c_0f01,
+        0xd00e_1ba7_6885_9347,
+        0xceec_73d2_17f5_be65,
+        0x0399_411b_7c30_9a3d,
+    ];
+
+    pub(super) type Limbs = [u64; 4];
+
+    /// `a · b · 2^(−64 D) mod ℓ` for `a < ℓ` and `b < 2^(64 D)` with `b < ℓ` when
+    /// `D = 4`: the result is below `a b / 2^(64 D) + ℓ < 2ℓ`, so one conditional
+    /// subtraction brings it below ℓ.
+    #[inline(always)]
+    pub(super) fn redc_mul<const D: usize>(a: &Limbs, b: &[u64; D]) -> Limbs {
+        let mut t = [0u64; 6];
+        for &bi in b {
+            let mut carry = 0u64;
+            for j in 0..4 {
+                let s = u128::from(t[j]) + u128::from(a[j]) * u128::from(bi) + u128::from(carry);
+                t[j] = s as u64;
+                carry = (s >> 64) as u64;
+            }
+            let s = u128::from(t[4]) + u128::from(carry);
+            t[4] = s as u64;
+            t[5] = (s >> 64) as u64;
+            let m = t[0].wrapping_mul(L_NEG_INV);
+            let s = u128::from(t[0]) + u128::from(m) * u128::from(L[0]);
+            let mut carry = (s >> 64) as u64;
+            for j in 1..4 {
+                let s = u128::from(t[j]) + u128::from(m) * u128::from(L[j]) + u128::from(carry);
+                t[j - 1] = s as u64;
+                carry = (s >> 64) as u64;
+            }
+            let s = u128::from(t[4]) + u128::from(carry);
+            t[3] = s as u64;
+            t[4] = t[5] + (s >> 64) as u64;
+        }
+        // Below 2ℓ < 2^254: t[4] is 0.
+        let r = [t[0], t[1], t[2], t[3]];
+        if geq_l(&r) {
+            sub_l(&r)
+        } else {
+            r
+        }
+    }
+
+    /// `a · b / 2^256 mod ℓ`.
+    #[inline(always)]
+    pub(super) fn mont_mul(a: &Limbs, b: &Limbs) -> Limbs {
+        redc_mul::<4>(a, b)
+    }
+
+    /// `a · w / 2^128 mod ℓ`.
+    #[inline(always)]
+    pub(super) fn mul_word(a: &Limbs, w: u128) -> Limbs {
+        redc_mul::<2>(a, &[w as u64, (w >> 64) as u64])
+    }
+
+    fn geq_l(r: &Limbs) -> bool {
+        for j in (0..4).rev() {
+            if r[j] != L[j] {
+                return r[j] > L[j];
+            }
+        }
+        true
+    }
+
+    /// `r − ℓ` for `r ≥ ℓ`, or `ℓ − r` via [`neg`].
+    fn sub_l(r: &Limbs) -> Limbs {
+        sub(r, &L)
+    }
+
+    fn sub(a: &Limbs, b: &Limbs) -> Limbs {
+        let mut out = [0u64; 4];
+        let mut borrow = false;
+        for j in 0..4 {
+            let (d, b1) = a[j].overflowing_sub(b[j]);
+            let (d, b2) = d.overflowing_sub(u64::from(borrow));
+            out[j] = d;
+            borrow = b1 | b2;
+        }
+        out
+    }
+
+    /// `−a mod ℓ` for `0 < a < ℓ`.
+    pub(super) fn neg(a: &Limbs) -> Limbs {
+        sub(&L, a)
+    }
+
+    pub(super) fn from_word(w: u128) -> Limbs {
+        [w as u64, (w >> 64) as u64, 0, 0]
+    }
+
+    pub(super) fn to_bytes(a: &Limbs) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (chunk, limb) in out.chunks_exact_mut(8).zip(a) {
+            chunk.copy_from_slice(&limb.to_le_bytes());
+        }
+        out
+    }
+
+    pub(super) fn from_bytes(b: &[u8; 32]) -> Limbs {
+        let mut out = [0u64; 4];
+        for (limb, chunk) in out.iter_mut().zip(b.chunks_exact(8)) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            *limb = u64::from_le_bytes(w);
+        }
+        out
+    }
+}
+
+/// Multiplies `m` factors below `2^bits` into `Π factors · 2^(−128 (w − 1)) mod ℓ`,
+/// where `w = ⌈m / ⌊128 / bits⌋⌉` is the number of words: exact integer products of
+/// `⌊128 / bits⌋` factors per 128-bit word, one [`vartime::mul_word`] per further word.
+/// The scale depends only on `m` and `bits`, so it cancels in a ratio of two products
+/// with the same `m` and `bits`.
+struct Packer {
+    per_word: u32,
+    in_word: u32,
+    word: u128,
+    acc: Option<vartime::Limbs>,
+}
+
+impl Packer {
+    fn new(bits: u32) -> Self {
+        Self {
+            per_word: 128 / bits.max(1),
+            in_word: 0,
+            word: 1,
+            acc: None,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, factor: u64) {
+        if self.in_word == self.per_word {
+            self.flush();
+        }
+        // At most ⌊128 / bits⌋ factors below 2^bits: no overflow.
+        self.word *= u128::from(factor);
+        self.in_word += 1;
+    }
+
+    #[inline(always)]
+    fn flush(&mut self) {
+        self.acc = Some(match &self.acc {
+            None => vartime::from_word(self.word),
+            Some(a) => vartime::mul_word(a, self.word),
+        });
+        self.word = 1;
+        self.in_word = 0;
+    }
+
+    fn finish(mut self) -> vartime::Limbs {
+        if self.in_word > 0 {
+            self.flush();
+        }
+        self.acc.unwrap_or([1, 0, 0, 0])
+    }
+}
+
+/// `LagrangeAtZero::batch` for one chunk of sets, with one batched inversion.
+fn batch_chunk<S: AsRef<[u64]>>(sets: &[S]) -> Result<Vec<LagrangeAtZero>> {
+    use vartime::{mont_mul, Limbs};
+    let total = sets.iter().map(|s| s.as_ref().len()).sum();
+    let mut dens: Vec<Limbs> = Vec::with_capacity(total);
+    let mut nums: Vec<Limbs> = Vec::with_capacity(sets.len());
+    for set in sets {
+        let num = push_denominators(set.as_ref(), &mut dens)?;
+        // Times 2^256, cancelling the Montgomery factor of the final product.
+        nums.push(mont_mul(&num, &vartime::R2));
+    }
+    // Montgomery's trick: prefix products p_i = Π_{j≤i} z_j / 2^(256 i) (stored as
+    // p_{i-1} in `prefix[i]`), one inversion, then back: with a = (Π_{j≤i} z_j)⁻¹
+    // 2^(256 (i−1)), z_i⁻¹ = mont(a, p_{i−1}) and the next a = mont(a, z_i). Every
+    // denominator is a product of non-zero integers below 2^33 < ℓ times a power of 2
+    // (points checked distinct and non-zero), and ℓ is prime, so none is zero.
+    let mut prefix: Vec<Limbs> = Vec::with_capacity(dens.len());
+    let mut acc: Option<Limbs> = None;
+    for z in &dens {
+        let next = match &acc {
+            None => *z,
+            Some(p) => mont_mul(p, z),
+        };
+        prefix.push(acc.unwrap_or([1, 0, 0, 0]));
+        acc = Some(next);
+    }
+    if let Some(p) = acc {
+        let mut a = vartime::from_bytes(
+            &Scalar::from_bytes_mod_order(vartime::to_bytes(&p))
+                .invert()
+                .to_bytes(),
+        );
+        for i in (0..dens.len()).rev() {
+            let z = dens[i];
+            dens[i] = if i == 0 { a } else { mont_mul(&a, &prefix[i]) };
+            a = mont_mul(&a, &z);
+        }
+    }
+    // λ_i = N / z_i (both with the same packing scale).
+    let mut inverses = dens.iter();
+    Ok(sets
+        .iter()
+        .zip(&nums)
+        .map(|(set, num)| {
+            let xs = set.as_ref();
+            let coeffs = inverses
+                .by_ref()
+                .take(xs.len())
+                .map(|d| Scalar::from_bytes_mod_order(vartime::to_bytes(&mont_mul(num, d))))
+                .collect();
+            LagrangeAtZero {
+                xs: xs.to_vec(),
+                coeffs,
+            }
+        })
+        .collect())
+}
+
+/// Checks the points of one set as [`LagrangeAtZero::new`] does (same errors), pushes
+/// `x_i Π_{j≠i} (x_j − x_i)` for each point and returns `Π_j x_j`, all with the same
+/// [`Packer`] scale.
+fn push_denominators(xs: &[u64], dens: &mut Vec<vartime::Limbs>) -> Result<vartime::Limbs> {
+    let Some(&max) = xs.iter().max() else {
+        return Err(Error::Threshold(ThresholdError::NotEnoughShares {
+            needed: 1,
+            got: 0,
+        }));
+    };
+    if xs.iter().any(|&x| x == 0 || x > MAX_POINT) {
+        check_points(xs.iter().copied())?;
+    }
+    // Every factor (a point, or the distance between two) is at most `max` ≤ 2^32.
+    let bits = u64::BITS - max.leading_zeros();
+    let mut num = Packer::new(bits);
+    for (i, &xi) in xs.iter().enumerate() {
+        num.push(xi);
+        let mut den = Packer::new(bits);
+        den.push(xi);
+        // Π_{j≠i} (x_j − x_i) = (−1)^{#{j : x_j < x_i}} Π_{j≠i} |x_j − x_i|.
+        let (mut below, mut repeated) = (0u32, false);
+        for &xj in xs[..i].iter().chain(&xs[i + 1..]) {
+            below += u32::from(xj < xi);
+            repeated |= xj == xi;
+            den.push(xj.abs_diff(xi));
+        }
+        if repeated {
+            // Gives the same error as `new` (the smallest repeated point).
+            check_points(xs.iter().copied())?;
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateShareIndex {
+                x: xi,
+            }));
+        }
+        let den = den.finish();
+        dens.push(if below % 2 == 1 {
+            vartime::neg(&den)
+        } else {
+            den
+        });
+    }
+    Ok(num.finish())
 }
 
 /// Reconstructs the secret from at least `threshold` shares. All shares' points are
@@ -279,7 +584,7 @@ pub fn reconstruct(shares: &[Share], threshold: usize) -> Result<SecretScalar> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::rng::seeded_rng;
+    use crate::crypto::rng::{seeded_rng, Rng};
 
     #[test]
     fn split_and_reconstruct() {
@@ -343,6 +648,148 @@ mod tests {
             Some(Error::PeerMisbehaved(PeerMisbehaved::DuplicateShareIndex {
                 x: 1
             }))
+        );
+    }
+
+    /// Distinct points drawn below `bound` (inclusive), `m` of them.
+    fn distinct_points(rng: &mut impl Rng, m: usize, bound: u64) -> Vec<u64> {
+        let mut xs: Vec<u64> = Vec::with_capacity(m);
+        while xs.len() < m {
+            let x = 1 + rng.next_u64() % bound;
+            if !xs.contains(&x) {
+                xs.push(x);
+            }
+        }
+        xs
+    }
+
+    #[test]
+    fn batch_matches_new() {
+        let mut rng = seeded_rng([9; 32]);
+        // Small ids (many factors per word), ids up to 2^32 - 2 (points below 2^32:
+        // four 32-bit factors fill a word exactly), up to ClientId::MAX (33-bit points),
+        // and points clustered at the top, where the differences are small but the
+        // points are not.
+        let bounds = [16, 10_000, (1 << 32) - 1, MAX_POINT];
+        let mut sets: Vec<Vec<u64>> = Vec::new();
+        for m in 1..=64 {
+            for &bound in &bounds {
+                sets.push(distinct_points(&mut rng, m, bound.max(m as u64)));
+            }
+            let top: Vec<u64> = distinct_points(&mut rng, m, 200)
+                .into_iter()
+                .map(|x| MAX_POINT + 1 - x)
+                .collect();
+            sets.push(top);
+            let mut sorted = distinct_points(&mut rng, m, 1000);
+            sorted.sort_unstable();
+            sets.push(sorted);
+        }
+        // The largest products: the 64 topmost points.
+        sets.push((MAX_POINT - 63..=MAX_POINT).collect());
+        sets.push((1..=64).map(|x| x << 26).collect());
+        let batch = LagrangeAtZero::batch(&sets).unwrap();
+        assert_eq!(batch.len(), sets.len());
+        for (set, got) in sets.iter().zip(&batch) {
+            let want = LagrangeAtZero::new(set).unwrap();
+            assert_eq!(got.xs, want.xs);
+            assert_eq!(got.coeffs, want.coeffs, "points {set:?}");
+        }
+        // One set at a time (one chunk each) gives the same.
+        for set in sets.iter().step_by(17) {
+            let one = LagrangeAtZero::batch(std::slice::from_ref(set)).unwrap();
+            assert_eq!(one[0].coeffs, LagrangeAtZero::new(set).unwrap().coeffs);
+        }
+        assert!(LagrangeAtZero::batch::<Vec<u64>>(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn batch_reconstructs() {
+        let mut rng = seeded_rng([10; 32]);
+        let t = 27;
+        let mut secrets = Vec::new();
+        let mut sets = Vec::new();
+        let mut used = Vec::new();
+        for _ in 0..50 {
+            let s = SecretScalar::random(&mut rng);
+            let xs = distinct_points(&mut rng, 40, 10_000);
+            let shares = split(&s, t, &xs, &mut rng).unwrap();
+            // t shares from a random offset.
+            let off = (rng.next_u32() % 14) as usize;
+            let mine: Vec<Share> = shares[off..off + t].to_vec();
+            sets.push(mine.iter().map(Share::x).collect::<Vec<u64>>());
+            used.push(mine);
+            secrets.push(s);
+        }
+        let coeffs = LagrangeAtZero::batch(&sets).unwrap();
+        for ((c, shares), s) in coeffs.iter().zip(&used).zip(&secrets) {
+            let refs: Vec<&Share> = shares.iter().collect();
+            assert!(bool::from(c.combine(&refs).unwrap().ct_eq(s)));
+        }
+    }
+
+    #[test]
+    fn batch_refuses_like_new() {
+        let good = vec![3u64, 5, 9];
+        let bad: Vec<Vec<u64>> = vec![
+            vec![],
+            vec![0],
+            vec![4, 0, 4],
+            vec![7, MAX_POINT + 1, 7],
+            vec![MAX_POINT + 1, 0],
+            vec![1, 2, 3, 2],
+            vec![9, 8, 9, 8],
+            vec![MAX_POINT, 1, MAX_POINT],
+        ];
+        for b in &bad {
+            let want = LagrangeAtZero::new(b).err();
+            assert!(want.is_some());
+            // Alone, and behind good sets (the first failing set's error).
+            assert_eq!(LagrangeAtZero::batch(std::slice::from_ref(b)).err(), want);
+            let mut sets = vec![good.clone(); 40];
+            sets.push(b.clone());
+            sets.extend(vec![vec![1u64, 1]; 40]);
+            assert_eq!(LagrangeAtZero::batch(&sets).err(), want, "{b:?}");
+        }
+        assert_eq!(
+            LagrangeAtZero::new(&[]).err(),
+            Some(Error::Threshold(ThresholdError::NotEnoughShares {
+                needed: 1,
+                got: 0
+            }))
+        );
+    }
+
+    #[test]
+    fn vartime_matches_scalar() {
+        let mut rng = seeded_rng([11; 32]);
+        let two128 = Scalar::from(u128::MAX) + Scalar::ONE;
+        let two256 = two128 * two128;
+        let inv128 = two128.invert();
+        let inv256 = two256.invert();
+        let l_minus_1 = vartime::from_bytes(&(-Scalar::ONE).to_bytes());
+        let mut values: Vec<Scalar> = (0..200).map(|_| Scalar::random(&mut rng)).collect();
+        values.extend([Scalar::ZERO, Scalar::ONE, -Scalar::ONE, two128, -two128]);
+        for a in &values {
+            let la = vartime::from_bytes(&a.to_bytes());
+            for b in values.iter().step_by(7) {
+                let lb = vartime::from_bytes(&b.to_bytes());
+                let got = vartime::to_bytes(&vartime::mont_mul(&la, &lb));
+                assert_eq!(got, (a * b * inv256).to_bytes());
+            }
+            let r = rng.next_u64();
+            for w in [0u128, 1, u128::MAX, (u128::from(r) << 64) | u128::from(!r)] {
+                let got = vartime::to_bytes(&vartime::mul_word(&la, w));
+                assert_eq!(got, (a * Scalar::from(w) * inv128).to_bytes());
+            }
+            if *a != Scalar::ZERO {
+                assert_eq!(vartime::to_bytes(&vartime::neg(&la)), (-a).to_bytes());
+            }
+        }
+        assert_eq!(vartime::neg(&[1, 0, 0, 0]), l_minus_1);
+        assert_eq!(
+            vartime::to_bytes(&vartime::R2),
+            (two256 * two256).to_bytes()
         );
     }
 }

@@ -1398,15 +1398,24 @@ impl CollectingReveals {
             })
             .collect();
         let lagrange_started = std::time::Instant::now();
-        let mut lagrange: HashMap<Vec<ClientId>, LagrangeAtZero> = HashMap::new();
+        // The Lagrange coefficients of each distinct holder set (in SecAgg+ nearly every
+        // job has its own), in one batch: parallel over chunks of sets, one batched
+        // inversion per chunk (`LagrangeAtZero::batch`).
+        let mut set_of: HashMap<&[ClientId], usize> = HashMap::with_capacity(jobs.len());
+        let mut sets: Vec<Vec<u64>> = Vec::new();
         for job in &jobs {
-            if !lagrange.contains_key(&job.holders) {
-                let xs: Vec<u64> = job.holders.iter().map(|&w| eval_point(w)).collect();
-                lagrange.insert(job.holders.clone(), LagrangeAtZero::new(&xs)?);
-            }
+            set_of.entry(job.holders.as_slice()).or_insert_with(|| {
+                sets.push(job.holders.iter().map(|&w| eval_point(w)).collect());
+                sets.len() - 1
+            });
         }
-
-        add_ns(&recon_ns, lagrange_started);
+        let lagrange = LagrangeAtZero::batch(&sets)?;
+        // A parallel step that occupies the pool: its thread time is about its wall
+        // time times the threads.
+        recon_ns.fetch_add(
+            lagrange_started.elapsed().as_nanos() as u64 * crate::par::current_num_threads() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
 
         // Reconstruct and derive every seed, in parallel over owners.
         let names: Vec<&[u8]> = config.vectors().iter().map(|v| v.name.as_bytes()).collect();
@@ -1432,9 +1441,13 @@ impl CollectingReveals {
                             }))
                     })
                     .collect::<Result<_>>()?;
-                let coeffs = lagrange.get(&job.holders).ok_or(Error::Threshold(
-                    ThresholdError::NotEnoughShares { needed: t, got: 0 },
-                ))?;
+                let coeffs = set_of
+                    .get(job.holders.as_slice())
+                    .and_then(|&k| lagrange.get(k))
+                    .ok_or(Error::Threshold(ThresholdError::NotEnoughShares {
+                        needed: t,
+                        got: 0,
+                    }))?;
                 let secret: SecretScalar = coeffs.combine(&shares)?;
                 match job.kind {
                     ShareKind::SelfMask => {

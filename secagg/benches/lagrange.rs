@@ -1,0 +1,75 @@
+//! Lagrange coefficients at 0, as the server computes them when it unmasks: `SETS`
+//! sets of t = 27 distinct points among the evaluation points of 10^4 clients (the
+//! shape of n = 10^4, k = 42 SecAgg+), one `LagrangeAtZero::new` per set against one
+//! `LagrangeAtZero::batch` over all sets, on one thread (a one-thread rayon pool) and on
+//! all threads. Throughput is sets.
+//!
+//! `cargo bench -p secagg --bench lagrange`; filter with e.g.
+//! `cargo bench -p secagg --bench lagrange -- 'lagrange/batch'`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rand_core::Rng;
+use secagg::crypto::rng::seeded_rng;
+use secagg::crypto::shamir::{eval_point, LagrangeAtZero};
+
+const SETS: usize = 1000;
+const T: usize = 27;
+const CLIENTS: u32 = 10_000;
+
+fn sets() -> Vec<Vec<u64>> {
+    let mut rng = seeded_rng([3; 32]);
+    (0..SETS)
+        .map(|_| {
+            let mut xs: Vec<u64> = Vec::with_capacity(T);
+            while xs.len() < T {
+                let x = eval_point(rng.next_u32() % CLIENTS);
+                if !xs.contains(&x) {
+                    xs.push(x);
+                }
+            }
+            xs.sort_unstable();
+            xs
+        })
+        .collect()
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+}
+
+fn lagrange(c: &mut Criterion) {
+    let sets = sets();
+    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut g = c.benchmark_group("lagrange");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500))
+        .throughput(Throughput::Elements(SETS as u64));
+    g.bench_function(BenchmarkId::new("new", "t1"), |b| {
+        b.iter(|| {
+            for s in &sets {
+                black_box(LagrangeAtZero::new(black_box(s)).unwrap());
+            }
+        })
+    });
+    let mut threads = vec![1];
+    if all > 1 {
+        threads.push(all);
+    }
+    for t in threads {
+        let p = pool(t);
+        g.bench_function(BenchmarkId::new("batch", format!("t{t}")), |b| {
+            p.install(|| b.iter(|| black_box(LagrangeAtZero::batch(black_box(&sets)).unwrap())))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, lagrange);
+criterion_main!(benches);
