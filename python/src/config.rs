@@ -372,6 +372,18 @@ pub(crate) fn encode_input(
     if f32s.len() == xs.len() {
         return session.encode_vectors(&f32s, weight, rng);
     }
+    // All f64: encode the arrays as read, without another copy.
+    let f64s: Vec<&[f64]> = xs
+        .iter()
+        .filter_map(|x| match x {
+            Floats::F64(v) => Some(v.as_slice()),
+            Floats::F32(_) => None,
+        })
+        .collect();
+    if f64s.len() == xs.len() {
+        return session.encode_vectors(&f64s, weight, rng);
+    }
+    // Mixed: widen the f32 arrays (exact) so that every vector is f64.
     let widened: Vec<Vec<f64>> = xs
         .iter()
         .map(|x| match x {

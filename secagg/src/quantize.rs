@@ -77,11 +77,39 @@ pub const MAX_CLIP: f64 = f64::from_bits((1023 + 512) << 52);
 /// decoding, relative to `c` (derived in `docs/float-encoding.md`: at most `9.0000003·2^-53`).
 const FLOAT_SLACK: f64 = f64::from_bits((1023 - 49) << 52);
 
+/// Elements encoded per block: the finiteness check and the rounding draws of a block come
+/// before its arithmetic, so that the arithmetic runs without early exits or calls.
+const BLOCK: usize = 256;
+
+/// `2^52`: from here on, every `f64` is an integer.
+const TWO_POW_52: f64 = f64::from_bits((1023 + 52) << 52);
+
 /// `2^-53`, to turn 53 random bits into a uniform `f64` in `[0, 1)`.
 const TWO_POW_M53: f64 = f64::from_bits((1023 - 53) << 52);
 
 // The derived float error, 9.0000003 * 2^-53, fits under the slack.
 const _: () = assert!(9.000_000_3 * TWO_POW_M53 < FLOAT_SLACK);
+
+/// The instruction set the encoding loop runs on; every choice gives the same words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Simd {
+    /// Whatever the build targets (SSE2 on baseline x86-64).
+    Portable,
+    /// AVX2, detected at run time.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+}
+
+impl Simd {
+    /// The widest this CPU runs (std caches the CPUID query).
+    fn detect() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            return Simd::Avx2;
+        }
+        Simd::Portable
+    }
+}
 
 /// How a point between two grid levels is rounded to an integer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -494,52 +522,168 @@ impl Quantizer {
         weight: u64,
         rng: &mut R,
     ) -> Result<QuantizeOutput> {
+        self.quantize_with(x, weight, rng, Simd::detect())
+    }
+
+    /// [`Quantizer::quantize_weighted`] on the given instruction set (every choice gives
+    /// the same words).
+    fn quantize_with<T: Sample, R: CryptoRng + ?Sized>(
+        &self,
+        x: &[T],
+        weight: u64,
+        rng: &mut R,
+        simd: Simd,
+    ) -> Result<QuantizeOutput> {
         let max = self.max_weight();
         if weight == 0 || weight > max {
             return Err(Error::Misuse(Misuse::WeightOutOfRange { weight, max }));
         }
-        let c = self.cfg.clip;
-        let top = self.levels as f64;
         let mut out = QuantizeOutput {
-            words: Vec::with_capacity(self.encoded_len(x.len())),
+            // Written in place (no `push`): the buffer never reallocates, so no stray
+            // copy of the words is left behind; it is wiped on drop.
+            words: vec![0; self.encoded_len(x.len())],
             clipped: 0,
         };
-        for (index, &xi) in x.iter().enumerate() {
-            let xi = xi.to_f64();
-            if !xi.is_finite() {
-                return Err(Error::Misuse(Misuse::NonFiniteInput { index }));
+        let stochastic = self.cfg.rounding == Rounding::Stochastic;
+        // The rounding draws of one block, wiped before returning.
+        let mut draws = zeroize::Zeroizing::new([0u64; BLOCK]);
+        let (values, weight_word) = out.words.split_at_mut(x.len());
+        for (block, (xs, ws)) in x.chunks(BLOCK).zip(values.chunks_mut(BLOCK)).enumerate() {
+            // Finiteness first, for the whole block (a fold without early exit, so it
+            // vectorises); the element loop below then has no early return.
+            if !xs.iter().fold(true, |ok, v| ok & v.to_f64().is_finite()) {
+                if let Some(i) = xs.iter().position(|v| !v.to_f64().is_finite()) {
+                    // Leave `rng` exactly where the element-at-a-time loop left it: one
+                    // draw per element before the first non-finite one.
+                    if stochastic {
+                        draws[..i].iter_mut().for_each(|d| *d = rng.next_u64());
+                    }
+                    return Err(Error::Misuse(Misuse::NonFiniteInput {
+                        index: block * BLOCK + i,
+                    }));
+                }
             }
-            let xc = if xi < -c {
-                out.clipped += 1;
+            let draws = &mut draws[..xs.len()];
+            if stochastic {
+                // One `next_u64` per element, in element order, whatever the rng.
+                draws.iter_mut().for_each(|d| *d = rng.next_u64());
+            }
+            out.clipped += match (stochastic, simd) {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `simd` is `Simd::Avx2` only when the CPU supports AVX2
+                // (`Simd::detect`), the one requirement of a function compiled with
+                // `target_feature(enable = "avx2")`.
+                (true, Simd::Avx2) => unsafe { self.encode_block_avx2::<T, true>(xs, draws, ws) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                (false, Simd::Avx2) => unsafe { self.encode_block_avx2::<T, false>(xs, draws, ws) },
+                (true, _) => self.encode_block::<T, true>(xs, draws, ws),
+                (false, _) => self.encode_block::<T, false>(xs, draws, ws),
+            };
+            if weight != 1 {
+                // k <= M and weight <= W, and W * M < 2^b <= 2^64 was checked in `new`.
+                ws.iter_mut().for_each(|w| *w *= weight);
+            }
+        }
+        // Weighted: the one word after the values (empty when unweighted).
+        weight_word.fill(weight);
+        Ok(out)
+    }
+
+    /// [`Quantizer::encode_block`] compiled for AVX2 (four `f64` lanes instead of two).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn encode_block_avx2<T: Sample, const STOCHASTIC: bool>(
+        &self,
+        xs: &[T],
+        draws: &[u64],
+        words: &mut [u64],
+    ) -> usize {
+        self.encode_block::<T, STOCHASTIC>(xs, draws, words)
+    }
+
+    /// Encodes one block of finite inputs into `words` (`words.len() == xs.len()`) with
+    /// weight 1, with the stochastic rounding draws `draws` (ignored for deterministic
+    /// rounding), and returns how many elements were clipped.
+    ///
+    /// Every step is the exact value of the documented formula, written without
+    /// branches, calls or float-to-integer conversions so that the compiler vectorises
+    /// it: baseline x86-64 has no `floor`/`round` instruction (`f64::floor` is a libm
+    /// call there) and no packed `f64`↔`u64` conversion. The identities used, for
+    /// `0 <= v <= M < 2^53` and `E = 2^52`:
+    ///
+    /// - `v < E`: `(v + E) − E` is `v` rounded to the nearest integer, ties to even
+    ///   (the sum lies in `[E, 2E]`, where the spacing of `f64` is 1; the subtraction is
+    ///   exact). `v >= E`: `v` is already an integer.
+    /// - `floor(v)` is that, minus 1 when it exceeds `v`; `v − floor(v)` is exact.
+    /// - An integer-valued `f64` `k < 2^53` is the integer `bits(k + E) − bits(E)` when
+    ///   `k < E` and `bits(k) − bits(E) + E` otherwise (in both cases the `f64` lies in
+    ///   `[E, 2E)`, whose mantissa field is the integer minus `E`).
+    /// - A draw `a = r >> 11 < 2^53` is the `f64` `(float(bits(E) | (a mod E)) − E) +
+    ///   E·[a >= E]`, exactly `a as f64`.
+    #[inline(always)]
+    fn encode_block<T: Sample, const STOCHASTIC: bool>(
+        &self,
+        xs: &[T],
+        draws: &[u64],
+        words: &mut [u64],
+    ) -> usize {
+        const E: f64 = TWO_POW_52;
+        const E_BITS: u64 = TWO_POW_52.to_bits();
+        const MANTISSA: u64 = (1 << 52) - 1;
+        // `k` integer-valued in [0, 2^53): the integer.
+        let to_int = |k: f64| -> u64 {
+            let big = k >= E;
+            let y = if big { k } else { k + E };
+            y.to_bits().wrapping_sub(E_BITS) + if big { 1 << 52 } else { 0 }
+        };
+        let c = self.cfg.clip;
+        let top = self.levels as f64;
+        let scale = self.scale;
+        let mut clipped = 0;
+        for ((w, &xi), &r) in words.iter_mut().zip(xs).zip(draws) {
+            let xi = xi.to_f64();
+            let below = xi < -c;
+            let above = xi > c;
+            clipped += usize::from(below | above);
+            let xc = if below {
                 -c
-            } else if xi > c {
-                out.clipped += 1;
+            } else if above {
                 c
             } else {
                 xi
             };
             // v >= 0 always (xc + c >= 0 and scale > 0); the top end is pinned to M
             // exactly, and f64 rounding can never carry v above it.
-            let v = if xc >= c {
+            let scaled = (xc + c) * scale;
+            let v = if (xc >= c) | (scaled >= top) {
                 top
             } else {
-                ((xc + c) * self.scale).min(top)
+                scaled
             };
-            let k = match self.cfg.rounding {
-                Rounding::Deterministic => v.round_ties_even() as u64,
-                Rounding::Stochastic => {
-                    let floor = v.floor();
-                    let u = (rng.next_u64() >> 11) as f64 * TWO_POW_M53;
-                    floor as u64 + u64::from(u < v - floor)
-                }
+            let big = v >= E;
+            let nearest = (v + E) - E;
+            let k = if STOCHASTIC {
+                let floor = if big {
+                    v
+                } else if nearest > v {
+                    nearest - 1.0
+                } else {
+                    nearest
+                };
+                let a = r >> 11;
+                let a_low = f64::from_bits(E_BITS | (a & MANTISSA)) - E;
+                let u = (a_low + if a > MANTISSA { E } else { 0.0 }) * TWO_POW_M53;
+                to_int(floor) + u64::from(u < v - floor)
+            } else {
+                to_int(if big { v } else { nearest })
             };
-            // k <= M and weight <= W, and W * M < 2^b <= 2^64 was checked in `new`.
-            out.words.push(weight * k);
+            *w = k;
         }
-        if self.is_weighted() {
-            out.words.push(weight);
-        }
-        Ok(out)
+        clipped
     }
 
     /// Per-element bound on `|decoded − Σ w_i·clip(x_i)|` for a sum with total weight
@@ -625,10 +769,202 @@ impl Quantizer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::rng::seeded_rng;
+    use crate::crypto::rng::{seeded_rng, Rng};
 
     fn q(cfg: QuantConfig) -> Quantizer {
         Quantizer::new(cfg).unwrap()
+    }
+
+    /// The element-at-a-time loop `quantize_weighted` ran before the blocked one, kept
+    /// verbatim as the reference the fast loop must match word for word (and leave the
+    /// rng in the same state, on success and on error).
+    fn reference<T: Sample, R: CryptoRng + ?Sized>(
+        qz: &Quantizer,
+        x: &[T],
+        weight: u64,
+        rng: &mut R,
+    ) -> Result<(Vec<u64>, usize)> {
+        let max = qz.max_weight();
+        if weight == 0 || weight > max {
+            return Err(Error::Misuse(Misuse::WeightOutOfRange { weight, max }));
+        }
+        let c = qz.cfg.clip;
+        let top = qz.levels as f64;
+        let mut words = Vec::with_capacity(qz.encoded_len(x.len()));
+        let mut clipped = 0;
+        for (index, &xi) in x.iter().enumerate() {
+            let xi = xi.to_f64();
+            if !xi.is_finite() {
+                return Err(Error::Misuse(Misuse::NonFiniteInput { index }));
+            }
+            let xc = if xi < -c {
+                clipped += 1;
+                -c
+            } else if xi > c {
+                clipped += 1;
+                c
+            } else {
+                xi
+            };
+            let v = if xc >= c {
+                top
+            } else {
+                ((xc + c) * qz.scale).min(top)
+            };
+            let k = match qz.cfg.rounding {
+                Rounding::Deterministic => v.round_ties_even() as u64,
+                Rounding::Stochastic => {
+                    let floor = v.floor();
+                    let u = (rng.next_u64() >> 11) as f64 * TWO_POW_M53;
+                    floor as u64 + u64::from(u < v - floor)
+                }
+            };
+            words.push(weight * k);
+        }
+        if qz.is_weighted() {
+            words.push(weight);
+        }
+        Ok((words, clipped))
+    }
+
+    /// Inputs that probe every branch of the encoding: uniform in `[-1.5c, 1.5c]`, exactly
+    /// `±c` and one ulp either side, `±0`, grid points and half-steps (exact when the
+    /// scale is 1), the `f64` extremes and subnormals.
+    fn probe_inputs(qz: &Quantizer, len: usize, rng: &mut impl Rng) -> Vec<f64> {
+        let c = qz.cfg.clip;
+        let m = qz.levels as f64;
+        (0..len)
+            .map(|_| {
+                let u = (rng.next_u64() >> 11) as f64 * TWO_POW_M53;
+                let j = (rng.next_u64() % (qz.levels + 1)) as f64;
+                match rng.next_u32() % 16 {
+                    0 => c,
+                    1 => -c,
+                    2 => c.next_up(),
+                    3 => c.next_down(),
+                    4 => (-c).next_up(),
+                    5 => (-c).next_down(),
+                    6 => 0.0,
+                    7 => -0.0,
+                    8 => j / qz.scale - c,
+                    9 => (j + 0.5) / qz.scale - c,
+                    10 => [f64::MAX, f64::MIN, f64::MIN_POSITIVE, -5e-324][(j as usize) % 4],
+                    11 => (u - 0.5) * m,
+                    _ => (3.0 * u - 1.5) * c,
+                }
+            })
+            .collect()
+    }
+
+    /// Every instruction set this CPU runs, the portable loop first.
+    fn simds() -> Vec<Simd> {
+        let mut all = vec![Simd::Portable];
+        if Simd::detect() != Simd::Portable {
+            all.push(Simd::detect());
+        }
+        all
+    }
+
+    fn same_as_reference<T: Sample>(qz: &Quantizer, x: &[T], weight: u64, seed: [u8; 32]) {
+        for simd in simds() {
+            same_as_reference_on(qz, x, weight, seed, simd);
+        }
+    }
+
+    fn same_as_reference_on<T: Sample>(
+        qz: &Quantizer,
+        x: &[T],
+        weight: u64,
+        seed: [u8; 32],
+        simd: Simd,
+    ) {
+        let (mut a, mut b) = (seeded_rng(seed), seeded_rng(seed));
+        let fast = qz.quantize_with(x, weight, &mut a, simd);
+        let slow = reference(qz, x, weight, &mut b);
+        match (fast, slow) {
+            (Ok(f), Ok((words, clipped))) => {
+                assert_eq!(f.words(), words.as_slice(), "{simd:?} {:?}", qz.cfg);
+                assert_eq!(f.clipped(), clipped, "{simd:?} {:?}", qz.cfg);
+            }
+            (f, s) => assert_eq!(f.map(|_| ()), s.map(|_| ()), "{simd:?} {:?}", qz.cfg),
+        }
+        // The rng is left where the reference left it.
+        assert_eq!(a.next_u64(), b.next_u64());
+    }
+
+    #[test]
+    fn blocked_loop_matches_the_reference_word_for_word() {
+        let mut rng = seeded_rng([42; 32]);
+        let mut cases = 0;
+        for bits in [1, 2, 7, 8, 16, 24, 31, 52, 53] {
+            let m = ((1u64 << bits) - 1) as f64;
+            // c = M/2 makes the scale exactly 1: grid points and half-steps are hit exactly.
+            for clip in [1.0, 0.1, 3.7, 1e5, m / 2.0, MIN_CLIP, MAX_CLIP] {
+                for rounding in [Rounding::Stochastic, Rounding::Deterministic] {
+                    for max_weight in [None, Some(1), Some(1000)] {
+                        let Ok(b) = min_ring_bits(bits, 3, max_weight.unwrap_or(1)) else {
+                            continue;
+                        };
+                        let cfg = QuantConfig {
+                            clip,
+                            bits,
+                            ring_bits: b,
+                            max_clients: 3,
+                            max_weight,
+                            rounding,
+                        };
+                        let Ok(qz) = Quantizer::new(cfg) else {
+                            continue;
+                        };
+                        // Lengths around the block size, and short and empty inputs.
+                        let len = [0, 1, 5, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + 37]
+                            [(rng.next_u32() % 7) as usize];
+                        let x = probe_inputs(&qz, len, &mut rng);
+                        let w = 1 + rng.next_u64() % qz.max_weight();
+                        let mut seed = [0; 32];
+                        rng.fill_bytes(&mut seed);
+                        same_as_reference(&qz, &x, w, seed);
+                        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+                        same_as_reference(&qz, &x32, w, seed);
+                        // Out-of-range weights: the same typed error, no draw.
+                        same_as_reference(&qz, &x, 0, seed);
+                        same_as_reference(&qz, &x, qz.max_weight() + 1, seed);
+                        cases += 1;
+                    }
+                }
+            }
+        }
+        assert!(cases > 300, "{cases}");
+    }
+
+    #[test]
+    fn non_finite_inputs_match_the_reference_at_every_position() {
+        let mut rng = seeded_rng([43; 32]);
+        for rounding in [Rounding::Stochastic, Rounding::Deterministic] {
+            let qz = q(QuantConfig::new(1.0, 16, 40, 3)
+                .weighted(100)
+                .with_rounding(rounding));
+            let len = 3 * BLOCK + 11;
+            for at in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + 5, len - 1] {
+                for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                    let mut x = probe_inputs(&qz, len, &mut rng);
+                    x[at] = bad;
+                    // A second non-finite value later: the first index is reported.
+                    if at + 3 < len {
+                        x[at + 3] = f64::NAN;
+                    }
+                    let seed = [at as u8; 32];
+                    same_as_reference(&qz, &x, 7, seed);
+                    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+                    same_as_reference(&qz, &x32, 7, seed);
+                    assert_eq!(
+                        qz.quantize_weighted(&x, 7, &mut seeded_rng(seed))
+                            .unwrap_err(),
+                        Error::Misuse(Misuse::NonFiniteInput { index: at })
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -637,6 +973,7 @@ mod tests {
         assert_eq!(MAX_CLIP, 2f64.powi(512));
         assert_eq!(FLOAT_SLACK, 0.5f64.powi(49));
         assert_eq!(TWO_POW_M53, 0.5f64.powi(53));
+        assert_eq!(TWO_POW_52, 2f64.powi(52));
     }
 
     #[test]
