@@ -1606,7 +1606,10 @@ impl<'a> SharesByOwner<'a> {
         // Holders by ascending id: each owner's pairs come out sorted by holder.
         for (w, from_w) in revealed.iter() {
             for s in from_w {
-                if let Some(at) = next.get_mut(s.owner as usize).filter(|_| (s.owner as usize) < n) {
+                if let Some(at) = next
+                    .get_mut(s.owner as usize)
+                    .filter(|_| (s.owner as usize) < n)
+                {
                     if let Some(slot) = entries.get_mut(*at) {
                         *slot = Some((w, &s.share));
                     }
