@@ -1417,25 +1417,36 @@ impl CollectingReveals {
             std::sync::atomic::Ordering::Relaxed,
         );
 
+        // The revealed shares by owner (a counting sort, one sequential pass): each
+        // owner's `(holder, share)` pairs lie together, by ascending holder. Looking a
+        // share up in its holder's list instead (a binary search per holder and job)
+        // missed the cache at every probe: a third of the reconstructions' time.
+        let index_started = std::time::Instant::now();
+        let by_owner = SharesByOwner::new(config.n(), &self.revealed);
+        recon_ns.fetch_add(
+            index_started.elapsed().as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+
         // Reconstruct and derive every seed, in parallel over owners.
         let names: Vec<&[u8]> = config.vectors().iter().map(|v| v.name.as_bytes()).collect();
-        let revealed = &self.revealed;
+        let by_owner = &by_owner;
         let keys = &keys;
         let included = &survivors.included;
         let accusations = &survivors.accusations;
         let reconstruct =
             |job: &Job| -> Result<Vec<(Vec<MaskSeed>, Sign)>> {
                 let job_started = std::time::Instant::now();
+                let of_owner = by_owner.of(job.owner);
                 let shares: Vec<&Share> = job
                     .holders
                     .iter()
                     .map(|&w| {
-                        let from_w = revealed.get(w).map(Vec::as_slice).unwrap_or_default();
-                        from_w
-                            .binary_search_by_key(&job.owner, |s| s.owner)
+                        of_owner
+                            .binary_search_by_key(&w, |&(holder, _)| holder)
                             .ok()
-                            .and_then(|k| from_w.get(k))
-                            .map(|s| &s.share)
+                            .and_then(|k| of_owner.get(k))
+                            .map(|&(_, share)| share)
                             .ok_or(Error::PeerMisbehaved(PeerMisbehaved::MissingEntry {
                                 client: job.owner,
                             }))
@@ -1561,6 +1572,63 @@ impl CollectingReveals {
             timings,
         };
         Ok((Phase::Completed(done), Vec::new()))
+    }
+}
+
+/// The revealed shares grouped by owner: `entries[starts[v]..starts[v + 1]]` are the
+/// `(holder, share)` pairs of owner `v`, by ascending holder (references only: no
+/// copy of a share).
+struct SharesByOwner<'a> {
+    starts: Vec<usize>,
+    entries: Vec<(ClientId, &'a Share)>,
+}
+
+impl<'a> SharesByOwner<'a> {
+    /// Owners at or above `n` (none pass the decoder's checks) are left out.
+    fn new(n: usize, revealed: &'a Answers<Vec<RevealedShare>>) -> Self {
+        let mut starts = vec![0usize; n + 1];
+        for (_, from_w) in revealed.iter() {
+            for s in from_w {
+                if (s.owner as usize) < n {
+                    starts[s.owner as usize] += 1;
+                }
+            }
+        }
+        // Counts to starts (exclusive prefix sums; the last is the total).
+        let mut total = 0;
+        for c in &mut starts {
+            let count = *c;
+            *c = total;
+            total += count;
+        }
+        let mut next = starts.clone();
+        let mut entries: Vec<Option<(ClientId, &Share)>> = vec![None; total];
+        // Holders by ascending id: each owner's pairs come out sorted by holder.
+        for (w, from_w) in revealed.iter() {
+            for s in from_w {
+                if let Some(at) = next
+                    .get_mut(s.owner as usize)
+                    .filter(|_| (s.owner as usize) < n)
+                {
+                    if let Some(slot) = entries.get_mut(*at) {
+                        *slot = Some((w, &s.share));
+                    }
+                    *at += 1;
+                }
+            }
+        }
+        Self {
+            starts,
+            entries: entries.into_iter().flatten().collect(),
+        }
+    }
+
+    fn of(&self, owner: ClientId) -> &[(ClientId, &'a Share)] {
+        let v = owner as usize;
+        match (self.starts.get(v), self.starts.get(v + 1)) {
+            (Some(&a), Some(&b)) => self.entries.get(a..b).unwrap_or_default(),
+            _ => &[],
+        }
     }
 }
 
