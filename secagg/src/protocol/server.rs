@@ -766,6 +766,34 @@ fn t_core(config: &Config, alive: &IdSet, round: Round) -> Result<IdSet> {
     Ok(core)
 }
 
+/// A client `v` named in `from`'s message (a recipient, an accused or a revealed peer)
+/// must be a client of the session, a neighbor of `from` and in the round's set
+/// (`in_set`), checked in that order.
+fn check_listed_neighbor(
+    config: &Config,
+    from: ClientId,
+    v: ClientId,
+    in_set: impl Fn(ClientId) -> bool,
+) -> Result<()> {
+    if !config.contains(v) {
+        return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
+            client: v,
+        }));
+    }
+    if !config.graph().are_neighbors(from, v) {
+        return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
+            client: from,
+            other: v,
+        }));
+    }
+    if !in_set(v) {
+        return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
+            client: v,
+        }));
+    }
+    Ok(())
+}
+
 fn zero_sums(config: &Config) -> Vec<RingVec> {
     config
         .vectors()
@@ -879,22 +907,7 @@ impl CollectingShares {
         let s1 = &self.keys;
         let mut seen: Vec<ClientId> = Vec::with_capacity(shares.len());
         for s in shares {
-            if !config.contains(s.to) {
-                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
-                    client: s.to,
-                }));
-            }
-            if !graph.are_neighbors(from, s.to) {
-                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
-                    client: from,
-                    other: s.to,
-                }));
-            }
-            if !s1.contains(s.to) {
-                return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
-                    client: s.to,
-                }));
-            }
+            check_listed_neighbor(config, from, s.to, |v| s1.contains(v))?;
             if s.ciphertext.len() != SEALED_SHARES_LEN {
                 return Err(Error::Encoding(EncodingError::InvalidLength {
                     what: "sealed shares",
@@ -1035,22 +1048,7 @@ impl CollectingInputs {
     ) -> Result<()> {
         let graph = config.graph();
         for (k, &v) in accused.iter().enumerate() {
-            if !config.contains(v) {
-                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
-                    client: v,
-                }));
-            }
-            if !graph.are_neighbors(from, v) {
-                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
-                    client: from,
-                    other: v,
-                }));
-            }
-            if !self.shared.contains(v) {
-                return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
-                    client: v,
-                }));
-            }
+            check_listed_neighbor(config, from, v, |w| self.shared.contains(w))?;
             if k > 0 && accused.get(k - 1).is_some_and(|&p| p >= v) {
                 return Err(Error::PeerMisbehaved(PeerMisbehaved::DuplicateEntry {
                     client: v,
@@ -1266,22 +1264,7 @@ impl CollectingReveals {
         let mut pairwise = m.pairwise;
         for p in &pairwise {
             let v = p.peer;
-            if !config.contains(v) {
-                return Err(Error::PeerMisbehaved(PeerMisbehaved::UnknownClient {
-                    client: v,
-                }));
-            }
-            if !graph.are_neighbors(from, v) {
-                return Err(Error::PeerMisbehaved(PeerMisbehaved::NotANeighbor {
-                    client: from,
-                    other: v,
-                }));
-            }
-            if !survivors.shared.contains(v) {
-                return Err(Error::PeerMisbehaved(PeerMisbehaved::AliveAfterDead {
-                    client: v,
-                }));
-            }
+            check_listed_neighbor(config, from, v, |w| survivors.shared.contains(w))?;
             if !survivors.holds(from, v) || survivors.needed(v) != Some(ShareKind::PairwiseSecret) {
                 return Err(Error::PeerMisbehaved(PeerMisbehaved::WrongShareKind {
                     client: from,
