@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import random
 import shutil
 import signal
 import socket
@@ -68,10 +69,46 @@ server_app = conftest_flower.deploy_server_app
 """
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _ports(count: int) -> list:
+    """``count`` distinct free loopback ports, drawn below the kernel's ephemeral range.
+
+    A port from ``bind(0)`` comes from the ephemeral range, where any outgoing connection
+    of the processes started here (the SuperNodes and their ClientApps all connect to the
+    SuperLink) may take it before the process meant to listen on it binds it; a SuperNode
+    that cannot bind its port exits, and the run then has a node fewer. Below the range
+    only a listener takes a port."""
+    lo = 32768
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    first = max(1024, lo - 12000)
+    picked: list = []
+    for _ in range(2000):  # bounded: a loaded box still has thousands of free ports
+        if len(picked) == count:
+            break
+        p = rng.randrange(first, lo)
+        if p in picked:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                continue
+        picked.append(p)
+    assert len(picked) == count, f"found only {len(picked)} free ports below {lo}"
+    return picked
+
+
+def _tail(path, lines: int = 25) -> str:
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError as e:
+        return f"({path}: {e})"
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -99,7 +136,7 @@ def test_deployment_two_rounds_one_node_killed(tmp_path):
     (app / "pyproject.toml").write_text(PYPROJECT)
     (app / "deployapp.py").write_text(APP)
     mark = tmp_path / "node0-training"
-    port = _port()
+    port, *node_ports = _ports(NODES + 1)
     (home / "config.toml").write_text(
         f'[superlink]\ndefault = "test"\n\n[superlink.test]\n'
         f'address = "127.0.0.1:{port}"\ninsecure = true\n'
@@ -132,7 +169,7 @@ def test_deployment_two_rounds_one_node_killed(tmp_path):
               "superlink.log")
         nodes = [
             start([f"{BIN}/flower-supernode", "--insecure", "--superlink",
-                   f"127.0.0.1:{port}", "--port", str(_port()),
+                   f"127.0.0.1:{port}", "--port", str(node_ports[i]),
                    "--node-config", f"partition-id={i} num-partitions={NODES}"],
                   f"supernode{i}.log")
             for i in range(NODES)
@@ -153,8 +190,13 @@ def test_deployment_two_rounds_one_node_killed(tmp_path):
                 _stop_now = nodes[0]
                 os.killpg(_stop_now.pid, signal.SIGKILL)  # the node vanishes mid-round
                 killed = True
-            for p in procs[:1]:
-                assert p.poll() is None, "the SuperLink exited"
+            assert procs[0].poll() is None, "the SuperLink exited:\n" + _tail(
+                tmp_path / "superlink.log")
+            for i, p in enumerate(nodes):
+                if i == 0 and killed:
+                    continue
+                assert p.poll() is None, f"SuperNode {i} exited:\n" + _tail(
+                    tmp_path / f"supernode{i}.log")
             time.sleep(0.5)
         assert killed
     finally:
@@ -166,7 +208,11 @@ def test_deployment_two_rounds_one_node_killed(tmp_path):
     hist = outcome["history"]
     assert len(hist) == ROUNDS
     first_included = set(hist[0].included)
-    assert len(first_included) == NODES - 1 and len(hist[0].dropped) == 1
+    logs = "\n".join(f"--- supernode{i}.log\n" + _tail(tmp_path / f"supernode{i}.log")
+                     for i in range(NODES))
+    assert len(first_included) == NODES - 1 and len(hist[0].dropped) == 1, (
+        f"round 1: sampled {hist[0].nodes}, included {sorted(first_included)}, "
+        f"dropped {hist[0].dropped}\n{logs}")
     (why,) = hist[0].dropped.values()
     assert "no reply" in why or "unavailable" in why.lower() or "error" in why.lower(), why
 
