@@ -13,7 +13,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand_core::Rng;
 use secagg::crypto::rng::seeded_rng;
-use secagg::crypto::shamir::{eval_point, LagrangeAtZero};
+use secagg::crypto::shamir::{eval_point, split, LagrangeAtZero, SecretScalar, Share};
 
 const SETS: usize = 1000;
 const T: usize = 27;
@@ -71,5 +71,31 @@ fn lagrange(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lagrange);
+/// `LagrangeAtZero::combine` of t = 27 shares (one reconstruction's field work once its
+/// coefficients exist), throughput in reconstructions.
+fn combine(c: &mut Criterion) {
+    let sets = sets();
+    let lagrange = LagrangeAtZero::batch(&sets).unwrap();
+    let mut rng = seeded_rng([4; 32]);
+    let shares: Vec<Vec<Share>> = sets
+        .iter()
+        .map(|xs| split(&SecretScalar::random(&mut rng), T, xs, &mut rng).unwrap())
+        .collect();
+    let refs: Vec<Vec<&Share>> = shares.iter().map(|s| s.iter().collect()).collect();
+    let mut g = c.benchmark_group("lagrange");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500))
+        .throughput(Throughput::Elements(SETS as u64));
+    g.bench_function(BenchmarkId::new("combine", "t1"), |b| {
+        b.iter(|| {
+            for (l, s) in lagrange.iter().zip(&refs) {
+                black_box(l.combine(black_box(s)).unwrap());
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, lagrange, combine);
 criterion_main!(benches);
