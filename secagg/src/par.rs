@@ -22,6 +22,25 @@ pub(crate) fn current_num_threads() -> usize {
     }
 }
 
+/// `(a(), b())`, the two possibly at once (`rayon::join`); one after the other without
+/// the `parallel` feature.
+pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
+}
+
 #[cfg(not(feature = "parallel"))]
 pub(crate) use serial::*;
 
