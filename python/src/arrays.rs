@@ -7,12 +7,23 @@ use pyo3::prelude::*;
 /// A float vector copied out of a numpy array (any shape, flattened in C order).
 ///
 /// It is copied, not borrowed, so that work on it can release the GIL without another
-/// Python thread mutating the buffer underneath.
+/// Python thread mutating the buffer underneath. The copy is a client's plaintext
+/// update: it is wiped when dropped.
 pub enum Floats {
     /// From a `float32` array.
     F32(Vec<f32>),
     /// From a `float64` array.
     F64(Vec<f64>),
+}
+
+impl Drop for Floats {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        match self {
+            Floats::F32(v) => v.zeroize(),
+            Floats::F64(v) => v.zeroize(),
+        }
+    }
 }
 
 fn copy_out<T: numpy::Element + Copy>(a: &PyReadonlyArrayDyn<'_, T>) -> Vec<T> {

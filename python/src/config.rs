@@ -383,15 +383,18 @@ pub(crate) fn encode_input(
     if f64s.len() == xs.len() {
         return session.encode_vectors(&f64s, weight, rng);
     }
-    // Mixed: widen the f32 arrays (exact) so that every vector is f64.
-    let widened: Vec<Vec<f64>> = xs
+    // Mixed: widen the f32 arrays (exact) so that every vector is f64 (copies of the
+    // update: wiped when dropped).
+    let widened: Vec<zeroize::Zeroizing<Vec<f64>>> = xs
         .iter()
-        .map(|x| match x {
-            Floats::F32(v) => v.iter().map(|&f| f64::from(f)).collect(),
-            Floats::F64(v) => v.clone(),
+        .map(|x| {
+            zeroize::Zeroizing::new(match x {
+                Floats::F32(v) => v.iter().map(|&f| f64::from(f)).collect(),
+                Floats::F64(v) => v.clone(),
+            })
         })
         .collect();
-    let f64s: Vec<&[f64]> = widened.iter().map(Vec::as_slice).collect();
+    let f64s: Vec<&[f64]> = widened.iter().map(|v| v.as_slice()).collect();
     session.encode_vectors(&f64s, weight, rng)
 }
 
