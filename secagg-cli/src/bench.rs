@@ -116,13 +116,28 @@ pub fn bench_mask_with(
     word_bits: u32,
     runs: usize,
 ) -> Result<MaskBenchReport> {
-    let ring = Ring::pow2(word_bits)?;
-    let runs = runs.max(5);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|_| Error::Misuse(Misuse::ThreadPool))?;
-    let threads = pool.current_num_threads();
+    pool.install(|| bench_mask_here(backend, dim, seeds, word_bits, runs))
+}
+
+/// [`bench_mask_with`] on the current rayon pool (the one the caller runs in), with
+/// its threads. For a measurement next to work that just ran on that pool: a second
+/// pool of as many threads competes, for a while, with the first one's workers, which
+/// spin before they sleep (`bench scale` measured the rate at half speed in two runs of
+/// five that way).
+pub fn bench_mask_here(
+    backend: Backend,
+    dim: usize,
+    seeds: usize,
+    word_bits: u32,
+    runs: usize,
+) -> Result<MaskBenchReport> {
+    let ring = Ring::pow2(word_bits)?;
+    let runs = runs.max(5);
+    let threads = rayon::current_num_threads();
     let seed_list: Vec<MaskSeed> = (0..seeds)
         .map(|i| {
             let mut s = [0u8; 16];
@@ -148,12 +163,12 @@ pub fn bench_mask_with(
 
     let time_expand = |acc: &mut RingVec| -> Result<Duration> {
         let t = Instant::now();
-        pool.install(|| expand_add_with(backend, &ring, &masks, acc))?;
+        expand_add_with(backend, &ring, &masks, acc)?;
         Ok(t.elapsed())
     };
     let time_keystream = || -> Duration {
         let t = Instant::now();
-        pool.install(|| straight_keystream(&streams, dim, word_bytes));
+        straight_keystream(&streams, dim, word_bytes);
         t.elapsed()
     };
     time_expand(&mut acc)?;
