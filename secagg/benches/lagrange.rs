@@ -2,7 +2,9 @@
 //! sets of t = 27 distinct points among the evaluation points of 10^4 clients (the
 //! shape of n = 10^4, k = 42 SecAgg+), one `LagrangeAtZero::new` per set against one
 //! `LagrangeAtZero::batch` over all sets, on one thread (a one-thread rayon pool) and on
-//! all threads. Throughput is sets.
+//! all threads; and `combine` of each set's t shares with its coefficients (one thread;
+//! the shares lie together, as the server's by-owner index keeps them). Throughput is
+//! sets.
 //!
 //! `cargo bench -p secagg --bench lagrange`; filter with e.g.
 //! `cargo bench -p secagg --bench lagrange -- 'lagrange/batch'`.
@@ -10,7 +12,10 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
 use rand_core::Rng;
 use secagg::crypto::rng::seeded_rng;
 use secagg::crypto::shamir::{eval_point, split, LagrangeAtZero, SecretScalar, Share};
@@ -43,14 +48,20 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .unwrap()
 }
 
-fn lagrange(c: &mut Criterion) {
-    let sets = sets();
-    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+/// The group both functions report in: `SETS` elements per iteration, short runs.
+fn group(c: &mut Criterion) -> BenchmarkGroup<'_, WallTime> {
     let mut g = c.benchmark_group("lagrange");
     g.sample_size(10)
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_millis(500))
         .throughput(Throughput::Elements(SETS as u64));
+    g
+}
+
+fn lagrange(c: &mut Criterion) {
+    let sets = sets();
+    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut g = group(c);
     g.bench_function(BenchmarkId::new("new", "t1"), |b| {
         b.iter(|| {
             for s in &sets {
@@ -82,11 +93,7 @@ fn combine(c: &mut Criterion) {
         .map(|xs| split(&SecretScalar::random(&mut rng), T, xs, &mut rng).unwrap())
         .collect();
     let refs: Vec<Vec<&Share>> = shares.iter().map(|s| s.iter().collect()).collect();
-    let mut g = c.benchmark_group("lagrange");
-    g.sample_size(10)
-        .measurement_time(Duration::from_secs(2))
-        .warm_up_time(Duration::from_millis(500))
-        .throughput(Throughput::Elements(SETS as u64));
+    let mut g = group(c);
     g.bench_function(BenchmarkId::new("combine", "t1"), |b| {
         b.iter(|| {
             for (l, s) in lagrange.iter().zip(&refs) {
