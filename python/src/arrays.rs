@@ -44,32 +44,6 @@ fn copy_out<T: numpy::Element + Copy>(a: &PyReadonlyArrayDyn<'_, T>) -> Vec<T> {
     }
 }
 
-/// A numpy array's elements borrowed in place (see [`with_borrowed`]).
-pub enum Borrowed<'a> {
-    /// Of a `float32` array.
-    F32(&'a [f32]),
-    /// Of a `float64` array.
-    F64(&'a [f64]),
-}
-
-/// Runs `f` on the elements of `obj`, borrowed in place without a copy, when `obj` is
-/// a C-contiguous numpy `float32` or `float64` array (any shape: the elements in C
-/// order, as [`floats`] copies them); `None` for anything else (copy it with
-/// [`floats`]).
-///
-/// `f` must run with the GIL held (no `detach` inside): then no Python code can change
-/// the buffer while `f` reads it, the guarantee the copy of [`floats`] (taken under the
-/// GIL) gives to work that releases the GIL. No copy of the plaintext is left behind.
-pub fn with_borrowed<R>(obj: &Bound<'_, PyAny>, f: impl FnOnce(Borrowed<'_>) -> R) -> Option<R> {
-    if let Ok(a) = obj.extract::<PyReadonlyArrayDyn<'_, f32>>() {
-        return c_slice(&a).map(|s| f(Borrowed::F32(s)));
-    }
-    if let Ok(a) = obj.extract::<PyReadonlyArrayDyn<'_, f64>>() {
-        return c_slice(&a).map(|s| f(Borrowed::F64(s)));
-    }
-    None
-}
-
 /// Reads a numpy `float32` or `float64` array of any shape.
 ///
 /// # Errors

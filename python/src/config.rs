@@ -354,26 +354,6 @@ impl Config {
     }
 }
 
-/// Encodes the one vector of an unnamed session (`Config(n, dim)`) borrowed in place
-/// from a C-contiguous float32/float64 numpy array, with the GIL held and without a
-/// copy ([`arrays::with_borrowed`]); `None` for any other input or session (then
-/// [`Config::read_input`] and [`encode_input`]). The same words and draws as those.
-pub(crate) fn encode_borrowed(
-    session: &FloatSession,
-    layout: &Layout,
-    x: &Bound<'_, PyAny>,
-    weight: u64,
-    rng: &mut ChaCha20Rng,
-) -> Option<secagg::Result<Encoded>> {
-    if layout.named {
-        return None;
-    }
-    crate::arrays::with_borrowed(x, |b| match b {
-        crate::arrays::Borrowed::F32(v) => session.encode_vectors(&[v], weight, rng),
-        crate::arrays::Borrowed::F64(v) => session.encode_vectors(&[v], weight, rng),
-    })
-}
-
 /// Encodes one client's float vectors (in the session's order) through the float
 /// session. When the vectors mix float32 and float64, all are encoded as float64 (exact).
 pub(crate) fn encode_input(

@@ -14,19 +14,10 @@ use secagg::ClientId;
 use pyo3::exceptions::PyValueError;
 use secagg::session::Encoded;
 
-use crate::config::{
-    client_id, decode_output, encode_borrowed, encode_input, os_seed, parse_signing_key, Config,
-};
+use crate::config::{client_id, decode_output, encode_input, os_seed, parse_signing_key, Config};
 use crate::errors::{clip_error, misuse, ClipWarning, IntoPy};
 use crate::layout::Layout;
 use crate::quant::{self, Aggregate};
-
-/// A client's input as the constructor takes it: borrowed in place (encoded with
-/// [`encode_borrowed`]) or copied out ([`Config::read_input`]).
-enum Input<'a, 'py> {
-    Borrowed(&'a Bound<'py, PyAny>),
-    Copied(Vec<crate::arrays::Floats>),
-}
 
 /// What a client does when its input has values outside ``[-clip, clip]``.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,20 +77,11 @@ pub struct Client {
 impl Client {
     /// Reads, encodes and applies the clipping policy to one input.
     fn encode(&mut self, py: Python<'_>, x: &Bound<'_, PyAny>, weight: u64) -> PyResult<Encoded> {
-        let Self {
-            session,
-            rng,
-            layout,
-            ..
-        } = self;
-        let encoded = match encode_borrowed(session, layout, x, weight, rng) {
-            Some(e) => e.py_err()?,
-            None => {
-                let xs = layout.read_input(x)?;
-                py.detach(|| encode_input(session, &xs, weight, rng))
-                    .py_err()?
-            }
-        };
+        let xs = self.layout.read_input(x)?;
+        let Self { session, rng, .. } = self;
+        let encoded = py
+            .detach(|| encode_input(session, &xs, weight, rng))
+            .py_err()?;
         check_clipped(
             py,
             self.on_clip,
@@ -145,17 +127,7 @@ impl Client {
         let on_clip = OnClip::parse(on_clip)?;
         let cfg = Arc::clone(config.inner());
         let id = client_id(id, cfg.n())?;
-        // A C-contiguous float32/float64 array of an unnamed session is encoded in place
-        // (no copy, the GIL held); any other input is read (copied) here, first.
-        let xs = match x {
-            Some(x)
-                if !config.layout.named && crate::arrays::with_borrowed(x, |_| ()).is_some() =>
-            {
-                Some(Input::Borrowed(x))
-            }
-            Some(x) => Some(Input::Copied(config.read_input(x)?)),
-            None => None,
-        };
+        let xs = x.map(|x| config.read_input(x)).transpose()?;
         let mut rng = seeded_rng(match seed {
             Some(s) => quant::seed32(s)?,
             None => os_seed(),
@@ -164,24 +136,9 @@ impl Client {
         let session = config.session.clone();
         let encoded = match &xs {
             Some(xs) => {
-                let borrowed = match xs {
-                    Input::Borrowed(x) => {
-                        encode_borrowed(&session, &config.layout, x, weight, &mut rng)
-                    }
-                    Input::Copied(_) => None,
-                };
-                let e = match (borrowed, xs) {
-                    (Some(e), _) => e.py_err()?,
-                    (None, Input::Copied(xs)) => py
-                        .detach(|| encode_input(&session, xs, weight, &mut rng))
-                        .py_err()?,
-                    // Not borrowable any more (cannot happen with the GIL held): read it.
-                    (None, Input::Borrowed(x)) => {
-                        let xs = config.read_input(x)?;
-                        py.detach(|| encode_input(&session, &xs, weight, &mut rng))
-                            .py_err()?
-                    }
-                };
+                let e = py
+                    .detach(|| encode_input(&session, xs, weight, &mut rng))
+                    .py_err()?;
                 check_clipped(py, on_clip, e.clipped(), session.quantizer().config().clip)?;
                 Some(e)
             }

@@ -297,9 +297,9 @@ def _masked_input_of_client_0(cfg, xs, deferred=False):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_every_memory_order_is_read_in_c_order(dtype):
-    """A Fortran-ordered or strided input is the vector of its C-ordered copy (a C-contiguous
-    array is read in place, the others copied): the same masked input, byte for byte, and
-    the plaintext sum (a Fortran-ordered array was once read in memory order)."""
+    """A Fortran-ordered or strided input is the vector of its C-ordered copy: the same
+    masked input, byte for byte, and the plaintext sum (a Fortran-ordered array was once
+    read in memory order)."""
     cfg = secagg.Config(4, 12, threshold=3, clip=1.0, bits=16)
     base = np.random.default_rng(5).uniform(-1, 1, (3, 4)).astype(dtype)
     forms = [base, np.asfortranarray(base), np.repeat(base, 2, axis=1)[:, ::2]]
