@@ -26,11 +26,21 @@ impl Drop for Floats {
     }
 }
 
+/// The elements in C order as one slice, for a C-contiguous array (`as_slice` alone
+/// also takes a Fortran-ordered array, whose memory order is not C order).
+fn c_slice<'a, T: numpy::Element>(a: &'a PyReadonlyArrayDyn<'_, T>) -> Option<&'a [T]> {
+    if a.is_c_contiguous() {
+        a.as_slice().ok()
+    } else {
+        None
+    }
+}
+
 fn copy_out<T: numpy::Element + Copy>(a: &PyReadonlyArrayDyn<'_, T>) -> Vec<T> {
-    match a.as_slice() {
-        Ok(s) => s.to_vec(),
-        // Not contiguous: walk it in logical (C) order.
-        Err(_) => a.as_array().iter().copied().collect(),
+    match c_slice(a) {
+        Some(s) => s.to_vec(),
+        // Not C-contiguous: walk it in logical (C) order.
+        None => a.as_array().iter().copied().collect(),
     }
 }
 

@@ -276,3 +276,38 @@ def test_state_errors():
     with pytest.raises(secagg.MisuseError) as e:
         c.to_bytes()
     assert e.value.variant == "AlreadyAborted"
+
+
+def _masked_input_of_client_0(cfg, xs, deferred=False):
+    """Client 0's masked-input message (round 2) in a session with fixed seeds; its input
+    given to the constructor or (``deferred``) with provide_input."""
+    clients = [secagg.Client(cfg, i, None if deferred and i == 0 else xs[i],
+                             seed=bytes([i + 1]) * 32) for i in range(cfg.n)]
+    if deferred:
+        clients[0].provide_input(xs[0])
+    server = secagg.Server(cfg)
+    inbox = {i: c.start() for i, c in enumerate(clients)}
+    for _ in range(2):  # AdvertiseKeys, then ShareKeys: the replies are the masked inputs
+        for i, m in inbox.items():
+            server.receive(i, m)
+        inbox = {i: clients[i].handle(m) for i, m in server.close_round().items()}
+    assert server.round == "MaskedInputCollection"
+    return inbox[0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_memory_order_is_read_in_c_order(dtype):
+    """A Fortran-ordered or strided input is the vector of its C-ordered copy: the same
+    masked input, byte for byte, and the plaintext sum (a Fortran-ordered array was once
+    read in memory order)."""
+    cfg = secagg.Config(4, 12, threshold=3, clip=1.0, bits=16)
+    base = np.random.default_rng(5).uniform(-1, 1, (3, 4)).astype(dtype)
+    forms = [base, np.asfortranarray(base), np.repeat(base, 2, axis=1)[:, ::2]]
+    assert not forms[1].flags.c_contiguous and not forms[2].flags.c_contiguous
+    others = inputs(3, 12, seed=6, dtype=dtype)
+    for deferred in (False, True):  # (the two draw in another order: other bytes)
+        msgs = {_masked_input_of_client_0(cfg, [x] + others, deferred) for x in forms}
+        assert len(msgs) == 1
+    for x in forms:
+        server, _ = run_session(cfg, [x] * 4)
+        check_sum(server.result(), [base.ravel()] * 4, clip=1.0)

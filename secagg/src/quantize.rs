@@ -534,21 +534,65 @@ impl Quantizer {
         rng: &mut R,
         simd: Simd,
     ) -> Result<QuantizeOutput> {
-        let max = self.max_weight();
-        if weight == 0 || weight > max {
-            return Err(Error::Misuse(Misuse::WeightOutOfRange { weight, max }));
-        }
         let mut out = QuantizeOutput {
             // Written in place (no `push`): the buffer never reallocates, so no stray
             // copy of the words is left behind; it is wiped on drop.
             words: vec![0; self.encoded_len(x.len())],
             clipped: 0,
         };
+        out.clipped = self.quantize_into_with(x, weight, rng, &mut out.words, |w| w, simd)?;
+        Ok(out)
+    }
+
+    /// [`Quantizer::quantize_weighted`] written straight into `out` (exactly
+    /// [`Quantizer::encoded_len`]`(x.len())` words), each word `w` stored as `word(w)`:
+    /// the session layer writes the ring's own words this way, without a `u64` vector
+    /// of the whole input in between. The same words and the same draws from `rng` as
+    /// `quantize_weighted`; returns how many elements were clipped. On an error `out`
+    /// may hold the words of the blocks before it (the caller wipes it).
+    ///
+    /// # Errors
+    /// As [`Quantizer::quantize_weighted`]; [`Misuse::InputLength`] for an `out` of
+    /// another length.
+    pub(crate) fn quantize_weighted_into<T: Sample, R: CryptoRng + ?Sized, W>(
+        &self,
+        x: &[T],
+        weight: u64,
+        rng: &mut R,
+        out: &mut [W],
+        word: impl Fn(u64) -> W,
+    ) -> Result<usize> {
+        self.quantize_into_with(x, weight, rng, out, word, Simd::detect())
+    }
+
+    /// [`Quantizer::quantize_weighted_into`] on the given instruction set.
+    fn quantize_into_with<T: Sample, R: CryptoRng + ?Sized, W>(
+        &self,
+        x: &[T],
+        weight: u64,
+        rng: &mut R,
+        out: &mut [W],
+        word: impl Fn(u64) -> W,
+        simd: Simd,
+    ) -> Result<usize> {
+        let max = self.max_weight();
+        if weight == 0 || weight > max {
+            return Err(Error::Misuse(Misuse::WeightOutOfRange { weight, max }));
+        }
+        if out.len() != self.encoded_len(x.len()) {
+            return Err(Error::Misuse(Misuse::InputLength {
+                vector: 0,
+                expected: self.encoded_len(x.len()),
+                found: out.len(),
+            }));
+        }
+        let mut clipped = 0;
         let stochastic = self.cfg.rounding == Rounding::Stochastic;
-        // The rounding draws of one block, wiped before returning.
+        // The rounding draws and the words of one block, wiped before returning.
         let mut draws = zeroize::Zeroizing::new([0u64; BLOCK]);
-        let (values, weight_word) = out.words.split_at_mut(x.len());
-        for (block, (xs, ws)) in x.chunks(BLOCK).zip(values.chunks_mut(BLOCK)).enumerate() {
+        let mut block_words = zeroize::Zeroizing::new([0u64; BLOCK]);
+        let (values, weight_word) = out.split_at_mut(x.len());
+        for (block, (xs, os)) in x.chunks(BLOCK).zip(values.chunks_mut(BLOCK)).enumerate() {
             // Finiteness first, for the whole block (a fold without early exit, so it
             // vectorises); the element loop below then has no early return.
             if !xs.iter().fold(true, |ok, v| ok & v.to_f64().is_finite()) {
@@ -564,11 +608,12 @@ impl Quantizer {
                 }
             }
             let draws = &mut draws[..xs.len()];
+            let ws = &mut block_words[..xs.len()];
             if stochastic {
                 // One `next_u64` per element, in element order, whatever the rng.
                 draws.iter_mut().for_each(|d| *d = rng.next_u64());
             }
-            out.clipped += match (stochastic, simd) {
+            clipped += match (stochastic, simd) {
                 #[cfg(target_arch = "x86_64")]
                 // SAFETY: `simd` is `Simd::Avx2` only when the CPU supports AVX2
                 // (`Simd::detect`), the one requirement of a function compiled with
@@ -584,10 +629,13 @@ impl Quantizer {
                 // k <= M and weight <= W, and W * M < 2^b <= 2^64 was checked in `new`.
                 ws.iter_mut().for_each(|w| *w *= weight);
             }
+            for (o, &w) in os.iter_mut().zip(ws.iter()) {
+                *o = word(w);
+            }
         }
         // Weighted: the one word after the values (empty when unweighted).
-        weight_word.fill(weight);
-        Ok(out)
+        weight_word.iter_mut().for_each(|o| *o = word(weight));
+        Ok(clipped)
     }
 
     /// [`Quantizer::encode_block`] compiled for AVX2 (four `f64` lanes instead of two).
@@ -878,18 +926,32 @@ mod tests {
         seed: [u8; 32],
         simd: Simd,
     ) {
-        let (mut a, mut b) = (seeded_rng(seed), seeded_rng(seed));
+        let (mut a, mut b, mut c) = (seeded_rng(seed), seeded_rng(seed), seeded_rng(seed));
         let fast = qz.quantize_with(x, weight, &mut a, simd);
+        // The in-place path, into 32-bit words through a map (as the session layer
+        // writes a 32-bit ring's words): the map of each reference word.
+        let map = |w: u64| (w as u32) ^ 0x5a5a_5a5a;
+        let mut into_words = vec![0u32; qz.encoded_len(x.len())];
+        let into = qz.quantize_into_with(x, weight, &mut c, &mut into_words, map, simd);
         let slow = reference(qz, x, weight, &mut b);
-        match (fast, slow) {
-            (Ok(f), Ok((words, clipped))) => {
+        match (fast, into, slow) {
+            (Ok(f), Ok(into_clipped), Ok((words, clipped))) => {
                 assert_eq!(f.words(), words.as_slice(), "{simd:?} {:?}", qz.cfg);
                 assert_eq!(f.clipped(), clipped, "{simd:?} {:?}", qz.cfg);
+                let mapped: Vec<u32> = words.iter().map(|&w| map(w)).collect();
+                assert_eq!(into_words, mapped, "{simd:?} {:?}", qz.cfg);
+                assert_eq!(into_clipped, clipped, "{simd:?} {:?}", qz.cfg);
             }
-            (f, s) => assert_eq!(f.map(|_| ()), s.map(|_| ()), "{simd:?} {:?}", qz.cfg),
+            (f, i, s) => {
+                let s = s.map(|_| ());
+                assert_eq!(f.map(|_| ()), s, "{simd:?} {:?}", qz.cfg);
+                assert_eq!(i.map(|_| ()), s, "{simd:?} {:?}", qz.cfg);
+            }
         }
-        // The rng is left where the reference left it.
-        assert_eq!(a.next_u64(), b.next_u64());
+        // The rng is left where the reference left it, by both paths.
+        let next = b.next_u64();
+        assert_eq!(a.next_u64(), next);
+        assert_eq!(c.next_u64(), next);
     }
 
     #[test]
@@ -935,6 +997,24 @@ mod tests {
             }
         }
         assert!(cases > 300, "{cases}");
+    }
+
+    #[test]
+    fn in_place_encoding_refuses_an_output_of_another_length() {
+        let qz = q(QuantConfig::new(1.0, 8, 16, 3));
+        let mut out = [0u32; 2];
+        let r =
+            qz.quantize_weighted_into(&[0.5f64; 3], 1, &mut seeded_rng([1; 32]), &mut out, |w| {
+                w as u32
+            });
+        assert_eq!(
+            r,
+            Err(Error::Misuse(Misuse::InputLength {
+                vector: 0,
+                expected: 3,
+                found: 2
+            }))
+        );
     }
 
     #[test]

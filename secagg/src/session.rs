@@ -731,9 +731,29 @@ impl FloatSession {
             return Ok(out);
         }
         for (x, spec) in xs.iter().zip(self.config.vectors()) {
-            let q = self.quantizer.quantize_weighted(x, weight, rng)?;
-            out.vectors.push(RingVec::from_u64s(&spec.ring, q.words()));
-            out.clipped += q.clipped();
+            // Quantized straight into the ring's words (the words and draws of
+            // `quantize_weighted` + `RingVec::from_u64s`, without the `u64` vector in
+            // between). Written in place, so no stray copy; the vector is in `out`
+            // before the result is checked, so that `out`'s drop wipes a partial one.
+            let ring = spec.ring;
+            let len = self.quantizer.encoded_len(x.len());
+            let clipped = if ring.uses_u32() {
+                let mut words = vec![0u32; len];
+                // reduce() of a u32 ring is below 2^32, so the cast is exact.
+                let r = self
+                    .quantizer
+                    .quantize_weighted_into(x, weight, rng, &mut words, |w| ring.reduce(w) as u32);
+                out.vectors.push(RingVec::U32(words));
+                r
+            } else {
+                let mut words = vec![0u64; len];
+                let r = self
+                    .quantizer
+                    .quantize_weighted_into(x, weight, rng, &mut words, |w| ring.reduce(w));
+                out.vectors.push(RingVec::U64(words));
+                r
+            };
+            out.clipped += clipped?;
         }
         Ok(out)
     }

@@ -57,13 +57,40 @@ pub fn pack(w: &mut Writer, ring: &Ring, dim: usize, v: &RingVec) -> Result<()> 
     Ok(())
 }
 
+/// Each word as the last `N` bytes (`N <= 8`) of its big-endian encoding.
+fn pack_be<const N: usize, T: Copy + Into<u64>>(words: &[T], out: &mut [u8]) {
+    for (chunk, &word) in out.chunks_exact_mut(N).zip(words) {
+        if let Some(be) = word.into().to_be_bytes().last_chunk::<N>() {
+            chunk.copy_from_slice(be);
+        }
+    }
+}
+
+/// Each `N`-byte chunk (`N <= 8`) as a big-endian integer.
+fn unpack_be<const N: usize>(bytes: &[u8], push: &mut impl FnMut(u64)) {
+    for chunk in bytes.chunks_exact(N) {
+        let mut be = [0u8; 8];
+        if let Some(tail) = be.last_chunk_mut::<N>() {
+            tail.copy_from_slice(chunk);
+        }
+        push(u64::from_be_bytes(be));
+    }
+}
+
 fn pack_words<T: Copy + Into<u64>>(words: &[T], bits: u32, out: &mut [u8]) {
     if bits.is_multiple_of(8) {
-        // Byte-aligned: each element is a big-endian integer of bits/8 bytes.
-        let n = (bits / 8) as usize;
-        for (chunk, &word) in out.chunks_exact_mut(n).zip(words) {
-            let be = word.into().to_be_bytes();
-            chunk.copy_from_slice(be.get(8 - n..).unwrap_or_default());
+        // Byte-aligned: each element is a big-endian integer of bits/8 bytes, copied with
+        // a width known at compile time (a runtime-length copy was a `memcpy` call per
+        // element).
+        match bits / 8 {
+            1 => pack_be::<1, T>(words, out),
+            2 => pack_be::<2, T>(words, out),
+            3 => pack_be::<3, T>(words, out),
+            4 => pack_be::<4, T>(words, out),
+            5 => pack_be::<5, T>(words, out),
+            6 => pack_be::<6, T>(words, out),
+            7 => pack_be::<7, T>(words, out),
+            _ => pack_be::<8, T>(words, out),
         }
         return;
     }
@@ -127,13 +154,16 @@ pub fn unpack(r: &mut Reader<'_>, ring: &Ring, dim: usize) -> Result<RingVec> {
 /// Feeds the `dim` elements of `bytes` (exactly `ceil(dim·bits/8)` long) to `push`.
 fn unpack_words(bytes: &[u8], bits: u32, dim: usize, mut push: impl FnMut(u64)) -> Result<()> {
     if bits.is_multiple_of(8) {
-        let n = (bits / 8) as usize;
-        for chunk in bytes.chunks_exact(n) {
-            let mut be = [0u8; 8];
-            if let Some(tail) = be.get_mut(8 - n..) {
-                tail.copy_from_slice(chunk);
-            }
-            push(u64::from_be_bytes(be));
+        // A width known at compile time, as in `pack_words`.
+        match bits / 8 {
+            1 => unpack_be::<1>(bytes, &mut push),
+            2 => unpack_be::<2>(bytes, &mut push),
+            3 => unpack_be::<3>(bytes, &mut push),
+            4 => unpack_be::<4>(bytes, &mut push),
+            5 => unpack_be::<5>(bytes, &mut push),
+            6 => unpack_be::<6>(bytes, &mut push),
+            7 => unpack_be::<7>(bytes, &mut push),
+            _ => unpack_be::<8>(bytes, &mut push),
         }
         return Ok(());
     }
