@@ -294,12 +294,12 @@ struct Rates {
     agree_s: f64,
 }
 
-fn rates(dim: usize, threads: usize, bits: u32) -> Result<Rates, CliError> {
+/// The rates on the current pool: the sessions' own (a second pool would compete with
+/// its spinning workers).
+fn rates(dim: usize, bits: u32) -> Result<Rates, CliError> {
     // Enough seeds that one timed run expands >= 10^7 words (at small d a run of 8
     // seeds lasts microseconds and measures the pool's start-up and the load, not AES).
     let seeds = (10_000_000 / dim.max(1)).clamp(8, 4096);
-    // On the sessions' own pool (`threads` is its size), not a second one.
-    debug_assert_eq!(threads, rayon::current_num_threads());
     let mask = crate::bench::bench_mask_here(secagg::crypto::prg::backend(), dim, seeds, bits, 11)?;
     Ok(Rates {
         mask_bps: mask.gbps * 1e9,
@@ -429,12 +429,12 @@ fn measure(a: &ScaleArgs, dim: usize) -> Result<DimResult, CliError> {
     // last session); every further run gets those measured right after it.
     let mut measured = Vec::new();
     for p in &runs {
-        measured.push(rates(dim, threads, bits_of(p))?);
+        measured.push(rates(dim, bits_of(p))?);
     }
     if clients > 0 {
         while runs.len() < a.runs.max(1) {
             let p = probe(a, clients, dim)?;
-            measured.push(rates(dim, threads, bits_of(&p))?);
+            measured.push(rates(dim, bits_of(&p))?);
             runs.push(p);
         }
     }
