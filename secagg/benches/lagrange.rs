@@ -20,6 +20,9 @@ use rand_core::Rng;
 use secagg::crypto::rng::seeded_rng;
 use secagg::crypto::shamir::{eval_point, split, LagrangeAtZero, SecretScalar, Share};
 
+mod common;
+use common::pool;
+
 const SETS: usize = 1000;
 const T: usize = 27;
 const CLIENTS: u32 = 10_000;
@@ -39,13 +42,6 @@ fn sets() -> Vec<Vec<u64>> {
             xs
         })
         .collect()
-}
-
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
 }
 
 /// The group both functions report in: `SETS` elements per iteration, short runs.

@@ -14,6 +14,9 @@ use secagg::crypto::prg::straight_keystream;
 use secagg::crypto::prg::{expand_add_with, Backend, Keystream, Sign};
 use secagg::ring::{Ring, RingVec};
 
+mod common;
+use common::pool;
+
 const DIMS: [usize; 4] = [10_000, 100_000, 1_000_000, 10_000_000];
 const SEEDS: usize = 8;
 
@@ -38,13 +41,6 @@ fn backends() -> Vec<Backend> {
         .copied()
         .filter(|b| b.is_supported())
         .collect()
-}
-
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
 }
 
 fn configure<'a>(

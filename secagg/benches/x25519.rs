@@ -15,6 +15,9 @@ use secagg::crypto::keys::SecretKey;
 use secagg::crypto::rng::seeded_rng;
 use secagg::crypto::x25519::{x25519_pairs_with, Backend};
 
+mod common;
+use common::pool;
+
 const BATCH: usize = 64;
 
 fn pairs(n: usize) -> Vec<([u8; 32], [u8; 32])> {
@@ -27,13 +30,6 @@ fn pairs(n: usize) -> Vec<([u8; 32], [u8; 32])> {
             (k, u)
         })
         .collect()
-}
-
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
 }
 
 fn shared(c: &mut Criterion) {
